@@ -1,0 +1,152 @@
+"""`panelbot run | serve | worker | demo | db | policy`.
+
+Every command reads and validates the settings first; a bad or missing setting ends the command
+with one line on stderr naming it (exit status 2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from bot.errors import ConfigError
+from bot.logs import configure_logging
+from bot.settings import Settings, load_settings
+
+NO_SLACK_HELP = """\
+panelbot cannot connect to Slack yet: {missing}.
+
+To connect a workspace:
+  1. Create the Slack app at https://api.slack.com/apps → "Create New App" → "From a manifest",
+     and paste manifest.yml from the panelbot folder.
+  2. Install it to your workspace, then put these in the environment or a .env file:
+       SLACK_BOT_TOKEN       Bot User OAuth Token (xoxb-…), OAuth & Permissions page
+       SLACK_SIGNING_SECRET  Signing Secret, Basic Information page
+       SLACK_APP_TOKEN       App-Level Token (xapp-…) with connections:write, Basic Information page
+  3. Run `panelbot run` again.
+
+To see panelbot work without Slack, run `panelbot demo`."""
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Socket Mode: no public URL needed. Runs the worker's ticker in the same process."""
+    settings = _settings()
+    missing = [name for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+               if getattr(settings, name.lower()) is None]
+    if missing:
+        print(NO_SLACK_HELP.format(missing=", ".join(missing) + " not set"), file=sys.stderr)
+        return 2
+    import threading
+
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.runtime import build_services
+    from bot.slack_app import create_app
+    from bot.worker import run_worker
+
+    services = build_services(settings)
+    app = create_app(settings, services)
+    if not args.no_worker:
+        threading.Thread(target=run_worker, args=(services,), name="worker", daemon=True).start()
+    SocketModeHandler(app, settings.secret("slack_app_token")).start()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """HTTP mode behind waitress: POST /slack/events, GET /healthz."""
+    settings = _settings()
+    settings.require("slack_bot_token", "slack_signing_secret")
+    from bot.runtime import build_services
+    from bot.slack_app import create_app
+    from bot.web import SlackWsgi, serve
+
+    services = build_services(settings)
+    app = create_app(settings, services)
+    serve(SlackWsgi(app, services, settings.secret("slack_signing_secret")), args.port or settings.port,
+          host=args.host, threads=args.threads)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    settings = _settings()
+    from bot.runtime import build_services
+    from bot.worker import run_worker, tick
+
+    services = build_services(settings)
+    if args.once:
+        tick(services)
+    else:
+        run_worker(services, args.interval)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    configure_logging("WARNING")
+    from bot.demo import run_demo
+
+    run_demo(sys.stdout)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    settings = _settings()
+    from store import migrate
+    from store.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    if args.action == "upgrade":
+        migrate.upgrade(engine)
+    current = migrate.current_revision(engine)
+    state = "up to date" if current == migrate.head_revision() else f"needs upgrade to {migrate.head_revision()}"
+    print(f"database schema: {current or 'empty'} ({state})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="panelbot", description="Funding decisions for social-care panels, in Slack.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="connect to Slack over Socket Mode (no public URL), with the worker")
+    run.add_argument("--no-worker", action="store_true", help="do not run the reminder ticker in this process")
+    run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events and GET /healthz on $PORT")
+    serve.add_argument("--port", type=int, help="overrides PORT")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default all)")  # noqa: S104
+    serve.add_argument("--threads", type=int, default=8)
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="the scheduler process (run exactly one)")
+    worker.add_argument("--once", action="store_true", help="one tick, then exit")
+    worker.add_argument("--interval", type=int, default=60, help="seconds between ticks")
+    worker.set_defaults(func=cmd_worker)
+
+    demo = sub.add_parser("demo", help="a scripted conversation through the real app; no Slack needed")
+    demo.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="database schema: upgrade | current")
+    db.add_argument("action", choices=["upgrade", "current"])
+    db.set_defaults(func=cmd_db)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"panelbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

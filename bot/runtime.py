@@ -1,0 +1,40 @@
+"""Start-up: settings → logging → database (schema checked) → services → the Slack app."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from bot.errors import ConfigError
+from bot.services import Services
+from bot.settings import Settings
+from store import migrate
+from store.db import make_engine
+
+
+def open_database(settings: Settings) -> Engine:
+    """An engine whose schema matches this code.
+
+    SQLite (development, small councils, one process) upgrades itself. PostgreSQL is upgraded as a
+    deliberate step, `panelbot db upgrade`, so several web processes never race a migration.
+    """
+    url = settings.database_url
+    engine = make_engine(url)
+    try:
+        current = migrate.current_revision(engine)
+        if current == migrate.head_revision():
+            return engine
+        if make_url(url).get_backend_name() == "sqlite":
+            migrate.upgrade(engine)
+            return engine
+    except OperationalError:
+        raise ConfigError(f"DATABASE_URL: cannot connect to {make_url(url).render_as_string()}") from None
+    raise ConfigError(
+        f"DATABASE_URL: the schema is at {current or 'nothing'} but this panelbot needs "
+        f"{migrate.head_revision()}: run `panelbot db upgrade`"
+    )
+
+
+def build_services(settings: Settings) -> Services:
+    return Services(engine=open_database(settings))

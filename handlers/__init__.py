@@ -1,0 +1,13 @@
+"""Slack glue: each module has `register(app, services)`. Ack, parse, call one service, render."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.services import Services
+from handlers import commands, errors
+
+
+def register_all(app: App, services: Services) -> None:
+    errors.register(app, services)
+    commands.register(app, services)

@@ -1,0 +1,50 @@
+"""What `/panel`, `/panel help` and a mistyped subcommand answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from messages.ids import Command, Subcommand
+
+# (subcommand, arguments, what it does) — the order people see in the help.
+SUBCOMMANDS: list[tuple[str, str, str]] = [
+    (Subcommand.HELP, "", "show this list"),
+]
+
+
+def _lines() -> str:
+    return "\n".join(
+        f"• `{Command.PANEL} {name}{' ' + args if args else ''}` — {what}" for name, args, what in SUBCOMMANDS
+    )
+
+
+def help_message() -> dict[str, Any]:
+    """The ephemeral answer to `/panel` and `/panel help`."""
+    text = (
+        "*panelbot* carries a funding request to whoever may decide it, books the forum, "
+        "and tells you the outcome.\n" + _lines()
+    )
+    return {
+        "response_type": "ephemeral",
+        "text": text,
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+    }
+
+
+def usage_message(word: str) -> dict[str, Any]:
+    """The ephemeral answer to a subcommand panelbot does not know. `word` is echoed only to its author."""
+    shown = word if len(word) <= 30 else word[:30] + "…"
+    text = f"I don't know `{shown}`. Try one of these:\n" + _lines()
+    return {
+        "response_type": "ephemeral",
+        "text": text,
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+    }
+
+
+def incident_message(incident_id: str) -> str:
+    """The plain sentence a person sees when something breaks on our side."""
+    return (
+        "Sorry, panelbot hit a problem and could not finish that. Please try again; "
+        f"if it keeps happening, give your panelbot administrator this incident id: `{incident_id}`."
+    )
