@@ -89,6 +89,8 @@ def configure_logging(level: str = "INFO", fmt: str = "text", stream: IO[str] | 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # Alembic announces every plugin it loads at INFO; keep start-up quiet.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
     return handler
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import commands, errors
+from handlers import commands, errors, home
 
 
 def register_all(app: App, services: Services) -> None:
     errors.register(app, services)
     commands.register(app, services)
+    home.register(app, services)

@@ -48,3 +48,16 @@ def incident_message(incident_id: str) -> str:
         "Sorry, panelbot hit a problem and could not finish that. Please try again; "
         f"if it keeps happening, give your panelbot administrator this incident id: `{incident_id}`."
     )
+
+
+def home_view() -> dict[str, Any]:
+    """The App Home tab: how to use panelbot. Later features add the person's cases and tasks."""
+    return {
+        "type": "home",
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": "panelbot"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": (
+                "panelbot carries a funding request to whoever may decide it, books the forum, "
+                "and tells you the outcome. Type these in any channel or here:\n" + _lines())}},
+        ],
+    }

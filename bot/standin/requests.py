@@ -64,7 +64,7 @@ class RequestSigner:
         return self.sign(urlencode({"payload": json.dumps(payload)}), **sign)
 
     def view_submission(self, user: str, view: dict[str, Any], values: dict[str, Any], **sign: Any) -> SignedRequest:
-        submitted = {**view, "id": view.get("id", "V0000001"), "state": {"values": values}}
+        submitted = {"type": "modal", **view, "id": view.get("id", "V0000001"), "state": {"values": values}}
         return self._interactive({"type": "view_submission", "user": {"id": user}, "view": submitted}, **sign)
 
     def block_action(self, user: str, action_id: str, value: str = "", *, block_id: str = "b",

@@ -1,0 +1,135 @@
+"""The test harness: a Slack Web API stand-in, signed requests, and a fresh database per test.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set (the database
+is wiped and migrated at the start of the session, then emptied before every test).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from slack_bolt import BoltResponse
+from slack_bolt.request import BoltRequest
+from sqlalchemy import Engine, text
+
+from bot.services import Services
+from bot.settings import Settings, load_settings
+from bot.slack_app import PanelbotApp, create_app
+from bot.standin.inline import InlineExecutor
+from bot.standin.requests import RequestSigner, SignedRequest
+from bot.standin.webapi import SlackStandIn
+from store import migrate
+from store.db import make_engine
+from store.models import Base
+
+SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
+BOT_TOKEN = "xoxb-test-token"
+# Tuesday 24 November 2026, 10:00 in London (GMT, so also 10:00 UTC).
+PINNED_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def standin() -> Iterator[SlackStandIn]:
+    server = SlackStandIn().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def slack(standin: SlackStandIn) -> SlackStandIn:
+    """The Web API stand-in, with no calls recorded and no failures queued."""
+    standin.reset()
+    standin.users.clear()
+    return standin
+
+
+def _normalise(url: str) -> str:
+    return load_settings(env_file=None, database_url=url).database_url
+
+
+@pytest.fixture(scope="session")
+def _database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database: a SQLite file to copy, or the PostgreSQL test database, reset once."""
+    if TEST_DATABASE_URL:
+        url = _normalise(TEST_DATABASE_URL)
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        migrate.upgrade(engine)
+        engine.dispose()
+        return url
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return str(path)
+
+
+@pytest.fixture
+def database_url(_database_template: str, tmp_path: Path) -> str:
+    """A fresh, migrated, empty database for this test."""
+    if TEST_DATABASE_URL:
+        engine = make_engine(_database_template)
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return _database_template
+    path = tmp_path / "panelbot.db"
+    shutil.copyfile(_database_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> list[datetime]:
+    """The pinned time: tests move it with `clock[0] = …`."""
+    return [PINNED_NOW]
+
+
+@pytest.fixture
+def services(engine: Engine, clock: list[datetime]) -> Services:
+    return Services(engine=engine, clock=lambda: clock[0])
+
+
+@pytest.fixture
+def settings(slack: SlackStandIn, database_url: str) -> Settings:
+    return load_settings(
+        env_file=None,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        database_url=database_url,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, services: Services, slack: SlackStandIn) -> PanelbotApp:
+    """The real app; listeners finish before dispatch returns. Start-up's auth.test is forgotten."""
+    application = create_app(settings, services, listener_executor=InlineExecutor())
+    slack.reset()
+    return application
+
+
+@pytest.fixture
+def signer(slack: SlackStandIn) -> RequestSigner:
+    return RequestSigner(SIGNING_SECRET, response_url_base=slack.base_url + "response/")
+
+
+def dispatch(app: PanelbotApp, signed: SignedRequest) -> BoltResponse:
+    """Send a signed request through the app exactly as the HTTP adapter would."""
+    return app.dispatch(BoltRequest(body=signed.body, headers=signed.headers))

@@ -1,0 +1,26 @@
+"""`panelbot demo` runs the scripted conversation through the real app and prints it readably."""
+
+import io
+import subprocess
+import sys
+
+from bot.demo import run_demo
+
+
+def test_the_demo_shows_help_usage_and_a_refused_forgery():
+    out = io.StringIO()
+    run_demo(out)
+    text = out.getvalue()
+    assert "Priya (social worker) types `/panel help`" in text
+    assert "• `/panel help` — show this list" in text
+    assert "I don't know `sumbit`" in text
+    assert "panelbot refuses the request: HTTP 401" in text
+    assert "Traceback" not in text
+
+
+def test_the_demo_runs_as_a_command_without_any_slack_settings(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "demo"], capture_output=True, text=True, timeout=120,
+                            cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "/panel help" in result.stdout
+    assert list(tmp_path.iterdir()) == []  # the demo's database is thrown away

@@ -1,0 +1,123 @@
+"""Start-up: a missing or malformed setting stops it with one line naming the setting."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.cli import main
+from bot.errors import ConfigError
+from bot.settings import load_settings
+from tests.conftest import SIGNING_SECRET
+
+SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL",
+            "PANELBOT_POLICY", "PORT", "LOG_LEVEL", "LOG_FORMAT")
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """No panelbot settings in the environment, and a working directory with no .env."""
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+def run_panelbot(*args, env=None, timeout=60):
+    """`panelbot …` as a council's IT officer would run it, in a separate process."""
+    base = {key: value for key, value in os.environ.items() if key not in SETTINGS}
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True,
+                          env={**base, **(env or {})}, timeout=timeout, check=False)
+
+
+def test_the_defaults_are_a_sqlite_file_slacks_own_api_and_port_3000(clean_env):
+    settings = load_settings()
+    assert settings.database_url == "sqlite:///panelbot.db"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.port == 3000
+
+
+def test_settings_are_read_from_a_dot_env_file(clean_env, tmp_path):
+    (tmp_path / ".env").write_text("SLACK_API_URL=https://slack-gov.com/api\nPORT=8080\n")
+    settings = load_settings()
+    assert settings.slack_api_url == "https://slack-gov.com/api/"
+    assert settings.port == 8080
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("SLACK_SIGNING_SECRET", "   ", "SLACK_SIGNING_SECRET is set but empty"),
+        ("SLACK_SIGNING_SECRET", "", "SLACK_SIGNING_SECRET is set but empty"),
+        ("SLACK_BOT_TOKEN", "xoxp-user-token", "SLACK_BOT_TOKEN must start with xoxb-"),
+        ("SLACK_APP_TOKEN", "xoxb-wrong-kind", "SLACK_APP_TOKEN must start with xapp-"),
+        ("SLACK_API_URL", "slack.com/api", "SLACK_API_URL must be an http(s) URL"),
+        ("DATABASE_URL", "mysql://db/panel", "DATABASE_URL must be a sqlite:// or postgresql:// URL"),
+        ("DATABASE_URL", "not a url", "DATABASE_URL is not a database URL"),
+        ("PORT", "eighty", "PORT "),
+        ("PORT", "70000", "PORT "),
+        ("PANELBOT_POLICY", "/nowhere/policy.toml", "PANELBOT_POLICY no such file"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT "),
+    ],
+)
+def test_a_malformed_setting_is_named_with_how_to_fix_it(clean_env, name, value, says):
+    clean_env.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(says)
+    assert "set it to" in message
+    assert "\n" not in message
+
+
+def test_a_heroku_style_postgres_url_is_accepted(clean_env):
+    clean_env.setenv("DATABASE_URL", "postgres://panel@db.example/panelbot")
+    assert load_settings().database_url == "postgresql+psycopg://panel@db.example/panelbot"
+
+
+def test_run_without_tokens_explains_the_manifest_and_the_demo(clean_env, capsys):
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN not set" in err
+    assert "manifest.yml" in err
+    assert "panelbot demo" in err
+
+
+def test_run_names_only_what_is_missing(clean_env, capsys):
+    clean_env.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    clean_env.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    assert main(["run"]) == 2
+    assert "SLACK_APP_TOKEN not set" in capsys.readouterr().err
+
+
+def test_serve_with_a_blank_signing_secret_stops_with_one_line_and_no_traceback(tmp_path):
+    result = run_panelbot("serve", env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": " ",
+                                        "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "panelbot: SLACK_SIGNING_SECRET is set but empty: set it to the Signing Secret from your Slack app's "
+        "Basic Information page"
+    ]
+
+
+def test_serve_without_a_signing_secret_says_which_setting_is_missing(tmp_path):
+    result = run_panelbot("serve", env={"SLACK_BOT_TOKEN": "xoxb-1", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "missing setting(s): SLACK_SIGNING_SECRET" in result.stderr
+
+
+def test_db_upgrade_then_current_reports_an_up_to_date_schema(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/p.db"}
+    upgraded = run_panelbot("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    current = run_panelbot("db", "current", env=env)
+    assert "(up to date)" in current.stdout
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback():
+    result = run_panelbot("worker", "--once", env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"})
+    assert result.returncode == 2
+    assert result.stderr.startswith("panelbot: DATABASE_URL: cannot connect to")
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,91 @@
+"""The schema, the audit trail and idempotency keys, on SQLite and (with TEST_DATABASE_URL) PostgreSQL."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DBAPIError, StatementError
+
+from store import migrate
+from store.audit import claim_delivery, record_audit
+from store.db import make_sessions
+from store.models import Audit, Base, Delivery
+from tests.conftest import PINNED_NOW
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_describe(engine):
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+    assert migrate.is_current(engine)
+
+
+def test_an_audit_row_keeps_who_for_whom_what_before_after_and_when(engine):
+    sessions = make_sessions(engine)
+    with sessions.begin() as session:
+        record_audit(session, at=PINNED_NOW, actor="U0CHAIR", on_behalf_of="U0TOMAS", action="case.decided",
+                     subject_type="case", subject_id="ABC-123", before={"stage": "listed"},
+                     after={"stage": "approved", "weekly": "412.00"})
+    with sessions() as session:
+        row = session.scalars(select(Audit)).one()
+    assert (row.actor, row.on_behalf_of, row.action) == ("U0CHAIR", "U0TOMAS", "case.decided")
+    assert row.subject_id == "ABC-123"
+    assert row.before == {"stage": "listed"}
+    assert row.after == {"stage": "approved", "weekly": "412.00"}
+    assert row.at == PINNED_NOW
+    assert row.at.tzinfo is not None
+
+
+@pytest.mark.parametrize("change", ["update", "delete"])
+def test_the_audit_trail_refuses_to_be_changed_or_deleted(engine, change):
+    sessions = make_sessions(engine)
+    with sessions.begin() as session:
+        record_audit(session, at=PINNED_NOW, actor="U0CHAIR", action="case.decided", subject_type="case",
+                     subject_id="ABC-123")
+    statement = update(Audit).values(action="case.forgotten") if change == "update" else delete(Audit)
+    with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as session:
+        session.execute(statement)
+    with sessions() as session:
+        assert session.scalars(select(Audit.action)).all() == ["case.decided"]
+
+
+def test_timestamps_come_back_as_aware_utc_whatever_zone_they_went_in_with(engine):
+    sessions = make_sessions(engine)
+    london_summer = timezone(timedelta(hours=1))
+    with sessions.begin() as session:
+        session.add(Delivery(key="k", at=datetime(2026, 7, 1, 10, 0, tzinfo=london_summer)))
+    with sessions() as session:
+        assert session.get(Delivery, "k").at == datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
+
+
+def test_a_naive_timestamp_is_refused(engine):
+    sessions = make_sessions(engine)
+    with pytest.raises(StatementError, match="naive datetime"), sessions.begin() as session:
+        session.add(Delivery(key="k", at=datetime(2026, 7, 1, 10, 0)))
+        session.flush()
+
+
+def test_an_idempotency_key_is_claimed_once_and_the_rest_of_the_transaction_survives(engine):
+    sessions = make_sessions(engine)
+    with sessions.begin() as session:
+        assert claim_delivery(session, "view:V1", PINNED_NOW) is True
+    with sessions.begin() as session:
+        assert claim_delivery(session, "view:V1", PINNED_NOW) is False
+        record_audit(session, at=PINNED_NOW, actor="U0PRIYA", action="noted", subject_type="case", subject_id="A")
+    with sessions() as session:
+        assert session.scalars(select(Audit.action)).all() == ["noted"]
+
+
+def test_twenty_concurrent_claims_of_one_key_give_exactly_one_winner(engine):
+    sessions = make_sessions(engine)
+
+    def claim(_: int) -> bool:
+        with sessions.begin() as session:
+            return claim_delivery(session, "action:double-click", PINNED_NOW)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(claim, range(20)))
+    assert results.count(True) == 1
