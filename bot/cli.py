@@ -109,6 +109,20 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_policy(args: argparse.Namespace) -> int:
+    """Validate a policy file and show, in plain words, how it routes example cases."""
+    from bot.domain.routing import describe_examples
+    from bot.policy import default_policy_path, load_policy
+
+    path = args.file or default_policy_path()
+    policy = load_policy(path)
+    print(f"{path}: valid policy for {policy.council.name}")
+    print("How it routes example cases:")
+    for line in describe_examples(policy):
+        print(f"  • {line}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="panelbot", description="Funding decisions for social-care panels, in Slack.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -134,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema: upgrade | current")
     db.add_argument("action", choices=["upgrade", "current"])
     db.set_defaults(func=cmd_db)
+
+    policy = sub.add_parser("policy", help="check FILE: validate a policy file and show how it routes examples")
+    policy.add_argument("action", choices=["check"])
+    policy.add_argument("file", nargs="?", help="the policy file (default: the shipped one)")
+    policy.set_defaults(func=cmd_policy)
     return parser
 
 

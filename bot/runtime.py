@@ -7,6 +7,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from bot.errors import ConfigError
+from bot.policy import Policy, default_policy_path, load_policy
 from bot.services import Services
 from bot.settings import Settings
 from store import migrate
@@ -36,5 +37,11 @@ def open_database(settings: Settings) -> Engine:
     )
 
 
+def council_policy(settings: Settings) -> Policy:
+    """The council's policy file (PANELBOT_POLICY), or the shipped default reproducing the seeds."""
+    return load_policy(settings.panelbot_policy or default_policy_path())
+
+
 def build_services(settings: Settings) -> Services:
-    return Services(engine=open_database(settings))
+    policy = council_policy(settings)
+    return Services(engine=open_database(settings), policy=policy)

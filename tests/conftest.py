@@ -17,6 +17,7 @@ from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
 from sqlalchemy import Engine, text
 
+from bot.policy import Policy, default_policy_path, load_policy
 from bot.services import Services
 from bot.settings import Settings, load_settings
 from bot.slack_app import PanelbotApp, create_app
@@ -101,9 +102,20 @@ def clock() -> list[datetime]:
     return [PINNED_NOW]
 
 
+@pytest.fixture(scope="session")
+def default_policy() -> Policy:
+    return load_policy(default_policy_path())
+
+
 @pytest.fixture
-def services(engine: Engine, clock: list[datetime]) -> Services:
-    return Services(engine=engine, clock=lambda: clock[0])
+def policy(default_policy: Policy) -> Policy:
+    """The policy the app runs with; a test may override this fixture with its own."""
+    return default_policy
+
+
+@pytest.fixture
+def services(engine: Engine, clock: list[datetime], policy: Policy) -> Services:
+    return Services(engine=engine, policy=policy, clock=lambda: clock[0])
 
 
 @pytest.fixture

@@ -91,8 +91,9 @@ def test_serve_answers_404_elsewhere_and_405_to_a_get_on_the_slack_endpoint(serv
     assert request(server, "GET", "/slack/events")[0] == 405
 
 
-def test_the_health_check_is_503_when_the_database_does_not_answer(app):
-    dead = Services(engine=make_engine("postgresql+psycopg://nobody@127.0.0.1:9/none"))
+def test_the_health_check_is_503_when_the_database_does_not_answer(app, policy):
+    app_policy = policy
+    dead = Services(engine=make_engine("postgresql+psycopg://nobody@127.0.0.1:9/none"), policy=app_policy)
     environ = {"PATH_INFO": "/healthz", "REQUEST_METHOD": "GET"}
     setup_testing_defaults(environ)
     statuses = []

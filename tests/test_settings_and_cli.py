@@ -3,11 +3,13 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from bot.errors import ConfigError
+from bot.policy import default_policy_path
 from bot.settings import load_settings
 from tests.conftest import SIGNING_SECRET
 
@@ -120,4 +122,32 @@ def test_an_unreachable_database_is_one_line_not_a_traceback():
     result = run_panelbot("worker", "--once", env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"})
     assert result.returncode == 2
     assert result.stderr.startswith("panelbot: DATABASE_URL: cannot connect to")
+    assert "Traceback" not in result.stderr
+
+
+def test_policy_check_validates_the_shipped_policy_and_shows_each_route(capsys):
+    assert main(["policy", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "valid policy for" in out
+    for route in ("Enhanced Peer Forum", "SEND Quality Assurance Panel", "delegated sign-off", "urgent"):
+        assert route in out
+
+
+def test_policy_check_on_a_broken_file_gives_the_line_and_the_reason(tmp_path, capsys):
+    broken = tmp_path / "policy.toml"
+    broken.write_text((Path(default_policy_path())).read_text().replace("slot_minutes = 30", "slot_minute = 30"))
+    assert main(["policy", "check", str(broken)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"panelbot: {broken}: line ")
+    assert "slot_minute" in err
+    assert "\n" not in err
+
+
+def test_start_up_stops_on_a_broken_policy_file_with_one_line(tmp_path):
+    broken = tmp_path / "policy.toml"
+    broken.write_text("[council\n")
+    result = run_panelbot("worker", "--once", env={"PANELBOT_POLICY": str(broken),
+                                                    "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"panelbot: {broken}: line 1")
     assert "Traceback" not in result.stderr

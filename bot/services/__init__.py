@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.policy import Policy
 from store.db import database_answers, make_sessions
 
 
@@ -23,6 +24,7 @@ def utcnow() -> datetime:
 @dataclass
 class Services:
     engine: Engine
+    policy: Policy
     sessions: sessionmaker[Session] = field(init=False)
     clock: Callable[[], datetime] = utcnow
 
