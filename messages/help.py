@@ -8,6 +8,9 @@ from messages.ids import Command, Subcommand
 
 # (subcommand, arguments, what it does) — the order people see in the help.
 SUBCOMMANDS: list[tuple[str, str, str]] = [
+    (Subcommand.SUBMIT, "", "send a funding request to whoever may decide it (also: the shortcut menu)"),
+    (Subcommand.MINE, "", "your cases, their stage and what happens next"),
+    (Subcommand.CASE, "<reference>", "one case (details only if you have a role on it)"),
     (Subcommand.HELP, "", "show this list"),
 ]
 

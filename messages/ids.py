@@ -12,3 +12,48 @@ class Command(StrEnum):
 
 class Subcommand(StrEnum):
     HELP = "help"
+    SUBMIT = "submit"
+    MINE = "mine"
+    CASE = "case"
+    BOOK = "book"
+
+
+class Callback(StrEnum):
+    """Modal `callback_id`s and shortcut `callback_id`s."""
+
+    SUBMIT_SHORTCUT = "submit_case_shortcut"
+    SUBMIT_FORM = "submit_case_form"
+    SUBMITTED = "submit_case_done"
+    CASE_DETAILS = "case_details"
+
+
+class SubmitField(StrEnum):
+    """The case form's inputs: each is the `block_id` of its input block. Every input's `action_id`
+    is `VALUE`, so a submitted value is `state.values[<field>][VALUE]`."""
+
+    REFERENCE = "reference"
+    SERVICE = "service"
+    REQUEST_TYPE = "request_type"
+    PROPOSED_WEEKLY = "proposed_weekly"
+    RAS_WEEKLY = "ras_weekly"
+    CURRENT_WEEKLY = "current_weekly"
+    HOURS_PER_MONTH = "hours_per_month"
+    RESPITE_WEEKS = "respite_weeks"
+    URGENT = "urgent"
+    URGENT_REASON = "urgent_reason"
+    STRENGTHS_AND_NEEDS = "strengths_and_needs"
+    OUTCOMES = "outcomes"
+    ALTERNATIVES = "alternatives"
+    EVIDENCE = "evidence"
+    RECORD_LINK = "record_link"
+    TEAM_MANAGER = "team_manager"
+    ATTENDEE = "attendee"
+
+
+VALUE = "value"  # the action_id of every form input
+
+
+class Action(StrEnum):
+    """Button `action_id`s."""
+
+    OPEN_CASE = "open_case"

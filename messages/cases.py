@@ -1,0 +1,396 @@
+"""What people see of a case: the channel card, the submitter's receipt, the decider's notice,
+`/panel mine`, and the details modal.
+
+Privacy (DESIGN.md §4): the card goes to a channel, and notification text travels beyond Slack, so
+every builder here except `case_details_modal` uses only the case reference, amounts and
+panelbot's own words. The free-text fields and the record link appear in the details modal
+alone, which the services open only for people with a role on the case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.domain.cases import STAGE_LABELS, CaseView, Stage, is_open
+from bot.domain.routing import (
+    FOLLOW_ON_LABELS,
+    REQUEST_TYPE_LABELS,
+    ROUTE_LABELS,
+    SERVICE_LABELS,
+    FollowOn,
+    RouteKind,
+)
+from messages.format import clock_time, count, cut, escape, long_date, mention, weekly
+from messages.ids import Action, Callback, Command, Subcommand
+
+__all__ = [
+    "MINE_LIMIT",
+    "case_card",
+    "case_details_modal",
+    "case_summary_message",
+    "decider_notice",
+    "mine_message",
+    "next_step",
+    "receipt_blocks",
+    "receipt_dm",
+]
+
+MINE_LIMIT = 40  # cases listed by `/panel mine`; with the heading and "and N more" it stays under 50 blocks
+_SECTION_TEXT = 3000
+_FIELD_TEXT = 2000
+_HEADER_TEXT = 150
+_MODAL_TITLE = 24
+
+
+# --- Block pieces -----------------------------------------------------------------------------------
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, _SECTION_TEXT)}}
+
+
+def _fields(items: Sequence[str]) -> dict[str, Any]:
+    return {"type": "section", "fields": [{"type": "mrkdwn", "text": cut(item, _FIELD_TEXT)} for item in items[:10]]}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(text, _SECTION_TEXT)}]}
+
+
+def _open_button(case: CaseView, text: str = "Open the case") -> dict[str, Any]:
+    return {"type": "button", "text": _plain(text), "action_id": Action.OPEN_CASE.value, "value": str(case.id)}
+
+
+def _bullets(lines: Sequence[str]) -> str:
+    return "\n".join(f"• {line}" for line in lines)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# --- Words about a case --------------------------------------------------------------------------------
+
+
+def _ref(case: CaseView) -> str:
+    return escape(case.reference)
+
+
+def _request_words(case: CaseView) -> str:
+    """"new package, adults, £412.00/wk" — amounts and labels only."""
+    return f"{REQUEST_TYPE_LABELS[case.request_type]}, {SERVICE_LABELS[case.service]}, {weekly(case.proposed_weekly)}"
+
+
+def _amount_fields(case: CaseView) -> list[str]:
+    fields = [
+        f"*Request:* {_sentence(REQUEST_TYPE_LABELS[case.request_type])}",
+        f"*Service:* {_sentence(SERVICE_LABELS[case.service])}",
+        f"*Proposed:* {weekly(case.proposed_weekly)}",
+        f"*RAS indicative budget:* {weekly(case.ras_weekly) if case.ras_weekly is not None else 'not given'}",
+    ]
+    if case.current_weekly is not None:
+        fields.append(f"*Current:* {weekly(case.current_weekly)}")
+    if case.hours_per_month is not None:
+        fields.append(f"*Support:* {count(case.hours_per_month, 'hour')} a month")
+    if case.respite_weeks_per_year is not None:
+        fields.append(f"*Respite:* {count(case.respite_weeks_per_year, 'week')} a year")
+    if case.urgent:
+        fields.append("*Urgent:* yes")
+    return fields
+
+
+def _follow_ons(case: CaseView) -> str | None:
+    if not case.then:
+        return None
+    steps = [FOLLOW_ON_LABELS.get(FollowOn(step), step) if step in FOLLOW_ON_LABELS else step for step in case.then]
+    return f"then {' and '.join(escape(step) for step in steps)} at the next panel"
+
+
+def _route_text(case: CaseView) -> str:
+    text = f"*Route: {_sentence(ROUTE_LABELS[case.route])}*"
+    if case.reasons:
+        text += "\n" + _bullets([escape(reason) for reason in case.reasons])
+    if follow_ons := _follow_ons(case):
+        text += f"\n{_sentence(follow_ons)}."
+    return text
+
+
+def _evidence_lines(case: CaseView) -> list[str]:
+    attached = set(case.evidence_attached)
+    lines = [f"{'✅' if item in attached else '❌'} {escape(item)}" for item in case.evidence_required]
+    lines += [f"✅ {escape(item)}" for item in case.evidence_attached if item not in case.evidence_required]
+    return lines
+
+
+def _missing_evidence(case: CaseView) -> list[str]:
+    return [item for item in case.evidence_required if item not in case.evidence_attached]
+
+
+def _office(location: str) -> str:
+    return location if location.lower().endswith("office") else f"{location} office"
+
+
+def _sitting_words(case: CaseView) -> str | None:
+    """"Wednesday 9 December 2026 (North office), papers due Wednesday 25 November 2026"."""
+    panel = case.panel
+    if panel is None:
+        return None
+    return f"{long_date(panel.day)} ({escape(_office(panel.location))}), papers due {long_date(panel.papers_due)}"
+
+
+def _panel_sentence(case: CaseView) -> str | None:
+    sitting = _sitting_words(case)
+    return f"Listed for the {ROUTE_LABELS[RouteKind.SEND_PANEL]} on {sitting}" if sitting else None
+
+
+def _late_sentence(case: CaseView) -> str | None:
+    if case.panel is None or case.panel.late_for is None:
+        return None
+    # The listing does not carry the missed panel's cut-off, only the panel itself.
+    return (
+        f"Papers for the {long_date(case.panel.late_for)} panel were past their due date, "
+        "so this case goes to the next one"
+    )
+
+
+def _deciders(case: CaseView) -> str:
+    return ", ".join(mention(who) for who in case.deciders)
+
+
+def next_step(case: CaseView) -> str | None:
+    """What happens next for the case's submitter, as one sentence without its full stop; None
+    once the case is closed."""
+    match case.stage:
+        case Stage.AWAITING_BOOKING:
+            return f"Next: book a forum slot with `{Command.PANEL} {Subcommand.BOOK} {_ref(case)}`"
+        case Stage.BOOKED:
+            return "Next: attend the Enhanced Peer Forum at the slot you booked"
+        case Stage.AWAITING_SIGN_OFF:
+            who = f" {mention(case.team_manager)}" if case.team_manager else ""
+            return f"Waiting on your team manager{who} to sign off"
+        case Stage.LISTED:
+            return _panel_sentence(case) or f"Waiting to be listed for the {ROUTE_LABELS[RouteKind.SEND_PANEL]}"
+        case Stage.AWAITING_URGENT_DECISION:
+            return (
+                "Sent to the operations manager for an urgent decision; "
+                "it then goes to the next panel for endorsement"
+            )
+    return None
+
+
+def _waiting_on(case: CaseView) -> str | None:
+    """Who the card says the case waits on, as mentions (they are the people who act next)."""
+    if case.stage is Stage.AWAITING_SIGN_OFF:
+        who = mention(case.team_manager) if case.team_manager else _deciders(case)
+        return f"Waiting on {who} to sign off" if who else None
+    if case.stage is Stage.AWAITING_URGENT_DECISION:
+        who = _deciders(case)
+        return f"Waiting on {who} for an urgent decision" if who else None
+    return None
+
+
+def _submitted(case: CaseView) -> str:
+    at = case.submitted_at
+    return f"Submitted by {mention(case.submitter)} on {long_date(at)} at {clock_time(at)}"
+
+
+def _attendance_lines(case: CaseView, *, to_submitter: bool) -> list[str]:
+    lines = []
+    attendance = list(case.attendance)
+    if case.practitioner_must_attend:
+        lines.append("*You must attend the panel.*" if to_submitter else "*Practitioner must attend*")
+        # Routing also words the flag as an attendance line; say it once.
+        attendance = [item for item in attendance if "practitioner attends" not in item]
+    lines += [_sentence(escape(item)) for item in attendance]
+    if case.attendee:
+        lines.append(f"Attending with the worker: {mention(case.attendee)}")
+    return lines
+
+
+def _panel_text(case: CaseView) -> str | None:
+    panel = case.panel
+    if panel is None:
+        return None
+    text = (
+        f"*Panel:* {long_date(panel.day)} at {clock_time(panel.starts_at)}, {escape(_office(panel.location))}. "
+        f"Papers due {long_date(panel.papers_due)}."
+    )
+    if late := _late_sentence(case):
+        text += f"\n{late}."
+    return text
+
+
+# --- The case card (channel) --------------------------------------------------------------------------
+
+
+def case_card(case: CaseView) -> dict[str, Any]:
+    """The one card per case in the deciding forum's channel: reference, amounts, route and reasons,
+    evidence, stage and who acts next. No free text and no record link: a channel sees it."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _plain(cut(f"Case {case.reference}", _HEADER_TEXT))},
+        _fields(_amount_fields(case)),
+        _section(_route_text(case)),
+    ]
+    if attendance := _attendance_lines(case, to_submitter=False):
+        blocks.append(_section("*Attendance*\n" + "\n".join(attendance)))
+    if evidence := _evidence_lines(case):
+        blocks.append(_section("*Evidence*\n" + "\n".join(evidence)))
+    if panel := _panel_text(case):
+        blocks.append(_section(panel))
+    if waiting := _waiting_on(case):
+        blocks.append(_section(waiting))
+    blocks.append(_context(f"*Stage:* {STAGE_LABELS[case.stage]}  ·  {_submitted(case)}"))
+    text = f"Case {_ref(case)}: {_request_words(case)} — {ROUTE_LABELS[case.route]}"
+    return {"text": text, "blocks": blocks}
+
+
+# --- The submitter's receipt (DM) and the submitted view ----------------------------------------------
+
+
+def _receipt_steps(case: CaseView) -> list[str]:
+    steps = [f"{step}." for step in (next_step(case), _late_sentence(case)) if step]
+    steps += _attendance_lines(case, to_submitter=True)
+    if missing := _missing_evidence(case):
+        steps.append("Evidence still missing: " + ", ".join(escape(item) for item in missing) + ".")
+    elif case.evidence_required:
+        steps.append("Evidence: everything asked for is attached.")
+    return steps
+
+
+def receipt_blocks(case: CaseView) -> list[dict[str, Any]]:
+    """The body of the receipt, shared by the DM and the modal the form turns into."""
+    head = f"*Case {_ref(case)} is submitted:* {escape(_request_words(case))}.\n" + _route_text(case)
+    return [_section(head), _section("\n".join(_receipt_steps(case)))]
+
+
+def receipt_dm(case: CaseView) -> dict[str, Any]:
+    """The submitter's DM after a submission: route, reasons, what happens next, what is missing."""
+    blocks = [*receipt_blocks(case), {"type": "actions", "elements": [_open_button(case)]}]
+    text = f"Case {_ref(case)} is submitted: it goes to the {ROUTE_LABELS[case.route]}."
+    return {"text": text, "blocks": blocks}
+
+
+# --- The decider's notice (DM) ------------------------------------------------------------------------
+
+
+def decider_notice(case: CaseView) -> dict[str, Any]:
+    """The DM to the team manager (delegated) or each operations manager (urgent)."""
+    if case.route is RouteKind.DELEGATED:
+        waits = "waits on your sign-off"
+    elif case.route is RouteKind.URGENT:
+        waits = "waits on your urgent decision"
+    else:
+        waits = "waits on your decision"
+    text = f"Case {_ref(case)} {waits}."
+    blocks: list[dict[str, Any]] = [
+        _section(f"*{text}*"),
+        _fields(_amount_fields(case)),
+        _section(_route_text(case)),
+    ]
+    if evidence := _evidence_lines(case):
+        blocks.append(_section("*Evidence*\n" + "\n".join(evidence)))
+    notes = [_submitted(case)]
+    if case.route is RouteKind.URGENT:
+        notes.append("Open the case to read why it cannot wait.")
+    blocks.append(_context("  ·  ".join(notes)))
+    blocks.append({"type": "actions", "elements": [_open_button(case)]})
+    return {"text": text, "blocks": blocks}
+
+
+# --- /panel mine --------------------------------------------------------------------------------------
+
+
+def _mine_line(case: CaseView) -> str:
+    parts = [
+        f"*{_ref(case)}*",
+        REQUEST_TYPE_LABELS[case.request_type],
+        weekly(case.proposed_weekly),
+        STAGE_LABELS[case.stage],
+    ]
+    if case.stage is Stage.LISTED and (sitting := _sitting_words(case)):
+        parts[-1] += f" on {sitting}"  # the stage label already says "listed for the … Panel"
+    elif is_open(case.stage) and (step := next_step(case)):
+        parts.append(step)
+    return " — ".join(parts)
+
+
+def mine_message(cases: Sequence[CaseView]) -> dict[str, Any]:
+    """The ephemeral answer to `/panel mine`: the caller's cases, newest first, at most MINE_LIMIT."""
+    if not cases:
+        text = f"You have no cases yet. Use `{Command.PANEL} {Subcommand.SUBMIT}` to send one."
+        return {"response_type": "ephemeral", "text": text, "blocks": [_section(text)]}
+    newest_first = sorted(cases, key=lambda case: case.submitted_at, reverse=True)
+    shown = newest_first[:MINE_LIMIT]
+    text = f"Your cases, newest first ({len(cases)})"
+    blocks: list[dict[str, Any]] = [_section(f"*{text}*")]
+    for case in shown:
+        block = _section(_mine_line(case))
+        block["accessory"] = _open_button(case, "Open")
+        blocks.append(block)
+    if hidden := len(newest_first) - len(shown):
+        blocks.append(_context(f"and {hidden} more"))
+    return {"response_type": "ephemeral", "text": text, "blocks": blocks}
+
+
+# --- Details (modal, role holders only) and the summary for everyone else ------------------------------
+
+
+def _record_link(url: str) -> str:
+    if any(char in url for char in "|<>"):
+        return escape(url)
+    return f"<{escape(url)}|Open the case record>"
+
+
+_FREE_TEXT = (
+    ("Strengths and eligible needs", "strengths_and_needs"),
+    ("Outcomes", "outcomes"),
+    ("Alternative support considered", "alternatives"),
+    ("Why it cannot wait", "urgent_reason"),
+)
+
+
+def case_details_modal(case: CaseView) -> dict[str, Any]:
+    """Everything about the case, free text included, as a modal. The caller opens it only for
+    people with a role on the case; free text longer than a section holds is cut with "…"."""
+    blocks: list[dict[str, Any]] = [_fields(_amount_fields(case)), _section(_route_text(case))]
+    if attendance := _attendance_lines(case, to_submitter=False):
+        blocks.append(_section("*Attendance*\n" + "\n".join(attendance)))
+    if evidence := _evidence_lines(case):
+        blocks.append(_section("*Evidence*\n" + "\n".join(evidence)))
+    if panel := _panel_text(case):
+        blocks.append(_section(panel))
+    people = [_submitted(case)]
+    if case.team_manager:
+        people.append(f"Team manager: {mention(case.team_manager)}")
+    if case.deciders:
+        people.append(f"Decides: {_deciders(case)}")
+    if case.record_link:
+        people.append(f"Case record: {_record_link(case.record_link)}")
+    blocks.append(_section("\n".join(people)))
+    blocks.append(_context(f"*Stage:* {STAGE_LABELS[case.stage]}"))
+    for heading, name in _FREE_TEXT:
+        value = getattr(case, name)
+        if value is None:
+            continue
+        # plain_text, so what a practitioner typed is shown as typed and can never become a mention.
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{heading}*"}})
+        blocks.append({"type": "section", "text": _plain(cut(value, _SECTION_TEXT) if value.strip() else "—")})
+    return {
+        "type": "modal",
+        "callback_id": Callback.CASE_DETAILS.value,
+        "title": _plain(cut(f"Case {case.reference}", _MODAL_TITLE)),
+        "close": _plain("Close"),
+        "blocks": blocks,
+    }
+
+
+def case_summary_message(case: CaseView) -> dict[str, Any]:
+    """The ephemeral answer for someone without a role on the case: reference, route and stage."""
+    text = f"Case {_ref(case)}: {ROUTE_LABELS[case.route]}, {STAGE_LABELS[case.stage]}."
+    body = f"*{text}*\nOnly people with a role on this case can see its details."
+    return {"response_type": "ephemeral", "text": text, "blocks": [_section(body)]}

@@ -1,0 +1,83 @@
+"""Small words-and-numbers helpers shared by the Block Kit builders.
+
+Money is "£1,234.50" ("£1,234.50/wk" a week); dates are "Wednesday 9 December 2026"; times are
+"10:00" on the London clock. Names of days and months are our own, because strftime's follow the
+process locale. Anything that goes into mrkdwn from outside panelbot's own wording passes through
+`escape` first, so a stray `<` or `&` cannot turn into a mention or a broken link.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from bot.domain.calendar import LONDON
+
+__all__ = [
+    "clock_time",
+    "count",
+    "cut",
+    "escape",
+    "long_date",
+    "mention",
+    "money",
+    "number",
+    "weekly",
+]
+
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def money(amount: Decimal) -> str:
+    """"£1,234.50"."""
+    return f"£{amount:,.2f}"
+
+
+def weekly(amount: Decimal) -> str:
+    """"£1,234.50/wk"."""
+    return f"{money(amount)}/wk"
+
+
+def number(amount: Decimal) -> str:
+    """A quantity without trailing zeros or exponents: 40, 4.5, 100."""
+    return f"{amount.normalize():f}"
+
+
+def count(amount: Decimal, unit: str) -> str:
+    """"1 week", "4.5 weeks"."""
+    return f"{number(amount)} {unit}" if amount == 1 else f"{number(amount)} {unit}s"
+
+
+def long_date(day: date | datetime) -> str:
+    """"Wednesday 9 December 2026". A datetime is first put on the London clock."""
+    if isinstance(day, datetime):
+        day = _london(day).date()
+    return f"{_WEEKDAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def clock_time(at: datetime) -> str:
+    """"10:00" on the London clock (a naive datetime is taken to be London time already)."""
+    return f"{_london(at):%H:%M}"
+
+
+def _london(at: datetime) -> datetime:
+    return at if at.tzinfo is None else at.astimezone(LONDON)
+
+
+def mention(slack_id: str) -> str:
+    """A mention: `<!subteam^S…>` for a user group (S…), `<@U…>` for a person (U… or W…)."""
+    return f"<!subteam^{slack_id}>" if slack_id.startswith("S") else f"<@{slack_id}>"
+
+
+def escape(text: str) -> str:
+    """Text made safe for mrkdwn: Slack's three control characters escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` if it fits in `limit` characters, else its start with "…" so that it does."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
