@@ -8,6 +8,7 @@ would see (ephemeral answers, DMs, channel posts, modals) is printed as readable
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import tempfile
 from dataclasses import dataclass, field
@@ -21,16 +22,40 @@ from bot.services import Services
 from bot.settings import load_settings
 from bot.slack_app import PanelbotApp, create_app
 from bot.standin.inline import InlineExecutor
-from bot.standin.requests import RequestSigner, SignedRequest
+from bot.standin.requests import RequestSigner, SignedRequest, form_state
 from bot.standin.webapi import SlackStandIn
+from messages.submit import submit_modal
 from messages.text import render_message, render_view
 
-# The demo's cast: Slack user IDs and who they are.
+# The demo's cast: Slack user IDs and who they are. Channels and chairs come from the default policy.
 PEOPLE = {
     "U0PRIYA": "Priya (social worker)",
     "U0TOMAS": "Tomás (team manager)",
-    "U0CHAIR": "Sam (forum chair)",
+    "U0ANNAAP": "Anna (advanced practitioner)",
+    "U0OLUOPS": "Olu (operations manager)",
+    "U0SDASCOP1": "Sam (forum chair)",
+    "U0VISITOR": "Val (a colleague with no role on the case)",
 }
+CHANNELS = {
+    "C0FORUM001": "#enhanced-peer-forum",
+    "C0DELEGAT1": "#delegated-sign-off",
+    "C0SENDQAP1": "#send-qa-panel",
+    "C0URGENT01": "#urgent-decisions",
+}
+OPERATIONS_MANAGERS_GROUP = "S0OPSMGRS1"
+
+# What Priya types into the form, one case per route (the person is never named: only the reference).
+FORUM_CASE = {
+    "reference": "1234567", "service": "adults", "request_type": "new_package", "proposed_weekly": "412",
+    "ras_weekly": "298", "strengths_and_needs": "Strengths, eligible needs and work so far (free text).",
+    "outcomes": "Desired outcomes (free text).", "alternatives": "Community agents and OT consulted (free text).",
+    "evidence": ["occupational therapy", "moving and handling"], "team_manager": "U0TOMAS", "attendee": "U0ANNAAP",
+}
+DELEGATED_CASE = {**FORUM_CASE, "reference": "2345678", "proposed_weekly": "280", "ras_weekly": "300"}
+SEND_CASE = {**FORUM_CASE, "reference": "3456789", "service": "children_send", "request_type": "direct_payment",
+             "proposed_weekly": "310", "ras_weekly": "300", "hours_per_month": "45"}
+URGENT_CASE = {**FORUM_CASE, "reference": "4567890", "proposed_weekly": "500", "ras_weekly": "450",
+               "urgent": ["urgent"], "urgent_reason": "Why it cannot wait (free text)."}
 
 
 @dataclass
@@ -46,7 +71,7 @@ class Conversation:
     speaker: str = ""
 
     def _print(self, line: str = "") -> None:
-        self.out.write(line + "\n")
+        self.out.write(_names(line) + "\n")
 
     def step(self, title: str) -> None:
         self._print()
@@ -57,18 +82,35 @@ class Conversation:
         self._print(f"{PEOPLE.get(who, who)} {doing}")
         self.speaker = who
         response = self.app.dispatch(BoltRequest(body=signed.body, headers=signed.headers))
+        body = _json(response.body) if response.body else {}
         if response.status != 200:
             self._print(f"    (panelbot refuses the request: HTTP {response.status})")
-        elif response.body:
-            self._show(who, "only you can see this", _json(response.body))
+        elif body.get("response_action") == "errors":
+            self._print("  the form stays open, with what was typed, and shows:")
+            for field_id, message in body["errors"].items():
+                self._print(f"    ⚠ {field_id}: {message}")
+        elif body.get("response_action") == "update":
+            self._print("  the form turns into:")
+            for line in render_view(body["view"]):
+                self._print(f"    {line}")
+        elif body:
+            self._show(who, "only you can see this", body)
         self._show_calls()
         return response.status
 
     def command(self, who: str, text: str) -> int:
         return self.send(who, self.signer.command(who, text), f"types `/panel {text}`")
 
+    def fill_form(self, who: str, answers: dict[str, Any], view_id: str) -> int:
+        view = {**submit_modal(self.services.policy), "id": view_id}
+        signed = self.signer.view_submission(who, view, form_state(view, answers))
+        summary = ", ".join(f"{key}={value}" for key, value in answers.items()
+                            if key in ("reference", "service", "request_type", "proposed_weekly", "ras_weekly",
+                                       "hours_per_month", "urgent"))
+        return self.send(who, signed, f"fills in the form ({summary}) and presses Submit")
+
     def _show(self, who: str, where: str, message: dict[str, Any]) -> None:
-        self._print(f"  {PEOPLE.get(who, who)} sees ({where}):")
+        self._print(f"  {PEOPLE.get(who, CHANNELS.get(who, who))} sees ({where}):")
         for line in render_message(message):
             self._print(f"    │ {line}")
 
@@ -80,7 +122,7 @@ class Conversation:
             if call.method == "chat.postMessage":
                 channel = str(args.get("channel", ""))
                 person = channel if channel in PEOPLE else None
-                where = "a DM from panelbot" if person else f"in channel {channel}"
+                where = "a DM from panelbot" if person else f"posted in {CHANNELS.get(channel, channel)}"
                 message = {"text": args.get("text", ""), "blocks": _json(args.get("blocks"))}
                 self._show(person or channel, where, message)
             elif call.method == "chat.update":
@@ -92,6 +134,18 @@ class Conversation:
                     self._print(f"    {line}")
             elif call.method == "response_url":
                 self._show(self.speaker, "only you can see this", args)
+
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>|<!subteam\^(S[A-Z0-9]+)>")
+
+
+def _names(line: str) -> str:
+    """Mentions as Slack shows them: @Name for people, @group for user groups."""
+    def name(match: re.Match[str]) -> str:
+        if match.group(1):
+            return "@" + PEOPLE.get(match.group(1), match.group(1)).split(" ")[0]
+        return "@operations-managers" if match.group(2) == OPERATIONS_MANAGERS_GROUP else "@" + match.group(2)
+    return _MENTION.sub(name, line)
 
 
 def _json(value: Any) -> Any:
@@ -107,6 +161,7 @@ def open_conversation(out: IO[str], workdir: Path) -> Conversation:
     standin = SlackStandIn().start()
     for user_id, name in PEOPLE.items():
         standin.add_user(user_id, name.split(" ")[0])
+    standin.groups[OPERATIONS_MANAGERS_GROUP] = ["U0OLUOPS"]
     secret = secrets.token_hex(16)
     settings = load_settings(
         env_file=None,
@@ -129,6 +184,26 @@ def run_demo(out: IO[str]) -> None:
             out.write("panelbot demo: the real app, signed requests, a stand-in for Slack, a throwaway database.\n")
             talk.step("Asking for help")
             talk.command("U0PRIYA", "help")
+            talk.step("Submitting a case: the form")
+            talk.command("U0PRIYA", "submit")
+            talk.step("A mistake in the form is shown under the field; nothing is saved")
+            talk.fill_form("U0PRIYA", {**FORUM_CASE, "reference": "12-AB", "proposed_weekly": "-5"}, "V0DEMO0")
+            talk.step("Over £350 a week: the Enhanced Peer Forum")
+            talk.fill_form("U0PRIYA", FORUM_CASE, "V0DEMO1")
+            talk.step("Within the RAS budget: delegated sign-off by the team manager")
+            talk.fill_form("U0PRIYA", DELEGATED_CASE, "V0DEMO2")
+            talk.step("A children's SEND direct payment: the monthly SEND Quality Assurance Panel")
+            talk.fill_form("U0PRIYA", SEND_CASE, "V0DEMO3")
+            talk.step("Urgent: the operations manager decides now, the next panel endorses")
+            talk.fill_form("U0PRIYA", URGENT_CASE, "V0DEMO4")
+            talk.step("The same case again while it is in flight")
+            talk.fill_form("U0PRIYA", FORUM_CASE, "V0DEMO5")
+            talk.step("Priya's cases")
+            talk.command("U0PRIYA", "mine")
+            talk.step("A colleague with no role on a case sees only its stage")
+            talk.command("U0VISITOR", "case 1234567")
+            talk.step("The team manager opens the case: full details, in a private modal")
+            talk.command("U0TOMAS", "case 2345678")
             talk.step("A mistyped subcommand gets usage, not an error")
             talk.command("U0PRIYA", "sumbit")
             talk.step("A forged request (signed with the wrong secret) is refused")

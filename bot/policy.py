@@ -388,6 +388,11 @@ class Policy(_Table):
         for index, limit in enumerate(self.routing.delegated_limits):
             yield ("routing", "delegated_limits", index, "role"), limit.role
 
+    def evidence_options(self) -> tuple[str, ...]:
+        """Every route's evidence, once each, in policy order: what the case form offers to tick."""
+        lists = (self.forum.evidence, self.delegated.evidence, self.urgent.evidence, self.send_panel.evidence)
+        return tuple(dict.fromkeys(item for evidence in lists for item in evidence))
+
     def members(self, role: str) -> tuple[str, ...]:
         """The Slack user and user-group IDs in `role`; empty for a role the policy does not name."""
         return self.roles.get(role, ())

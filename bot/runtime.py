@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -10,8 +11,14 @@ from bot.errors import ConfigError
 from bot.policy import Policy, default_policy_path, load_policy
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack_notify import SlackDirectory, SlackNotifier
 from store import migrate
 from store.db import make_engine
+
+
+def make_client(settings: Settings) -> WebClient:
+    """The Web API client; every call goes to SLACK_API_URL (Slack, GovSlack, or a stand-in)."""
+    return WebClient(token=settings.secret("slack_bot_token"), base_url=settings.slack_api_url, timeout=10)
 
 
 def open_database(settings: Settings) -> Engine:
@@ -42,6 +49,9 @@ def council_policy(settings: Settings) -> Policy:
     return load_policy(settings.panelbot_policy or default_policy_path())
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, client: WebClient | None = None) -> Services:
+    """Services wired to Slack through `client` (by default one for SLACK_API_URL and the bot token)."""
     policy = council_policy(settings)
-    return Services(engine=open_database(settings), policy=policy)
+    client = client or make_client(settings)
+    return Services(engine=open_database(settings), policy=policy, notifier=SlackNotifier(client),
+                    directory=SlackDirectory(client))

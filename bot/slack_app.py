@@ -20,10 +20,11 @@ from slack_sdk import WebClient
 
 from bot.errors import ConfigError
 from bot.logs import log_request
+from bot.runtime import make_client
 from bot.services import Services
 from bot.settings import Settings
 from handlers import register_all
-from handlers.commands import known_subcommands, split_command
+from handlers.commands import split_command
 from messages.ids import Subcommand
 
 _TIMESTAMP = re.compile(r"^\d{1,12}$")
@@ -47,7 +48,7 @@ def describe(body: dict[str, Any]) -> tuple[str, str]:
     """(kind, id) for the request log: our own ids only, never text a person typed."""
     if "command" in body:
         word, _ = split_command(body.get("text"))
-        known = word in known_subcommands() or word in ("", Subcommand.HELP)
+        known = word == "" or word in set(Subcommand)
         return "command", f"{body['command']} {word or Subcommand.HELP}" if known else f"{body['command']} ?"
     kind = str(body.get("type") or "unknown")
     if kind == "block_actions":
@@ -64,6 +65,12 @@ def describe(body: dict[str, Any]) -> tuple[str, str]:
     return (kind if _SAFE_ID.match(kind) else "unknown"), (name if _SAFE_ID.match(name) else "?")
 
 
+def services_client(services: Services) -> WebClient | None:
+    """The client the services' notifier already uses, so the app and the outbox share one."""
+    client = getattr(services.notifier, "client", None)
+    return client if isinstance(client, WebClient) else None
+
+
 class PanelbotApp(App):
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.perf_counter()
@@ -77,11 +84,6 @@ class PanelbotApp(App):
             kind, name = describe(req.body)
         log_request(kind, name, str(response.status), (time.perf_counter() - started) * 1000)
         return response
-
-
-def make_client(settings: Settings) -> WebClient:
-    """The Web API client; every call goes to SLACK_API_URL (Slack, GovSlack, or a stand-in)."""
-    return WebClient(token=settings.secret("slack_bot_token"), base_url=settings.slack_api_url, timeout=10)
 
 
 def create_app(
@@ -103,7 +105,7 @@ def create_app(
         name="panelbot",
         logger=logging.getLogger("slack_bolt.panelbot"),
         signing_secret=settings.secret("slack_signing_secret"),
-        client=client or make_client(settings),
+        client=client or services_client(services) or make_client(settings),
         listener_executor=listener_executor,
     )
     register_all(app, services)

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from bot.services import Services
 from messages.help import help_message, usage_message
 from messages.ids import Command, Subcommand
 
-# A subcommand gets (ack, the rest of the text, the command payload, the Bolt kwargs it asked for).
+# A subcommand handler is called with ack=, rest= (the text after the word), command=, client=, respond=
+# and services=; it takes what it needs and `**_` for the rest.
 SubcommandHandler = Callable[..., None]
-
-
-def known_subcommands() -> dict[str, SubcommandHandler]:
-    """The subcommands other handler modules add; help is answered here."""
-    return {}
 
 
 def split_command(text: str | None) -> tuple[str, str]:
@@ -26,17 +23,15 @@ def split_command(text: str | None) -> tuple[str, str]:
     return word.lower(), rest.strip()
 
 
-def register(app: App, services: Services) -> None:
-    table = known_subcommands()
-
+def register(app: App, services: Services, subcommands: Mapping[str, SubcommandHandler]) -> None:
     @app.command(Command.PANEL)
-    def panel(ack: Ack, command: dict[str, Any], **kwargs: Any) -> None:
+    def panel(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         word, rest = split_command(command.get("text"))
         if word in ("", Subcommand.HELP):
             ack(help_message())
             return
-        handler = table.get(word)
+        handler = subcommands.get(word)
         if handler is None:
             ack(usage_message(word))
             return
-        handler(ack=ack, rest=rest, command=command, services=services, **kwargs)
+        handler(ack=ack, rest=rest, command=command, client=client, respond=respond, services=services)

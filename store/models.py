@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, MetaData, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from store.types import UTCDateTime
@@ -59,3 +73,84 @@ class Delivery(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     at: Mapped[datetime]
+
+
+class Case(Base):
+    """One funding request, from submission to decision.
+
+    At most one open case per case reference: a partial unique index on `reference` where
+    `is_open`, so two submissions racing for the same person give one case on both backends.
+    Free-text fields (strengths and needs, outcomes, alternatives, urgent reason) are shown only in
+    modals and DMs to people with a role on the case; they never go into channels, logs or audit rows.
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("uq_case_open_reference", "reference", unique=True,
+              sqlite_where=text("is_open"), postgresql_where=text("is_open")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(64))
+    submission_key: Mapped[str] = mapped_column(String(100), unique=True)
+    service: Mapped[str] = mapped_column(String(32))
+    request_type: Mapped[str] = mapped_column(String(32))
+    proposed_weekly: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    ras_weekly: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    current_weekly: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    hours_per_month: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    respite_weeks_per_year: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    urgent: Mapped[bool] = mapped_column(Boolean)
+    urgent_reason: Mapped[str | None] = mapped_column(Text)
+    strengths_and_needs: Mapped[str] = mapped_column(Text)
+    outcomes: Mapped[str] = mapped_column(Text)
+    alternatives: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[list[str]] = mapped_column(JSON)
+    record_link: Mapped[str | None] = mapped_column(String(500))
+    submitter: Mapped[str] = mapped_column(String(32), index=True)
+    team_manager: Mapped[str] = mapped_column(String(32), index=True)
+    attendee: Mapped[str | None] = mapped_column(String(32), index=True)
+    route: Mapped[str] = mapped_column(String(32))
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    then: Mapped[list[str]] = mapped_column(JSON)
+    practitioner_must_attend: Mapped[bool] = mapped_column(Boolean)
+    attendance: Mapped[list[str]] = mapped_column(JSON)
+    evidence_required: Mapped[list[str]] = mapped_column(JSON)
+    stage: Mapped[str] = mapped_column(String(40))
+    is_open: Mapped[bool] = mapped_column(Boolean)
+    panel_day: Mapped[date | None] = mapped_column(Date)
+    panel_starts_at: Mapped[datetime | None]
+    panel_location: Mapped[str | None] = mapped_column(String(64))
+    papers_due: Mapped[date | None] = mapped_column(Date)
+    panel_late_for: Mapped[date | None] = mapped_column(Date)
+    card_channel: Mapped[str | None] = mapped_column(String(32))
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+    submitted_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Outbox(Base):
+    """A message panelbot owes someone, written in the same transaction as the change it reports.
+
+    The sender claims a row with a conditional update (`state` from pending to sending), sends,
+    then records the Slack message it made. A row left in `sending` by a crash is retried after a
+    while; the message carries the row's id in its metadata so a resend can be reconciled.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "not_before"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    sent_channel: Mapped[str | None] = mapped_column(String(32))
+    sent_ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]

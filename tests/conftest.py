@@ -15,12 +15,14 @@ from pathlib import Path
 import pytest
 from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 
 from bot.policy import Policy, default_policy_path, load_policy
 from bot.services import Services
 from bot.settings import Settings, load_settings
 from bot.slack_app import PanelbotApp, create_app
+from bot.slack_notify import SlackDirectory, SlackNotifier
 from bot.standin.inline import InlineExecutor
 from bot.standin.requests import RequestSigner, SignedRequest
 from bot.standin.webapi import SlackStandIn
@@ -48,6 +50,7 @@ def slack(standin: SlackStandIn) -> SlackStandIn:
     """The Web API stand-in, with no calls recorded and no failures queued."""
     standin.reset()
     standin.users.clear()
+    standin.groups.clear()
     return standin
 
 
@@ -114,8 +117,15 @@ def policy(default_policy: Policy) -> Policy:
 
 
 @pytest.fixture
-def services(engine: Engine, clock: list[datetime], policy: Policy) -> Services:
-    return Services(engine=engine, policy=policy, clock=lambda: clock[0])
+def client(slack: SlackStandIn) -> WebClient:
+    return WebClient(token=BOT_TOKEN, base_url=slack.api_url)
+
+
+@pytest.fixture
+def services(engine: Engine, clock: list[datetime], policy: Policy, client: WebClient) -> Services:
+    """Real services on the test database, reaching Slack (the stand-in) through the real notifier."""
+    return Services(engine=engine, policy=policy, notifier=SlackNotifier(client), directory=SlackDirectory(client),
+                    clock=lambda: clock[0])
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ def manifest() -> dict:
 
 def test_every_bot_scope_in_the_manifest_is_justified_in_the_readme():
     scopes = manifest()["oauth_config"]["scopes"]["bot"]
-    assert scopes == ["commands", "chat:write"]
+    assert scopes == ["commands", "chat:write", "usergroups:read"]
     readme = ROOT.joinpath("README.md").read_text()
     for scope in scopes:
         assert f"| `{scope}` |" in readme
@@ -40,3 +40,10 @@ def test_the_manifest_declares_the_command_the_home_tab_interactivity_and_socket
     assert app["settings"]["interactivity"]["is_enabled"] is True
     assert app["settings"]["socket_mode_enabled"] is True
     assert "app_home_opened" in app["settings"]["event_subscriptions"]["bot_events"]
+
+
+def test_the_manifest_shortcut_is_the_one_the_app_listens_for():
+    from messages.ids import Callback
+
+    shortcuts = manifest()["features"]["shortcuts"]
+    assert [shortcut["callback_id"] for shortcut in shortcuts] == [Callback.SUBMIT_SHORTCUT]

@@ -1,7 +1,7 @@
 """Services: one function per user intent, one transaction each, the audit row written there.
 
 Services know nothing of Slack. They get a `Services` bundle (database, policy, outbound seam,
-clock) and return small results that a chat surface renders.
+directory of user groups, clock) and return small results that a chat surface renders.
 """
 
 from __future__ import annotations
@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.domain.calendar import WorkingCalendar
+from bot.notify import Directory, Notifier
 from bot.policy import Policy
 from store.db import database_answers, make_sessions
 
@@ -21,12 +24,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class NoDirectory:
+    """A directory that knows no user groups: roles then hold only the user IDs listed directly."""
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        return frozenset()
+
+
 @dataclass
 class Services:
     engine: Engine
     policy: Policy
-    sessions: sessionmaker[Session] = field(init=False)
+    notifier: Notifier | None = None
+    directory: Directory = field(default_factory=NoDirectory)
     clock: Callable[[], datetime] = utcnow
+    sessions: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
         self.sessions = make_sessions(self.engine)
@@ -36,3 +48,14 @@ class Services:
 
     def database_ok(self) -> bool:
         return database_answers(self.engine)
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        return WorkingCalendar(tz=self.policy.council.tz, closures=frozenset(self.policy.working_days.closures))
+
+    def holds_role(self, user: str, role: str) -> bool:
+        """True when `user` is listed in the policy role directly or through one of its user groups."""
+        members = self.policy.members(role)
+        if user in members:
+            return True
+        return any(user in self.directory.group_members(member) for member in members if member.startswith("S"))

@@ -18,6 +18,30 @@ from bot.standin.webapi import TEAM_ID
 _trigger = itertools.count(1)
 
 
+def form_state(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    """The `state.values` Slack sends when a person fills `view`'s inputs with `answers`.
+
+    `answers` maps block_id to what was entered: text, a select's option value, a user ID, or a list
+    of option values for checkboxes. Blocks not answered are sent empty, as Slack does.
+    """
+    values: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        kind, answer = element["type"], answers.get(block["block_id"])
+        if kind in ("checkboxes", "multi_static_select"):
+            state: dict[str, Any] = {"selected_options": [{"value": value} for value in answer or []]}
+        elif kind in ("static_select", "radio_buttons"):
+            state = {"selected_option": {"value": answer} if answer is not None else None}
+        elif kind == "users_select":
+            state = {"selected_user": answer}
+        else:
+            state = {"value": None if answer is None else str(answer)}
+        values[block["block_id"]] = {element["action_id"]: {"type": kind, **state}}
+    return values
+
+
 @dataclass(frozen=True)
 class SignedRequest:
     body: str

@@ -39,6 +39,7 @@ class SlackStandIn:
     """Start with `start()`, point `SLACK_API_URL` at `api_url`, read `calls` afterwards."""
 
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)  # user-group ID -> member user IDs
     calls: list[Call] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -179,6 +180,9 @@ class SlackStandIn:
         if method == "conversations.open":
             users = str(args.get("users", "")).split(",")
             return {"ok": True, "channel": {"id": "D" + users[0].lstrip("U")}}
+        if method == "usergroups.users.list":
+            group = self.groups.get(str(args.get("usergroup")))
+            return {"ok": True, "users": group} if group is not None else {"ok": False, "error": "no_such_subteam"}
         if method == "users.info":
             user = self.users.get(str(args.get("user")))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}

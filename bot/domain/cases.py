@@ -1,0 +1,126 @@
+"""Case stages, the transitions between them, and the plain view of a case that messages render.
+
+Pure: no Slack, no database, no clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from bot.domain.routing import RequestType, RouteKind, Service
+
+
+class Stage(StrEnum):
+    # Open: the case waits on someone.
+    AWAITING_BOOKING = "awaiting_booking"  # forum: the worker books a slot
+    BOOKED = "booked"  # forum: a slot is booked
+    AWAITING_SIGN_OFF = "awaiting_sign_off"  # delegated: the team manager signs off
+    LISTED = "listed"  # SEND panel: on the agenda of a sitting
+    AWAITING_URGENT_DECISION = "awaiting_urgent_decision"  # urgent: the operations manager decides now
+    # Closed.
+    APPROVED = "approved"
+    APPROVED_WITH_CHANGES = "approved_with_changes"
+    DEFERRED = "deferred"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN_STAGES = frozenset(
+    {Stage.AWAITING_BOOKING, Stage.BOOKED, Stage.AWAITING_SIGN_OFF, Stage.LISTED, Stage.AWAITING_URGENT_DECISION}
+)
+
+STAGE_LABELS = {
+    Stage.AWAITING_BOOKING: "waiting for a forum slot to be booked",
+    Stage.BOOKED: "booked into the Enhanced Peer Forum",
+    Stage.AWAITING_SIGN_OFF: "waiting for the team manager's sign-off",
+    Stage.LISTED: "listed for the SEND Quality Assurance Panel",
+    Stage.AWAITING_URGENT_DECISION: "waiting for the operations manager's urgent decision",
+    Stage.APPROVED: "approved",
+    Stage.APPROVED_WITH_CHANGES: "approved with changes",
+    Stage.DEFERRED: "deferred for more information",
+    Stage.DECLINED: "declined",
+    Stage.WITHDRAWN: "withdrawn",
+}
+
+# Where a new case starts, by the route it was given.
+FIRST_STAGE = {
+    RouteKind.FORUM: Stage.AWAITING_BOOKING,
+    RouteKind.DELEGATED: Stage.AWAITING_SIGN_OFF,
+    RouteKind.SEND_PANEL: Stage.LISTED,
+    RouteKind.URGENT: Stage.AWAITING_URGENT_DECISION,
+}
+
+# The allowed moves. Anything not here is refused by the services.
+TRANSITIONS: dict[Stage, frozenset[Stage]] = {
+    Stage.AWAITING_BOOKING: frozenset({Stage.BOOKED, Stage.WITHDRAWN}),
+    Stage.BOOKED: frozenset({Stage.AWAITING_BOOKING, Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.DEFERRED,
+                             Stage.DECLINED, Stage.WITHDRAWN}),
+    Stage.AWAITING_SIGN_OFF: frozenset({Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.DEFERRED,
+                                        Stage.DECLINED, Stage.WITHDRAWN}),
+    Stage.LISTED: frozenset({Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.DEFERRED, Stage.DECLINED,
+                             Stage.WITHDRAWN}),
+    Stage.AWAITING_URGENT_DECISION: frozenset({Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.DEFERRED,
+                                               Stage.DECLINED, Stage.WITHDRAWN}),
+}
+
+
+def can_move(current: Stage, to: Stage) -> bool:
+    return to in TRANSITIONS.get(current, frozenset())
+
+
+def is_open(stage: Stage) -> bool:
+    return stage in OPEN_STAGES
+
+
+@dataclass(frozen=True)
+class PanelListing:
+    """The SEND panel sitting a case is listed for."""
+
+    day: date
+    starts_at: datetime
+    location: str
+    papers_due: date
+    late_for: date | None = None  # the sitting it missed because its papers were late, if any
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What a message needs to show a case. Free-text fields are None unless the viewer may see them.
+
+    Channel messages (the case card) must never use the free-text fields; DMs and modals shown to
+    people with a role on the case may.
+    """
+
+    id: int
+    reference: str
+    service: Service
+    request_type: RequestType
+    proposed_weekly: Decimal
+    ras_weekly: Decimal | None
+    current_weekly: Decimal | None
+    hours_per_month: Decimal | None
+    respite_weeks_per_year: Decimal | None
+    urgent: bool
+    route: RouteKind
+    reasons: tuple[str, ...]
+    then: tuple[str, ...]
+    practitioner_must_attend: bool
+    attendance: tuple[str, ...]
+    evidence_required: tuple[str, ...]
+    evidence_attached: tuple[str, ...]
+    stage: Stage
+    submitter: str  # Slack user ID of the practitioner
+    team_manager: str | None
+    attendee: str | None  # advanced practitioner / service manager attending with the worker
+    deciders: tuple[str, ...]  # Slack user or user-group IDs who decide this route (for mentions)
+    submitted_at: datetime
+    panel: PanelListing | None = None
+    record_link: str | None = None
+    # Free text: only for people with a role on the case, only in DMs and modals.
+    strengths_and_needs: str | None = None
+    outcomes: str | None = None
+    alternatives: str | None = None
+    urgent_reason: str | None = None

@@ -1,0 +1,50 @@
+"""The outbound seam: what services and the worker use to reach people, whatever the chat surface.
+
+    DeliveryError(message, permanent)   -- the send failed
+        permanent=False: try again later (rate limit, outage); `retry_after` seconds if known
+        permanent=True:  trying again will not help (user gone, channel archived, app not invited)
+
+A `Notifier` sends one kind of message about one case to one recipient and returns where it went.
+The Slack implementation lives in `bot/slack_notify.py`; tests use the Slack stand-in through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from bot.domain.cases import CaseView
+
+
+class Notice(StrEnum):
+    """The kinds of message the outbox carries."""
+
+    CASE_CARD = "case_card"  # to the deciding forum's channel
+    RECEIPT = "receipt"  # to the submitter
+    DECIDER_NOTICE = "decider_notice"  # to the team manager or operations manager a case waits on
+
+
+@dataclass(frozen=True)
+class Sent:
+    channel: str
+    ts: str
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Notifier(Protocol):
+    def send(self, notice: Notice, case: CaseView, recipient: str, *, outbox_id: int) -> Sent:
+        """Deliver `notice` about `case` to `recipient` (a channel or user ID). Raises DeliveryError."""
+        ...
+
+
+class Directory(Protocol):
+    def group_members(self, group_id: str) -> frozenset[str]:
+        """The user IDs in a user group (empty if unknown). May be cached for a few minutes."""
+        ...

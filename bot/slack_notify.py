@@ -1,0 +1,82 @@
+"""The Slack side of the outbound seam: Block Kit from `messages/`, sent with the Web API client."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.domain.cases import CaseView
+from bot.notify import DeliveryError, Notice, Sent
+from messages.cases import case_card, decider_notice, receipt_dm
+
+BUILDERS: dict[Notice, Callable[[CaseView], dict[str, Any]]] = {
+    Notice.CASE_CARD: case_card,
+    Notice.RECEIPT: receipt_dm,
+    Notice.DECIDER_NOTICE: decider_notice,
+}
+
+# Slack errors that another try will not fix.
+PERMANENT = frozenset({
+    "user_not_found", "account_inactive", "channel_not_found", "not_in_channel", "is_archived",
+    "invalid_auth", "token_revoked", "missing_scope", "cannot_dm_bot", "user_disabled", "restricted_action",
+    "invalid_blocks", "msg_too_long", "no_permission",
+})
+
+METADATA_EVENT = "panelbot_outbox"
+
+
+class SlackNotifier:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def send(self, notice: Notice, case: CaseView, recipient: str, *, outbox_id: int) -> Sent:
+        message = BUILDERS[notice](case)
+        try:
+            response = self.client.chat_postMessage(
+                channel=recipient,
+                text=message["text"],
+                blocks=message.get("blocks"),
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": outbox_id}},
+                unfurl_links=False,
+            )
+        except SlackApiError as exc:
+            raise as_delivery_error(exc) from None
+        except (SlackClientError, OSError) as exc:
+            raise DeliveryError(f"Slack did not answer ({type(exc).__name__})", permanent=False) from None
+        return Sent(channel=str(response["channel"]), ts=str(response["ts"]))
+
+
+def as_delivery_error(exc: SlackApiError) -> DeliveryError:
+    status = exc.response.status_code
+    error = str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
+    if status == 429:
+        retry_after = float(exc.response.headers.get("Retry-After", 1))
+        return DeliveryError("rate limited", permanent=False, retry_after=retry_after)
+    if status >= 500:
+        return DeliveryError(f"Slack answered {status}", permanent=False)
+    return DeliveryError(error or f"Slack answered {status}", permanent=error in PERMANENT)
+
+
+class SlackDirectory:
+    """User-group members from `usergroups.users.list`, cached for `ttl` seconds."""
+
+    def __init__(self, client: WebClient, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.client = client
+        self.ttl = ttl
+        self.clock = clock
+        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        cached = self._cache.get(group_id)
+        if cached and self.clock() - cached[0] < self.ttl:
+            return cached[1]
+        try:
+            users = frozenset(self.client.usergroups_users_list(usergroup=group_id).get("users", []))
+        except SlackApiError:
+            return frozenset()  # not cached: a passing failure must not lock people out for minutes
+        self._cache[group_id] = (self.clock(), users)
+        return users
