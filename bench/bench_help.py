@@ -23,93 +23,60 @@ measurement, not a gate.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import os
-import platform
 import secrets
-import statistics
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
+from common import (
+    PERCENTILES_NOTE,
+    TOKEN,
+    Target,
+    WrongAnswer,
+    environment,
+    print_comparison,
+    print_table,
+    run_alternating,
+    serve_in_background,
+)
 from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
-from waitress.server import create_server
 
 from bot.logs import configure_logging
 from bot.runtime import build_services
 from bot.settings import load_settings
 from bot.slack_app import create_app
 from bot.standin.inline import InlineExecutor
-from bot.standin.requests import RequestSigner
+from bot.standin.requests import RequestSigner, SignedRequest
 from bot.standin.webapi import SlackStandIn
-from bot.web import EVENTS_PATH, MAX_BODY, SlackWsgi
+from bot.web import SlackWsgi
 from messages.help import help_message
 from messages.ids import Command
 
-TOKEN = "xoxb-bench"  # noqa: S105 (the stand-in accepts any token)
 USER = "U0BENCH"
-WARMUP = 50
-BLOCKS = 10
 TARGET_RATIO = 1.5  # panelbot's p99 should be within 1.5x the bare app's
-# The adjustments `bot.web.serve` uses in production, given to both servers alike.
-SERVER_OPTIONS: dict[str, Any] = {"threads": 8, "max_request_body_size": MAX_BODY,
-                                  "clear_untrusted_proxy_headers": True, "ident": "bench"}
 
 
-class WrongAnswer(Exception):
-    """A target answered something other than a 200 with the help text: the figures would be meaningless."""
+def help_target(name: str, port: int, signer: RequestSigner) -> Target:
+    """A target sent a freshly signed `/panel help`, whose answer must be a 200 carrying the help text."""
+    expected = help_message()["text"]
 
+    def build() -> SignedRequest:
+        return signer.command(USER, "help")
 
-@dataclass
-class Target:
-    """One served app and a keep-alive connection to it; `samples` are milliseconds a request."""
-
-    name: str
-    port: int
-    signer: RequestSigner
-    samples: list[float] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        self._expected = help_message()["text"]
-
-    def send(self, *, record: bool = True) -> None:
-        signed = self.signer.command(USER, "help")  # fresh signature and trigger; not timed
-        started = time.perf_counter()
-        self._conn.request("POST", EVENTS_PATH, body=signed.body, headers=signed.headers)
-        response = self._conn.getresponse()
-        body = response.read()
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        if response.status != 200:
-            raise WrongAnswer(f"{self.name}: HTTP {response.status}: {body[:200]!r}")
+    def check(status: int, body: bytes) -> str | None:
+        if status != 200:
+            return f"HTTP {status}: {body[:200]!r}"
         try:
             text = json.loads(body).get("text")
         except ValueError:
             text = None
-        if text != self._expected:
-            raise WrongAnswer(f"{self.name}: the answer is not the help message: {body[:200]!r}")
-        if record:
-            self.samples.append(elapsed_ms)
+        return None if text == expected else f"the answer is not the help message: {body[:200]!r}"
 
-    def close(self) -> None:
-        self._conn.close()
-
-
-def serve_in_background(wsgi: Callable[..., Any]) -> int:
-    """Serve `wsgi` with waitress on an ephemeral port in a daemon thread; return the port."""
-    server = create_server(wsgi, host="127.0.0.1", port=0, **SERVER_OPTIONS)
-    threading.Thread(target=server.run, name=f"waitress-{server.effective_port}", daemon=True).start()
-    return int(server.effective_port)
+    return Target(name, port, build, check)
 
 
 def bare_bolt_app(secret: str, api_url: str, executor: Executor | None) -> SlackRequestHandler:
@@ -123,54 +90,18 @@ def bare_bolt_app(secret: str, api_url: str, executor: Executor | None) -> Slack
     return SlackRequestHandler(app)
 
 
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    """(p50, p99) from `statistics.quantiles(n=100, method="inclusive")`: interpolated between samples."""
-    cuts = statistics.quantiles(samples, n=100, method="inclusive")
-    return cuts[49], cuts[98]
-
-
-def run(targets: list[Target], requests: int) -> None:
-    for target in targets:
-        for _ in range(WARMUP):
-            target.send(record=False)
-    block = max(1, requests // BLOCKS)
-    done = 0
-    order = list(targets)
-    while done < requests:
-        size = min(block, requests - done)
-        for target in order:
-            for _ in range(size):
-                target.send()
-        order.reverse()  # alternate who goes first, so neither always follows the other
-        done += size
-
-
 def report(targets: list[Target], log_level: str, inline: bool, log_lines: int | None) -> None:
-    cpus = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
-    print(f"Python {platform.python_version()} ({platform.python_implementation()}), {cpus} CPUs ({usable} usable), "
-          f"slack_bolt {version('slack_bolt')}, waitress {version('waitress')}")
+    print(environment())
     executor = "inline (no 10 ms ack poll)" if inline else "Bolt's default thread pool (10 ms ack poll)"
     print(f"log level {log_level}; listeners: {executor}")
-    print("percentiles: statistics.quantiles(n=100, method='inclusive')")
+    print(PERCENTILES_NOTE)
     if log_lines is not None:
         print(f"request log lines written: {log_lines} (warm-up included)")
     print()
-    print(f"{'target':<10} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'max ms':>8}")
-    figures = {}
-    for target in targets:
-        p50, p99 = percentiles(target.samples)
-        mean = statistics.fmean(target.samples)
-        figures[target.name] = (p50, p99, mean)
-        print(f"{target.name:<10} {len(target.samples):>6} {p50:>8.2f} {p99:>8.2f} {mean:>8.2f} "
-              f"{max(target.samples):>8.2f}")
-    (p50, p99, mean), (floor_p50, floor_p99, floor_mean) = figures["panelbot"], figures["bare-bolt"]
+    figures = print_table(targets)
     print()
-    print(f"p50 ratio panelbot / bare-bolt: {p50 / floor_p50:.2f}x  ({p50 - floor_p50:+.2f} ms)")
-    print(f"p99 ratio panelbot / bare-bolt: {p99 / floor_p99:.2f}x  ({p99 - floor_p99:+.2f} ms)")
-    print(f"mean difference: {mean - floor_mean:+.2f} ms a request")
-    verdict = "PASS" if p99 <= TARGET_RATIO * floor_p99 else "OVER"
-    print(f"target: p99 within {TARGET_RATIO}x of the bare app: {verdict}")
+    print_comparison(figures, "panelbot", "bare-bolt", TARGET_RATIO,
+                     f"p99 within {TARGET_RATIO}x of the bare app")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,9 +131,9 @@ def main(argv: list[str] | None = None) -> int:
             panelbot_port = serve_in_background(SlackWsgi(app, services, secret))
             floor_port = serve_in_background(bare_bolt_app(secret, standin.api_url, inline))
             signer = RequestSigner(secret, response_url_base=standin.base_url + "response/")
-            targets = [Target("panelbot", panelbot_port, signer), Target("bare-bolt", floor_port, signer)]
+            targets = [help_target("panelbot", panelbot_port, signer), help_target("bare-bolt", floor_port, signer)]
             try:
-                run(targets, args.requests)
+                run_alternating(targets, args.requests)
             except WrongAnswer as exc:
                 print(f"aborted: {exc}", file=sys.stderr)
                 return 1

@@ -228,20 +228,26 @@ def _panel_text(case: CaseView) -> str | None:
 # --- The case card (channel) --------------------------------------------------------------------------
 
 
-def case_card(case: CaseView) -> dict[str, Any]:
-    """The one card per case in the deciding forum's channel: reference, amounts, route and reasons,
-    evidence, stage and who acts next. No free text and no record link: a channel sees it."""
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain(cut(f"Case {case.reference}", _HEADER_TEXT))},
-        _fields(_amount_fields(case)),
-        _section(_route_text(case)),
-    ]
+def _case_body(case: CaseView) -> list[dict[str, Any]]:
+    """Amounts, route and reasons, attendance, evidence and the panel sitting: what the card and
+    the details modal share. No free text."""
+    blocks = [_fields(_amount_fields(case)), _section(_route_text(case))]
     if attendance := _attendance_lines(case, to_submitter=False):
         blocks.append(_section("*Attendance*\n" + "\n".join(attendance)))
     if evidence := _evidence_lines(case):
         blocks.append(_section("*Evidence*\n" + "\n".join(evidence)))
     if panel := _panel_text(case):
         blocks.append(_section(panel))
+    return blocks
+
+
+def case_card(case: CaseView) -> dict[str, Any]:
+    """The one card per case in the deciding forum's channel: reference, amounts, route and reasons,
+    evidence, stage and who acts next. No free text and no record link: a channel sees it."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _plain(cut(f"Case {case.reference}", _HEADER_TEXT))},
+        *_case_body(case),
+    ]
     if waiting := _waiting_on(case):
         blocks.append(_section(waiting))
     blocks.append(_context(f"*Stage:* {STAGE_LABELS[case.stage]}  ·  {_submitted(case)}"))
@@ -357,13 +363,7 @@ _FREE_TEXT = (
 def case_details_modal(case: CaseView) -> dict[str, Any]:
     """Everything about the case, free text included, as a modal. The caller opens it only for
     people with a role on the case; free text longer than a section holds is cut with "…"."""
-    blocks: list[dict[str, Any]] = [_fields(_amount_fields(case)), _section(_route_text(case))]
-    if attendance := _attendance_lines(case, to_submitter=False):
-        blocks.append(_section("*Attendance*\n" + "\n".join(attendance)))
-    if evidence := _evidence_lines(case):
-        blocks.append(_section("*Evidence*\n" + "\n".join(evidence)))
-    if panel := _panel_text(case):
-        blocks.append(_section(panel))
+    blocks: list[dict[str, Any]] = _case_body(case)
     people = [_submitted(case)]
     if case.team_manager:
         people.append(f"Team manager: {mention(case.team_manager)}")

@@ -151,3 +151,21 @@ def test_start_up_stops_on_a_broken_policy_file_with_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith(f"panelbot: {broken}: line 1")
     assert "Traceback" not in result.stderr
+
+
+def test_run_with_all_three_tokens_connects_over_socket_mode_with_the_app_token(clean_env, slack, tmp_path,
+                                                                               monkeypatch):
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    started = []
+    monkeypatch.setattr(SocketModeHandler, "start", lambda handler: started.append(handler))
+    clean_env.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    clean_env.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    clean_env.setenv("SLACK_APP_TOKEN", "xapp-1")
+    clean_env.setenv("SLACK_API_URL", slack.api_url)
+    clean_env.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/run.db")
+    assert main(["run", "--no-worker"]) == 0
+    [handler] = started
+    assert handler.app_token == "xapp-1"
+    assert handler.client.web_client.base_url == slack.api_url
+    assert slack.calls_to("auth.test")  # the bot token was checked against SLACK_API_URL

@@ -272,3 +272,25 @@ def test_an_operations_manager_in_the_policys_user_group_counts_as_having_a_role
 
 def test_panel_case_without_a_reference_gets_usage(app, signer):
     assert "Usage" in json.loads(dispatch(app, signer.command(PRIYA, "case")).body)["text"]
+
+
+def test_the_open_button_on_the_receipt_shows_the_submitter_the_full_case(app, signer, slack, policy, engine):
+    submit(app, signer, policy, FORUM_CASE)
+    with engine.connect() as connection:
+        case_id = connection.scalar(select(Case.id))
+    slack.reset()
+    dispatch(app, signer.block_action(PRIYA, "open_case", value=str(case_id), channel="D0PRIYA", message_ts="1.1"))
+    [details] = slack.calls_to("views.open")
+    assert CANARY in json.dumps(details.args["view"])
+
+
+def test_the_open_button_pressed_by_someone_without_a_role_shows_only_the_stage(app, signer, slack, policy, engine):
+    submit(app, signer, policy, FORUM_CASE)
+    with engine.connect() as connection:
+        case_id = connection.scalar(select(Case.id))
+    slack.reset()
+    dispatch(app, signer.block_action(STRANGER, "open_case", value=str(case_id), channel="C0X", message_ts="1.1"))
+    assert slack.calls_to("views.open") == []
+    [reply] = slack.calls_to("response_url")
+    assert "Only people with a role" in json.dumps(reply.args)
+    assert CANARY not in json.dumps(reply.args)
