@@ -14,15 +14,24 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from bot.domain.booking import Agenda, BookingChange
 from bot.domain.cases import CaseView
 
 
 class Notice(StrEnum):
     """The kinds of message the outbox carries."""
 
-    CASE_CARD = "case_card"  # to the deciding forum's channel
-    RECEIPT = "receipt"  # to the submitter
+    CASE_CARD = "case_card"  # to the deciding forum's channel (about: CaseView)
+    CARD_UPDATE = "card_update"  # the same card, updated in place (about: CaseView)
+    RECEIPT = "receipt"  # to the submitter (about: CaseView)
     DECIDER_NOTICE = "decider_notice"  # to the team manager or operations manager a case waits on
+    BOOKING_CONFIRMED = "booking_confirmed"  # to the worker and the AP/SM (about: BookingChange)
+    BOOKING_CANCELLED = "booking_cancelled"  # to the worker and the AP/SM (about: BookingChange)
+    AGENDA = "agenda"  # the forum's day, to its channel (about: Agenda)
+    CHAIR_AGENDA = "chair_agenda"  # the forum's day, to the chair (about: Agenda)
+
+
+About = CaseView | BookingChange | Agenda
 
 
 @dataclass(frozen=True)
@@ -39,8 +48,9 @@ class DeliveryError(Exception):
 
 
 class Notifier(Protocol):
-    def send(self, notice: Notice, case: CaseView, recipient: str, *, outbox_id: int) -> Sent:
-        """Deliver `notice` about `case` to `recipient` (a channel or user ID). Raises DeliveryError."""
+    def send(self, notice: Notice, about: About, recipient: str, *, outbox_id: int) -> Sent:
+        """Deliver `notice` to `recipient` (a channel or user ID). CARD_UPDATE edits the case's card
+        where it was posted. Raises DeliveryError."""
         ...
 
 

@@ -256,6 +256,8 @@ class Forum(_Table):
     slot_minutes: int = Field(default=30, gt=0, le=240)
     booking_lead_hours: int = Field(ge=0, le=168)
     chair_rota: Annotated[tuple[RoleName, ...], AfterValidator(_non_empty)]
+    # The rota's first role chairs this date; the turn passes on every working day after it.
+    rota_start: date = date(2023, 11, 20)
     attendance: tuple[str, ...]
     evidence: tuple[str, ...]
 

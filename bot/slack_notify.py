@@ -10,13 +10,19 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.domain.cases import CaseView
-from bot.notify import DeliveryError, Notice, Sent
+from bot.notify import About, DeliveryError, Notice, Sent
+from messages.booking import agenda_message, booking_cancelled_dm, booking_confirmation_dm, chair_agenda_dm
 from messages.cases import case_card, decider_notice, receipt_dm
 
-BUILDERS: dict[Notice, Callable[[CaseView], dict[str, Any]]] = {
+BUILDERS: dict[Notice, Callable[[Any], dict[str, Any]]] = {
     Notice.CASE_CARD: case_card,
+    Notice.CARD_UPDATE: case_card,
     Notice.RECEIPT: receipt_dm,
     Notice.DECIDER_NOTICE: decider_notice,
+    Notice.BOOKING_CONFIRMED: booking_confirmation_dm,
+    Notice.BOOKING_CANCELLED: booking_cancelled_dm,
+    Notice.AGENDA: agenda_message,
+    Notice.CHAIR_AGENDA: chair_agenda_dm,
 }
 
 # Slack errors that another try will not fix.
@@ -33,16 +39,21 @@ class SlackNotifier:
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
-    def send(self, notice: Notice, case: CaseView, recipient: str, *, outbox_id: int) -> Sent:
-        message = BUILDERS[notice](case)
+    def send(self, notice: Notice, about: About, recipient: str, *, outbox_id: int) -> Sent:
+        message = BUILDERS[notice](about)
         try:
-            response = self.client.chat_postMessage(
-                channel=recipient,
-                text=message["text"],
-                blocks=message.get("blocks"),
-                metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": outbox_id}},
-                unfurl_links=False,
-            )
+            if notice is Notice.CARD_UPDATE:
+                assert isinstance(about, CaseView) and about.card_channel and about.card_ts
+                response = self.client.chat_update(channel=about.card_channel, ts=about.card_ts,
+                                                   text=message["text"], blocks=message.get("blocks"))
+            else:
+                response = self.client.chat_postMessage(
+                    channel=recipient,
+                    text=message["text"],
+                    blocks=message.get("blocks"),
+                    metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": outbox_id}},
+                    unfurl_links=False,
+                )
         except SlackApiError as exc:
             raise as_delivery_error(exc) from None
         except (SlackClientError, OSError) as exc:

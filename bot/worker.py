@@ -16,13 +16,15 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.services import Services
+from bot.services.booking import post_agendas
 from bot.services.outbox import worker_job as deliver_outbox
 
 logger = logging.getLogger("panelbot.worker")
 
 # Each job takes (services, now) and returns how many items it handled. Later features add theirs.
 Job = Callable[[Services, datetime], int]
-JOBS: list[tuple[str, Job]] = [("deliver_outbox", deliver_outbox)]
+# Order matters: jobs that queue messages run before the one that sends them.
+JOBS: list[tuple[str, Job]] = [("post_agendas", post_agendas), ("deliver_outbox", deliver_outbox)]
 
 
 def tick(services: Services, now: datetime | None = None) -> dict[str, int]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import cases, commands, errors, home, submit
+from handlers import booking, cases, commands, errors, home, submit
 
 
 def register_all(app: App, services: Services) -> None:
     errors.register(app, services)
-    commands.register(app, services, {**submit.SUBCOMMANDS, **cases.SUBCOMMANDS})
+    commands.register(app, services, {**submit.SUBCOMMANDS, **cases.SUBCOMMANDS, **booking.SUBCOMMANDS})
     submit.register(app, services)
     cases.register(app, services)
+    booking.register(app, services)
     home.register(app, services)

@@ -212,6 +212,15 @@ def _attendance_lines(case: CaseView, *, to_submitter: bool) -> list[str]:
     return lines
 
 
+def _slot_text(case: CaseView) -> str | None:
+    return f"*Forum slot:* {case.slot.label()}" if case.slot else None
+
+
+def _needs_booking(case: CaseView) -> bool:
+    """A forum case still waiting for its slot: its receipt offers the booking button."""
+    return case.stage is Stage.AWAITING_BOOKING and case.slot is None
+
+
 def _panel_text(case: CaseView) -> str | None:
     panel = case.panel
     if panel is None:
@@ -238,6 +247,8 @@ def _case_body(case: CaseView) -> list[dict[str, Any]]:
         blocks.append(_section("*Evidence*\n" + "\n".join(evidence)))
     if panel := _panel_text(case):
         blocks.append(_section(panel))
+    if slot := _slot_text(case):
+        blocks.append(_section(slot))
     return blocks
 
 
@@ -258,8 +269,14 @@ def case_card(case: CaseView) -> dict[str, Any]:
 # --- The submitter's receipt (DM) and the submitted view ----------------------------------------------
 
 
+def _receipt_next_step(case: CaseView) -> str | None:
+    if _needs_booking(case):
+        return f"Next: book a forum slot (button below, or `{Command.PANEL} {Subcommand.BOOK} {_ref(case)}`)"
+    return next_step(case)
+
+
 def _receipt_steps(case: CaseView) -> list[str]:
-    steps = [f"{step}." for step in (next_step(case), _late_sentence(case)) if step]
+    steps = [f"{step}." for step in (_receipt_next_step(case), _late_sentence(case)) if step]
     steps += _attendance_lines(case, to_submitter=True)
     if missing := _missing_evidence(case):
         steps.append("Evidence still missing: " + ", ".join(escape(item) for item in missing) + ".")
@@ -268,15 +285,23 @@ def _receipt_steps(case: CaseView) -> list[str]:
     return steps
 
 
-def receipt_blocks(case: CaseView) -> list[dict[str, Any]]:
-    """The body of the receipt, shared by the DM and the modal the form turns into."""
+def receipt_blocks(case: CaseView, *, open_button: bool = False) -> list[dict[str, Any]]:
+    """The receipt, shared by the DM (`open_button=True`) and the modal the form turns into: a
+    forum case still waiting for its slot gets a "Book a forum slot" button."""
     head = f"*Case {_ref(case)} is submitted:* {escape(_request_words(case))}.\n" + _route_text(case)
-    return [_section(head), _section("\n".join(_receipt_steps(case)))]
+    blocks = [_section(head), _section("\n".join(_receipt_steps(case)))]
+    buttons = [_open_button(case)] if open_button else []
+    if _needs_booking(case):
+        buttons.append({"type": "button", "text": _plain("Book a forum slot"), "action_id": Action.BOOK_SLOT.value,
+                        "value": str(case.id)})
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
+    return blocks
 
 
 def receipt_dm(case: CaseView) -> dict[str, Any]:
     """The submitter's DM after a submission: route, reasons, what happens next, what is missing."""
-    blocks = [*receipt_blocks(case), {"type": "actions", "elements": [_open_button(case)]}]
+    blocks = receipt_blocks(case, open_button=True)
     text = f"Case {_ref(case)} is submitted: it goes to the {ROUTE_LABELS[case.route]}."
     return {"text": text, "blocks": blocks}
 

@@ -22,6 +22,8 @@ __all__ = [
     "mention",
     "money",
     "number",
+    "role_label",
+    "short_date",
     "weekly",
 ]
 
@@ -59,6 +61,11 @@ def long_date(day: date | datetime) -> str:
     return f"{_WEEKDAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
 
 
+def short_date(day: date | datetime) -> str:
+    """"Tuesday 1 December": `long_date` without the year, for lists of days close together."""
+    return long_date(day).rsplit(" ", 1)[0]
+
+
 def clock_time(at: datetime) -> str:
     """"10:00" on the London clock (a naive datetime is taken to be London time already)."""
     return f"{_london(at):%H:%M}"
@@ -81,3 +88,14 @@ def escape(text: str) -> str:
 def cut(text: str, limit: int) -> str:
     """`text` if it fits in `limit` characters, else its start with "…" so that it does."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Abbreviations in the policy's role names that read wrongly in lower case.
+_ROLE_ABBREVIATIONS = frozenset({"asc", "his", "send", "qa", "sqao", "pco", "ot", "la", "iro", "ifa"})
+
+
+def role_label(role: str) -> str:
+    """A policy role key for people: "service_director_asc_operations" → "Service director ASC operations"."""
+    words = [word.upper() if word.lower() in _ROLE_ABBREVIATIONS else word for word in role.split("_") if word]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]

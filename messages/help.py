@@ -11,6 +11,8 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     (Subcommand.SUBMIT, "", "send a funding request to whoever may decide it (also: the shortcut menu)"),
     (Subcommand.MINE, "", "your cases, their stage and what happens next"),
     (Subcommand.CASE, "<reference>", "one case (details only if you have a role on it)"),
+    (Subcommand.BOOK, "<reference>", "book, move or cancel a case's Enhanced Peer Forum slot"),
+    (Subcommand.AGENDA, "[date]", "the forum's agenda for a day (default today)"),
     (Subcommand.HELP, "", "show this list"),
 ]
 

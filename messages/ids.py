@@ -16,6 +16,7 @@ class Subcommand(StrEnum):
     MINE = "mine"
     CASE = "case"
     BOOK = "book"
+    AGENDA = "agenda"
 
 
 class Callback(StrEnum):
@@ -25,6 +26,8 @@ class Callback(StrEnum):
     SUBMIT_FORM = "submit_case_form"
     SUBMITTED = "submit_case_done"
     CASE_DETAILS = "case_details"
+    BOOK_FORM = "book_slot_form"  # private_metadata: the case id
+    BOOKED = "book_slot_done"
 
 
 class SubmitField(StrEnum):
@@ -57,3 +60,13 @@ class Action(StrEnum):
     """Button `action_id`s."""
 
     OPEN_CASE = "open_case"
+    BOOK_SLOT = "book_slot"  # value: the case id; opens the booking form
+    REBOOK = "rebook_slot"  # value: the case id; opens the booking form again
+    CANCEL_BOOKING = "cancel_booking"  # value: the case id
+    ADD_TO_CALENDAR = "add_to_calendar"  # a link button; Slack still sends the click
+
+
+class BookField(StrEnum):
+    """The booking form's input: `state.values[SLOT][VALUE]` is the chosen slot's start, ISO 8601 UTC."""
+
+    SLOT = "slot"

@@ -153,4 +153,32 @@ class Outbox(Base):
     sent_channel: Mapped[str | None] = mapped_column(String(32))
     sent_ts: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any] | None]  # what the message needs beyond its case: ids and dates only
     created_at: Mapped[datetime]
+
+
+class ForumBooking(Base):
+    """A case's slot at the Enhanced Peer Forum. Cancelled bookings are kept (`cancelled_at`).
+
+    Two partial unique indexes make double booking impossible in the database itself, on SQLite
+    and PostgreSQL alike: one live booking per slot start, and one live booking per case.
+    """
+
+    __tablename__ = "forum_booking"
+    __table_args__ = (
+        Index("uq_forum_booking_live_slot", "starts_at", unique=True,
+              sqlite_where=text("cancelled_at IS NULL"), postgresql_where=text("cancelled_at IS NULL")),
+        Index("uq_forum_booking_live_case", "case_id", unique=True,
+              sqlite_where=text("cancelled_at IS NULL"), postgresql_where=text("cancelled_at IS NULL")),
+        Index("ix_forum_booking_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    day: Mapped[date] = mapped_column(Date)  # the sitting's local date
+    booked_by: Mapped[str] = mapped_column(String(32))
+    booked_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(32))

@@ -155,3 +155,24 @@ def signer(slack: SlackStandIn) -> RequestSigner:
 def dispatch(app: PanelbotApp, signed: SignedRequest) -> BoltResponse:
     """Send a signed request through the app exactly as the HTTP adapter would."""
     return app.dispatch(BoltRequest(body=signed.body, headers=signed.headers))
+
+
+FORUM_ANSWERS = {
+    "reference": "1234567", "service": "adults", "request_type": "new_package", "proposed_weekly": "412",
+    "ras_weekly": "298", "strengths_and_needs": "strengths", "outcomes": "outcomes", "alternatives": "alternatives",
+    "evidence": ["occupational therapy"], "team_manager": "U0TOMAS", "attendee": "U0ANNAAP",
+}
+
+
+@pytest.fixture
+def new_case(services: Services):
+    """Store a case as `/panel submit` would (no Slack involved); returns its id."""
+    from bot.domain.submission import parse_submission
+    from bot.services.cases import submit_case
+
+    def make(submitter: str = "U0PRIYA", **answers: object) -> int:
+        values = {**FORUM_ANSWERS, **answers}
+        submission = parse_submission(values, policy=services.policy, submitter=submitter)
+        return submit_case(services, submission, key=f"test:{values['reference']}").case.id
+
+    return make

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from bot.domain.calendar import Slot
 from bot.domain.routing import RequestType, RouteKind, Service
 
 
@@ -118,6 +119,9 @@ class CaseView:
     deciders: tuple[str, ...]  # Slack user or user-group IDs who decide this route (for mentions)
     submitted_at: datetime
     panel: PanelListing | None = None
+    slot: Slot | None = None  # the forum slot booked for the case, if any
+    card_channel: str | None = None  # where the case card was posted, once it has been
+    card_ts: str | None = None
     record_link: str | None = None
     # Free text: only for people with a role on the case, only in DMs and modals.
     strengths_and_needs: str | None = None

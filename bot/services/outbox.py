@@ -10,15 +10,18 @@ count is not 1 was taken by another process and is skipped.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.notify import DeliveryError, Notice
+from bot.domain.booking import BookingChange
+from bot.domain.calendar import Slot
+from bot.notify import About, DeliveryError, Notice, Sent
 from bot.services import Services
-from bot.services.views import view_of
-from store.models import Case, Outbox
+from bot.services.views import agenda_for, booking_view, view_of
+from store.models import Case, ForumBooking, Outbox
 
 logger = logging.getLogger("panelbot.outbox")
 
@@ -28,13 +31,36 @@ MAX_ATTEMPTS = 8
 STALE_CLAIM = timedelta(minutes=5)
 
 
-def queue_notice(session: Session, notice: Notice, case_id: int, recipient: str, now: datetime,
-                 *, key: str | None = None) -> None:
-    """Add one message to the caller's transaction. The key makes queuing the same message twice a no-op."""
+def queue_notice(session: Session, notice: Notice, case_id: int | None, recipient: str, now: datetime,
+                 *, key: str | None = None, payload: dict[str, Any] | None = None) -> None:
+    """Add one message to the caller's transaction. The key makes queuing the same message twice a
+    no-op; by default it is the notice, case and recipient, so pass a key for a notice that can recur."""
     key = key or f"{notice}:{case_id}:{recipient}"
     if session.scalars(select(Outbox.id).where(Outbox.key == key)).first() is None:
         session.add(Outbox(key=key, kind=str(notice), case_id=case_id, recipient=recipient, state=PENDING,
-                           attempts=0, not_before=now, created_at=now))
+                           attempts=0, not_before=now, created_at=now, payload=payload))
+
+
+def _about(services: Services, session: Session, row: Outbox) -> About | None:
+    """What the message is about, read fresh at send time. None: nothing to send (a card update
+    before the card itself was posted: the card, when it goes, shows the current state)."""
+    notice = Notice(row.kind)
+    payload = row.payload or {}
+    if notice in (Notice.AGENDA, Notice.CHAIR_AGENDA):
+        return agenda_for(services, session, date.fromisoformat(payload["day"]))
+    case = session.get_one(Case, row.case_id)
+    if notice in (Notice.BOOKING_CONFIRMED, Notice.BOOKING_CANCELLED):
+        booking = session.get_one(ForumBooking, payload["booking_id"])
+        previous = payload.get("previous")
+        return BookingChange(
+            booking=booking_view(services, booking, case),
+            previous=Slot(*map(datetime.fromisoformat, previous)) if previous else None,
+            cancelled=notice is Notice.BOOKING_CANCELLED, by=booking.cancelled_by or booking.booked_by,
+            at=booking.cancelled_at or booking.booked_at)
+    view = view_of(services, case, full=False)
+    if notice is Notice.CARD_UPDATE and view.card_ts is None:
+        return None
+    return view
 
 
 def _backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -74,32 +100,40 @@ def deliver_due(services: Services, now: datetime, *, case_id: int | None = None
             continue  # another process got there first
         with services.sessions() as session:
             row = session.get_one(Outbox, row_id)
-            case = session.get_one(Case, row.case_id)
-            view = view_of(services, case, full=True)
-            notice, recipient, attempts = Notice(row.kind), row.recipient, row.attempts
-        try:
-            where = services.notifier.send(notice, view, recipient, outbox_id=row_id)
-        except DeliveryError as exc:
-            _record_failure(services, row_id, notice, view.reference, attempts, exc, now)
+            about = _about(services, session, row)
+            notice, recipient, attempts, case_id = Notice(row.kind), row.recipient, row.attempts, row.case_id
+        if about is None:
+            _mark_sent(services, row_id, None, now)
             continue
-        with services.sessions.begin() as session:
-            session.execute(update(Outbox).where(Outbox.id == row_id).values(
-                state=SENT, sent_at=now, sent_channel=where.channel, sent_ts=where.ts, error=None))
-            if notice is Notice.CASE_CARD:
-                session.execute(update(Case).where(Case.id == view.id).values(
-                    card_channel=where.channel, card_ts=where.ts))
+        try:
+            where = services.notifier.send(notice, about, recipient, outbox_id=row_id)
+        except DeliveryError as exc:
+            _record_failure(services, row_id, notice, case_id, attempts, exc, now)
+            continue
+        _mark_sent(services, row_id, where, now, card_of=case_id if notice is Notice.CASE_CARD else None)
         sent += 1
     return sent
 
 
-def _record_failure(services: Services, row_id: int, notice: Notice, reference: str, attempts: int,
+def _mark_sent(services: Services, row_id: int, where: Sent | None, now: datetime, *,
+               card_of: int | None = None) -> None:
+    with services.sessions.begin() as session:
+        session.execute(update(Outbox).where(Outbox.id == row_id).values(
+            state=SENT, sent_at=now, sent_channel=where.channel if where else None,
+            sent_ts=where.ts if where else None, error=None))
+        if card_of is not None and where is not None:
+            session.execute(update(Case).where(Case.id == card_of).values(card_channel=where.channel,
+                                                                           card_ts=where.ts))
+
+
+def _record_failure(services: Services, row_id: int, notice: Notice, case_id: int | None, attempts: int,
                     exc: DeliveryError, now: datetime) -> None:
     gave_up = exc.permanent or attempts >= MAX_ATTEMPTS
     with services.sessions.begin() as session:
         session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.state == SENDING).values(
             state=FAILED if gave_up else PENDING, error=str(exc)[:100],
             not_before=now + _backoff(attempts, exc.retry_after)))
-    logger.warning("outbox %s: %s for case %s %s: %s", row_id, notice, reference,
+    logger.warning("outbox %s: %s for case id %s %s: %s", row_id, notice, case_id,
                    "failed for good" if gave_up else "will be retried", exc)
 
 

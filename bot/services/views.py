@@ -1,11 +1,18 @@
-"""The plain `CaseView` of a stored case, for messages on any chat surface."""
+"""Plain views of stored rows (cases, bookings, the day's agenda), for messages on any chat surface."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+
+from bot.domain.booking import Agenda, AgendaItem, BookingView, chair_role_for, forum_sittings
+from bot.domain.calendar import Slot, slots_for_day
 from bot.domain.cases import CaseView, PanelListing, Stage
 from bot.domain.routing import RequestType, RouteKind, Service
 from bot.services import Services
-from store.models import Case
+from store.models import Case, ForumBooking
 
 
 def deciders(services: Services, row: Case) -> tuple[str, ...]:
@@ -27,6 +34,8 @@ def view_of(services: Services, row: Case, *, full: bool) -> CaseView:
     if row.panel_day is not None and row.panel_starts_at is not None and row.papers_due is not None:
         panel = PanelListing(day=row.panel_day, starts_at=row.panel_starts_at, location=row.panel_location or "",
                              papers_due=row.papers_due, late_for=row.panel_late_for)
+    session = object_session(row)
+    booking = live_booking(session, row.id) if session is not None else None
     return CaseView(
         id=row.id, reference=row.reference, service=Service(row.service), request_type=RequestType(row.request_type),
         proposed_weekly=row.proposed_weekly, ras_weekly=row.ras_weekly, current_weekly=row.current_weekly,
@@ -36,9 +45,65 @@ def view_of(services: Services, row: Case, *, full: bool) -> CaseView:
         evidence_required=tuple(row.evidence_required), evidence_attached=tuple(row.evidence),
         stage=Stage(row.stage), submitter=row.submitter, team_manager=row.team_manager, attendee=row.attendee,
         deciders=deciders(services, row), submitted_at=row.submitted_at, panel=panel,
+        slot=Slot(booking.starts_at, booking.ends_at) if booking else None,
+        card_channel=row.card_channel, card_ts=row.card_ts,
         record_link=row.record_link if full else None,
         strengths_and_needs=row.strengths_and_needs if full else None,
         outcomes=row.outcomes if full else None,
         alternatives=row.alternatives if full else None,
         urgent_reason=row.urgent_reason if full else None,
     )
+
+
+def live_booking(session: Session, case_id: int) -> ForumBooking | None:
+    return session.scalars(
+        select(ForumBooking).where(ForumBooking.case_id == case_id, ForumBooking.cancelled_at.is_(None))
+    ).first()
+
+
+def chair_of(services: Services, day: date) -> tuple[str, tuple[str, ...]]:
+    """(chair role, its Slack IDs) for a forum day."""
+    forum = services.policy.forum
+    role = chair_role_for(services.calendar, forum.chair_rota, forum.rota_start, day)
+    return role, services.policy.members(role)
+
+
+def booking_view(services: Services, booking: ForumBooking, case: Case) -> BookingView:
+    role, chairs = chair_of(services, booking.day)
+    return BookingView(case_id=case.id, reference=case.reference, slot=Slot(booking.starts_at, booking.ends_at),
+                       worker=case.submitter, attendee=case.attendee, chair_role=role, chairs=chairs)
+
+
+def agenda_for(services: Services, session: Session, day: date) -> Agenda:
+    """The forum's day: every slot, booked or free, with the chair. `closed` says why there is none."""
+    calendar, forum = services.calendar, services.policy.forum
+    slots = slots_for_day(calendar, forum_sittings(forum.sittings.by_weekday()), day, forum.slot_minutes)
+    if not slots:
+        if day.weekday() >= 5:
+            closed = "it is the weekend"
+        elif calendar.is_bank_holiday(day):
+            closed = "it is a bank holiday"
+        elif day in calendar.closures:
+            closed = "the council is closed"
+        else:
+            closed = "the forum does not sit on this day"
+        return Agenda(day=day, items=(), chair_role=None, chairs=(), closed=closed)
+    booked = {
+        booking.starts_at: (booking, case)
+        for booking, case in session.execute(
+            select(ForumBooking, Case).join(Case, Case.id == ForumBooking.case_id)
+            .where(ForumBooking.day == day, ForumBooking.cancelled_at.is_(None))
+        ).all()
+    }
+    items = []
+    for slot in slots:
+        if slot.starts_at in booked:
+            _, case = booked[slot.starts_at]
+            items.append(AgendaItem(slot=slot, case_id=case.id, reference=case.reference,
+                                    request_type=RequestType(case.request_type), proposed_weekly=case.proposed_weekly,
+                                    worker=case.submitter, attendee=case.attendee))
+        else:
+            items.append(AgendaItem(slot=slot))
+    role, chairs = chair_of(services, day)
+    return Agenda(day=day, items=tuple(items), chair_role=role, chairs=chairs)
+

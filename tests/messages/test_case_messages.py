@@ -16,6 +16,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.domain.calendar import Slot
 from bot.domain.cases import FIRST_STAGE, STAGE_LABELS, CaseView, PanelListing, Stage
 from bot.domain.routing import ROUTE_LABELS, CaseRequest, RequestType, RouteKind, Service, route_case
 from bot.policy import default_policy_path, load_policy
@@ -26,6 +27,7 @@ from messages.cases import (
     case_summary_message,
     decider_notice,
     mine_message,
+    receipt_blocks,
     receipt_dm,
 )
 from messages.format import clock_time, count, cut, escape, long_date, mention, money, weekly
@@ -425,17 +427,49 @@ def test_a_long_reference_is_cut_to_a_headers_150_characters():
 # --- The receipt ---------------------------------------------------------------------------------------
 
 
-def test_a_forum_receipt_says_to_book_a_slot_and_has_the_open_button():
+OPEN_BUTTON = {"type": "button", "text": {"type": "plain_text", "text": "Open the case"},
+               "action_id": Action.OPEN_CASE, "value": "1"}
+BOOK_BUTTON = {"type": "button", "text": {"type": "plain_text", "text": "Book a forum slot"},
+               "action_id": Action.BOOK_SLOT, "value": "1"}
+SLOT = Slot(datetime(2026, 12, 1, 9, 30, tzinfo=UTC), datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+BOOKED = replace(FORUM, stage=Stage.BOOKED, slot=SLOT)
+
+
+def test_a_forum_receipt_says_to_book_a_slot_and_has_the_open_and_book_buttons():
     receipt = receipt_dm(FORUM)
     words = section_texts(receipt)
-    assert "Next: book a forum slot with `/panel book 1234567`." in words
+    assert "Next: book a forum slot (button below, or `/panel book 1234567`)." in words
     assert "£412.00/wk is over the £350.00 threshold" in words
-    assert receipt["blocks"][-1] == {
-        "type": "actions",
-        "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Open the case"},
-                      "action_id": Action.OPEN_CASE, "value": "1"}],
-    }
+    assert receipt["blocks"][-1] == {"type": "actions", "elements": [OPEN_BUTTON, BOOK_BUTTON]}
     assert receipt["text"] == "Case 1234567 is submitted: it goes to the Enhanced Peer Forum."
+
+
+def test_the_form_turns_into_a_view_with_the_book_button_for_an_unbooked_forum_case():
+    assert receipt_blocks(FORUM)[-1] == {"type": "actions", "elements": [BOOK_BUTTON]}
+
+
+@pytest.mark.parametrize("case", [BOOKED, DELEGATED, SEND_LATE, URGENT], ids=["booked", "delegated", "send", "urgent"])
+def test_only_an_unbooked_forum_case_gets_the_book_button(case):
+    receipt = receipt_dm(case)
+    assert receipt["blocks"][-1] == {"type": "actions", "elements": [{**OPEN_BUTTON, "value": str(case.id)}]}
+    assert Action.BOOK_SLOT not in everything(receipt)
+    assert all(block["type"] != "actions" for block in receipt_blocks(case))
+
+
+def test_mine_still_names_the_book_command_for_an_unbooked_forum_case():
+    assert "Next: book a forum slot with `/panel book 1234567`" in section_texts(mine_message([FORUM]))
+
+
+def test_the_card_and_the_details_modal_show_the_booked_forum_slot():
+    for payload in (case_card(BOOKED), case_details_modal(BOOKED)):
+        assert "*Forum slot:* Tuesday 1 December 2026, 09:30–10:00" in section_texts(payload)
+        assert_within_slack_limits(payload)
+    assert "Forum slot" not in section_texts(case_card(FORUM))
+
+
+def test_the_slot_is_shown_on_the_london_clock_after_the_clocks_change():
+    spring = Slot(datetime(2026, 3, 30, 12, 0, tzinfo=UTC), datetime(2026, 3, 30, 12, 30, tzinfo=UTC))
+    assert "*Forum slot:* Monday 30 March 2026, 13:00–13:30" in section_texts(case_card(replace(BOOKED, slot=spring)))
 
 
 def test_a_receipt_lists_the_evidence_still_missing():

@@ -225,7 +225,7 @@ def test_the_submitted_view_is_a_closing_modal_within_slacks_limits(case):
 @pytest.mark.parametrize(
     ("case", "next_step"),
     [
-        (FORUM, "Next: book a forum slot with `/panel book 1234567`."),
+        (FORUM, "Next: book a forum slot (button below, or `/panel book 1234567`)."),
         (DELEGATED, "Waiting on your team manager <@U0TOMAS> to sign off."),
         (SEND_LATE, "Listed for the SEND Quality Assurance Panel on Wednesday 9 December 2026 (North office)"),
         (URGENT, "Sent to the operations manager for an urgent decision"),

@@ -1,0 +1,97 @@
+"""The Enhanced Peer Forum's bookings: who chairs a day, and the plain views messages render.
+
+Pure: no Slack, no database, no clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from bot.domain.calendar import Sitting, Slot, WorkingCalendar
+from bot.domain.cases import CaseView
+from bot.domain.routing import RequestType
+
+
+def chair_role_for(cal: WorkingCalendar, rota: tuple[str, ...], rota_start: date, day: date) -> str:
+    """The chair role for `day`: the rota turns once per working day counted from `rota_start`
+    (its first role chairs `rota_start`), so a bank holiday or closure does not skip anyone's turn."""
+    if not rota:
+        raise ValueError("the chair rota is empty")
+    return rota[cal.working_days_between(rota_start, day) % len(rota)]
+
+
+def forum_sittings(by_weekday: list[tuple[int, object]]) -> list[Sitting]:
+    """Calendar `Sitting`s from the policy's `(weekday, TimeRange)` pairs."""
+    return [Sitting(weekday, hours.start, hours.end) for weekday, hours in by_weekday]  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class BookingView:
+    """A case's forum slot, as messages show it."""
+
+    case_id: int
+    reference: str
+    slot: Slot
+    worker: str  # Slack user ID of the practitioner presenting
+    attendee: str | None  # advanced practitioner / service manager attending with the worker
+    chair_role: str  # the policy role chairing that day
+    chairs: tuple[str, ...]  # the Slack user or user-group IDs in that role
+
+
+@dataclass(frozen=True)
+class DayChoice:
+    """The free slots offered on one sitting day (may be empty: the day is full)."""
+
+    day: date
+    slots: tuple[Slot, ...]
+
+
+@dataclass(frozen=True)
+class BookingChoice:
+    """What the booking form offers a case: free slots on the next sitting days."""
+
+    case: CaseView
+    days: tuple[DayChoice, ...]
+    current: BookingView | None  # the slot the case holds now, when rebooking
+    notice: str | None = None  # e.g. "The 10:00 slot on Tuesday has just gone: pick another."
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """One slot of a sitting: booked (with its case) or free."""
+
+    slot: Slot
+    case_id: int | None = None
+    reference: str | None = None
+    request_type: RequestType | None = None
+    proposed_weekly: Decimal | None = None
+    worker: str | None = None
+    attendee: str | None = None
+
+
+@dataclass(frozen=True)
+class Agenda:
+    """A day of the forum. `closed` says why there is no sitting (weekend, bank holiday, closure)."""
+
+    day: date
+    items: tuple[AgendaItem, ...]
+    chair_role: str | None
+    chairs: tuple[str, ...]
+    closed: str | None = None
+
+    @property
+    def booked(self) -> tuple[AgendaItem, ...]:
+        return tuple(item for item in self.items if item.case_id is not None)
+
+
+@dataclass(frozen=True)
+class BookingChange:
+    """What happened, for the confirmation or cancellation DM."""
+
+    booking: BookingView
+    previous: Slot | None = None  # the slot given up, when rebooking
+    cancelled: bool = False
+    by: str | None = None
+    at: datetime | None = None

@@ -1,0 +1,224 @@
+"""Booking the Enhanced Peer Forum: the free slots, booking, rebooking, cancelling, the day's agenda.
+
+No double booking, ever: two partial unique indexes (one live booking per slot start, one per
+case) decide in the database, on SQLite and PostgreSQL alike. A booking that loses the race is
+rolled back whole and its caller is offered the next free slots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.domain.booking import Agenda, BookingChange, BookingChoice, DayChoice, forum_sittings
+from bot.domain.calendar import Slot, bookable_slots, slots_for_day
+from bot.domain.cases import Stage, can_move
+from bot.domain.routing import RouteKind
+from bot.errors import UserError
+from bot.notify import Notice
+from bot.services import Services
+from bot.services.outbox import queue_notice
+from bot.services.views import agenda_for, booking_view, chair_of, live_booking, view_of
+from store.audit import record_audit
+from store.models import Case, ForumBooking
+
+DAYS_OFFERED = 10  # the booking form offers the free slots of the next ten sitting days
+
+
+class BookingRefused(UserError):
+    """The booking cannot be made or changed; the message says why in a sentence for the person."""
+
+
+class SlotTaken(UserError):
+    """Someone else booked that slot first. `choice` offers the next free ones (a surface says so
+    with its own wording for `slot`)."""
+
+    def __init__(self, message: str, slot: Slot, choice: BookingChoice) -> None:
+        super().__init__(message)
+        self.slot = slot
+        self.choice = choice
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    change: BookingChange
+    changed: bool  # False when the case already held exactly this slot (a double click)
+
+
+def _sittings(services: Services) -> list:  # type: ignore[type-arg]
+    return forum_sittings(services.policy.forum.sittings.by_weekday())
+
+
+def _lead(services: Services) -> timedelta:
+    return timedelta(hours=services.policy.forum.booking_lead_hours)
+
+
+def _taken(session: Session, start: datetime, end: datetime) -> set[datetime]:
+    return set(session.scalars(
+        select(ForumBooking.starts_at).where(ForumBooking.cancelled_at.is_(None), ForumBooking.starts_at >= start,
+                                             ForumBooking.starts_at < end)
+    ).all())
+
+
+def free_days(services: Services, session: Session, now: datetime, days: int = DAYS_OFFERED) -> tuple[DayChoice, ...]:
+    """The next `days` sitting days with their free slots (a full day is listed with none)."""
+    forum, calendar = services.policy.forum, services.calendar
+    horizon = now + timedelta(days=days * 3 + 14)  # generously past the tenth sitting day
+    taken = _taken(session, now, horizon)
+    everything = bookable_slots(calendar, _sittings(services), forum.slot_minutes, now, _lead(services), days, set())
+    by_day: dict[date, list[Slot]] = {}
+    for slot in everything:
+        by_day.setdefault(calendar.local_date(slot.starts_at), [])
+        if slot.starts_at not in taken:
+            by_day[calendar.local_date(slot.starts_at)].append(slot)
+    return tuple(DayChoice(day, tuple(slots)) for day, slots in by_day.items())
+
+
+def _case_for_booking(services: Services, session: Session, case_id: int, actor: str) -> Case:
+    row = session.get(Case, case_id)
+    if row is None:
+        raise BookingRefused("That case is no longer in panelbot.")
+    if RouteKind(row.route) is not RouteKind.FORUM:
+        raise BookingRefused(f"Case {row.reference} does not go to the Enhanced Peer Forum, so it has no slot to book.")
+    if actor not in (row.submitter, row.attendee):
+        raise BookingRefused(f"Only the worker who submitted case {row.reference}, or the advanced practitioner or "
+                             "service manager attending with them, can book its forum slot.")
+    if Stage(row.stage) not in (Stage.AWAITING_BOOKING, Stage.BOOKED):
+        raise BookingRefused(f"Case {row.reference} is {row.stage.replace('_', ' ')}: it has no slot to book.")
+    return row
+
+
+def booking_choice(services: Services, actor: str, *, case_id: int | None = None,
+                   reference: str | None = None) -> BookingChoice:
+    """What the booking form offers `actor` for a case, found by id or by its open reference.
+    Raises BookingRefused."""
+    now = services.now()
+    with services.sessions() as session:
+        if case_id is None:
+            case_id = session.scalars(select(Case.id).where(Case.reference == reference, Case.is_open)).first()
+            if case_id is None:
+                raise BookingRefused("There is no open case with that reference in panelbot.")
+        row = _case_for_booking(services, session, case_id, actor)
+        current = live_booking(session, row.id)
+        return BookingChoice(case=view_of(services, row, full=False), days=free_days(services, session, now),
+                             current=booking_view(services, current, row) if current else None)
+
+
+def _check_slot(services: Services, starts_at: datetime, now: datetime) -> Slot:
+    """The sitting slot starting at `starts_at`, if it is one and can still be booked."""
+    calendar, forum = services.calendar, services.policy.forum
+    day = calendar.local_date(starts_at)
+    slot = next((s for s in slots_for_day(calendar, _sittings(services), day, forum.slot_minutes)
+                 if s.starts_at == starts_at), None)
+    if slot is None:
+        raise BookingRefused("The forum does not sit then (a weekend, a bank holiday, a closure day, or not a slot "
+                             "time). Pick one of the slots offered.")
+    if starts_at < now:
+        raise BookingRefused("That slot is in the past. Pick one of the slots offered.")
+    if starts_at < now + _lead(services):
+        raise BookingRefused(f"Slots must be booked at least {forum.booking_lead_hours} hours ahead. "
+                             "Pick a later one.")
+    return slot
+
+
+def book_slot(services: Services, case_id: int, starts_at: datetime, actor: str) -> BookingResult:
+    """Book (or move the case to) the slot starting at `starts_at`, in one transaction.
+
+    Raises BookingRefused (not allowed, not a bookable slot) or SlotTaken (someone was first).
+    """
+    now = services.now()
+    slot = _check_slot(services, starts_at, now)
+    try:
+        with services.sessions.begin() as session:
+            row = _case_for_booking(services, session, case_id, actor)
+            current = live_booking(session, row.id)
+            if current is not None and current.starts_at == slot.starts_at:
+                return BookingResult(BookingChange(booking=booking_view(services, current, row)), changed=False)
+            previous = None
+            if current is not None:
+                previous = Slot(current.starts_at, current.ends_at)
+                current.cancelled_at, current.cancelled_by = now, actor
+                session.flush()
+            booking = ForumBooking(case_id=row.id, starts_at=slot.starts_at, ends_at=slot.ends_at,
+                                   day=services.calendar.local_date(slot.starts_at), booked_by=actor, booked_at=now)
+            session.add(booking)
+            session.flush()  # the unique indexes decide here
+            before = row.stage
+            if can_move(Stage(row.stage), Stage.BOOKED):
+                row.stage = Stage.BOOKED
+            row.updated_at = now
+            record_audit(session, at=now, actor=actor, action="booking.moved" if previous else "booking.made",
+                         subject_type="case", subject_id=row.reference,
+                         before={"stage": before, "slot": previous.starts_at.isoformat() if previous else None},
+                         after={"stage": row.stage, "slot": slot.starts_at.isoformat()})
+            payload = {"booking_id": booking.id,
+                       "previous": [previous.starts_at.isoformat(), previous.ends_at.isoformat()] if previous else None}
+            _queue_booking_notices(services, session, row, booking.id, Notice.BOOKING_CONFIRMED, payload, now)
+            change = BookingChange(booking=booking_view(services, booking, row), previous=previous, by=actor, at=now)
+            return BookingResult(change, changed=True)
+    except IntegrityError:
+        with services.sessions() as session:
+            holder = session.scalars(select(ForumBooking).where(
+                ForumBooking.case_id == case_id, ForumBooking.cancelled_at.is_(None))).first()
+            if holder is not None and holder.starts_at == slot.starts_at:
+                # The same person's second click won the race against their first: nothing more to do.
+                row = session.get_one(Case, case_id)
+                return BookingResult(BookingChange(booking=booking_view(services, holder, row)), changed=False)
+        raise SlotTaken(f"Slot {slot.starts_at.isoformat()} was booked first by someone else.", slot,
+                        booking_choice(services, actor, case_id=case_id)) from None
+
+
+def _queue_booking_notices(services: Services, session: Session, row: Case, booking_id: int, notice: Notice,
+                           payload: dict, now: datetime) -> None:  # type: ignore[type-arg]
+    for person in dict.fromkeys(p for p in (row.submitter, row.attendee) if p):
+        queue_notice(session, notice, row.id, person, now, key=f"{notice}:{booking_id}:{person}", payload=payload)
+    queue_notice(session, Notice.CARD_UPDATE, row.id, row.card_channel or "card", now,
+                 key=f"{Notice.CARD_UPDATE}:{row.id}:{notice}:{booking_id}")
+
+
+def cancel_booking(services: Services, case_id: int, actor: str) -> BookingChange | None:
+    """Give up the case's slot (it is offered again at once). None when it had none (a double click)."""
+    now = services.now()
+    with services.sessions.begin() as session:
+        row = _case_for_booking(services, session, case_id, actor)
+        booking = live_booking(session, row.id)
+        if booking is None:
+            return None
+        booking.cancelled_at, booking.cancelled_by = now, actor
+        before = row.stage
+        row.stage, row.updated_at = Stage.AWAITING_BOOKING, now
+        record_audit(session, at=now, actor=actor, action="booking.cancelled", subject_type="case",
+                     subject_id=row.reference, before={"stage": before, "slot": booking.starts_at.isoformat()},
+                     after={"stage": row.stage, "slot": None})
+        _queue_booking_notices(services, session, row, booking.id, Notice.BOOKING_CANCELLED,
+                               {"booking_id": booking.id}, now)
+        return BookingChange(booking=booking_view(services, booking, row), cancelled=True, by=actor, at=now)
+
+
+def agenda(services: Services, day: date) -> Agenda:
+    with services.sessions() as session:
+        return agenda_for(services, session, day)
+
+
+def post_agendas(services: Services, now: datetime) -> int:
+    """The worker's job: from 08:00 on a sitting day, queue the agenda for the forum channel and a DM
+    for each of the day's chairs, once (the outbox keys make a second worker's try a no-op)."""
+    calendar, forum = services.calendar, services.policy.forum
+    local = now.astimezone(calendar.tz)
+    slots = slots_for_day(calendar, _sittings(services), local.date(), forum.slot_minutes)
+    if not slots or local.hour < 8 or now >= slots[-1].ends_at:
+        return 0
+    day = local.date().isoformat()
+    _, chairs = chair_of(services, local.date())
+    people = [person for member in chairs
+              for person in (sorted(services.directory.group_members(member)) if member.startswith("S") else [member])]
+    with services.sessions.begin() as session:
+        queue_notice(session, Notice.AGENDA, None, forum.channel, now, key=f"agenda:{day}", payload={"day": day})
+        for person in dict.fromkeys(people):
+            queue_notice(session, Notice.CHAIR_AGENDA, None, person, now, key=f"chair_agenda:{day}:{person}",
+                         payload={"day": day})
+    return 1
