@@ -12,6 +12,7 @@ import re
 import secrets
 import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,11 +20,14 @@ from slack_bolt.request import BoltRequest
 
 from bot.runtime import build_services
 from bot.services import Services
+from bot.services.cases import look_up_case
 from bot.settings import load_settings
 from bot.slack_app import PanelbotApp, create_app
 from bot.standin.inline import InlineExecutor
 from bot.standin.requests import RequestSigner, SignedRequest, form_state
 from bot.standin.webapi import SlackStandIn
+from bot.worker import tick
+from messages.ids import VALUE, Action, BookField, Callback
 from messages.submit import submit_modal
 from messages.text import render_message, render_view
 
@@ -35,6 +39,8 @@ PEOPLE = {
     "U0OLUOPS": "Olu (operations manager)",
     "U0SDASCOP1": "Sam (forum chair)",
     "U0VISITOR": "Val (a colleague with no role on the case)",
+    "U0BENWORK": "Ben (social worker)",
+    "U0SMHISIC1": "Hana (forum chair)",
 }
 CHANNELS = {
     "C0FORUM001": "#enhanced-peer-forum",
@@ -54,6 +60,9 @@ FORUM_CASE = {
 DELEGATED_CASE = {**FORUM_CASE, "reference": "2345678", "proposed_weekly": "280", "ras_weekly": "300"}
 SEND_CASE = {**FORUM_CASE, "reference": "3456789", "service": "children_send", "request_type": "direct_payment",
              "proposed_weekly": "310", "ras_weekly": "300", "hours_per_month": "45"}
+BEN_CASE = {**FORUM_CASE, "reference": "5678901", "proposed_weekly": "380", "ras_weekly": "320"}
+# The demo's clock: Tuesday 24 November 2026, 10:00 in London, so its dates read the same every run.
+DEMO_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 URGENT_CASE = {**FORUM_CASE, "reference": "4567890", "proposed_weekly": "500", "ras_weekly": "450",
                "urgent": ["urgent"], "urgent_reason": "Why it cannot wait (free text)."}
 
@@ -100,6 +109,33 @@ class Conversation:
 
     def command(self, who: str, text: str) -> int:
         return self.send(who, self.signer.command(who, text), f"types `/panel {text}`")
+
+    def choose_slot(self, who: str, reference: str, starts_at: str, view_id: str) -> int:
+        case = look_up_case(self.services, reference, who)
+        assert case is not None
+        view = {"type": "modal", "callback_id": Callback.BOOK_FORM, "private_metadata": str(case.case.id),
+                "id": view_id, "blocks": [{"type": "input", "block_id": BookField.SLOT,
+                                            "element": {"type": "static_select", "action_id": VALUE}}]}
+        signed = self.signer.view_submission(who, view, form_state(view, {BookField.SLOT: starts_at}))
+        return self.send(who, signed, f"picks the {starts_at} (UTC) slot for case {reference} and presses Book")
+
+    def press(self, who: str, action_id: str, reference: str, label: str) -> int:
+        case = look_up_case(self.services, reference, who)
+        assert case is not None
+        signed = self.signer.block_action(who, action_id, value=str(case.case.id), channel="D" + who,
+                                          message_ts="1800000000.000100")
+        return self.send(who, signed, f"presses “{label}” for case {reference}")
+
+    def first_offered_slot(self) -> str:
+        """The earliest slot in the booking form panelbot last opened."""
+        view = _json(self.standin.calls_to("views.open")[-1].args["view"])
+        [block] = [b for b in view["blocks"] if b.get("block_id") == BookField.SLOT]
+        return str(block["element"]["initial_option"]["value"])
+
+    def tick(self, at: datetime) -> None:
+        self._print(f"The worker ticks at {at.astimezone(self.services.calendar.tz):%A %d %B %Y %H:%M} (London)")
+        tick(self.services, at)
+        self._show_calls()
 
     def fill_form(self, who: str, answers: dict[str, Any], view_id: str) -> int:
         view = {**submit_modal(self.services.policy), "id": view_id}
@@ -171,6 +207,7 @@ def open_conversation(out: IO[str], workdir: Path) -> Conversation:
         database_url=f"sqlite:///{workdir / 'demo.db'}",
     )
     services = build_services(settings)
+    services.clock = lambda: DEMO_NOW
     app = create_app(settings, services, listener_executor=InlineExecutor())
     signer = RequestSigner(secret, response_url_base=standin.base_url + "response/")
     standin.reset()  # start-up's auth.test is not part of the conversation
@@ -204,6 +241,22 @@ def run_demo(out: IO[str]) -> None:
             talk.command("U0VISITOR", "case 1234567")
             talk.step("The team manager opens the case: full details, in a private modal")
             talk.command("U0TOMAS", "case 2345678")
+            talk.step("Booking the forum: the earliest free slots of the next ten sitting days")
+            talk.command("U0PRIYA", "book 1234567")
+            slot = talk.first_offered_slot()
+            talk.fill_form("U0BENWORK", BEN_CASE, "V0DEMO6")
+            talk.command("U0BENWORK", "book 5678901")
+            talk.choose_slot("U0PRIYA", "1234567", slot, "V0DEMO7")
+            talk.step("A clash: Ben had the same slot on his form, but Priya booked it first")
+            talk.choose_slot("U0BENWORK", "5678901", slot, "V0DEMO8")
+            talk.step("The day's agenda")
+            talk.command("U0SDASCOP1", "agenda")
+            talk.step("Priya cancels; the slot is offered again at once")
+            talk.press("U0PRIYA", Action.CANCEL_BOOKING, "1234567", "Cancel booking")
+            talk.command("U0BENWORK", "book 5678901")
+            talk.choose_slot("U0BENWORK", "5678901", slot, "V0DEMO9")
+            talk.step("At 08:00 the next sitting day's agenda goes to the forum channel and the chair")
+            talk.tick(DEMO_NOW.replace(day=25, hour=8))
             talk.step("A mistyped subcommand gets usage, not an error")
             talk.command("U0PRIYA", "sumbit")
             talk.step("A forged request (signed with the wrong secret) is refused")

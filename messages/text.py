@@ -39,7 +39,13 @@ def render_blocks(blocks: list[dict[str, Any]]) -> list[str]:
         elif kind == "input":
             label = _text_of(block.get("label"))
             optional = " (optional)" if block.get("optional") else ""
-            lines.append(f"{label}{optional}: ____")
+            element = block.get("element", {})
+            options = element.get("options") or [o for g in element.get("option_groups", []) for o in g["options"]]
+            if element.get("type") == "static_select" and options:
+                chosen = element.get("initial_option") or options[0]
+                lines.append(f"{label}{optional}: [{_text_of(chosen.get('text'))} ▾] (one of {len(options)})")
+            else:
+                lines.append(f"{label}{optional}: ____")
     return lines
 
 

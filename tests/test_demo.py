@@ -18,6 +18,26 @@ def test_the_demo_shows_help_usage_and_a_refused_forgery():
     assert "Traceback" not in text
 
 
+def test_the_demo_shows_a_submission_for_each_route():
+    out = io.StringIO()
+    run_demo(out)
+    text = out.getvalue()
+    for route in ("Route: Enhanced Peer Forum", "Route: Delegated sign-off", "Route: SEND Quality Assurance Panel",
+                  "Route: Urgent decision out of panel"):
+        assert route in text
+    assert "already in flight" in text
+
+
+def test_the_demo_shows_a_booking_a_clash_a_cancel_and_the_agenda():
+    out = io.StringIO()
+    run_demo(out)
+    text = out.getvalue()
+    assert "Case 1234567 is booked: Tuesday 24 November 2026, 12:00–12:30" in text
+    assert "has just been booked by someone else: pick another" in text
+    assert "is cancelled (by @Priya)" in text
+    assert "== Enhanced Peer Forum — Wednesday 25 November 2026 ==" in text
+
+
 def test_the_demo_runs_as_a_command_without_any_slack_settings(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bot.cli", "demo"], capture_output=True, text=True, timeout=120,
                             cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, check=False)
