@@ -16,6 +16,7 @@ from typing import Protocol
 
 from bot.domain.booking import Agenda, BookingChange
 from bot.domain.cases import CaseView
+from bot.domain.decisions import Decided, PanelAgenda
 
 
 class Notice(StrEnum):
@@ -29,9 +30,13 @@ class Notice(StrEnum):
     BOOKING_CANCELLED = "booking_cancelled"  # to the worker and the AP/SM (about: BookingChange)
     AGENDA = "agenda"  # the forum's day, to its channel (about: Agenda)
     CHAIR_AGENDA = "chair_agenda"  # the forum's day, to the chair (about: Agenda)
+    THREAD_REPLY = "thread_reply"  # a decision, in the case card's thread (about: Decided)
+    DECISION_NOTICE = "decision_notice"  # a decision, to the worker and the AP/SM (about: Decided)
+    PRACTICE_CONCERN = "practice_concern"  # to the worker's line manager (about: Decided)
+    PANEL_AGENDA = "panel_agenda"  # the SEND panel's agenda at the papers cut-off (about: PanelAgenda)
 
 
-About = CaseView | BookingChange | Agenda
+About = CaseView | BookingChange | Agenda | Decided | PanelAgenda
 
 
 @dataclass(frozen=True)

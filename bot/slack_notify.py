@@ -10,9 +10,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.domain.cases import CaseView
+from bot.domain.decisions import Decided
 from bot.notify import About, DeliveryError, Notice, Sent
 from messages.booking import agenda_message, booking_cancelled_dm, booking_confirmation_dm, chair_agenda_dm
 from messages.cases import case_card, decider_notice, receipt_dm
+from messages.decisions import decision_notice_dm, decision_thread_reply, panel_agenda_message, practice_concern_dm
 
 BUILDERS: dict[Notice, Callable[[Any], dict[str, Any]]] = {
     Notice.CASE_CARD: case_card,
@@ -23,6 +25,10 @@ BUILDERS: dict[Notice, Callable[[Any], dict[str, Any]]] = {
     Notice.BOOKING_CANCELLED: booking_cancelled_dm,
     Notice.AGENDA: agenda_message,
     Notice.CHAIR_AGENDA: chair_agenda_dm,
+    Notice.THREAD_REPLY: lambda about: decision_thread_reply(about.case, about.decision),
+    Notice.DECISION_NOTICE: lambda about: decision_notice_dm(about.case, about.decision),
+    Notice.PRACTICE_CONCERN: lambda about: practice_concern_dm(about.case, about.decision),
+    Notice.PANEL_AGENDA: panel_agenda_message,
 }
 
 # Slack errors that another try will not fix.
@@ -46,6 +52,14 @@ class SlackNotifier:
                 assert isinstance(about, CaseView) and about.card_channel and about.card_ts
                 response = self.client.chat_update(channel=about.card_channel, ts=about.card_ts,
                                                    text=message["text"], blocks=message.get("blocks"))
+            elif notice is Notice.THREAD_REPLY:
+                assert isinstance(about, Decided)
+                if not (about.case.card_channel and about.case.card_ts):
+                    raise DeliveryError("the case card is not posted yet", permanent=False)
+                response = self.client.chat_postMessage(
+                    channel=about.case.card_channel, thread_ts=about.case.card_ts, text=message["text"],
+                    blocks=message.get("blocks"), unfurl_links=False,
+                    metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": outbox_id}})
             else:
                 response = self.client.chat_postMessage(
                     channel=recipient,

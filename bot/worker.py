@@ -18,13 +18,18 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.services import Services
 from bot.services.booking import post_agendas
 from bot.services.outbox import worker_job as deliver_outbox
+from bot.services.panel import post_panel_agenda
 
 logger = logging.getLogger("panelbot.worker")
 
 # Each job takes (services, now) and returns how many items it handled. Later features add theirs.
 Job = Callable[[Services, datetime], int]
 # Order matters: jobs that queue messages run before the one that sends them.
-JOBS: list[tuple[str, Job]] = [("post_agendas", post_agendas), ("deliver_outbox", deliver_outbox)]
+JOBS: list[tuple[str, Job]] = [
+    ("post_agendas", post_agendas),
+    ("post_panel_agenda", post_panel_agenda),
+    ("deliver_outbox", deliver_outbox),
+]
 
 
 def tick(services: Services, now: datetime | None = None) -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import booking, cases, commands, errors, home, submit
+from handlers import booking, cases, commands, decisions, errors, home, submit
 
 
 def register_all(app: App, services: Services) -> None:
@@ -14,4 +14,5 @@ def register_all(app: App, services: Services) -> None:
     submit.register(app, services)
     cases.register(app, services)
     booking.register(app, services)
+    decisions.register(app, services)
     home.register(app, services)

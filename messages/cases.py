@@ -1,10 +1,13 @@
 """What people see of a case: the channel card, the submitter's receipt, the decider's notice,
-`/panel mine`, and the details modal.
+`/panel mine`, and the details modal; and the decision buttons the card and the decider's notice
+carry (messages/decisions.py builds the rest of a decision and imports its shared pieces from here).
 
 Privacy (DESIGN.md §4): the card goes to a channel, and notification text travels beyond Slack, so
 every builder here except `case_details_modal` uses only the case reference, amounts and
 panelbot's own words. The free-text fields and the record link appear in the details modal
-alone, which the services open only for people with a role on the case.
+alone, which the services open only for people with a role on the case. A decision's reason,
+agreed amount, conditions and information needed are panel business and may be shown; its
+practice concern never is (it goes only to the worker's line manager, messages/decisions.py).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.cases import STAGE_LABELS, CaseView, Stage, is_open
+from bot.domain.decisions import KIND_AT_STAGE, OUTCOME_LABELS, OUTCOMES_FOR, DecisionView, Outcome
 from bot.domain.routing import (
     FOLLOW_ON_LABELS,
     REQUEST_TYPE_LABELS,
@@ -22,18 +26,27 @@ from bot.domain.routing import (
     RouteKind,
 )
 from messages.format import clock_time, count, cut, escape, long_date, mention, weekly
-from messages.ids import Action, Callback, Command, Subcommand
+from messages.ids import DECIDE_BLOCK, Action, Callback, Command, Subcommand, decide_action
 
 __all__ = [
+    "BUTTON_TEXT",
+    "DECIDE_BLOCK",
     "MINE_LIMIT",
+    "amount_fields",
     "case_card",
     "case_details_modal",
     "case_summary_message",
     "decider_notice",
+    "decision_actions",
+    "decision_lines",
+    "decision_words",
     "mine_message",
     "next_step",
+    "office",
+    "open_case_button",
     "receipt_blocks",
     "receipt_dm",
+    "route_text",
 ]
 
 MINE_LIMIT = 40  # cases listed by `/panel mine`; with the heading and "and N more" it stays under 50 blocks
@@ -41,6 +54,7 @@ _SECTION_TEXT = 3000
 _FIELD_TEXT = 2000
 _HEADER_TEXT = 150
 _MODAL_TITLE = 24
+_HISTORY_LIMIT = 20  # decisions the details modal lists, newest kept; it stays well under 100 blocks
 
 
 # --- Block pieces -----------------------------------------------------------------------------------
@@ -62,7 +76,7 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(text, _SECTION_TEXT)}]}
 
 
-def _open_button(case: CaseView, text: str = "Open the case") -> dict[str, Any]:
+def open_case_button(case: CaseView, text: str = "Open the case") -> dict[str, Any]:
     return {"type": "button", "text": _plain(text), "action_id": Action.OPEN_CASE.value, "value": str(case.id)}
 
 
@@ -86,7 +100,7 @@ def _request_words(case: CaseView) -> str:
     return f"{REQUEST_TYPE_LABELS[case.request_type]}, {SERVICE_LABELS[case.service]}, {weekly(case.proposed_weekly)}"
 
 
-def _amount_fields(case: CaseView) -> list[str]:
+def amount_fields(case: CaseView) -> list[str]:
     fields = [
         f"*Request:* {_sentence(REQUEST_TYPE_LABELS[case.request_type])}",
         f"*Service:* {_sentence(SERVICE_LABELS[case.service])}",
@@ -111,7 +125,7 @@ def _follow_ons(case: CaseView) -> str | None:
     return f"then {' and '.join(escape(step) for step in steps)} at the next panel"
 
 
-def _route_text(case: CaseView) -> str:
+def route_text(case: CaseView) -> str:
     text = f"*Route: {_sentence(ROUTE_LABELS[case.route])}*"
     if case.reasons:
         text += "\n" + _bullets([escape(reason) for reason in case.reasons])
@@ -131,7 +145,7 @@ def _missing_evidence(case: CaseView) -> list[str]:
     return [item for item in case.evidence_required if item not in case.evidence_attached]
 
 
-def _office(location: str) -> str:
+def office(location: str) -> str:
     return location if location.lower().endswith("office") else f"{location} office"
 
 
@@ -140,7 +154,7 @@ def _sitting_words(case: CaseView) -> str | None:
     panel = case.panel
     if panel is None:
         return None
-    return f"{long_date(panel.day)} ({escape(_office(panel.location))}), papers due {long_date(panel.papers_due)}"
+    return f"{long_date(panel.day)} ({escape(office(panel.location))}), papers due {long_date(panel.papers_due)}"
 
 
 def _panel_sentence(case: CaseView) -> str | None:
@@ -226,12 +240,84 @@ def _panel_text(case: CaseView) -> str | None:
     if panel is None:
         return None
     text = (
-        f"*Panel:* {long_date(panel.day)} at {clock_time(panel.starts_at)}, {escape(_office(panel.location))}. "
+        f"*Panel:* {long_date(panel.day)} at {clock_time(panel.starts_at)}, {escape(office(panel.location))}. "
         f"Papers due {long_date(panel.papers_due)}."
     )
     if late := _late_sentence(case):
         text += f"\n{late}."
     return text
+
+
+# --- Decisions: the buttons and the words other builders share -----------------------------------------
+
+# Button words: OUTCOME_LABELS describe what happened; a button says what to do.
+BUTTON_TEXT = {
+    Outcome.APPROVED: "Approve",
+    Outcome.APPROVED_WITH_CHANGES: "Approve with changes",
+    Outcome.DEFERRED: "Defer",
+    Outcome.DECLINED: "Decline",
+    Outcome.ENDORSED: "Endorse",
+    Outcome.NOT_ENDORSED: "Don't endorse",
+    Outcome.RATIFIED: "Ratify",
+    Outcome.NOT_RATIFIED: "Don't ratify",
+}
+_BUTTON_STYLE = {
+    Outcome.APPROVED: "primary",
+    Outcome.ENDORSED: "primary",
+    Outcome.RATIFIED: "primary",
+    Outcome.DECLINED: "danger",
+}
+
+
+def decision_actions(case: CaseView) -> dict[str, Any] | None:
+    """The decision buttons for the decision the case waits on (a decision, an endorsement or a
+    ratification), or None when it waits on none (closed or deferred). Each button's action id is
+    `decide_action(outcome)` and its value "<case id>:<round>", so a click on an old round's card
+    is recognised as stale. Who may decide is checked by the service, not here."""
+    kind = KIND_AT_STAGE.get(case.stage)
+    if kind is None:
+        return None
+    buttons = []
+    for outcome in OUTCOMES_FOR[kind]:
+        button: dict[str, Any] = {
+            "type": "button",
+            "text": _plain(BUTTON_TEXT.get(outcome, OUTCOME_LABELS[outcome])),
+            "action_id": decide_action(outcome.value),
+            "value": f"{case.id}:{case.round}",
+        }
+        if style := _BUTTON_STYLE.get(outcome):
+            button["style"] = style
+        buttons.append(button)
+    return {"type": "actions", "block_id": DECIDE_BLOCK, "elements": buttons}
+
+
+def decision_words(decision: DecisionView) -> str:
+    """"Approved by <@U…> at 10:42 on Tuesday 24 November 2026" (London clock)."""
+    at = decision.decided_at
+    return (
+        f"{OUTCOME_LABELS[decision.outcome]} by {mention(decision.decided_by)} "
+        f"at {clock_time(at)} on {long_date(at)}"
+    )
+
+
+def decision_lines(decision: DecisionView, *, full: bool = True) -> list[str]:
+    """The decision's reason and agreed amount, and with `full` its conditions and the information
+    needed, as mrkdwn lines (the decider's words escaped). Never the practice concern."""
+    lines = [f"*Reason:* {escape(decision.reason)}"]
+    if decision.amended_weekly is not None:
+        lines.append(f"*Agreed amount:* {weekly(decision.amended_weekly)}")
+    if full and decision.conditions:
+        lines.append(f"*Changes and conditions:* {escape(decision.conditions)}")
+    if full and decision.info_needed:
+        lines.append(f"*Information needed:* {escape(decision.info_needed)}")
+    return lines
+
+
+def _latest_decision_text(case: CaseView) -> str | None:
+    if not case.decisions:
+        return None
+    latest = case.decisions[-1]
+    return "\n".join([f"*{decision_words(latest)}*", *decision_lines(latest, full=False)])
 
 
 # --- The case card (channel) --------------------------------------------------------------------------
@@ -240,7 +326,7 @@ def _panel_text(case: CaseView) -> str | None:
 def _case_body(case: CaseView) -> list[dict[str, Any]]:
     """Amounts, route and reasons, attendance, evidence and the panel sitting: what the card and
     the details modal share. No free text."""
-    blocks = [_fields(_amount_fields(case)), _section(_route_text(case))]
+    blocks = [_fields(amount_fields(case)), _section(route_text(case))]
     if attendance := _attendance_lines(case, to_submitter=False):
         blocks.append(_section("*Attendance*\n" + "\n".join(attendance)))
     if evidence := _evidence_lines(case):
@@ -254,14 +340,23 @@ def _case_body(case: CaseView) -> list[dict[str, Any]]:
 
 def case_card(case: CaseView) -> dict[str, Any]:
     """The one card per case in the deciding forum's channel: reference, amounts, route and reasons,
-    evidence, stage and who acts next. No free text and no record link: a channel sees it."""
+    evidence, the latest decision (outcome, by whom, reason, agreed amount), stage and who acts next,
+    and the decision buttons while the case waits on a decision, endorsement or ratification. It is
+    updated in place after each decision. No free text and no record link: a channel sees it."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _plain(cut(f"Case {case.reference}", _HEADER_TEXT))},
         *_case_body(case),
     ]
+    if decided := _latest_decision_text(case):
+        blocks.append(_section(decided))
     if waiting := _waiting_on(case):
         blocks.append(_section(waiting))
-    blocks.append(_context(f"*Stage:* {STAGE_LABELS[case.stage]}  ·  {_submitted(case)}"))
+    notes = [f"*Stage:* {STAGE_LABELS[case.stage]}", _submitted(case)]
+    if case.round > 1:
+        notes.append(f"Resubmitted (round {case.round})")
+    blocks.append(_context("  ·  ".join(notes)))
+    if buttons := decision_actions(case):
+        blocks.append(buttons)
     text = f"Case {_ref(case)}: {_request_words(case)} — {ROUTE_LABELS[case.route]}"
     return {"text": text, "blocks": blocks}
 
@@ -288,9 +383,9 @@ def _receipt_steps(case: CaseView) -> list[str]:
 def receipt_blocks(case: CaseView, *, open_button: bool = False) -> list[dict[str, Any]]:
     """The receipt, shared by the DM (`open_button=True`) and the modal the form turns into: a
     forum case still waiting for its slot gets a "Book a forum slot" button."""
-    head = f"*Case {_ref(case)} is submitted:* {escape(_request_words(case))}.\n" + _route_text(case)
+    head = f"*Case {_ref(case)} is submitted:* {escape(_request_words(case))}.\n" + route_text(case)
     blocks = [_section(head), _section("\n".join(_receipt_steps(case)))]
-    buttons = [_open_button(case)] if open_button else []
+    buttons = [open_case_button(case)] if open_button else []
     if _needs_booking(case):
         buttons.append({"type": "button", "text": _plain("Book a forum slot"), "action_id": Action.BOOK_SLOT.value,
                         "value": str(case.id)})
@@ -310,7 +405,8 @@ def receipt_dm(case: CaseView) -> dict[str, Any]:
 
 
 def decider_notice(case: CaseView) -> dict[str, Any]:
-    """The DM to the team manager (delegated) or each operations manager (urgent)."""
+    """The DM to the team manager (delegated) or each operations manager (urgent), with the
+    decision buttons while the case waits on a decision."""
     if case.route is RouteKind.DELEGATED:
         waits = "waits on your sign-off"
     elif case.route is RouteKind.URGENT:
@@ -320,8 +416,8 @@ def decider_notice(case: CaseView) -> dict[str, Any]:
     text = f"Case {_ref(case)} {waits}."
     blocks: list[dict[str, Any]] = [
         _section(f"*{text}*"),
-        _fields(_amount_fields(case)),
-        _section(_route_text(case)),
+        _fields(amount_fields(case)),
+        _section(route_text(case)),
     ]
     if evidence := _evidence_lines(case):
         blocks.append(_section("*Evidence*\n" + "\n".join(evidence)))
@@ -329,7 +425,9 @@ def decider_notice(case: CaseView) -> dict[str, Any]:
     if case.route is RouteKind.URGENT:
         notes.append("Open the case to read why it cannot wait.")
     blocks.append(_context("  ·  ".join(notes)))
-    blocks.append({"type": "actions", "elements": [_open_button(case)]})
+    blocks.append({"type": "actions", "elements": [open_case_button(case)]})
+    if buttons := decision_actions(case):
+        blocks.append(buttons)  # the delegated sign-off, or the urgent decision, is made from here
     return {"text": text, "blocks": blocks}
 
 
@@ -361,7 +459,7 @@ def mine_message(cases: Sequence[CaseView]) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [_section(f"*{text}*")]
     for case in shown:
         block = _section(_mine_line(case))
-        block["accessory"] = _open_button(case, "Open")
+        block["accessory"] = open_case_button(case, "Open")
         blocks.append(block)
     if hidden := len(newest_first) - len(shown):
         blocks.append(_context(f"and {hidden} more"))
@@ -385,9 +483,23 @@ _FREE_TEXT = (
 )
 
 
+def _history_blocks(case: CaseView) -> list[dict[str, Any]]:
+    """Every decision so far, oldest first (the last _HISTORY_LIMIT of them), one section each."""
+    if not case.decisions:
+        return []
+    shown = case.decisions[-_HISTORY_LIMIT:]
+    blocks = [_section(f"*Decisions ({len(case.decisions)})*")]
+    if hidden := len(case.decisions) - len(shown):
+        blocks.append(_context(f"{hidden} earlier {'decision' if hidden == 1 else 'decisions'} not shown"))
+    for decision in shown:
+        blocks.append(_section("\n".join([f"*{decision_words(decision)}*", *decision_lines(decision)])))
+    return blocks
+
+
 def case_details_modal(case: CaseView) -> dict[str, Any]:
-    """Everything about the case, free text included, as a modal. The caller opens it only for
-    people with a role on the case; free text longer than a section holds is cut with "…"."""
+    """Everything about the case, free text included, as a modal, with its decision history (all
+    rounds; never a practice concern). The caller opens it only for people with a role on the case;
+    free text longer than a section holds is cut with "…"."""
     blocks: list[dict[str, Any]] = _case_body(case)
     people = [_submitted(case)]
     if case.team_manager:
@@ -398,6 +510,7 @@ def case_details_modal(case: CaseView) -> dict[str, Any]:
         people.append(f"Case record: {_record_link(case.record_link)}")
     blocks.append(_section("\n".join(people)))
     blocks.append(_context(f"*Stage:* {STAGE_LABELS[case.stage]}"))
+    blocks += _history_blocks(case)
     for heading, name in _FREE_TEXT:
         value = getattr(case, name)
         if value is None:

@@ -28,6 +28,7 @@ class Callback(StrEnum):
     CASE_DETAILS = "case_details"
     BOOK_FORM = "book_slot_form"  # private_metadata: the case id
     BOOKED = "book_slot_done"
+    DECISION_FORM = "decision_form"  # private_metadata: "<case id>:<round>:<outcome>"
 
 
 class SubmitField(StrEnum):
@@ -64,6 +65,27 @@ class Action(StrEnum):
     REBOOK = "rebook_slot"  # value: the case id; opens the booking form again
     CANCEL_BOOKING = "cancel_booking"  # value: the case id
     ADD_TO_CALENDAR = "add_to_calendar"  # a link button; Slack still sends the click
+
+
+# Decision buttons: one action id per outcome, "decide_<outcome>" (bot.domain.decisions.Outcome);
+# the button's value is "<case id>:<round>". Handlers match the prefix.
+DECIDE_PREFIX = "decide_"
+DECIDE_BLOCK = "decide"  # the block_id of the decision buttons' actions block
+
+
+def decide_action(outcome: str) -> str:
+    return DECIDE_PREFIX + outcome
+
+
+class DecisionField(StrEnum):
+    """The decision modal's inputs (block ids; every action id is VALUE)."""
+
+    REASON = "reason"
+    AMENDED_WEEKLY = "amended_weekly"
+    CONDITIONS = "conditions"
+    INFO_NEEDED = "info_needed"
+    PRACTICE_CONCERN = "practice_concern"
+    CONCERN_ACTIONS = "concern_actions"
 
 
 class BookField(StrEnum):

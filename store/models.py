@@ -18,6 +18,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -125,6 +126,7 @@ class Case(Base):
     panel_late_for: Mapped[date | None] = mapped_column(Date)
     card_channel: Mapped[str | None] = mapped_column(String(32))
     card_ts: Mapped[str | None] = mapped_column(String(32))
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # +1 on each resubmission
     submitted_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -182,3 +184,45 @@ class ForumBooking(Base):
     booked_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]
     cancelled_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class Decision(Base):
+    """A decision, endorsement or ratification. Exactly one of each kind per case and round: the
+    unique constraint is what makes two chairs clicking at once, a double click or a Slack retry
+    give one decision. Reasons and conditions are shown in the case's thread; the practice concern
+    only to the worker's line manager."""
+
+    __tablename__ = "decision"
+    __table_args__ = (UniqueConstraint("case_id", "round", "kind", name="uq_decision_once"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text)
+    amended_weekly: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    conditions: Mapped[str | None] = mapped_column(Text)
+    info_needed: Mapped[str | None] = mapped_column(Text)
+    practice_concern: Mapped[str | None] = mapped_column(Text)
+    concern_actions: Mapped[str | None] = mapped_column(Text)
+    stage_after: Mapped[str] = mapped_column(String(40))
+    decided_by: Mapped[str] = mapped_column(String(32))
+    decided_at: Mapped[datetime]
+
+
+class FollowUp(Base):
+    """A review or resubmission an agreed package needs, with its due date (used by the reminders)."""
+
+    __tablename__ = "follow_up"
+    __table_args__ = (UniqueConstraint("case_id", "round", "kind", name="uq_follow_up_once"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # "review" or "resubmission"
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    why: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+

@@ -6,6 +6,7 @@ is wiped and migrated at the start of the session, then emptied before every tes
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -170,9 +171,11 @@ def new_case(services: Services):
     from bot.domain.submission import parse_submission
     from bot.services.cases import submit_case
 
+    made = itertools.count(1)
+
     def make(submitter: str = "U0PRIYA", **answers: object) -> int:
         values = {**FORUM_ANSWERS, **answers}
         submission = parse_submission(values, policy=services.policy, submitter=submitter)
-        return submit_case(services, submission, key=f"test:{values['reference']}").case.id
+        return submit_case(services, submission, key=f"test:{next(made)}").case.id
 
     return make

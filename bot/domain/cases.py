@@ -9,9 +9,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from bot.domain.calendar import Slot
 from bot.domain.routing import RequestType, RouteKind, Service
+
+if TYPE_CHECKING:  # decisions imports this module
+    from bot.domain.decisions import DecisionView
 
 
 class Stage(StrEnum):
@@ -21,15 +25,27 @@ class Stage(StrEnum):
     AWAITING_SIGN_OFF = "awaiting_sign_off"  # delegated: the team manager signs off
     LISTED = "listed"  # SEND panel: on the agenda of a sitting
     AWAITING_URGENT_DECISION = "awaiting_urgent_decision"  # urgent: the operations manager decides now
+    AWAITING_ENDORSEMENT = "awaiting_endorsement"  # decided out of panel: the next panel endorses or not
+    AWAITING_RATIFICATION = "awaiting_ratification"  # a change signed off outside panel: the panel ratifies
+    DEFERRED = "deferred"  # more information needed: the worker resubmits the same case
     # Closed.
     APPROVED = "approved"
     APPROVED_WITH_CHANGES = "approved_with_changes"
-    DEFERRED = "deferred"
     DECLINED = "declined"
+    ENDORSED = "endorsed"
+    NOT_ENDORSED = "not_endorsed"
+    RATIFIED = "ratified"
+    NOT_RATIFIED = "not_ratified"
     WITHDRAWN = "withdrawn"
 
 
+# A case in an open stage is "in flight": at most one per case reference (a unique index).
 OPEN_STAGES = frozenset(
+    {Stage.AWAITING_BOOKING, Stage.BOOKED, Stage.AWAITING_SIGN_OFF, Stage.LISTED, Stage.AWAITING_URGENT_DECISION,
+     Stage.AWAITING_ENDORSEMENT, Stage.AWAITING_RATIFICATION, Stage.DEFERRED}
+)
+# Stages in which the route's decider makes the decision.
+DECISION_STAGES = frozenset(
     {Stage.AWAITING_BOOKING, Stage.BOOKED, Stage.AWAITING_SIGN_OFF, Stage.LISTED, Stage.AWAITING_URGENT_DECISION}
 )
 
@@ -39,10 +55,16 @@ STAGE_LABELS = {
     Stage.AWAITING_SIGN_OFF: "waiting for the team manager's sign-off",
     Stage.LISTED: "listed for the SEND Quality Assurance Panel",
     Stage.AWAITING_URGENT_DECISION: "waiting for the operations manager's urgent decision",
+    Stage.AWAITING_ENDORSEMENT: "decided out of panel, waiting for endorsement at the next panel",
+    Stage.AWAITING_RATIFICATION: "signed off, waiting for ratification at the next panel",
+    Stage.DEFERRED: "deferred for more information",
     Stage.APPROVED: "approved",
     Stage.APPROVED_WITH_CHANGES: "approved with changes",
-    Stage.DEFERRED: "deferred for more information",
     Stage.DECLINED: "declined",
+    Stage.ENDORSED: "endorsed by the panel",
+    Stage.NOT_ENDORSED: "not endorsed by the panel",
+    Stage.RATIFIED: "ratified by the panel",
+    Stage.NOT_RATIFIED: "not ratified by the panel",
     Stage.WITHDRAWN: "withdrawn",
 }
 
@@ -54,17 +76,22 @@ FIRST_STAGE = {
     RouteKind.URGENT: Stage.AWAITING_URGENT_DECISION,
 }
 
+# What a decision may lead to, before any follow-on step is added (see bot/domain/decisions.py).
+_DECIDED = frozenset({Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.DEFERRED, Stage.DECLINED,
+                      Stage.AWAITING_ENDORSEMENT, Stage.AWAITING_RATIFICATION, Stage.WITHDRAWN})
+
 # The allowed moves. Anything not here is refused by the services.
 TRANSITIONS: dict[Stage, frozenset[Stage]] = {
-    Stage.AWAITING_BOOKING: frozenset({Stage.BOOKED, Stage.WITHDRAWN}),
-    Stage.BOOKED: frozenset({Stage.AWAITING_BOOKING, Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.DEFERRED,
-                             Stage.DECLINED, Stage.WITHDRAWN}),
-    Stage.AWAITING_SIGN_OFF: frozenset({Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.DEFERRED,
-                                        Stage.DECLINED, Stage.WITHDRAWN}),
-    Stage.LISTED: frozenset({Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.DEFERRED, Stage.DECLINED,
-                             Stage.WITHDRAWN}),
-    Stage.AWAITING_URGENT_DECISION: frozenset({Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.DEFERRED,
-                                               Stage.DECLINED, Stage.WITHDRAWN}),
+    Stage.AWAITING_BOOKING: frozenset({Stage.BOOKED}) | _DECIDED,
+    Stage.BOOKED: frozenset({Stage.AWAITING_BOOKING}) | _DECIDED,
+    Stage.AWAITING_SIGN_OFF: _DECIDED,
+    Stage.LISTED: _DECIDED,
+    Stage.AWAITING_URGENT_DECISION: _DECIDED,
+    Stage.AWAITING_ENDORSEMENT: frozenset({Stage.ENDORSED, Stage.NOT_ENDORSED, Stage.AWAITING_RATIFICATION}),
+    Stage.AWAITING_RATIFICATION: frozenset({Stage.RATIFIED, Stage.NOT_RATIFIED}),
+    # A deferred case is resubmitted with what was missing: it starts its route again.
+    Stage.DEFERRED: frozenset({Stage.AWAITING_BOOKING, Stage.AWAITING_SIGN_OFF, Stage.LISTED,
+                               Stage.AWAITING_URGENT_DECISION, Stage.WITHDRAWN}),
 }
 
 
@@ -122,6 +149,8 @@ class CaseView:
     slot: Slot | None = None  # the forum slot booked for the case, if any
     card_channel: str | None = None  # where the case card was posted, once it has been
     card_ts: str | None = None
+    round: int = 1  # 2 and up after a deferred case was resubmitted
+    decisions: tuple[DecisionView, ...] = ()  # every decision so far, oldest first (all rounds)
     record_link: str | None = None
     # Free text: only for people with a role on the case, only in DMs and modals.
     strengths_and_needs: str | None = None

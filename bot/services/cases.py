@@ -109,6 +109,9 @@ def submit_case(services: Services, submission: Submission, *, key: str) -> Subm
             if existing is not None:
                 return SubmitResult(view_of(services, existing, full=True), created=False)
             if (open_case := _open_case(session, submission.reference)) is not None:
+                if Stage(open_case.stage) is Stage.DEFERRED and submission.submitter in (open_case.submitter,
+                                                                                          open_case.attendee):
+                    return _resubmit(services, session, open_case, submission, route, key, told, now)
                 raise _in_flight(open_case)
             row = _new_case(services, submission, route, key, now)
             session.add(row)
@@ -126,6 +129,34 @@ def submit_case(services: Services, submission: Submission, *, key: str) -> Subm
             if (open_case := _open_case(session, submission.reference)) is not None:
                 raise _in_flight(open_case) from None
         raise
+
+
+# What a resubmission replaces; the case keeps its id, card, first submission time and decisions.
+RESUBMITTED = ("submission_key", "service", "request_type", "proposed_weekly", "ras_weekly", "current_weekly",
+               "hours_per_month", "respite_weeks_per_year", "urgent", "urgent_reason", "strengths_and_needs",
+               "outcomes", "alternatives", "evidence", "record_link", "team_manager", "attendee", "route", "reasons",
+               "then", "practitioner_must_attend", "attendance", "evidence_required", "stage", "is_open", "panel_day",
+               "panel_starts_at", "panel_location", "papers_due", "panel_late_for")
+
+
+def _resubmit(services: Services, session: Session, row: Case, submission: Submission, route: Route, key: str,
+              told: list[str], now: datetime) -> SubmitResult:
+    """A deferred case comes back with what was missing: same case, next round, its route worked out
+    again; earlier rounds' decisions stay with it."""
+    fresh = _new_case(services, submission, route, key, now)
+    before = _audit_facts(row)
+    old_channel = route_channel(services, RouteKind(row.route))
+    for column in RESUBMITTED:
+        setattr(row, column, getattr(fresh, column))
+    row.round += 1
+    row.updated_at = now
+    if route_channel(services, RouteKind(row.route)) != old_channel:
+        row.card_channel = row.card_ts = None  # a new card in the new route's channel
+    session.flush()
+    record_audit(session, at=now, actor=submission.submitter, action="case.resubmitted", subject_type="case",
+                 subject_id=row.reference, before=before, after={**_audit_facts(row), "round": row.round})
+    _queue_submission_notices(services, session, row, told, now)
+    return SubmitResult(view_of(services, row, full=True), created=True)
 
 
 def _new_case(services: Services, submission: Submission, route: Route, key: str, now: datetime) -> Case:
@@ -181,10 +212,16 @@ def _people_to_tell(services: Services, route: RouteKind, submission: Submission
 
 def _queue_submission_notices(services: Services, session: Session, row: Case, told: list[str],
                               now: datetime) -> None:
-    queue_notice(session, Notice.CASE_CARD, row.id, route_channel(services, RouteKind(row.route)), now)
-    queue_notice(session, Notice.RECEIPT, row.id, row.submitter, now)
+    channel = route_channel(services, RouteKind(row.route))
+    suffix = "" if row.round == 1 else f":r{row.round}"  # a resubmission owes its messages again
+    if row.card_ts is None:
+        queue_notice(session, Notice.CASE_CARD, row.id, channel, now, key=f"{Notice.CASE_CARD}:{row.id}{suffix}")
+    else:
+        queue_notice(session, Notice.CARD_UPDATE, row.id, channel, now, key=f"{Notice.CARD_UPDATE}:{row.id}{suffix}")
+    queue_notice(session, Notice.RECEIPT, row.id, row.submitter, now, key=f"{Notice.RECEIPT}:{row.id}{suffix}")
     for person in told:
-        queue_notice(session, Notice.DECIDER_NOTICE, row.id, person, now)
+        queue_notice(session, Notice.DECIDER_NOTICE, row.id, person, now,
+                     key=f"{Notice.DECIDER_NOTICE}:{row.id}{suffix}:{person}")
 
 
 def cases_of(services: Services, user: str) -> list[CaseView]:

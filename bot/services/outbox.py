@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from bot.domain.booking import BookingChange
 from bot.domain.calendar import Slot
+from bot.domain.decisions import Decided
 from bot.notify import About, DeliveryError, Notice, Sent
 from bot.services import Services
-from bot.services.views import agenda_for, booking_view, view_of
-from store.models import Case, ForumBooking, Outbox
+from bot.services.views import agenda_for, booking_view, decision_view, panel_agenda_for, view_of
+from store.models import Case, Decision, ForumBooking, Outbox
 
 logger = logging.getLogger("panelbot.outbox")
 
@@ -48,7 +49,13 @@ def _about(services: Services, session: Session, row: Outbox) -> About | None:
     payload = row.payload or {}
     if notice in (Notice.AGENDA, Notice.CHAIR_AGENDA):
         return agenda_for(services, session, date.fromisoformat(payload["day"]))
+    if notice is Notice.PANEL_AGENDA:
+        return panel_agenda_for(services, session, date.fromisoformat(payload["day"]))
     case = session.get_one(Case, row.case_id)
+    if notice in (Notice.THREAD_REPLY, Notice.DECISION_NOTICE, Notice.PRACTICE_CONCERN):
+        decision = session.get_one(Decision, payload["decision_id"])
+        return Decided(view_of(services, case, full=False),
+                       decision_view(decision, concern=notice is Notice.PRACTICE_CONCERN))
     if notice in (Notice.BOOKING_CONFIRMED, Notice.BOOKING_CANCELLED):
         booking = session.get_one(ForumBooking, payload["booking_id"])
         previous = payload.get("previous")

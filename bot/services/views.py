@@ -8,11 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from bot.domain.booking import Agenda, AgendaItem, BookingView, chair_role_for, forum_sittings
-from bot.domain.calendar import Slot, slots_for_day
+from bot.domain.calendar import PanelSitting, Slot, panel_sittings, slots_for_day
 from bot.domain.cases import CaseView, PanelListing, Stage
+from bot.domain.decisions import DecisionKind, DecisionView, Outcome, PanelAgenda
 from bot.domain.routing import RequestType, RouteKind, Service
 from bot.services import Services
-from store.models import Case, ForumBooking
+from store.models import Case, Decision, ForumBooking
 
 
 def deciders(services: Services, row: Case) -> tuple[str, ...]:
@@ -36,6 +37,8 @@ def view_of(services: Services, row: Case, *, full: bool) -> CaseView:
                              papers_due=row.papers_due, late_for=row.panel_late_for)
     session = object_session(row)
     booking = live_booking(session, row.id) if session is not None else None
+    decisions = session.scalars(select(Decision).where(Decision.case_id == row.id).order_by(Decision.id)).all() \
+        if session is not None else []
     return CaseView(
         id=row.id, reference=row.reference, service=Service(row.service), request_type=RequestType(row.request_type),
         proposed_weekly=row.proposed_weekly, ras_weekly=row.ras_weekly, current_weekly=row.current_weekly,
@@ -46,7 +49,8 @@ def view_of(services: Services, row: Case, *, full: bool) -> CaseView:
         stage=Stage(row.stage), submitter=row.submitter, team_manager=row.team_manager, attendee=row.attendee,
         deciders=deciders(services, row), submitted_at=row.submitted_at, panel=panel,
         slot=Slot(booking.starts_at, booking.ends_at) if booking else None,
-        card_channel=row.card_channel, card_ts=row.card_ts,
+        card_channel=row.card_channel, card_ts=row.card_ts, round=row.round,
+        decisions=tuple(decision_view(decision, concern=False) for decision in decisions),
         record_link=row.record_link if full else None,
         strengths_and_needs=row.strengths_and_needs if full else None,
         outcomes=row.outcomes if full else None,
@@ -107,3 +111,38 @@ def agenda_for(services: Services, session: Session, day: date) -> Agenda:
     role, chairs = chair_of(services, day)
     return Agenda(day=day, items=tuple(items), chair_role=role, chairs=chairs)
 
+
+def decision_view(row: Decision, *, concern: bool = True) -> DecisionView:
+    """A recorded decision; the practice concern only when `concern` (for the line manager)."""
+    return DecisionView(
+        kind=DecisionKind(row.kind), outcome=Outcome(row.outcome), reason=row.reason, decided_by=row.decided_by,
+        decided_at=row.decided_at, amended_weekly=row.amended_weekly, conditions=row.conditions,
+        info_needed=row.info_needed, practice_concern=row.practice_concern if concern else None,
+        concern_actions=row.concern_actions if concern else None, stage_after=Stage(row.stage_after))
+
+
+def send_sitting_on(services: Services, day: date) -> PanelSitting | None:
+    """The SEND panel sitting on `day`, if the panel sits then."""
+    panel = services.policy.send_panel
+    [sitting] = panel_sittings(services.calendar, panel.rrule, panel.first_sitting, panel.start_time,
+                               list(panel.locations), panel.papers_due_working_days, after=day, count=1)
+    return sitting if sitting.day == day else None
+
+
+def panel_agenda_for(services: Services, session: Session, day: date) -> PanelAgenda:
+    """The SEND panel sitting on `day`: the cases listed for it, and the children's cases waiting for
+    its endorsement or ratification."""
+    policy = services.policy
+    sitting = send_sitting_on(services, day)
+    if sitting is None:
+        raise ValueError(f"the SEND panel does not sit on {day}")
+    cases = session.scalars(select(Case).where(Case.route == RouteKind.SEND_PANEL, Case.panel_day == day,
+                                               Case.stage == Stage.LISTED).order_by(Case.submitted_at, Case.id)).all()
+    follow_ons = session.scalars(select(Case).where(
+        Case.service == Service.CHILDREN_SEND,
+        Case.stage.in_([Stage.AWAITING_ENDORSEMENT, Stage.AWAITING_RATIFICATION])).order_by(Case.updated_at)).all()
+    return PanelAgenda(
+        day=day, starts_at=sitting.starts_at, location=sitting.location, papers_due=sitting.papers_due,
+        chair=policy.members(policy.send_panel.chair), deputy=policy.members(policy.send_panel.deputy),
+        cases=tuple(view_of(services, c, full=False) for c in cases),
+        follow_ons=tuple(view_of(services, c, full=False) for c in follow_ons))

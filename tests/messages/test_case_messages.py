@@ -18,6 +18,7 @@ from slack_sdk.models.views import View
 
 from bot.domain.calendar import Slot
 from bot.domain.cases import FIRST_STAGE, STAGE_LABELS, CaseView, PanelListing, Stage
+from bot.domain.decisions import DecisionKind, DecisionView, Outcome
 from bot.domain.routing import ROUTE_LABELS, CaseRequest, RequestType, RouteKind, Service, route_case
 from bot.policy import default_policy_path, load_policy
 from messages.cases import (
@@ -26,18 +27,22 @@ from messages.cases import (
     case_details_modal,
     case_summary_message,
     decider_notice,
+    decision_actions,
     mine_message,
     receipt_blocks,
     receipt_dm,
 )
 from messages.format import clock_time, count, cut, escape, long_date, mention, money, weekly
-from messages.ids import Action, Callback
+from messages.ids import DECIDE_BLOCK, Action, Callback, decide_action
 from messages.text import render_message, render_view
 
 POLICY = load_policy(default_policy_path())
 PRIYA, TOMAS, ANNA = "U0PRIYA", "U0TOMAS", "U0ANNAAP"
+CHAIR, OPS = "U0CHAIR1", "U0OPSMGR1"
 # Tuesday 24 November 2026, 10:00 in London.
 SUBMITTED = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+# Wednesday 25 November 2026, 10:42 in London (GMT).
+DECIDED_AT = datetime(2026, 11, 25, 10, 42, tzinfo=UTC)
 
 
 # --- Slack's limits ----------------------------------------------------------------------------------
@@ -259,8 +264,30 @@ LONG_TEXT = replace(
     alternatives="A" * 5000,
     record_link="https://records.example.gov.uk/person/5678901",
 )
-EVERY_CASE = [FORUM, DELEGATED, SEND_LATE, URGENT, LONG_TEXT]
-CASE_IDS = ["forum", "delegated", "send-late", "urgent", "long-text"]
+# Decided cases: one closed with an agreed amount and conditions, one waiting for endorsement.
+APPROVED_WITH_CHANGES = DecisionView(
+    kind=DecisionKind.DECISION,
+    outcome=Outcome.APPROVED_WITH_CHANGES,
+    reason="Best value: two days of day opportunities rather than three.",
+    decided_by=CHAIR,
+    decided_at=DECIDED_AT,
+    amended_weekly=Decimal("380.00"),
+    conditions="Review the day opportunities after eight weeks.",
+    stage_after=Stage.APPROVED_WITH_CHANGES,
+)
+URGENT_APPROVAL = DecisionView(
+    kind=DecisionKind.DECISION,
+    outcome=Outcome.APPROVED,
+    reason="Carer breakdown: the package cannot wait for panel.",
+    decided_by=OPS,
+    decided_at=DECIDED_AT,
+    stage_after=Stage.AWAITING_ENDORSEMENT,
+)
+DECIDED = replace(FORUM, id=6, reference="6789012", stage=Stage.APPROVED_WITH_CHANGES,
+                  decisions=(APPROVED_WITH_CHANGES,))
+ENDORSING = replace(URGENT, id=7, reference="7890123", stage=Stage.AWAITING_ENDORSEMENT, decisions=(URGENT_APPROVAL,))
+EVERY_CASE = [FORUM, DELEGATED, SEND_LATE, URGENT, LONG_TEXT, DECIDED, ENDORSING]
+CASE_IDS = ["forum", "delegated", "send-late", "urgent", "long-text", "decided", "endorsing"]
 MESSAGE_BUILDERS = [case_card, receipt_dm, decider_notice, case_summary_message, lambda case: mine_message([case])]
 MESSAGE_BUILDER_IDS = ["card", "receipt", "decider-notice", "summary", "mine"]
 
@@ -382,10 +409,44 @@ def test_the_card_shows_reference_amounts_route_reasons_evidence_stage_and_submi
     assert "Current" not in words and "Urgent" not in words
 
 
-def test_the_card_has_no_buttons_yet():
-    for case in EVERY_CASE:
+@pytest.mark.parametrize("case", [FORUM, DELEGATED, SEND_LATE, URGENT, ENDORSING],
+                         ids=["forum", "delegated", "send", "urgent", "endorsing"])
+def test_a_card_waiting_on_a_decision_ends_with_the_decision_buttons(case):
+    card = case_card(case)
+    assert card["blocks"][-1] == decision_actions(case)
+    assert card["blocks"][-1]["block_id"] == DECIDE_BLOCK
+    assert [b for b in card["blocks"] if b["type"] == "actions"] == [card["blocks"][-1]]
+
+
+def test_a_card_shows_no_buttons_once_the_case_is_decided_or_deferred():
+    for case in (DECIDED, replace(DECIDED, stage=Stage.DEFERRED)):
         payload = everything(case_card(case))
         assert '"button"' not in payload and '"actions"' not in payload
+
+
+def test_a_decided_card_shows_the_outcome_who_when_the_reason_and_the_agreed_amount():
+    words = section_texts(case_card(DECIDED))
+    assert f"*Approved with changes by <@{CHAIR}> at 10:42 on Wednesday 25 November 2026*" in words
+    assert "*Reason:* Best value: two days of day opportunities rather than three." in words
+    assert "*Agreed amount:* £380.00/wk" in words
+    assert f"*Stage:* {STAGE_LABELS[Stage.APPROVED_WITH_CHANGES]}" in words
+
+
+def test_a_card_waiting_for_endorsement_shows_the_urgent_decision_and_the_endorsement_buttons():
+    card = case_card(ENDORSING)
+    words = section_texts(card)
+    assert f"*Approved by <@{OPS}> at 10:42 on Wednesday 25 November 2026*" in words
+    assert [button["action_id"] for button in card["blocks"][-1]["elements"]] == [
+        decide_action(Outcome.ENDORSED), decide_action(Outcome.NOT_ENDORSED)]
+
+
+def test_the_card_shows_only_the_latest_decision_and_the_round_after_a_resubmission():
+    deferred = replace(APPROVED_WITH_CHANGES, outcome=Outcome.DEFERRED, reason="First round reason.",
+                       amended_weekly=None, conditions=None, info_needed="An OT assessment.")
+    case = replace(DECIDED, round=2, decisions=(deferred, APPROVED_WITH_CHANGES))
+    words = section_texts(case_card(case))
+    assert "Approved with changes by" in words and "First round reason." not in words
+    assert "Resubmitted (round 2)" in words
 
 
 def test_the_card_text_fallback_carries_the_reference_amount_and_route():
@@ -522,8 +583,16 @@ def test_a_team_manager_is_asked_for_sign_off_with_amounts_reasons_and_submitter
 def test_an_operations_manager_is_asked_for_an_urgent_decision():
     notice = decider_notice(URGENT)
     assert notice["text"] == "Case 4567890 waits on your urgent decision."
-    [button] = notice["blocks"][-1]["elements"]
+    [button] = notice["blocks"][-2]["elements"]
     assert (button["action_id"], button["value"]) == (Action.OPEN_CASE, "4")
+
+
+@pytest.mark.parametrize("case", [DELEGATED, URGENT], ids=["delegated", "urgent"])
+def test_the_deciders_notice_carries_the_decision_buttons(case):
+    notice = decider_notice(case)
+    assert notice["blocks"][-1] == decision_actions(case)
+    assert [button["value"] for button in notice["blocks"][-1]["elements"]] == [f"{case.id}:1"] * 4
+    assert "[Approve]  [Approve with changes]  [Defer]  [Decline]" in section_texts(notice)
 
 
 # --- /panel mine ---------------------------------------------------------------------------------------
@@ -579,6 +648,34 @@ def test_the_details_modal_reads_as_text_with_everything_a_role_holder_needs():
     for expected in ("┌ Case 5678901", "£412.00/wk", "Strengths and eligible needs", "Team manager: <@U0TOMAS>",
                      "Case record: Open the case record", "Stage:"):
         assert expected in lines
+
+
+def test_the_details_modal_lists_every_decision_of_every_round():
+    deferred = DecisionView(
+        kind=DecisionKind.DECISION, outcome=Outcome.DEFERRED, reason="The OT report is missing.",
+        decided_by=CHAIR, decided_at=DECIDED_AT - timedelta(days=28), info_needed="The OT assessment.",
+        practice_concern="CANARY-concern", concern_actions="CANARY-actions", stage_after=Stage.DEFERRED,
+    )
+    case = replace(DECIDED, round=2, decisions=(deferred, APPROVED_WITH_CHANGES))
+    modal = case_details_modal(case)
+    words = section_texts(modal)
+    assert "*Decisions (2)*" in words
+    assert words.index("Deferred: more information needed by") < words.index("Approved with changes by")
+    for expected in ("at 10:42 on Wednesday 28 October 2026", "*Reason:* The OT report is missing.",
+                     "*Information needed:* The OT assessment.", "*Agreed amount:* £380.00/wk",
+                     "*Changes and conditions:* Review the day opportunities after eight weeks."):
+        assert expected in words
+    assert "CANARY" not in everything(modal)  # the practice concern goes only to the line manager
+    assert_within_slack_limits(modal)
+
+
+def test_the_details_modal_keeps_the_last_twenty_decisions_of_a_long_history():
+    many = tuple(replace(APPROVED_WITH_CHANGES, reason=f"Reason {n}.", outcome=Outcome.DEFERRED) for n in range(25))
+    modal = case_details_modal(replace(DECIDED, decisions=many))
+    words = section_texts(modal)
+    assert "*Decisions (25)*" in words and "5 earlier decisions not shown" in words
+    assert "Reason 4." not in words and "Reason 5." in words and "Reason 24." in words
+    assert_within_slack_limits(modal)
 
 
 def test_someone_without_a_role_sees_only_reference_route_and_stage():

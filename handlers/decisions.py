@@ -1,0 +1,77 @@
+"""Deciding in the thread: the decision buttons (on the card, and in the team manager's DM), the
+decision form, and the refusals. Permission is checked by the service both when the form opens
+and when it is submitted."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.domain.decisions import DecisionFormError, Outcome, read_decision
+from bot.services import Services
+from bot.services.decisions import AlreadyDecided, DecisionRefused, NotAllowed, decide, start_decision
+from bot.services.outbox import deliver_due
+from handlers.forms import read_state
+from messages.decisions import already_decided, decision_modal, not_allowed
+from messages.ids import DECIDE_PREFIX, Callback, DecisionField
+
+logger = logging.getLogger("panelbot.decisions")
+
+
+def _already(refused: AlreadyDecided) -> str:
+    if refused.decision is None:
+        return f"Case {refused.reference} has moved on since this was shown: open it again to see where it is."
+    return already_decided(refused.reference, refused.decision)
+
+
+def register(app: App, services: Services) -> None:
+    @app.action(re.compile(f"^{DECIDE_PREFIX}"))
+    def decision_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                        respond: Respond) -> None:
+        ack()
+        user = body["user"]["id"]
+        try:
+            outcome = Outcome(action["action_id"].removeprefix(DECIDE_PREFIX))
+            case_id, round_ = (int(part) for part in str(action.get("value", "")).split(":"))
+        except ValueError:
+            respond(text="That button is out of date: open the case again.", response_type="ephemeral",
+                    replace_original=False)
+            return
+        try:
+            case = start_decision(services, case_id, round_, outcome, user)
+        except NotAllowed as refused:
+            respond(text=not_allowed(str(refused)), response_type="ephemeral", replace_original=False)
+            return
+        except AlreadyDecided as refused:
+            respond(text=_already(refused), response_type="ephemeral", replace_original=False)
+            return
+        except DecisionRefused as refused:
+            respond(text=str(refused), response_type="ephemeral", replace_original=False)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=decision_modal(case, outcome))
+
+    @app.view(Callback.DECISION_FORM)
+    def decision_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        case_id, round_, outcome_value = view["private_metadata"].split(":")
+        outcome = Outcome(outcome_value)
+        try:
+            form = read_decision(outcome, read_state(view["state"]["values"]))
+            decided = decide(services, int(case_id), int(round_), form, body["user"]["id"])
+        except DecisionFormError as problems:
+            ack(response_action="errors", errors=problems.errors)
+            return
+        except (NotAllowed, DecisionRefused) as refused:
+            ack(response_action="errors", errors={DecisionField.REASON: str(refused)})
+            return
+        except AlreadyDecided as refused:
+            ack(response_action="errors", errors={DecisionField.REASON: _already(refused)})
+            return
+        ack()
+        try:
+            deliver_due(services, services.now(), case_id=decided.case.id)
+        except Exception:
+            logger.exception("case %s: decision messages left for the worker to send", decided.case.reference)
