@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from slack_bolt.request import BoltRequest
 
+from bot.domain.decisions import Outcome
 from bot.runtime import build_services
 from bot.services import Services
 from bot.services.cases import look_up_case
@@ -27,7 +28,8 @@ from bot.standin.inline import InlineExecutor
 from bot.standin.requests import RequestSigner, SignedRequest, form_state
 from bot.standin.webapi import SlackStandIn
 from bot.worker import tick
-from messages.ids import VALUE, Action, BookField, Callback
+from messages.decisions import decision_modal
+from messages.ids import VALUE, Action, BookField, Callback, decide_action
 from messages.submit import submit_modal
 from messages.text import render_message, render_view
 
@@ -49,6 +51,7 @@ CHANNELS = {
     "C0URGENT01": "#urgent-decisions",
 }
 OPERATIONS_MANAGERS_GROUP = "S0OPSMGRS1"
+TEAM_MANAGERS_GROUP = "S0TEAMMGRS"
 
 # What Priya types into the form, one case per route (the person is never named: only the reference).
 FORUM_CASE = {
@@ -137,6 +140,21 @@ class Conversation:
         tick(self.services, at)
         self._show_calls()
 
+    def decide(self, who: str, reference: str, outcome: str, answers: dict[str, str], view_id: str) -> int:
+        """Press a decision button on the case card; if a form opens, fill it in and submit it."""
+        found = look_up_case(self.services, reference, who)
+        assert found is not None
+        case = found.case
+        button = self.signer.block_action(who, decide_action(outcome), value=f"{case.id}:{case.round}",
+                                          channel=case.card_channel, message_ts=case.card_ts)
+        forms_before = len(self.standin.calls_to("views.open"))
+        self.send(who, button, f"presses “{outcome.replace('_', ' ')}” for case {reference}")
+        if len(self.standin.calls_to("views.open")) == forms_before:
+            return 0  # refused: no form opened
+        view = {**decision_modal(case, Outcome(outcome)), "id": view_id}
+        signed = self.signer.view_submission(who, view, form_state(view, answers))
+        return self.send(who, signed, f"writes the reason (“{answers['reason']}”) and records the decision")
+
     def fill_form(self, who: str, answers: dict[str, Any], view_id: str) -> int:
         view = {**submit_modal(self.services.policy), "id": view_id}
         signed = self.signer.view_submission(who, view, form_state(view, answers))
@@ -159,6 +177,8 @@ class Conversation:
                 channel = str(args.get("channel", ""))
                 person = channel if channel in PEOPLE else None
                 where = "a DM from panelbot" if person else f"posted in {CHANNELS.get(channel, channel)}"
+                if args.get("thread_ts"):
+                    where = f"a reply in the case's thread in {CHANNELS.get(channel, channel)}"
                 message = {"text": args.get("text", ""), "blocks": _json(args.get("blocks"))}
                 self._show(person or channel, where, message)
             elif call.method == "chat.update":
@@ -180,7 +200,8 @@ def _names(line: str) -> str:
     def name(match: re.Match[str]) -> str:
         if match.group(1):
             return "@" + PEOPLE.get(match.group(1), match.group(1)).split(" ")[0]
-        return "@operations-managers" if match.group(2) == OPERATIONS_MANAGERS_GROUP else "@" + match.group(2)
+        groups = {OPERATIONS_MANAGERS_GROUP: "@operations-managers", TEAM_MANAGERS_GROUP: "@team-managers"}
+        return groups.get(match.group(2), "@" + match.group(2))
     return _MENTION.sub(name, line)
 
 
@@ -198,6 +219,7 @@ def open_conversation(out: IO[str], workdir: Path) -> Conversation:
     for user_id, name in PEOPLE.items():
         standin.add_user(user_id, name.split(" ")[0])
     standin.groups[OPERATIONS_MANAGERS_GROUP] = ["U0OLUOPS"]
+    standin.groups[TEAM_MANAGERS_GROUP] = ["U0TOMAS"]
     secret = secrets.token_hex(16)
     settings = load_settings(
         env_file=None,
@@ -257,6 +279,16 @@ def run_demo(out: IO[str]) -> None:
             talk.choose_slot("U0BENWORK", "5678901", slot, "V0DEMO9")
             talk.step("At 08:00 the next sitting day's agenda goes to the forum channel and the chair")
             talk.tick(DEMO_NOW.replace(day=25, hour=8))
+            talk.step("Deciding in the thread: someone who is not the chair is refused")
+            talk.decide("U0VISITOR", "5678901", "approved", {"reason": "-"}, "V0DEMO10")
+            talk.step("The chair of the day approves; the card changes in place and the worker hears at once")
+            talk.decide("U0SDASCOP1", "5678901", "approved", {"reason": "Community options explored first"},
+                        "V0DEMO11")
+            talk.step("Delegated sign-off: the team manager decides from the DM")
+            talk.decide("U0TOMAS", "2345678", "approved", {"reason": "Within the RAS budget"}, "V0DEMO12")
+            talk.step("Urgent: the operations manager decides now; the case goes to the next panel for endorsement")
+            talk.decide("U0OLUOPS", "4567890", "approved", {"reason": "Carer in hospital; cannot wait"}, "V0DEMO13")
+            talk.decide("U0SDASCOP1", "4567890", "endorsed", {"reason": "Agreed at the forum"}, "V0DEMO14")
             talk.step("A mistyped subcommand gets usage, not an error")
             talk.command("U0PRIYA", "sumbit")
             talk.step("A forged request (signed with the wrong secret) is refused")

@@ -38,6 +38,18 @@ def test_the_demo_shows_a_booking_a_clash_a_cancel_and_the_agenda():
     assert "== Enhanced Peer Forum — Wednesday 25 November 2026 ==" in text
 
 
+def test_the_demo_shows_decisions_a_refusal_a_delegated_sign_off_and_an_endorsement():
+    out = io.StringIO()
+    run_demo(out)
+    text = out.getvalue()
+    assert "🚫 Only the chair of the forum on Tuesday 24 November" in text
+    assert "Case 5678901: Approved by @Sam" in text
+    assert "a reply in the case's thread in #enhanced-peer-forum" in text
+    assert "Case 2345678: Approved by @Tomás" in text
+    assert "a reply in the case's thread in #delegated-sign-off" in text
+    assert "Case 4567890: Endorsed by @Sam" in text
+
+
 def test_the_demo_runs_as_a_command_without_any_slack_settings(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bot.cli", "demo"], capture_output=True, text=True, timeout=120,
                             cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, check=False)
