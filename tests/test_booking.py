@@ -199,6 +199,15 @@ def test_the_agenda_is_posted_once_at_eight_and_the_chair_is_told(app, signer, s
     assert len(chair_dms) == 1
 
 
+def test_two_workers_ticking_at_the_same_moment_post_the_agenda_once(services, slack, policy):
+    eight = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: worker.tick(services, eight), range(2)))
+    assert all(result["post_agendas"] == 1 and result["deliver_outbox"] >= 0 for result in results)
+    posted = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == policy.forum.channel]
+    assert len(posted) == 1
+
+
 def test_no_agenda_is_posted_on_a_weekend(services, slack):
     assert post_agendas(services, datetime(2026, 11, 28, 9, 0, tzinfo=UTC)) == 0
 

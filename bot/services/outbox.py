@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.booking import BookingChange
@@ -37,9 +38,14 @@ def queue_notice(session: Session, notice: Notice, case_id: int | None, recipien
     """Add one message to the caller's transaction. The key makes queuing the same message twice a
     no-op; by default it is the notice, case and recipient, so pass a key for a notice that can recur."""
     key = key or f"{notice}:{case_id}:{recipient}"
-    if session.scalars(select(Outbox.id).where(Outbox.key == key)).first() is None:
-        session.add(Outbox(key=key, kind=str(notice), case_id=case_id, recipient=recipient, state=PENDING,
-                           attempts=0, not_before=now, created_at=now, payload=payload))
+    if session.scalars(select(Outbox.id).where(Outbox.key == key)).first() is not None:
+        return
+    try:
+        with session.begin_nested():  # another process may queue the same key at the same moment
+            session.add(Outbox(key=key, kind=str(notice), case_id=case_id, recipient=recipient, state=PENDING,
+                               attempts=0, not_before=now, created_at=now, payload=payload))
+    except IntegrityError:
+        pass
 
 
 def _about(services: Services, session: Session, row: Outbox) -> About | None:
