@@ -92,7 +92,7 @@ class Case(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    reference: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str] = mapped_column(String(64), index=True)  # SQLite cannot use the partial index for lookups
     submission_key: Mapped[str] = mapped_column(String(100), unique=True)
     service: Mapped[str] = mapped_column(String(32))
     request_type: Mapped[str] = mapped_column(String(32))
