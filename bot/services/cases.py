@@ -119,7 +119,7 @@ def submit_case(services: Services, submission: Submission, *, key: str) -> Subm
             record_audit(session, at=now, actor=submission.submitter, action="case.submitted", subject_type="case",
                          subject_id=row.reference, after=_audit_facts(row))
             _queue_submission_notices(services, session, row, told, now)
-            return SubmitResult(view_of(services, row, full=True), created=True)
+            return SubmitResult(view_of(services, row, full=True, new=True), created=True)
     except IntegrityError:
         # Lost a race: the same form submitted twice at once, or another case for this reference.
         with services.sessions() as session:
@@ -213,15 +213,15 @@ def _people_to_tell(services: Services, route: RouteKind, submission: Submission
 def _queue_submission_notices(services: Services, session: Session, row: Case, told: list[str],
                               now: datetime) -> None:
     channel = route_channel(services, RouteKind(row.route))
+    # Keys name this case and round, which this transaction created: they cannot exist yet.
     suffix = "" if row.round == 1 else f":r{row.round}"  # a resubmission owes its messages again
-    if row.card_ts is None:
-        queue_notice(session, Notice.CASE_CARD, row.id, channel, now, key=f"{Notice.CASE_CARD}:{row.id}{suffix}")
-    else:
-        queue_notice(session, Notice.CARD_UPDATE, row.id, channel, now, key=f"{Notice.CARD_UPDATE}:{row.id}{suffix}")
-    queue_notice(session, Notice.RECEIPT, row.id, row.submitter, now, key=f"{Notice.RECEIPT}:{row.id}{suffix}")
+    card = Notice.CASE_CARD if row.card_ts is None else Notice.CARD_UPDATE
+    queue_notice(session, card, row.id, channel, now, key=f"{card}:{row.id}{suffix}", fresh=True)
+    queue_notice(session, Notice.RECEIPT, row.id, row.submitter, now, key=f"{Notice.RECEIPT}:{row.id}{suffix}",
+                 fresh=True)
     for person in told:
         queue_notice(session, Notice.DECIDER_NOTICE, row.id, person, now,
-                     key=f"{Notice.DECIDER_NOTICE}:{row.id}{suffix}:{person}")
+                     key=f"{Notice.DECIDER_NOTICE}:{row.id}{suffix}:{person}", fresh=True)
 
 
 def cases_of(services: Services, user: str) -> list[CaseView]:

@@ -10,6 +10,7 @@ count is not 1 was taken by another process and is skipped.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -34,10 +35,18 @@ STALE_CLAIM = timedelta(minutes=5)
 
 
 def queue_notice(session: Session, notice: Notice, case_id: int | None, recipient: str, now: datetime,
-                 *, key: str | None = None, payload: dict[str, Any] | None = None) -> None:
+                 *, key: str | None = None, payload: dict[str, Any] | None = None, fresh: bool = False) -> None:
     """Add one message to the caller's transaction. The key makes queuing the same message twice a
-    no-op; by default it is the notice, case and recipient, so pass a key for a notice that can recur."""
+    no-op; by default it is the notice, case and recipient, so pass a key for a notice that can recur.
+
+    `fresh=True` says the key cannot exist yet (it names a row this transaction created): the row is
+    simply added and goes to the database with the transaction's other inserts, saving round trips.
+    """
     key = key or f"{notice}:{case_id}:{recipient}"
+    if fresh:
+        session.add(Outbox(key=key, kind=str(notice), case_id=case_id, recipient=recipient, state=PENDING,
+                           attempts=0, not_before=now, created_at=now, payload=payload))
+        return
     if session.scalars(select(Outbox.id).where(Outbox.key == key)).first() is not None:
         return
     try:
@@ -82,7 +91,22 @@ def _backoff(attempts: int, retry_after: float | None) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** attempts, 3600))
 
 
-def _claim(services: Services, row_id: int, now: datetime) -> bool:
+@dataclass(frozen=True)
+class _Claimed:
+    notice: Notice
+    about: About | None
+    recipient: str
+    attempts: int
+    case_id: int | None
+
+
+# Notices whose subject is the case as it stands, unchanged by sending them: one read serves them all.
+_SHARED_VIEW = frozenset({Notice.CASE_CARD, Notice.RECEIPT, Notice.DECIDER_NOTICE})
+
+
+def _claim(services: Services, row_id: int, now: datetime, views: dict[int, About | None]) -> _Claimed | None:
+    """Claim one row (pending, or abandoned mid-send) and read what it is about, in one transaction.
+    None when another process claimed it first."""
     with services.sessions.begin() as session:
         claimed = session.execute(
             update(Outbox)
@@ -91,7 +115,17 @@ def _claim(services: Services, row_id: int, now: datetime) -> bool:
                        (Outbox.state == SENDING) & (Outbox.claimed_at < now - STALE_CLAIM)))
             .values(state=SENDING, claimed_at=now, attempts=Outbox.attempts + 1)
         )
-        return claimed.rowcount == 1
+        if claimed.rowcount != 1:
+            return None
+        row = session.get_one(Outbox, row_id)
+        notice = Notice(row.kind)
+        if notice in _SHARED_VIEW and row.case_id is not None:
+            if row.case_id not in views:
+                views[row.case_id] = _about(services, session, row)
+            about = views[row.case_id]
+        else:
+            about = _about(services, session, row)
+        return _Claimed(notice, about, row.recipient, row.attempts, row.case_id)
 
 
 def deliver_due(services: Services, now: datetime, *, case_id: int | None = None, limit: int = 100) -> int:
@@ -108,22 +142,21 @@ def deliver_due(services: Services, now: datetime, *, case_id: int | None = None
         due = session.scalars(query.order_by(Outbox.id).limit(limit)).all()
 
     sent = 0
+    views: dict[int, About | None] = {}
     for row_id in due:
-        if not _claim(services, row_id, now):
+        claimed = _claim(services, row_id, now, views)
+        if claimed is None:
             continue  # another process got there first
-        with services.sessions() as session:
-            row = session.get_one(Outbox, row_id)
-            about = _about(services, session, row)
-            notice, recipient, attempts, case_id = Notice(row.kind), row.recipient, row.attempts, row.case_id
-        if about is None:
+        if claimed.about is None:
             _mark_sent(services, row_id, None, now)
             continue
         try:
-            where = services.notifier.send(notice, about, recipient, outbox_id=row_id)
+            where = services.notifier.send(claimed.notice, claimed.about, claimed.recipient, outbox_id=row_id)
         except DeliveryError as exc:
-            _record_failure(services, row_id, notice, case_id, attempts, exc, now)
+            _record_failure(services, row_id, claimed.notice, claimed.case_id, claimed.attempts, exc, now)
             continue
-        _mark_sent(services, row_id, where, now, card_of=case_id if notice is Notice.CASE_CARD else None)
+        card_of = claimed.case_id if claimed.notice is Notice.CASE_CARD else None
+        _mark_sent(services, row_id, where, now, card_of=card_of)
         sent += 1
     return sent
 

@@ -29,13 +29,14 @@ def deciders(services: Services, row: Case) -> tuple[str, ...]:
     return tuple(member for role in policy.forum.chair_rota for member in policy.members(role))
 
 
-def view_of(services: Services, row: Case, *, full: bool) -> CaseView:
-    """The plain view of a stored case; free text only when `full`."""
+def view_of(services: Services, row: Case, *, full: bool, new: bool = False) -> CaseView:
+    """The plain view of a stored case; free text only when `full`. `new`: the case was created in
+    this transaction, so it has no booking or decisions to look up."""
     panel = None
     if row.panel_day is not None and row.panel_starts_at is not None and row.papers_due is not None:
         panel = PanelListing(day=row.panel_day, starts_at=row.panel_starts_at, location=row.panel_location or "",
                              papers_due=row.papers_due, late_for=row.panel_late_for)
-    session = object_session(row)
+    session = None if new else object_session(row)
     booking = live_booking(session, row.id) if session is not None else None
     decisions = session.scalars(select(Decision).where(Decision.case_id == row.id).order_by(Decision.id)).all() \
         if session is not None else []

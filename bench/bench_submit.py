@@ -1,0 +1,505 @@
+"""Case submission latency (view_submission → ack) over HTTP with 10,000 cases stored: panelbot against a bare Bolt app.
+
+panelbot is the real app (`create_app`, all handlers, Bolt's default thread-pool listener executor)
+inside `bot.web.SlackWsgi`, on a database that already holds `--stored` cases (a fresh SQLite file,
+or PostgreSQL with `--database-url`). Each request is a signed `view_submission` of the real case
+form with a fresh view id and a fresh case reference, filled in as a delegated case (new package
+£280/wk against a RAS of £300/wk, team manager U0TOMAS, attendee U0ANNAAP), so every request
+stores a case, its audit row and three outbox rows before it acks `response_action: update`.
+
+The floor is a plain Bolt app with one `@app.view("submit_case_form")` listener that acks a small
+static modal, served through Bolt's WSGI adapter (`SlackRequestHandler`) and sent the same kind of
+signed payloads. Both run on waitress with the adjustments `bot.web.serve` uses (8 threads) on
+127.0.0.1, and talk to the same local Slack Web API stand-in.
+
+After the ack, panelbot's listener thread goes on to deliver the case's outbox messages (case card,
+receipt, decider notice) to the stand-in: that is what production does, and that work competes for
+the CPU (and the GIL) with the next request. `--settle` waits, untimed, until the previous
+submission's messages have been delivered before sending the next request; `--inline` runs both
+apps' listeners in the request thread (`bot.standin.inline.InlineExecutor`), so panelbot's ack
+returns only after delivery, and there is no 10 ms ack poll.
+
+The cases are pre-loaded (timed and reported separately) with bulk inserts of `Case` rows, each
+with its audit row and its sent outbox rows, not through the app: a mix of routes and stages,
+unique references, about half of them closed (`is_open` false, stage "approved").
+
+Each request is built and signed before the clock starts, then timed from just before it is sent to
+just after the whole response body is read, over one keep-alive connection per target. 50 warm-up
+requests each, then the targets alternate in 10 blocks. Every answer must be a 200 with
+`"response_action": "update"`, and afterwards every panelbot submission must have stored a case,
+or the run aborts with exit status 1. Otherwise it exits 0: this is a measurement, not a gate.
+
+    .venv/bin/python bench/bench_submit.py [--requests 600] [--stored 10000] [--database-url URL]
+                                           [--settle] [--inline] [--profile]
+
+With `--database-url postgresql://user@host/NAME` the database NAME is created (through the
+`postgres` database) and dropped afterwards; if it already exists it must be empty, and it is
+emptied again afterwards. A `sqlite:///PATH` URL must name a file that does not exist yet; it is
+left behind. `--profile` skips the HTTP comparison: it pre-loads the same database, then runs the
+submissions in-process through `app.dispatch` under cProfile (listeners inline) and prints where
+the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import itertools
+import json
+import pstats
+import random
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from common import (
+    PERCENTILES_NOTE,
+    TOKEN,
+    Target,
+    WrongAnswer,
+    environment,
+    print_comparison,
+    print_table,
+    run_alternating,
+    serve_in_background,
+)
+from psycopg import sql
+from slack_bolt import Ack, App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from bot.logs import configure_logging
+from bot.notify import Notice
+from bot.policy import Policy
+from bot.runtime import build_services
+from bot.services import Services
+from bot.settings import Settings, load_settings
+from bot.slack_app import create_app
+from bot.standin.inline import InlineExecutor
+from bot.standin.requests import RequestSigner, SignedRequest, form_state
+from bot.standin.webapi import SlackStandIn
+from bot.web import SlackWsgi
+from messages.ids import Callback
+from messages.submit import submit_modal
+from store import migrate
+from store.db import make_engine
+from store.models import Audit, Case, Outbox
+
+TARGET_RATIO = 2.0  # panelbot's submit p99 should be within 2x the bare app's
+SUBMITTER, TEAM_MANAGER, ATTENDEE = "U0PRIYA", "U0TOMAS", "U0ANNAAP"
+# What the form is filled with: a delegated case (within the RAS), so each submission stores a
+# case, an audit row and three outbox rows (card, receipt, the team manager's notice).
+ANSWERS: dict[str, Any] = {
+    "service": "adults", "request_type": "new_package", "proposed_weekly": "280", "ras_weekly": "300",
+    "strengths_and_needs": "Strengths, eligible needs and the work done so far. " * 8,
+    "outcomes": "The outcomes the person wants from their support. " * 4,
+    "alternatives": "Community agents and occupational therapy were consulted. " * 3,
+    "evidence": ["occupational therapy", "moving and handling"],
+    "team_manager": TEAM_MANAGER, "attendee": ATTENDEE,
+}
+# Pre-loaded references are 7 digits; the benchmark's are 8 digits: both match `[0-9]{5,10}` and never meet.
+BENCH_REFERENCES = 20_000_000
+SEED = 20261122
+# The floor's answer: a small static modal, as a bare app might show after a submission.
+SMALL_VIEW = {
+    "type": "modal",
+    "callback_id": "submit_case_done",
+    "title": {"type": "plain_text", "text": "Case submitted"},
+    "close": {"type": "plain_text", "text": "Done"},
+    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Thank you: your case has been received."}}],
+}
+
+
+# -- the database -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def bench_database(url: str | None, tmp: Path) -> Iterator[str]:
+    """The (normalised) URL of an empty database for the run; cleaned up afterwards as the module docstring says."""
+    if url is None:
+        yield f"sqlite:///{tmp / 'bench.db'}"
+        return
+    url = load_settings(env_file=None, database_url=url).database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and Path(parsed.database).exists():
+            raise SystemExit(f"{parsed.database} exists: give a SQLite file that does not exist yet")
+        yield url
+        return
+    name = parsed.database
+    if not name or name == "postgres":
+        raise SystemExit("give the benchmark a database of its own, e.g. postgresql://postgres@127.0.0.1/bench_submit")
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        created = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
+        if created:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    if not created:
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            tables = connection.scalar(text("SELECT count(*) FROM pg_tables "
+                                            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"))
+        engine.dispose()
+        if tables:
+            raise SystemExit(f"database {name} exists and has {tables} tables: drop it, or name another one")
+    try:
+        yield url
+    finally:
+        if created:
+            with psycopg.connect(admin, autocommit=True) as connection:
+                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        else:
+            engine = make_engine(url)
+            migrate.downgrade(engine, "base")
+            with engine.begin() as connection:
+                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            engine.dispose()
+
+
+_ROUTES = ["delegated", "forum", "send_panel", "urgent"]
+_ROUTE_WEIGHTS = [40, 35, 15, 10]
+_OPEN_STAGES = {"delegated": ["awaiting_sign_off"], "forum": ["awaiting_booking", "booked"],
+                "send_panel": ["listed"], "urgent": ["awaiting_urgent_decision"]}
+_REQUEST_TYPES = {"delegated": ["new_package", "increase", "decrease", "respite", "direct_payment"],
+                  "forum": ["new_package", "new_package", "increase", "residential_placement", "respite"],
+                  "send_panel": ["direct_payment", "new_package", "increase", "respite"],
+                  "urgent": ["new_package", "increase"]}
+_ROUTE_CHANNELS = {"delegated": "C0DELEGAT1", "forum": "C0FORUM001", "send_panel": "C0SENDQAP1",
+                   "urgent": "C0URGENT01"}
+_FILLER = ("Lives alone since a fall last spring; family visit weekly. Needs support with personal care, "
+           "meals and medication morning and evening, and to get out to the day centre twice a week. ")
+
+
+def _pounds(rng: random.Random, low: int, high: int) -> Decimal:
+    return Decimal(rng.randrange(low * 100, high * 100)) / 100
+
+
+def _stored_rows(count: int, policy: Policy, now: datetime, rng: random.Random) -> list[dict[str, Any]]:
+    """`count` cases as they would be after months of use: a mix of routes and stages, half closed."""
+    workers = [f"U0SW{n:05d}" for n in range(80)]
+    managers = ["U0TOMAS", *(f"U0TM{n:05d}" for n in range(11))]
+    seniors = ["U0ANNAAP", *(f"U0AP{n:05d}" for n in range(7))]
+    evidence = list(policy.forum.evidence)
+    rows = []
+    for n, reference in enumerate(rng.sample(range(1_000_000, 10_000_000), count)):
+        route = rng.choices(_ROUTES, _ROUTE_WEIGHTS)[0]
+        closed = rng.random() < 0.5
+        stage = "approved" if closed else rng.choice(_OPEN_STAGES[route])
+        request_type = rng.choice(_REQUEST_TYPES[route])
+        if route == "delegated":
+            proposed = _pounds(rng, 80, 340)
+            ras: Decimal | None = proposed + _pounds(rng, 0, 40)
+        elif route == "forum":
+            proposed, ras = _pounds(rng, 351, 1800), _pounds(rng, 250, 400)
+        else:
+            proposed, ras = _pounds(rng, 150, 900), _pounds(rng, 150, 600)
+        changes = request_type in ("increase", "decrease")
+        submitted = now - timedelta(days=rng.uniform(1, 730))
+        listed = route == "send_panel"
+        panel_day = (submitted + timedelta(days=rng.randrange(10, 40))).date() if listed else None
+        rows.append({
+            "reference": str(reference), "submission_key": f"submit:V0SEED{n:07d}",
+            "service": "children_send" if listed else "adults", "request_type": request_type,
+            "proposed_weekly": proposed, "ras_weekly": ras,
+            "current_weekly": proposed - _pounds(rng, 10, 60) if changes else None,
+            "hours_per_month": Decimal(rng.randrange(10, 80)) if listed else None,
+            "respite_weeks_per_year": Decimal(rng.randrange(1, 9)) if request_type == "respite" else None,
+            "urgent": route == "urgent",
+            "urgent_reason": "The carer was taken into hospital." if route == "urgent" else None,
+            "strengths_and_needs": _FILLER * rng.randrange(2, 6), "outcomes": _FILLER[:rng.randrange(60, 180)],
+            "alternatives": _FILLER[:rng.randrange(40, 160)],
+            "evidence": rng.sample(evidence, rng.randrange(0, 3)),
+            "record_link": None, "submitter": rng.choice(workers), "team_manager": rng.choice(managers),
+            "attendee": rng.choice(seniors) if route != "delegated" or rng.random() < 0.3 else None,
+            "route": route, "reasons": [f"Routed to {route} by the policy's rules."],
+            "then": ["endorsement"] if route == "urgent" else [],
+            "practitioner_must_attend": listed and rng.random() < 0.5,
+            "attendance": ["an advanced practitioner or service manager attends with the worker"]
+            if route == "forum" else [],
+            "evidence_required": evidence[:2] if route == "forum" else [],
+            "stage": stage, "is_open": not closed,
+            "panel_day": panel_day,
+            "panel_starts_at": datetime.combine(panel_day, datetime.min.time(), UTC) + timedelta(hours=10)
+            if panel_day else None,
+            "panel_location": "County Hall, room 2" if listed else None,
+            "papers_due": panel_day - timedelta(days=14) if panel_day else None,
+            "panel_late_for": None, "card_channel": _ROUTE_CHANNELS[route], "card_ts": f"{submitted.timestamp():.6f}",
+            "submitted_at": submitted,
+            "updated_at": submitted + timedelta(days=rng.uniform(1, 30)) if closed else submitted,
+        })
+    return rows
+
+
+def preload(engine: Engine, policy: Policy, count: int) -> tuple[float, float | None]:
+    """Bulk-insert `count` cases, each with its audit row and its sent outbox rows.
+
+    Returns (seconds to insert, seconds to ANALYZE or None). PostgreSQL is analysed afterwards, as
+    autovacuum would soon do after so many inserts; SQLite is not, as panelbot never runs ANALYZE.
+    """
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    rows = _stored_rows(count, policy, now, random.Random(SEED))
+    with engine.begin() as connection:
+        if rows:
+            connection.execute(insert(Case), rows)
+        ids = {key: case_id for key, case_id in connection.execute(select(Case.submission_key, Case.id))}
+        audits, messages = [], []
+        for row in rows:
+            case_id, at = ids[row["submission_key"]], row["submitted_at"]
+            audits.append({"at": at, "actor": row["submitter"], "on_behalf_of": None, "action": "case.submitted",
+                           "subject_type": "case", "subject_id": row["reference"], "before": None,
+                           "after": {"reference": row["reference"], "route": row["route"], "stage": row["stage"]}})
+            owed = [(Notice.CASE_CARD, row["card_channel"]), (Notice.RECEIPT, row["submitter"])]
+            if row["route"] == "delegated":
+                owed.append((Notice.DECIDER_NOTICE, row["team_manager"]))
+            for notice, recipient in owed:
+                messages.append({"key": f"{notice}:{case_id}:{recipient}", "kind": str(notice), "case_id": case_id,
+                                 "recipient": recipient, "state": "sent", "attempts": 1, "not_before": at,
+                                 "claimed_at": at, "sent_at": at, "sent_channel": recipient, "sent_ts": row["card_ts"],
+                                 "error": None, "created_at": at})
+        if audits:
+            connection.execute(insert(Audit), audits)
+            connection.execute(insert(Outbox), messages)
+    inserted = time.perf_counter() - started
+    if engine.dialect.name != "postgresql":
+        return inserted, None
+    started = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE"))
+    return inserted, time.perf_counter() - started
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        counts = {"cases": connection.scalar(select(func.count()).select_from(Case)) or 0,
+                  "open": connection.scalar(select(func.count()).select_from(Case).where(Case.is_open)) or 0,
+                  "audit": connection.scalar(select(func.count()).select_from(Audit)) or 0}
+        for state, number in connection.execute(select(Outbox.state, func.count()).group_by(Outbox.state)):
+            counts[f"outbox {state}"] = number
+    return counts
+
+
+# -- the two apps -----------------------------------------------------------------------------------
+
+
+class Submissions:
+    """Signed submissions of the case form, each with a fresh view id and a fresh case reference."""
+
+    def __init__(self, signer: RequestSigner, policy: Policy) -> None:
+        self.signer = signer
+        self.form = submit_modal(policy)
+        self._numbers = itertools.count(1)
+        self.made = 0
+
+    def next(self) -> SignedRequest:
+        number = next(self._numbers)
+        self.made += 1
+        view = {**self.form, "id": f"V0BENCH{number:07d}"}
+        answers = {**ANSWERS, "reference": str(BENCH_REFERENCES + number)}
+        return self.signer.view_submission(SUBMITTER, view, form_state(view, answers))
+
+
+def submit_target(name: str, port: int, submissions: Submissions) -> Target:
+    def check(status: int, body: bytes) -> str | None:
+        if status != 200:
+            return f"HTTP {status}: {body[:300]!r}"
+        try:
+            action = json.loads(body).get("response_action")
+        except (ValueError, AttributeError):
+            action = None
+        return None if action == "update" else f"the ack is not a view update: {body[:300]!r}"
+
+    return Target(name, port, submissions.next, check)
+
+
+def bare_bolt_app(secret: str, api_url: str, executor: Executor | None) -> SlackRequestHandler:
+    """The floor: a plain Bolt app whose one view listener acks a small static modal, via Bolt's WSGI adapter."""
+    app = App(signing_secret=secret, client=WebClient(token=TOKEN, base_url=api_url), listener_executor=executor)
+
+    @app.view(Callback.SUBMIT_FORM.value)
+    def submitted(ack: Ack) -> None:
+        ack(response_action="update", view=SMALL_VIEW)
+
+    return SlackRequestHandler(app)
+
+
+def wait_for_delivery(engine: Engine, timeout: float) -> bool:
+    """True once no outbox row is pending or being sent: every message owed so far was delivered (untimed)."""
+    owed = select(func.count()).select_from(Outbox).where(Outbox.state.in_(("pending", "sending")))
+    deadline = time.monotonic() + timeout
+    with engine.connect() as connection:
+        while connection.scalar(owed):
+            connection.rollback()  # a fresh snapshot for the next look
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+    return True
+
+
+# -- the run ----------------------------------------------------------------------------------------
+
+
+def describe_database(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite (file, WAL): {parsed.database}"
+    return f"PostgreSQL: {parsed.render_as_string()}"
+
+
+def profile(services: Services, settings: Settings, secret: str, requests: int) -> None:
+    """The submissions in-process through `app.dispatch` (listeners inline) under cProfile."""
+    app = create_app(settings, services, listener_executor=InlineExecutor())
+    submissions = Submissions(RequestSigner(secret), services.policy)
+    signed = [submissions.next() for _ in range(requests + 50)]
+    for request in signed[:50]:  # warm-up
+        app.dispatch(BoltRequest(body=request.body, headers=request.headers))
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for request in signed[50:]:
+        response = app.dispatch(BoltRequest(body=request.body, headers=request.headers))
+        if response.status != 200 or json.loads(response.body).get("response_action") != "update":
+            raise WrongAnswer(f"panelbot: {response.status} {response.body[:300]!r}")
+    profiler.disable()
+    elapsed = time.perf_counter() - started
+    print(f"profiled {requests} submissions in-process, listeners inline (ack + delivery): "
+          f"{elapsed / requests * 1000:.2f} ms a submission under cProfile")
+    for order in ("cumulative", "tottime"):
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats(order).print_stats(35)
+        print(out.getvalue())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=600, help="timed submissions per target (default 600)")
+    parser.add_argument("--stored", type=int, default=10_000, help="cases pre-loaded before the run (default 10000)")
+    parser.add_argument("--database-url", help="postgresql://user@host/NAME (created and dropped) or "
+                                               "sqlite:///NEW_FILE; default: a fresh SQLite file")
+    parser.add_argument("--settle", action="store_true",
+                        help="before each request, wait (untimed) until earlier submissions' messages are delivered")
+    parser.add_argument("--inline", action="store_true",
+                        help="run both apps' listeners in the request thread: panelbot acks only after delivery")
+    parser.add_argument("--profile", action="store_true",
+                        help="no HTTP comparison: profile the submissions in-process with cProfile")
+    args = parser.parse_args(argv)
+    if args.requests < 100:
+        parser.error("--requests must be at least 100 for a p99 to mean anything")
+    if not 0 <= args.stored <= 9_000_000:
+        parser.error("--stored must be between 0 and 9,000,000")
+
+    with tempfile.TemporaryDirectory(prefix="panelbot-bench-", ignore_cleanup_errors=True) as tmp:
+        log_path = Path(tmp) / "bench.log"
+        with bench_database(args.database_url, Path(tmp)) as url, log_path.open("w", encoding="utf-8") as log:
+            configure_logging("WARNING", stream=log)
+            engine = make_engine(url)
+            migrate.upgrade(engine)
+            standin = SlackStandIn().start()
+            secret = secrets.token_hex(16)
+            settings = load_settings(env_file=None, slack_bot_token=TOKEN, slack_signing_secret=secret,
+                                     slack_api_url=standin.api_url, database_url=url)
+            services = build_services(settings)
+            try:
+                inserted, analysed = preload(engine, services.policy, args.stored)
+                before = table_counts(engine)
+                if args.profile:
+                    profile(services, settings, secret, args.requests)
+                    return 0
+                outcome = measure(args, settings, services, standin, secret)
+                if isinstance(outcome, str):
+                    print(f"aborted: {outcome}", file=sys.stderr)
+                    return 1
+                targets, submitted, delivered = outcome
+                after = table_counts(engine)
+            finally:
+                standin.stop()
+                services.engine.dispose()
+                engine.dispose()
+        warnings = [line for line in log_path.read_text("utf-8").splitlines() if line.strip()]
+        report(args, url, inserted, analysed, before, after, targets, submitted, delivered, warnings)
+        if after["cases"] != before["cases"] + submitted:
+            print(f"wrong: {submitted} submissions acked but {after['cases'] - before['cases']} cases stored",
+                  file=sys.stderr)
+            return 1
+    return 0
+
+
+def measure(args: argparse.Namespace, settings: Settings, services: Services, standin: SlackStandIn,
+            secret: str) -> tuple[list[Target], int, bool] | str:
+    """The HTTP comparison; returns (targets, panelbot submissions made, all messages delivered) or a problem."""
+    inline = InlineExecutor() if args.inline else None
+    app = create_app(settings, services, listener_executor=inline)
+    panelbot_port = serve_in_background(SlackWsgi(app, services, secret))
+    floor_port = serve_in_background(bare_bolt_app(secret, standin.api_url, inline))
+    signer = RequestSigner(secret, response_url_base=standin.base_url + "response/")
+    panelbot_forms, floor_forms = Submissions(signer, services.policy), Submissions(signer, services.policy)
+    targets = [submit_target("panelbot", panelbot_port, panelbot_forms),
+               submit_target("bare-bolt", floor_port, floor_forms)]
+    standin.reset()  # start-up's auth.test is not part of the run
+
+    def settle(_: Target) -> None:
+        if not wait_for_delivery(services.engine, timeout=30):
+            raise WrongAnswer("panelbot: the messages of earlier submissions were not delivered within 30 s")
+
+    try:
+        run_alternating(targets, args.requests, before_each=settle if args.settle else None)
+    except WrongAnswer as exc:
+        return str(exc)
+    finally:
+        for target in targets:
+            target.close()
+    # Let the listener threads finish delivering before the database is counted and closed.
+    delivered = wait_for_delivery(services.engine, timeout=60)
+    return targets, panelbot_forms.made, delivered
+
+
+def report(args: argparse.Namespace, url: str, inserted: float, analysed: float | None, before: dict[str, int],
+           after: dict[str, int], targets: list[Target], submitted: int, delivered: bool,
+           warnings: list[str]) -> None:
+    print(environment())
+    print(f"database: {describe_database(url)}")
+    print(f"stored before the run: {before['cases']} cases ({before['open']} open), {before['audit']} audit rows, "
+          f"{before.get('outbox sent', 0)} sent outbox rows")
+    analyse = f", ANALYZE {analysed:.2f} s" if analysed is not None else ""
+    print(f"pre-load (bulk inserts, not through the app): {inserted:.2f} s{analyse}")
+    if args.inline:
+        print("listeners: inline (no 10 ms ack poll); panelbot acks only after delivering the case's 3 messages")
+    else:
+        print("listeners: Bolt's default thread pool (10 ms ack poll); after the ack panelbot's listener thread "
+              "delivers the case's 3 messages to the stand-in, competing for the CPU with the next request")
+        if args.settle:
+            print("--settle: each request waited (untimed) until earlier submissions' messages were delivered")
+        else:
+            print("requests back to back: the previous submission's delivery may still be running (see --settle)")
+    print(PERCENTILES_NOTE)
+    print()
+    figures = print_table(targets)
+    print()
+    print_comparison(figures, "panelbot", "bare-bolt", TARGET_RATIO,
+                     f"submit p99 within {TARGET_RATIO:g}x of the bare app")
+    print()
+    outbox = ", ".join(f"{key.removeprefix('outbox ')} {value - before.get(key, 0)}"
+                       for key, value in sorted(after.items()) if key.startswith("outbox "))
+    print(f"after the run: {after['cases'] - before['cases']} cases stored for {submitted} panelbot submissions "
+          f"(warm-up included), {after['audit'] - before['audit']} audit rows; new outbox rows: {outbox}"
+          f"{'' if delivered else ' (delivery still running when counted)'}")
+    if warnings:
+        print(f"log lines at WARNING or above: {len(warnings)}; the first: {warnings[0][:300]}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
