@@ -10,6 +10,7 @@ The Slack implementation lives in `bot/slack_notify.py`; tests use the Slack sta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -17,6 +18,7 @@ from typing import Protocol
 from bot.domain.booking import Agenda, BookingChange
 from bot.domain.cases import CaseView
 from bot.domain.decisions import Decided, PanelAgenda
+from bot.domain.reminders import ReminderItem
 
 
 class Notice(StrEnum):
@@ -56,6 +58,22 @@ class Notifier(Protocol):
     def send(self, notice: Notice, about: About, recipient: str, *, outbox_id: int) -> Sent:
         """Deliver `notice` to `recipient` (a channel or user ID). CARD_UPDATE edits the case's card
         where it was posted. Raises DeliveryError."""
+        ...
+
+
+class ReminderNotifier(Protocol):
+    """The reminder sender's side of the seam (the Slack notifier implements both)."""
+
+    def send_reminders(self, person: str, items: Sequence[ReminderItem]) -> Sent:
+        """One DM listing `items`, carrying their ids so a resend can be reconciled. Raises DeliveryError."""
+        ...
+
+    def reminders_already_sent(self, person: str) -> dict[int, Sent]:
+        """Reminder ids found in recent DMs to `person`, with the message each went out in."""
+        ...
+
+    def tell_admin(self, admin: str, person: str, references: Sequence[str], error: str) -> None:
+        """Tell a panel admin that reminders to `person` could not be delivered."""
         ...
 
 

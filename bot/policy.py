@@ -349,6 +349,22 @@ class Reviews(_Table):
     nudge_decider_after_working_days: int = Field(ge=1, le=30)
 
 
+class Escalation(_Table):
+    """Whose manager hears when a decision is overdue, by the case's route."""
+
+    delegated: RoleName = "operations_managers"  # a team manager's sign-off
+    urgent: RoleName = "service_director_asc_operations"  # an operations manager's urgent decision
+
+
+class Reminders(_Table):
+    """Reminder timings beyond those in [reviews] (all optional, with these defaults)."""
+
+    escalate_after_working_days: int = Field(default=5, ge=1, le=60)
+    resubmit_nudge_after_working_days: int = Field(default=10, ge=1, le=60)
+    adults_review_months: int = Field(default=12, ge=1, le=36)  # reviews after the first
+    escalate_to: Escalation = Escalation()
+
+
 Members = Annotated[tuple[SlackMemberId, ...], AfterValidator(_non_empty)]
 
 
@@ -364,6 +380,7 @@ class Policy(_Table):
     urgent: Urgent
     working_days: WorkingDays
     reviews: Reviews
+    reminders: Reminders = Reminders()
     roles: dict[RoleName, Members]
 
     @model_validator(mode="after")
@@ -387,6 +404,8 @@ class Policy(_Table):
         yield ("delegated", "role"), self.delegated.role
         yield ("delegated", "spot_checker_role"), self.delegated.spot_checker_role
         yield ("urgent", "role"), self.urgent.role
+        yield ("reminders", "escalate_to", "delegated"), self.reminders.escalate_to.delegated
+        yield ("reminders", "escalate_to", "urgent"), self.reminders.escalate_to.urgent
         for index, limit in enumerate(self.routing.delegated_limits):
             yield ("routing", "delegated_limits", index, "role"), limit.role
 

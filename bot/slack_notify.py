@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -11,10 +12,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.domain.cases import CaseView
 from bot.domain.decisions import Decided
+from bot.domain.reminders import ReminderItem
 from bot.notify import About, DeliveryError, Notice, Sent
 from messages.booking import agenda_message, booking_cancelled_dm, booking_confirmation_dm, chair_agenda_dm
 from messages.cases import case_card, decider_notice, receipt_dm
 from messages.decisions import decision_notice_dm, decision_thread_reply, panel_agenda_message, practice_concern_dm
+from messages.reminders import reminder_dm, reminder_failed_admin
 
 BUILDERS: dict[Notice, Callable[[Any], dict[str, Any]]] = {
     Notice.CASE_CARD: case_card,
@@ -39,6 +42,7 @@ PERMANENT = frozenset({
 })
 
 METADATA_EVENT = "panelbot_outbox"
+REMINDER_EVENT = "panelbot_reminders"
 
 
 class SlackNotifier:
@@ -73,6 +77,46 @@ class SlackNotifier:
         except (SlackClientError, OSError) as exc:
             raise DeliveryError(f"Slack did not answer ({type(exc).__name__})", permanent=False) from None
         return Sent(channel=str(response["channel"]), ts=str(response["ts"]))
+
+
+    # -- reminders ---------------------------------------------------------------------------------
+
+    def send_reminders(self, person: str, items: Sequence[ReminderItem]) -> Sent:
+        message = reminder_dm(items)
+        metadata = {"event_type": REMINDER_EVENT, "event_payload": {"reminder_ids": [item.id for item in items]}}
+        try:
+            response = self.client.chat_postMessage(channel=person, text=message["text"], blocks=message["blocks"],
+                                                    metadata=metadata, unfurl_links=False)
+        except SlackApiError as exc:
+            raise as_delivery_error(exc) from None
+        except (SlackClientError, OSError) as exc:
+            raise DeliveryError(f"Slack did not answer ({type(exc).__name__})", permanent=False) from None
+        return Sent(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def reminders_already_sent(self, person: str) -> dict[int, Sent]:
+        """Read the app's DM with `person` for reminder messages (their metadata lists the ids)."""
+        try:
+            channel = self.client.conversations_open(users=person)["channel"]["id"]
+            history = self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
+        except SlackApiError as exc:
+            raise as_delivery_error(exc) from None
+        except (SlackClientError, OSError) as exc:
+            raise DeliveryError(f"Slack did not answer ({type(exc).__name__})", permanent=False) from None
+        found: dict[int, Sent] = {}
+        for message in history.get("messages", []):
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == REMINDER_EVENT:
+                for reminder_id in metadata.get("event_payload", {}).get("reminder_ids", []):
+                    found[int(reminder_id)] = Sent(channel=channel, ts=str(message["ts"]))
+        return found
+
+    def tell_admin(self, admin: str, person: str, references: Sequence[str], error: str) -> None:
+        message = reminder_failed_admin(person, references, error)
+        try:
+            self.client.chat_postMessage(channel=admin, text=message["text"], blocks=message.get("blocks"))
+        except (SlackApiError, SlackClientError, OSError):
+            logging.getLogger("panelbot.reminders").exception("could not tell admin %s about a failed reminder",
+                                                              admin)
 
 
 def as_delivery_error(exc: SlackApiError) -> DeliveryError:

@@ -19,6 +19,7 @@ from bot.services import Services
 from bot.services.booking import post_agendas
 from bot.services.outbox import worker_job as deliver_outbox
 from bot.services.panel import post_panel_agenda
+from bot.services.reminders import send_due_reminders
 
 logger = logging.getLogger("panelbot.worker")
 
@@ -29,6 +30,7 @@ JOBS: list[tuple[str, Job]] = [
     ("post_agendas", post_agendas),
     ("post_panel_agenda", post_panel_agenda),
     ("deliver_outbox", deliver_outbox),
+    ("send_due_reminders", send_due_reminders),
 ]
 
 

@@ -13,6 +13,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     (Subcommand.CASE, "<reference>", "one case (details only if you have a role on it)"),
     (Subcommand.BOOK, "<reference>", "book, move or cancel a case's Enhanced Peer Forum slot"),
     (Subcommand.AGENDA, "[date]", "the forum's agenda for a day (default today)"),
+    (Subcommand.REVIEW, "<reference>", "record a review of an agreed package"),
     (Subcommand.HELP, "", "show this list"),
 ]
 
@@ -66,3 +67,14 @@ def home_view() -> dict[str, Any]:
                 "and tells you the outcome. Type these in any channel or here:\n" + _lines())}},
         ],
     }
+
+
+def notice_view(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something (what a form turns into once it has done its work)."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title[:24]},
+        "close": {"type": "plain_text", "text": "Done"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
+    }
+

@@ -17,6 +17,7 @@ class Subcommand(StrEnum):
     CASE = "case"
     BOOK = "book"
     AGENDA = "agenda"
+    REVIEW = "review"
 
 
 class Callback(StrEnum):
@@ -29,6 +30,7 @@ class Callback(StrEnum):
     BOOK_FORM = "book_slot_form"  # private_metadata: the case id
     BOOKED = "book_slot_done"
     DECISION_FORM = "decision_form"  # private_metadata: "<case id>:<round>:<outcome>"
+    REVIEW_FORM = "review_form"  # private_metadata: the case id
 
 
 class SubmitField(StrEnum):
@@ -65,12 +67,16 @@ class Action(StrEnum):
     REBOOK = "rebook_slot"  # value: the case id; opens the booking form again
     CANCEL_BOOKING = "cancel_booking"  # value: the case id
     ADD_TO_CALENDAR = "add_to_calendar"  # a link button; Slack still sends the click
+    REMINDER_DONE = "reminder_done"  # value: the reminder id
+    SNOOZE_DAY = "reminder_snooze_day"  # value: the reminder id
+    SNOOZE_WEEK = "reminder_snooze_week"  # value: the reminder id
 
 
 # Decision buttons: one action id per outcome, "decide_<outcome>" (bot.domain.decisions.Outcome);
 # the button's value is "<case id>:<round>". Handlers match the prefix.
 DECIDE_PREFIX = "decide_"
 DECIDE_BLOCK = "decide"  # the block_id of the decision buttons' actions block
+REMINDER_BLOCK_PREFIX = "reminder_"  # a reminder DM's actions block for one item: "reminder_<id>"
 
 
 def decide_action(outcome: str) -> str:
@@ -86,6 +92,14 @@ class DecisionField(StrEnum):
     INFO_NEEDED = "info_needed"
     PRACTICE_CONCERN = "practice_concern"
     CONCERN_ACTIONS = "concern_actions"
+
+
+class ReviewField(StrEnum):
+    """The review modal's inputs (block ids; action ids are VALUE)."""
+
+    QUALITY_OF_LIFE = "quality_of_life"  # radio: improved / same / worse
+    PACKAGE = "package"  # radio: continues / changes / ends
+    NOTES = "notes"  # optional free text, kept with the case (never in a channel)
 
 
 class BookField(StrEnum):

@@ -226,3 +226,50 @@ class FollowUp(Base):
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
 
+
+class Reminder(Base):
+    """A nudge panelbot owes someone: who, about which case, why, when, and where it has got to.
+
+    Written by the services when something happens; `due_at` is already inside working hours. The
+    sender claims due rows with a conditional update (pending → sending); the DM carries the rows'
+    ids in its metadata, so a row left in `sending` by a crash is reconciled with Slack before any
+    resend. `key` makes writing the same reminder twice a no-op.
+    """
+
+    __tablename__ = "reminder"
+    __table_args__ = (Index("ix_reminder_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    person: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    about_id: Mapped[int | None] = mapped_column(BigInteger)  # the booking or follow-up it is about
+    why: Mapped[str] = mapped_column(String(300))
+    late_person: Mapped[str | None] = mapped_column(String(32))
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12))  # pending, sending, sent, done, withdrawn, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    sent_channel: Mapped[str | None] = mapped_column(String(32))
+    sent_ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class Review(Base):
+    """A review of an agreed package (seed 001: has the person's quality of life improved?)."""
+
+    __tablename__ = "review"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("follow_up.id"))
+    quality_of_life: Mapped[str] = mapped_column(String(20))
+    package: Mapped[str] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)  # free text: shown only to people with a role on the case
+    reviewed_by: Mapped[str] = mapped_column(String(32))
+    reviewed_at: Mapped[datetime]
+

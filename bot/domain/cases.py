@@ -36,6 +36,7 @@ class Stage(StrEnum):
     NOT_ENDORSED = "not_endorsed"
     RATIFIED = "ratified"
     NOT_RATIFIED = "not_ratified"
+    ENDED = "ended"  # a review found the package is no longer needed
     WITHDRAWN = "withdrawn"
 
 
@@ -65,6 +66,7 @@ STAGE_LABELS = {
     Stage.NOT_ENDORSED: "not endorsed by the panel",
     Stage.RATIFIED: "ratified by the panel",
     Stage.NOT_RATIFIED: "not ratified by the panel",
+    Stage.ENDED: "ended at a review",
     Stage.WITHDRAWN: "withdrawn",
 }
 
@@ -89,6 +91,9 @@ TRANSITIONS: dict[Stage, frozenset[Stage]] = {
     Stage.AWAITING_URGENT_DECISION: _DECIDED,
     Stage.AWAITING_ENDORSEMENT: frozenset({Stage.ENDORSED, Stage.NOT_ENDORSED, Stage.AWAITING_RATIFICATION}),
     Stage.AWAITING_RATIFICATION: frozenset({Stage.RATIFIED, Stage.NOT_RATIFIED}),
+    # A review of an agreed package: a change goes to the panel for ratification; or it ends.
+    **{agreed: frozenset({Stage.AWAITING_RATIFICATION, Stage.ENDED})
+       for agreed in (Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.ENDORSED, Stage.RATIFIED)},
     # A deferred case is resubmitted with what was missing: it starts its route again.
     Stage.DEFERRED: frozenset({Stage.AWAITING_BOOKING, Stage.AWAITING_SIGN_OFF, Stage.LISTED,
                                Stage.AWAITING_URGENT_DECISION, Stage.WITHDRAWN}),

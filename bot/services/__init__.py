@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -38,6 +38,8 @@ class Services:
     notifier: Notifier | None = None
     directory: Directory = field(default_factory=NoDirectory)
     clock: Callable[[], datetime] = utcnow
+    # A message or reminder claimed longer ago than this was abandoned by a process that died.
+    claim_timeout: timedelta = timedelta(minutes=2)
     sessions: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:

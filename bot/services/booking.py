@@ -22,6 +22,7 @@ from bot.errors import UserError
 from bot.notify import Notice
 from bot.services import Services
 from bot.services.outbox import queue_notice
+from bot.services.reminders import on_booked, on_booking_cancelled
 from bot.services.views import agenda_for, booking_view, chair_of, live_booking, view_of
 from store.audit import record_audit
 from store.models import Case, ForumBooking
@@ -155,6 +156,7 @@ def book_slot(services: Services, case_id: int, starts_at: datetime, actor: str)
                          subject_type="case", subject_id=row.reference,
                          before={"stage": before, "slot": previous.starts_at.isoformat() if previous else None},
                          after={"stage": row.stage, "slot": slot.starts_at.isoformat()})
+            on_booked(services, session, row, booking.id, slot, now)
             payload = {"booking_id": booking.id,
                        "previous": [previous.starts_at.isoformat(), previous.ends_at.isoformat()] if previous else None}
             _queue_booking_notices(services, session, row, booking.id, Notice.BOOKING_CONFIRMED, payload, now)
@@ -194,6 +196,7 @@ def cancel_booking(services: Services, case_id: int, actor: str) -> BookingChang
         record_audit(session, at=now, actor=actor, action="booking.cancelled", subject_type="case",
                      subject_id=row.reference, before={"stage": before, "slot": booking.starts_at.isoformat()},
                      after={"stage": row.stage, "slot": None})
+        on_booking_cancelled(session, row, now)
         _queue_booking_notices(services, session, row, booking.id, Notice.BOOKING_CANCELLED,
                                {"booking_id": booking.id}, now)
         return BookingChange(booking=booking_view(services, booking, row), cancelled=True, by=actor, at=now)

@@ -17,6 +17,7 @@ from bot.errors import UserError
 from bot.notify import Notice
 from bot.services import Services
 from bot.services.outbox import queue_notice
+from bot.services.reminders import on_resubmitted, on_waiting_for_decision
 from bot.services.views import view_of
 from store.audit import record_audit
 from store.models import Case
@@ -119,6 +120,7 @@ def submit_case(services: Services, submission: Submission, *, key: str) -> Subm
             record_audit(session, at=now, actor=submission.submitter, action="case.submitted", subject_type="case",
                          subject_id=row.reference, after=_audit_facts(row))
             _queue_submission_notices(services, session, row, told, now)
+            on_waiting_for_decision(services, session, row, told, now)
             return SubmitResult(view_of(services, row, full=True, new=True), created=True)
     except IntegrityError:
         # Lost a race: the same form submitted twice at once, or another case for this reference.
@@ -156,6 +158,8 @@ def _resubmit(services: Services, session: Session, row: Case, submission: Submi
     record_audit(session, at=now, actor=submission.submitter, action="case.resubmitted", subject_type="case",
                  subject_id=row.reference, before=before, after={**_audit_facts(row), "round": row.round})
     _queue_submission_notices(services, session, row, told, now)
+    on_resubmitted(session, row, now)
+    on_waiting_for_decision(services, session, row, told, now)
     return SubmitResult(view_of(services, row, full=True), created=True)
 
 

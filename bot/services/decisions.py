@@ -29,6 +29,7 @@ from bot.errors import UserError
 from bot.notify import Notice
 from bot.services import Services
 from bot.services.outbox import queue_notice
+from bot.services.reminders import on_decided
 from bot.services.views import chair_of, decision_view, live_booking, view_of
 from store.audit import record_audit
 from store.models import Case, Decision, FollowUp
@@ -167,8 +168,10 @@ def decide(services: Services, case_id: int, round_: int, form: DecisionForm, us
                          subject_id=row.reference, before={"stage": before, "round": round_},
                          after={"stage": after, "outcome": form.outcome, "decision_id": decision.id,
                                 "amended_weekly": str(form.amended_weekly) if form.amended_weekly else None})
+            scheduled = []
             if kind is DecisionKind.DECISION and agrees_funding(form.outcome):
-                _schedule_follow_ups(services, session, row, now)
+                scheduled = _schedule_follow_ups(services, session, row, now)
+            on_decided(services, session, row, form.outcome, scheduled, now)
             _queue_decision_notices(session, row, decision, now)
             return Decided(view_of(services, row, full=False), decision_view(decision))
     except IntegrityError:
@@ -177,14 +180,16 @@ def decide(services: Services, case_id: int, round_: int, form: DecisionForm, us
             raise AlreadyDecided(row.reference, _current(session, row, round_, None)) from None
 
 
-def _schedule_follow_ups(services: Services, session: Session, row: Case, now) -> None:  # type: ignore[no-untyped-def]
+def _schedule_follow_ups(services: Services, session: Session, row: Case, now) -> list[FollowUp]:  # type: ignore[no-untyped-def]
     reviews = services.policy.reviews
-    for due in follow_ups(Service(row.service), services.calendar.local_date(now),
-                          send_review_months=reviews.send_review_months,
-                          send_resubmission_months=reviews.send_resubmission_months,
-                          adults_first_review_weeks=reviews.adults_first_review_weeks):
-        session.add(FollowUp(case_id=row.id, round=row.round, kind=due.kind, due_on=due.due_on, why=due.why,
-                             created_at=now))
+    rows = [FollowUp(case_id=row.id, round=row.round, kind=due.kind, due_on=due.due_on, why=due.why, created_at=now)
+            for due in follow_ups(Service(row.service), services.calendar.local_date(now),
+                                  send_review_months=reviews.send_review_months,
+                                  send_resubmission_months=reviews.send_resubmission_months,
+                                  adults_first_review_weeks=reviews.adults_first_review_weeks)]
+    session.add_all(rows)
+    session.flush()
+    return rows
 
 
 def _queue_decision_notices(session: Session, row: Case, decision: Decision, now) -> None:  # type: ignore[no-untyped-def]

@@ -30,8 +30,6 @@ logger = logging.getLogger("panelbot.outbox")
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 MAX_ATTEMPTS = 8
-# A row left in `sending` this long was abandoned by a process that died mid-send.
-STALE_CLAIM = timedelta(minutes=5)
 
 
 def queue_notice(session: Session, notice: Notice, case_id: int | None, recipient: str, now: datetime,
@@ -112,7 +110,7 @@ def _claim(services: Services, row_id: int, now: datetime, views: dict[int, Abou
             update(Outbox)
             .where(Outbox.id == row_id, Outbox.not_before <= now,
                    or_(Outbox.state == PENDING,
-                       (Outbox.state == SENDING) & (Outbox.claimed_at < now - STALE_CLAIM)))
+                       (Outbox.state == SENDING) & (Outbox.claimed_at < now - services.claim_timeout)))
             .values(state=SENDING, claimed_at=now, attempts=Outbox.attempts + 1)
         )
         if claimed.rowcount != 1:
@@ -135,7 +133,8 @@ def deliver_due(services: Services, now: datetime, *, case_id: int | None = None
     with services.sessions() as session:
         query = select(Outbox.id).where(
             Outbox.not_before <= now,
-            or_(Outbox.state == PENDING, (Outbox.state == SENDING) & (Outbox.claimed_at < now - STALE_CLAIM)),
+            or_(Outbox.state == PENDING,
+                (Outbox.state == SENDING) & (Outbox.claimed_at < now - services.claim_timeout)),
         )
         if case_id is not None:
             query = query.where(Outbox.case_id == case_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -43,6 +44,8 @@ class SlackStandIn:
     calls: list[Call] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.delays: dict[str, float] = {}  # method -> seconds to wait before answering (a slow Slack)
+        self._history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages posted, oldest first
         self._lock = threading.Lock()
         self._failures: dict[str, list[Failure]] = {}
         self._ts = itertools.count(1)
@@ -100,6 +103,8 @@ class SlackStandIn:
         with self._lock:
             self.calls.clear()
             self._failures.clear()
+            self._history.clear()
+            self.delays.clear()
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -126,6 +131,8 @@ class SlackStandIn:
             self._reply(request, 404, {"ok": False, "error": "not_found"})
             return
 
+        if self.delays.get(method):
+            time.sleep(self.delays[method])
         with self._lock:
             self.calls.append(Call(method, args, token))
             queued = self._failures.get(method)
@@ -164,12 +171,24 @@ class SlackStandIn:
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "chat.delete"):
             ts = args.get("ts") or f"{1_800_000_000 + next(self._ts)}.000100"
             channel = str(args.get("channel", ""))
-            answer: dict[str, Any] = {"ok": True, "channel": channel, "ts": ts}
             if method == "chat.postEphemeral":
                 return {"ok": True, "message_ts": ts}
-            answer["message"] = {"text": args.get("text", ""), "ts": ts, "user": BOT_USER_ID,
-                                 "blocks": _maybe_json(args.get("blocks")) or []}
-            return answer
+            # Posting to a user ID posts in the app's DM with them, as Slack does.
+            channel = _dm_channel(channel) if channel.startswith(("U", "W")) else channel
+            message = {"type": "message", "text": args.get("text", ""), "ts": ts, "user": BOT_USER_ID,
+                       "blocks": _maybe_json(args.get("blocks")) or []}
+            if args.get("metadata"):
+                message["metadata"] = _maybe_json(args["metadata"])
+            if method == "chat.postMessage":
+                with self._lock:
+                    self._history.setdefault(channel, []).append(message)
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "conversations.history":
+            with self._lock:
+                messages = list(self._history.get(str(args.get("channel")), []))
+            oldest = float(args.get("oldest") or 0)
+            return {"ok": True, "has_more": False,
+                    "messages": [m for m in reversed(messages) if float(m["ts"]) >= oldest]}
         if method == "chat.getPermalink":
             return {"ok": True, "channel": args.get("channel"),
                     "permalink": f"https://panel-demo.slack.com/archives/{args.get('channel')}/p{args.get('message_ts')}"}
@@ -179,7 +198,7 @@ class SlackStandIn:
             return {"ok": True, "view": {**view, "id": view_id, "hash": f"h{view_id}", "team_id": TEAM_ID}}
         if method == "conversations.open":
             users = str(args.get("users", "")).split(",")
-            return {"ok": True, "channel": {"id": "D" + users[0].lstrip("U")}}
+            return {"ok": True, "channel": {"id": _dm_channel(users[0])}}
         if method == "usergroups.users.list":
             group = self.groups.get(str(args.get("usergroup")))
             return {"ok": True, "users": group} if group is not None else {"ok": False, "error": "no_such_subteam"}
@@ -187,6 +206,11 @@ class SlackStandIn:
             user = self.users.get(str(args.get("user")))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
         return {"ok": True}
+
+
+def _dm_channel(user: str) -> str:
+    """The app's DM channel with a user: the same ID every time, like Slack's."""
+    return "D" + user[1:]
 
 
 def _maybe_json(value: Any) -> Any:

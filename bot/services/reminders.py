@@ -1,0 +1,307 @@
+"""Reminders: written when something happens, withdrawn or moved when it changes, and sent by the
+worker's sweep so that none is lost and none is doubled.
+
+The sweep (`send_due_reminders`) claims a person's due rows with one conditional UPDATE (pending →
+sending, RETURNING the ids it won), sends one DM listing them whose metadata carries the ids, then
+marks them sent. A process killed between sending and marking leaves rows in `sending`; once their
+claim is older than `Services.claim_timeout` the sweep reads the person's DM history and marks the
+rows it finds there as sent, resending only the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as clock
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.domain.calendar import Slot
+from bot.domain.reminders import (
+    ReminderItem,
+    ReminderKind,
+    WorkingHours,
+    after_working_days,
+    eve_of_slot,
+    morning_of,
+    shift_into_hours,
+)
+from bot.domain.routing import RouteKind
+from bot.errors import UserError
+from bot.notify import DeliveryError, ReminderNotifier
+from bot.services import Services
+from store.audit import record_audit
+from store.models import Case, FollowUp, Reminder
+
+logger = logging.getLogger("panelbot.reminders")
+
+PENDING, SENDING, SENT, DONE, WITHDRAWN, FAILED = "pending", "sending", "sent", "done", "withdrawn", "failed"
+MAX_ATTEMPTS = 6
+MAX_ITEMS_PER_DM = 15  # what one DM can list within Slack's 50 blocks (messages.reminders)
+LONGEST_WAIT = 30.0  # seconds the sweep will wait for a rate limit before leaving the rest for later
+
+
+class ReminderRefused(UserError):
+    """Done or Snooze pressed by someone the reminder is not for, or on one already closed."""
+
+
+def hours(services: Services) -> WorkingHours:
+    span = services.policy.working_days.reminder_hours
+    return WorkingHours(span.start, span.end)
+
+
+def _label_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+# -- writing, withdrawing, moving ------------------------------------------------------------------
+
+def remind(session: Session, *, kind: ReminderKind, case_id: int, person: str, due_at: datetime, why: str,
+           now: datetime, about_id: int | None = None, late_person: str | None = None) -> None:
+    """Add a reminder to the caller's transaction; the same (kind, subject, person) twice is a no-op."""
+    key = f"{kind}:{case_id}:{about_id or 0}:{person}"
+    if session.scalars(select(Reminder.id).where(Reminder.key == key)).first() is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(Reminder(key=key, person=person, case_id=case_id, kind=kind, about_id=about_id, why=why[:300],
+                                 late_person=late_person, due_at=due_at, state=PENDING, attempts=0, created_at=now))
+    except IntegrityError:
+        pass
+
+
+def withdraw(session: Session, case_id: int, kinds: Iterable[ReminderKind], now: datetime, *,
+             about_id: int | None = None) -> int:
+    """Withdraw the case's reminders of these kinds that have not gone yet (the thing they were about
+    changed: a slot cancelled, a decision made, a review done). Returns how many."""
+    query = update(Reminder).where(Reminder.case_id == case_id, Reminder.kind.in_([str(k) for k in kinds]),
+                                   Reminder.state == PENDING)
+    if about_id is not None:
+        query = query.where(Reminder.about_id == about_id)
+    return session.execute(query.values(state=WITHDRAWN, closed_at=now)).rowcount
+
+
+def _people(services: Services, members: Iterable[str]) -> list[str]:
+    people: list[str] = []
+    for member in members:
+        people.extend(sorted(services.directory.group_members(member)) if member.startswith("S") else [member])
+    return list(dict.fromkeys(people))
+
+
+def on_booked(services: Services, session: Session, row: Case, booking_id: int, slot: Slot, now: datetime) -> None:
+    """The working day before the slot, the worker and the AP/SM are reminded (if that is still ahead)."""
+    withdraw(session, row.id, [ReminderKind.FORUM_TOMORROW], now)
+    due = eve_of_slot(services.calendar, hours(services), slot.starts_at)
+    if due <= now:
+        return  # booked for today or the next working day after this morning: the confirmation is the reminder
+    why = f"Forum slot {slot.label(services.calendar.tz)}"
+    for person in dict.fromkeys(p for p in (row.submitter, row.attendee) if p):
+        remind(session, kind=ReminderKind.FORUM_TOMORROW, case_id=row.id, person=person, due_at=due, why=why,
+               now=now, about_id=booking_id)
+
+
+def on_booking_cancelled(session: Session, row: Case, now: datetime) -> None:
+    withdraw(session, row.id, [ReminderKind.FORUM_TOMORROW], now)
+
+
+def on_waiting_for_decision(services: Services, session: Session, row: Case, deciders: list[str],
+                            now: datetime) -> None:
+    """A case that waits on a team manager or an operations manager: nudge them after the policy's
+    working days, and tell their manager if it waits longer still."""
+    route = RouteKind(row.route)
+    if route not in (RouteKind.DELEGATED, RouteKind.URGENT):
+        return
+    policy, calendar, span = services.policy, services.calendar, hours(services)
+    since = f"waiting since {_label_date(calendar.local_date(now))}"
+    nudge_at = after_working_days(calendar, span, now, policy.reviews.nudge_decider_after_working_days)
+    escalate_at = after_working_days(calendar, span, now, policy.reminders.escalate_after_working_days)
+    for person in deciders:
+        remind(session, kind=ReminderKind.DECISION_WAITING, case_id=row.id, person=person, due_at=nudge_at,
+               why=since, now=now, about_id=row.round)
+    manager_role = policy.reminders.escalate_to.delegated if route is RouteKind.DELEGATED else \
+        policy.reminders.escalate_to.urgent
+    late = deciders[0] if len(deciders) == 1 else None
+    for manager in _people(services, policy.members(manager_role)):
+        if manager != row.submitter:
+            remind(session, kind=ReminderKind.DECISION_OVERDUE, case_id=row.id, person=manager, due_at=escalate_at,
+                   why=since, now=now, about_id=row.round, late_person=late)
+
+
+def on_decided(services: Services, session: Session, row: Case, outcome: str, follow_ups: list[FollowUp],
+               now: datetime) -> None:
+    """A decision ends the waiting nudges; a deferral nudges the worker to resubmit; an agreed
+    package's reviews and resubmission are put in the worker's diary."""
+    withdraw(session, row.id, [ReminderKind.DECISION_WAITING, ReminderKind.DECISION_OVERDUE], now)
+    calendar, span = services.calendar, hours(services)
+    if outcome == "deferred":
+        days = services.policy.reminders.resubmit_nudge_after_working_days
+        remind(session, kind=ReminderKind.RESUBMIT_DEFERRED, case_id=row.id, person=row.submitter,
+               due_at=after_working_days(calendar, span, now, days),
+               why=f"deferred on {_label_date(calendar.local_date(now))} for more information", now=now,
+               about_id=row.round)
+    for follow_up in follow_ups:
+        on_follow_up(services, session, row, follow_up, now)
+
+
+def on_follow_up(services: Services, session: Session, row: Case, follow_up: FollowUp, now: datetime) -> None:
+    kind = ReminderKind.REVIEW_DUE if follow_up.kind == "review" else ReminderKind.RESUBMISSION_DUE
+    remind(session, kind=kind, case_id=row.id, person=row.submitter,
+           due_at=morning_of(services.calendar, hours(services), follow_up.due_on),
+           why=f"due {_label_date(follow_up.due_on)}: {follow_up.why}", now=now, about_id=follow_up.id)
+
+
+def on_resubmitted(session: Session, row: Case, now: datetime) -> None:
+    withdraw(session, row.id, [ReminderKind.RESUBMIT_DEFERRED], now)
+
+
+# -- Done and Snooze -------------------------------------------------------------------------------
+
+def _own_reminder(session: Session, reminder_id: int, user: str) -> Reminder:
+    row = session.get(Reminder, reminder_id)
+    if row is None or row.person != user:
+        raise ReminderRefused("That reminder is not yours.")
+    if row.state in (DONE, WITHDRAWN):
+        raise ReminderRefused("That reminder is already closed.")
+    return row
+
+
+def complete_reminder(services: Services, reminder_id: int, user: str) -> str:
+    """Mark done (audited). Returns the case reference."""
+    now = services.now()
+    with services.sessions.begin() as session:
+        row = _own_reminder(session, reminder_id, user)
+        before = row.state
+        row.state, row.closed_at = DONE, now
+        reference = session.get_one(Case, row.case_id).reference
+        record_audit(session, at=now, actor=user, action="reminder.done", subject_type="case", subject_id=reference,
+                     before={"reminder": row.id, "kind": row.kind, "state": before},
+                     after={"reminder": row.id, "state": DONE})
+        return reference
+
+
+def snooze_reminder(services: Services, reminder_id: int, user: str, days: int) -> tuple[str, datetime]:
+    """Bring the reminder back after `days` calendar days, inside working hours (audited).
+    Returns the case reference and when it comes back."""
+    now = services.now()
+    with services.sessions.begin() as session:
+        row = _own_reminder(session, reminder_id, user)
+        until = shift_into_hours(services.calendar, hours(services), now + timedelta(days=days))
+        before = {"reminder": row.id, "state": row.state, "due_at": row.due_at.isoformat()}
+        row.state, row.due_at, row.claimed_at, row.attempts = PENDING, until, None, 0
+        reference = session.get_one(Case, row.case_id).reference
+        record_audit(session, at=now, actor=user, action="reminder.snoozed", subject_type="case",
+                     subject_id=reference, before=before,
+                     after={"reminder": row.id, "state": PENDING, "due_at": until.isoformat(), "days": days})
+        return reference, until
+
+
+# -- the sweep -------------------------------------------------------------------------------------
+
+def _items(session: Session, ids: list[int]) -> list[ReminderItem]:
+    rows = session.execute(select(Reminder, Case.reference).join(Case, Case.id == Reminder.case_id)
+                           .where(Reminder.id.in_(ids)).order_by(Reminder.due_at, Reminder.id)).all()
+    return [ReminderItem(id=r.id, kind=ReminderKind(r.kind), case_id=r.case_id, reference=reference, why=r.why,
+                         due_at=r.due_at, late_person=r.late_person) for r, reference in rows]
+
+
+def _reconcile(services: Services, notifier: ReminderNotifier, now: datetime) -> None:
+    """Rows left in `sending` by a process that died: those Slack has are marked sent, the rest go back."""
+    with services.sessions() as session:
+        stale = session.execute(select(Reminder.id, Reminder.person).where(
+            Reminder.state == SENDING, Reminder.claimed_at <= now - services.claim_timeout)).all()
+    by_person: dict[str, list[int]] = defaultdict(list)
+    for reminder_id, person in stale:
+        by_person[person].append(reminder_id)
+    for person, ids in by_person.items():
+        try:
+            found = notifier.reminders_already_sent(person)
+        except DeliveryError as exc:
+            logger.warning("could not check reminders already sent to a person (%s); left for later", exc)
+            continue
+        with services.sessions.begin() as session:
+            for reminder_id in ids:
+                where = found.get(reminder_id)
+                values = dict(state=SENT, sent_at=now, sent_channel=where.channel, sent_ts=where.ts) if where \
+                    else dict(state=PENDING, claimed_at=None)
+                session.execute(update(Reminder).where(Reminder.id == reminder_id, Reminder.state == SENDING)
+                                .values(**values))
+        logger.info("reconciled %d abandoned reminder(s): %d already in Slack", len(ids), len(set(ids) & set(found)))
+
+
+def _claim(services: Services, ids: list[int], now: datetime) -> list[int]:
+    with services.sessions.begin() as session:
+        won = session.scalars(
+            update(Reminder).where(Reminder.id.in_(ids), Reminder.state == PENDING, Reminder.due_at <= now)
+            .values(state=SENDING, claimed_at=now, attempts=Reminder.attempts + 1)
+            .returning(Reminder.id)
+        ).all()
+    return sorted(won)
+
+
+def _release(services: Services, ids: list[int], now: datetime, exc: DeliveryError, admins: list[str],
+             notifier: ReminderNotifier, person: str) -> None:
+    with services.sessions.begin() as session:
+        rows = session.scalars(select(Reminder).where(Reminder.id.in_(ids), Reminder.state == SENDING)).all()
+        gave_up = exc.permanent or any(row.attempts >= MAX_ATTEMPTS for row in rows)
+        retry_at = shift_into_hours(services.calendar, hours(services),
+                                    now + timedelta(seconds=exc.retry_after or min(60 * 2 ** max(
+                                        (row.attempts for row in rows), default=1), 6 * 3600)))
+        for row in rows:
+            row.error = str(exc)[:100]
+            row.claimed_at = None
+            if gave_up:
+                row.state, row.closed_at = FAILED, now
+            else:
+                row.state, row.due_at = PENDING, retry_at
+        references = sorted({ref for ref in session.scalars(select(Case.reference).where(
+            Case.id.in_([row.case_id for row in rows])))})
+    if gave_up:
+        logger.warning("reminders %s failed for good: %s; telling the panel admin", ids, exc)
+        for admin in admins:
+            notifier.tell_admin(admin, person, references, str(exc))
+    else:
+        logger.info("reminders %s will be retried at %s: %s", ids, retry_at.isoformat(), exc)
+
+
+def send_due_reminders(services: Services, now: datetime, *, limit: int = 5000,
+                       sleep: Callable[[float], None] = clock.sleep) -> int:
+    """The worker's sweep: one DM per person listing what is due now. Returns how many reminders went."""
+    notifier = services.notifier
+    if notifier is None or not hasattr(notifier, "send_reminders"):
+        return 0
+    _reconcile(services, notifier, now)
+    with services.sessions() as session:
+        due = session.execute(select(Reminder.id, Reminder.person).where(Reminder.state == PENDING,
+                                                                          Reminder.due_at <= now)
+                              .order_by(Reminder.due_at, Reminder.id).limit(limit)).all()
+    by_person: dict[str, list[int]] = defaultdict(list)
+    for reminder_id, person in due:
+        if len(by_person[person]) < MAX_ITEMS_PER_DM:
+            by_person[person].append(reminder_id)
+    admins = _people(services, services.policy.members("panel_admins"))
+    sent = 0
+    for person, ids in by_person.items():
+        claimed = _claim(services, ids, now)
+        if not claimed:
+            continue  # another worker got there first
+        with services.sessions() as session:
+            items = _items(session, claimed)
+        for attempt in (1, 2):
+            try:
+                where = notifier.send_reminders(person, items)
+            except DeliveryError as exc:
+                if exc.retry_after is not None and attempt == 1 and exc.retry_after <= LONGEST_WAIT:
+                    sleep(exc.retry_after)  # Slack's rate limit: wait as asked, then go on
+                    continue
+                _release(services, claimed, now, exc, admins, notifier, person)
+                break
+            with services.sessions.begin() as session:
+                session.execute(update(Reminder).where(Reminder.id.in_(claimed), Reminder.state == SENDING)
+                                .values(state=SENT, sent_at=now, sent_channel=where.channel, sent_ts=where.ts))
+            sent += len(claimed)
+            break
+    return sent

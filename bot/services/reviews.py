@@ -1,0 +1,94 @@
+"""Reviewing an agreed package: `/panel review <ref>` (seed 001: has the person's quality of life
+improved?). The next review is scheduled from it; a change goes to the panel for ratification."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+
+from bot.domain.cases import CaseView, Stage, can_move, is_open
+from bot.domain.reminders import PackageAfterReview, QualityOfLife, ReminderKind, ReviewRecorded
+from bot.domain.routing import FollowOn, Service
+from bot.errors import UserError
+from bot.notify import Notice
+from bot.services import Services
+from bot.services.outbox import queue_notice
+from bot.services.reminders import on_follow_up, withdraw
+from bot.services.views import view_of
+from store.audit import record_audit
+from store.models import Case, FollowUp, Review
+
+AGREED = (Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.ENDORSED, Stage.RATIFIED)
+
+
+class ReviewRefused(UserError):
+    """The review cannot be recorded; the message says why."""
+
+
+def _reviewable(services: Services, row: Case | None, user: str) -> Case:
+    if row is None:
+        raise ReviewRefused("There is no case with that reference in panelbot.")
+    if user not in (row.submitter, row.attendee, row.team_manager):
+        raise ReviewRefused(f"Only the worker, their team manager or the AP/SM on case {row.reference} can review it.")
+    if Stage(row.stage) not in AGREED:
+        stage = row.stage.replace("_", " ")
+        raise ReviewRefused(f"Case {row.reference} has no agreed package to review (it is {stage}).")
+    return row
+
+
+def start_review(services: Services, reference: str, user: str) -> CaseView:
+    """The case for the review form; raises ReviewRefused."""
+    with services.sessions() as session:
+        row = session.scalars(select(Case).where(Case.reference == reference).order_by(Case.id.desc())).first()
+        return view_of(services, _reviewable(services, row, user), full=True)
+
+
+def next_review_on(services: Services, service: Service, reviewed_on: date) -> date:
+    months = services.policy.reviews.send_review_months if service is Service.CHILDREN_SEND else \
+        services.policy.reminders.adults_review_months
+    return reviewed_on + relativedelta(months=months)
+
+
+def record_review(services: Services, case_id: int, user: str, quality: QualityOfLife, package: PackageAfterReview,
+                  notes: str | None) -> ReviewRecorded:
+    """Record the review, close its follow-up and reminder, and schedule what comes next."""
+    now = services.now()
+    today = services.calendar.local_date(now)
+    with services.sessions.begin() as session:
+        row = _reviewable(services, session.get(Case, case_id), user)
+        due = session.scalars(select(FollowUp).where(FollowUp.case_id == row.id, FollowUp.kind == "review",
+                                                      FollowUp.done_at.is_(None)).order_by(FollowUp.due_on)).first()
+        if due is not None:
+            due.done_at = now
+            withdraw(session, row.id, [ReminderKind.REVIEW_DUE], now, about_id=due.id)
+        session.add(Review(case_id=row.id, follow_up_id=due.id if due else None, quality_of_life=quality,
+                           package=package, notes=notes, reviewed_by=user, reviewed_at=now))
+        before = row.stage
+        next_on = None
+        if package is PackageAfterReview.ENDS:
+            row.stage = Stage.ENDED
+            withdraw(session, row.id, list(ReminderKind), now)
+        else:
+            next_on = next_review_on(services, Service(row.service), today)
+            follow_up = FollowUp(case_id=row.id, round=row.round, kind="review", due_on=next_on,
+                                 why="the next review", created_at=now)
+            session.add(follow_up)
+            session.flush()
+            on_follow_up(services, session, row, follow_up, now)
+            if package is PackageAfterReview.CHANGES and can_move(Stage(row.stage), Stage.AWAITING_RATIFICATION):
+                # A change up or down is ratified at the panel (seed 000, stage 5): a new round, so the
+                # panel's ratification is one decision of its own.
+                row.stage = Stage.AWAITING_RATIFICATION
+                row.round += 1
+                row.then = [*row.then, FollowOn.RATIFICATION] if FollowOn.RATIFICATION not in row.then else row.then
+        row.is_open, row.updated_at = is_open(Stage(row.stage)), now
+        record_audit(session, at=now, actor=user, action="case.reviewed", subject_type="case", subject_id=row.reference,
+                     before={"stage": before}, after={"stage": row.stage, "quality_of_life": quality,
+                                                      "package": package,
+                                                      "next_review": next_on.isoformat() if next_on else None})
+        queue_notice(session, Notice.CARD_UPDATE, row.id, row.card_channel or "card", now,
+                     key=f"{Notice.CARD_UPDATE}:{row.id}:review:{now.isoformat()}")
+        return ReviewRecorded(case_id=row.id, reference=row.reference, quality_of_life=quality, package=package,
+                              next_review_on=next_on)

@@ -1,0 +1,83 @@
+"""Reminder DMs' buttons (Done, Snooze 1 day, Snooze 1 week) and `/panel review <ref>`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.domain.reminders import PackageAfterReview, QualityOfLife
+from bot.services import Services
+from bot.services.outbox import deliver_due
+from bot.services.reminders import ReminderRefused, complete_reminder, snooze_reminder
+from bot.services.reviews import ReviewRefused, record_review, start_review
+from handlers.forms import read_state
+from messages.help import notice_view
+from messages.ids import Action, Callback, ReviewField, Subcommand
+from messages.reminders import reminder_done_text, reminder_snoozed_text, review_modal, review_recorded_text
+
+SNOOZES = {Action.SNOOZE_DAY: 1, Action.SNOOZE_WEEK: 7}
+
+
+def review(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+    reference = rest.split(" ")[0][:64] if rest else ""
+    if not reference:
+        ack({"response_type": "ephemeral", "text": "Usage: `/panel review <case reference>`."})
+        return
+    try:
+        case = start_review(services, reference, command["user_id"])
+    except ReviewRefused as refused:
+        ack({"response_type": "ephemeral", "text": str(refused)})
+        return
+    ack()
+    client.views_open(trigger_id=command["trigger_id"], view=review_modal(case))
+
+
+SUBCOMMANDS = {Subcommand.REVIEW.value: review}
+
+
+def register(app: App, services: Services) -> None:
+    @app.action(Action.REMINDER_DONE)
+    @app.action(Action.SNOOZE_DAY)
+    @app.action(Action.SNOOZE_WEEK)
+    def reminder_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        value = str(action.get("value", ""))
+        try:
+            if not value.isdigit():
+                raise ReminderRefused("That button no longer points at a reminder.")
+            if action["action_id"] == Action.REMINDER_DONE:
+                text = reminder_done_text(complete_reminder(services, int(value), body["user"]["id"]))
+            else:
+                reference, until = snooze_reminder(services, int(value), body["user"]["id"],
+                                                   SNOOZES[Action(action["action_id"])])
+                text = reminder_snoozed_text(reference, until)
+        except ReminderRefused as refused:
+            text = str(refused)
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    @app.view(Callback.REVIEW_FORM)
+    def review_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        answers = read_state(view["state"]["values"])
+        errors = {}
+        if answers.get(ReviewField.QUALITY_OF_LIFE) not in set(QualityOfLife):
+            errors[ReviewField.QUALITY_OF_LIFE] = "Say whether the person's quality of life has improved."
+        if answers.get(ReviewField.PACKAGE) not in set(PackageAfterReview):
+            errors[ReviewField.PACKAGE] = "Say what happens to the package."
+        notes = answers.get(ReviewField.NOTES)
+        if isinstance(notes, str) and len(notes) > 3000:
+            errors[ReviewField.NOTES] = "Keep the notes under 3,000 characters."
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        try:
+            recorded = record_review(services, int(view["private_metadata"]), body["user"]["id"],
+                                     QualityOfLife(answers[ReviewField.QUALITY_OF_LIFE]),
+                                     PackageAfterReview(answers[ReviewField.PACKAGE]),
+                                     notes.strip() if isinstance(notes, str) and notes.strip() else None)
+        except ReviewRefused as refused:
+            ack(response_action="errors", errors={ReviewField.PACKAGE: str(refused)})
+            return
+        ack(response_action="update", view=notice_view("Review recorded", review_recorded_text(recorded)))
+        deliver_due(services, services.now(), case_id=recorded.case_id)
