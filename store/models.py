@@ -215,7 +215,8 @@ class FollowUp(Base):
     """A review or resubmission an agreed package needs, with its due date (used by the reminders)."""
 
     __tablename__ = "follow_up"
-    __table_args__ = (UniqueConstraint("case_id", "round", "kind", name="uq_follow_up_once"),)
+    # One follow-up of a kind per case and due date (a case has a review after every review).
+    __table_args__ = (UniqueConstraint("case_id", "kind", "due_on", name="uq_follow_up_due"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

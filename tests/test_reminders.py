@@ -1,0 +1,233 @@
+"""Reminders: written when things happen, moved or withdrawn when they change, sent once in working
+hours, one DM per person, with Done and Snooze; rate limits, failures and crashes."""
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.domain.decisions import DecisionForm, Outcome
+from bot.services.booking import book_slot, cancel_booking
+from bot.services.decisions import decide
+from bot.services.reminders import send_due_reminders
+from messages.ids import Action, ReviewField, decide_action
+from store.models import Audit, Reminder
+from tests.conftest import dispatch
+
+PRIYA, ANNA, TOMAS = "U0PRIYA", "U0ANNAAP", "U0TOMAS"
+THURSDAY_NINE = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a forum slot; its eve is Wednesday 09:00
+WEDNESDAY_NINE = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def team(slack, policy):
+    slack.groups[policy.members(policy.delegated.role)[0]] = [TOMAS]
+    slack.groups[policy.members(policy.urgent.role)[0]] = ["U0OLUOPS"]
+    return slack
+
+
+def reminders(engine, **where):
+    with engine.connect() as connection:
+        query = select(Reminder.kind, Reminder.person, Reminder.due_at, Reminder.state).order_by(Reminder.id)
+        for name, value in where.items():
+            query = query.where(getattr(Reminder, name) == value)
+        return connection.execute(query).all()
+
+
+def reminder_dms(slack, person):
+    return [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == person
+            and (c.args.get("metadata") or {}).get("event_type") == "panelbot_reminders"]
+
+
+def test_a_booking_reminds_the_worker_and_attendee_the_working_day_before(services, engine, slack, new_case):
+    case_id = new_case()
+    book_slot(services, case_id, THURSDAY_NINE, PRIYA)
+    assert reminders(engine, kind="forum_tomorrow") == [
+        ("forum_tomorrow", PRIYA, WEDNESDAY_NINE, "pending"), ("forum_tomorrow", ANNA, WEDNESDAY_NINE, "pending")]
+    assert send_due_reminders(services, WEDNESDAY_NINE - timedelta(minutes=1)) == 0
+    assert send_due_reminders(services, WEDNESDAY_NINE) == 2
+    assert send_due_reminders(services, WEDNESDAY_NINE + timedelta(minutes=1)) == 0
+    [dm] = reminder_dms(slack, PRIYA)
+    text = json.dumps(dm.args)
+    assert "1234567" in text and "Thursday 26 November 2026, 09:00" in text
+    for action in (Action.REMINDER_DONE, Action.SNOOZE_DAY, Action.SNOOZE_WEEK, Action.OPEN_CASE):
+        assert action in text
+
+
+def test_a_slot_after_christmas_is_reminded_on_the_last_working_day_before_it(services, engine, new_case):
+    case_id = new_case()
+    # Tuesday 29 December 2026: Monday 28th is the Boxing Day bank holiday, Friday 25th Christmas Day.
+    book_slot(services, case_id, datetime(2026, 12, 29, 9, 0, tzinfo=UTC), PRIYA)
+    [(_, _, due, _), _] = reminders(engine, kind="forum_tomorrow")
+    assert due == datetime(2026, 12, 24, 9, 0, tzinfo=UTC)
+
+
+def test_cancelling_withdraws_the_reminder_and_rebooking_moves_it(services, engine, new_case):
+    case_id = new_case()
+    book_slot(services, case_id, THURSDAY_NINE, PRIYA)
+    cancel_booking(services, case_id, PRIYA)
+    assert {state for *_, state in reminders(engine)} == {"withdrawn"}
+    book_slot(services, case_id, datetime(2026, 11, 27, 9, 30, tzinfo=UTC), PRIYA)
+    assert [(p, d) for _, p, d, s in reminders(engine) if s == "pending"] == [
+        (PRIYA, datetime(2026, 11, 26, 9, 0, tzinfo=UTC)), (ANNA, datetime(2026, 11, 26, 9, 0, tzinfo=UTC))]
+
+
+def test_several_things_due_at_once_come_in_one_dm(services, slack, new_case):
+    for n, slot in enumerate((THURSDAY_NINE, THURSDAY_NINE + timedelta(minutes=30))):
+        book_slot(services, new_case(reference=f"700000{n}"), slot, PRIYA)
+    assert send_due_reminders(services, WEDNESDAY_NINE) == 4
+    [dm] = reminder_dms(slack, PRIYA)
+    assert "7000000" in dm.args["text"] and "7000001" in dm.args["text"]
+
+
+def test_a_team_manager_is_nudged_after_three_working_days_then_their_manager_after_five(
+        services, engine, team, new_case):
+    new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")  # Tuesday 24 November
+    got = {(kind, person): due for kind, person, due, _ in reminders(engine)}
+    assert got[("decision_waiting", TOMAS)] == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # Friday
+    assert got[("decision_overdue", "U0OLUOPS")] == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # next Tuesday
+
+
+def test_a_decision_withdraws_the_nudges(services, engine, team, new_case):
+    case_id = new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
+    decide(services, case_id, 1, DecisionForm(outcome=Outcome.APPROVED, reason="Within RAS"), TOMAS)
+    states = {(kind, state) for kind, _, _, state in reminders(engine)}
+    assert ("decision_waiting", "withdrawn") in states and ("decision_overdue", "withdrawn") in states
+    assert ("review_due", "pending") in states
+
+
+def test_an_approval_puts_the_first_review_in_the_diary_on_a_working_morning(services, engine, team, new_case):
+    case_id = new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
+    decide(services, case_id, 1, DecisionForm(outcome=Outcome.APPROVED, reason="ok"), TOMAS)
+    # six weeks after Tuesday 24 November 2026 is Tuesday 5 January 2027
+    assert reminders(engine, kind="review_due") == [
+        ("review_due", PRIYA, datetime(2027, 1, 5, 9, 0, tzinfo=UTC), "pending")]
+
+
+def test_a_deferral_nudges_the_worker_to_resubmit_and_resubmitting_withdraws_it(
+        services, engine, team, new_case):
+    case_id = new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
+    decide(services, case_id, 1, DecisionForm(outcome=Outcome.DEFERRED, reason="x", info_needed="OT"), TOMAS)
+    [(_, person, due, state)] = reminders(engine, kind="resubmit_deferred")
+    assert (person, due, state) == (PRIYA, datetime(2026, 12, 8, 9, 0, tzinfo=UTC), "pending")
+    new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
+    assert reminders(engine, kind="resubmit_deferred")[0][3] == "withdrawn"
+
+
+def test_done_and_snooze_are_recorded_and_only_work_for_their_person(app, signer, services, engine, slack, new_case,
+                                                                     clock):
+    book_slot(services, new_case(), THURSDAY_NINE, PRIYA)
+    send_due_reminders(services, WEDNESDAY_NINE)
+    with engine.connect() as connection:
+        mine, annas = connection.scalars(select(Reminder.id).order_by(Reminder.id)).all()
+    clock[0] = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)  # Friday 16:00
+    dispatch(app, signer.block_action(PRIYA, Action.SNOOZE_DAY, value=str(mine), channel="DPRIYA", message_ts="1"))
+    dispatch(app, signer.block_action(PRIYA, Action.REMINDER_DONE, value=str(annas), channel="DPRIYA", message_ts="1"))
+    replies = [c.args["text"] for c in slack.calls_to("response_url")]
+    assert replies[0].startswith("Snoozed: case 1234567 comes back on Monday 30 November 2026 at 09:00")
+    assert replies[1] == "That reminder is not yours."
+    with engine.connect() as connection:
+        assert connection.scalar(select(Reminder.due_at).where(Reminder.id == mine)) == \
+            datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # Saturday 16:00 moves to Monday morning
+        assert connection.scalar(select(Audit.action).order_by(Audit.id.desc())) == "reminder.snoozed"
+    dispatch(app, signer.block_action(ANNA, Action.REMINDER_DONE, value=str(annas), channel="DANNA", message_ts="1"))
+    with engine.connect() as connection:
+        assert connection.scalar(select(Reminder.state).where(Reminder.id == annas)) == "done"
+        assert connection.scalar(select(Audit.action).order_by(Audit.id.desc())) == "reminder.done"
+
+
+def test_a_rate_limit_is_waited_out_and_the_sweep_goes_on(services, slack, new_case):
+    book_slot(services, new_case(), THURSDAY_NINE, PRIYA)
+    slack.fail_next("chat.postMessage", status=429, retry_after=3)
+    waited = []
+    assert send_due_reminders(services, WEDNESDAY_NINE, sleep=waited.append) == 2
+    assert waited == [3.0]
+    assert len(reminder_dms(slack, PRIYA)) == 2  # the refused try and the one that went
+    assert len(reminder_dms(slack, ANNA)) == 1
+
+
+def test_a_person_slack_no_longer_knows_fails_for_good_and_the_panel_admin_is_told(
+        services, engine, slack, policy, new_case):
+    book_slot(services, new_case(), THURSDAY_NINE, PRIYA)
+    slack.fail_next("chat.postMessage", error="user_not_found")
+    assert send_due_reminders(services, WEDNESDAY_NINE) == 1
+    assert [s for _, p, _, s in reminders(engine) if p == PRIYA] == ["failed"]
+    admin = policy.members("panel_admins")[0]
+    [told] = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == admin]
+    assert "user_not_found" in json.dumps(told.args) and "1234567" in json.dumps(told.args)
+
+
+def test_a_passing_failure_is_retried_later_inside_working_hours(services, engine, slack, new_case):
+    book_slot(services, new_case(), THURSDAY_NINE, PRIYA)
+    slack.fail_next("chat.postMessage", status=500)
+    send_due_reminders(services, WEDNESDAY_NINE)
+    [(_, _, due, state)] = [r for r in reminders(engine) if r[1] == PRIYA]
+    assert state == "pending" and WEDNESDAY_NINE < due < WEDNESDAY_NINE + timedelta(hours=1)
+    assert send_due_reminders(services, due) == 1
+    assert len(reminder_dms(slack, PRIYA)) == 2
+
+
+def test_after_a_crash_between_sending_and_marking_the_reminder_is_not_sent_again(services, engine, slack, new_case):
+    book_slot(services, new_case(), THURSDAY_NINE, PRIYA)
+    send_due_reminders(services, WEDNESDAY_NINE)
+    with engine.begin() as connection:  # as if the process died before marking them sent
+        connection.execute(update(Reminder).values(state="sending", claimed_at=WEDNESDAY_NINE, sent_ts=None))
+    later = WEDNESDAY_NINE + services.claim_timeout + timedelta(seconds=1)
+    assert send_due_reminders(services, later) == 0
+    assert {s for *_, s in reminders(engine)} == {"sent"}
+    assert len(reminder_dms(slack, PRIYA)) == 1
+
+
+def test_after_a_crash_between_claiming_and_sending_the_reminder_is_sent_once(services, engine, slack, new_case):
+    book_slot(services, new_case(), THURSDAY_NINE, PRIYA)
+    with engine.begin() as connection:  # claimed, then the process died before it sent anything
+        connection.execute(update(Reminder).values(state="sending", claimed_at=WEDNESDAY_NINE))
+    assert send_due_reminders(services, WEDNESDAY_NINE + timedelta(seconds=30)) == 0  # another worker may be sending
+    assert send_due_reminders(services, WEDNESDAY_NINE + services.claim_timeout + timedelta(seconds=1)) == 2
+    assert len(reminder_dms(slack, PRIYA)) == 1
+
+
+def test_a_review_is_recorded_and_the_next_one_scheduled(app, signer, services, engine, slack, team, new_case, clock):
+    case_id = new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
+    decide(services, case_id, 1, DecisionForm(outcome=Outcome.APPROVED, reason="ok"), TOMAS)
+    clock[0] = datetime(2027, 1, 5, 10, 0, tzinfo=UTC)
+    dispatch(app, signer.command(PRIYA, "review 2345678"))
+    view = {**slack.calls_to("views.open")[-1].args["view"], "id": "V0REVIEW"}
+    from bot.standin.requests import form_state
+
+    answers = {ReviewField.QUALITY_OF_LIFE: "improved", ReviewField.PACKAGE: "continues"}
+    response = dispatch(app, signer.view_submission(PRIYA, view, form_state(view, answers)))
+    assert "Next review due" in response.body
+    due = {(k, s): d for k, _, d, s in reminders(engine, kind="review_due")}
+    assert due[("review_due", "withdrawn")] == datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
+    assert due[("review_due", "pending")] == datetime(2028, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def test_a_review_that_changes_the_package_sends_it_for_ratification(app, signer, services, engine, slack, team,
+                                                                    new_case):
+    case_id = new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
+    decide(services, case_id, 1, DecisionForm(outcome=Outcome.APPROVED, reason="ok"), TOMAS)
+    from bot.domain.reminders import PackageAfterReview, QualityOfLife
+    from bot.services.reviews import record_review
+
+    record_review(services, case_id, PRIYA, QualityOfLife.SAME, PackageAfterReview.CHANGES, None)
+    from bot.services.cases import case_by_id
+
+    case = case_by_id(services, case_id, PRIYA).case
+    assert (case.stage, case.round) == ("awaiting_ratification", 2)
+    assert decide_action("ratified") in json.dumps(__import__("messages.cases", fromlist=["x"]).case_card(case))
+
+
+def test_only_people_with_a_role_on_the_case_can_review_it(app, signer, services, team, new_case):
+    case_id = new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
+    decide(services, case_id, 1, DecisionForm(outcome=Outcome.APPROVED, reason="ok"), TOMAS)
+    answer = json.loads(dispatch(app, signer.command("U0STRANGER", "review 2345678")).body)
+    assert "Only the worker" in answer["text"]
+
+
+def test_reviews_before_any_decision_are_refused(app, signer, new_case):
+    new_case()
+    answer = json.loads(dispatch(app, signer.command(PRIYA, "review 1234567")).body)
+    assert "no agreed package" in answer["text"]
+    assert date(2026, 11, 24)  # the pinned day
