@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 
 from bot.errors import ConfigError
 from bot.logs import configure_logging
@@ -80,6 +81,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from bot.worker import run_worker, tick
 
     services = build_services(settings)
+    services.claim_timeout = timedelta(seconds=args.claim_timeout)
     if args.once:
         tick(services)
     else:
@@ -140,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="the scheduler process (run exactly one)")
     worker.add_argument("--once", action="store_true", help="one tick, then exit")
     worker.add_argument("--interval", type=int, default=60, help="seconds between ticks")
+    worker.add_argument("--claim-timeout", type=float, default=120.0, metavar="SECONDS",
+                        help="treat a message or reminder claimed longer ago than this as abandoned by a process "
+                             "that died, and reconcile it with Slack (default 120)")
     worker.set_defaults(func=cmd_worker)
 
     demo = sub.add_parser("demo", help="a scripted conversation through the real app; no Slack needed")
