@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from slack_bolt.request import BoltRequest
+from sqlalchemy import select
 
 from bot.domain.decisions import Outcome
 from bot.runtime import build_services
@@ -32,6 +33,7 @@ from messages.decisions import decision_modal
 from messages.ids import VALUE, Action, BookField, Callback, decide_action
 from messages.submit import submit_modal
 from messages.text import render_message, render_view
+from store.models import Case, Reminder
 
 # The demo's cast: Slack user IDs and who they are. Channels and chairs come from the default policy.
 PEOPLE = {
@@ -43,6 +45,7 @@ PEOPLE = {
     "U0VISITOR": "Val (a colleague with no role on the case)",
     "U0BENWORK": "Ben (social worker)",
     "U0SMHISIC1": "Hana (forum chair)",
+    "U0SMNBHD01": "Nadia (forum chair)",
 }
 CHANNELS = {
     "C0FORUM001": "#enhanced-peer-forum",
@@ -63,6 +66,7 @@ FORUM_CASE = {
 DELEGATED_CASE = {**FORUM_CASE, "reference": "2345678", "proposed_weekly": "280", "ras_weekly": "300"}
 SEND_CASE = {**FORUM_CASE, "reference": "3456789", "service": "children_send", "request_type": "direct_payment",
              "proposed_weekly": "310", "ras_weekly": "300", "hours_per_month": "45"}
+WAITING_CASE = {**FORUM_CASE, "reference": "6789012", "proposed_weekly": "250", "ras_weekly": "260"}
 BEN_CASE = {**FORUM_CASE, "reference": "5678901", "proposed_weekly": "380", "ras_weekly": "320"}
 # The demo's clock: Tuesday 24 November 2026, 10:00 in London, so its dates read the same every run.
 DEMO_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -136,9 +140,21 @@ class Conversation:
         return str(block["element"]["initial_option"]["value"])
 
     def tick(self, at: datetime) -> None:
+        """Move the demo's clock to `at` and run one worker tick."""
+        self.services.clock = lambda: at
         self._print(f"The worker ticks at {at.astimezone(self.services.calendar.tz):%A %d %B %Y %H:%M} (London)")
         tick(self.services, at)
         self._show_calls()
+
+    def press_reminder(self, who: str, action_id: str, reference: str, label: str) -> int:
+        """Press a button on the newest reminder DM `who` has about `reference`."""
+        with self.services.sessions() as session:
+            reminder_id = session.scalars(
+                select(Reminder.id).join(Case, Case.id == Reminder.case_id)
+                .where(Reminder.person == who, Case.reference == reference).order_by(Reminder.id.desc())).first()
+        signed = self.signer.block_action(who, action_id, value=str(reminder_id), channel="D" + who[1:],
+                                          message_ts="1800000000.000200")
+        return self.send(who, signed, f"presses “{label}” on the reminder about case {reference}")
 
     def decide(self, who: str, reference: str, outcome: str, answers: dict[str, str], view_id: str) -> int:
         """Press a decision button on the case card; if a form opens, fill it in and submit it."""
@@ -289,6 +305,16 @@ def run_demo(out: IO[str]) -> None:
             talk.step("Urgent: the operations manager decides now; the case goes to the next panel for endorsement")
             talk.decide("U0OLUOPS", "4567890", "approved", {"reason": "Carer in hospital; cannot wait"}, "V0DEMO13")
             talk.decide("U0SDASCOP1", "4567890", "endorsed", {"reason": "Agreed at the forum"}, "V0DEMO14")
+            talk.step("Reminders: the working day before a forum slot, in working hours")
+            talk.choose_slot("U0PRIYA", "1234567", "2026-11-26T09:00:00+00:00", "V0DEMO15")
+            talk.fill_form("U0PRIYA", WAITING_CASE, "V0DEMO16")
+            talk.tick(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+            talk.step("Priya snoozes hers for a day; it comes back the next working morning")
+            talk.press_reminder("U0PRIYA", Action.SNOOZE_DAY, "1234567", "Snooze 1 day")
+            talk.tick(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
+            talk.step("A sign-off left waiting: the team manager is nudged, then the operations manager told")
+            talk.tick(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+            talk.tick(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
             talk.step("A mistyped subcommand gets usage, not an error")
             talk.command("U0PRIYA", "sumbit")
             talk.step("A forged request (signed with the wrong secret) is refused")

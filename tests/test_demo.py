@@ -50,6 +50,16 @@ def test_the_demo_shows_decisions_a_refusal_a_delegated_sign_off_and_an_endorsem
     assert "Case 4567890: Endorsed by @Sam" in text
 
 
+def test_the_demo_shows_a_reminder_a_snooze_and_an_escalation():
+    out = io.StringIO()
+    run_demo(out)
+    text = out.getvalue()
+    assert text.count("*Reminder: Forum slot next working day for case 1234567*") == 3  # Priya, Anna, Priya again
+    assert "Snoozed: case 1234567 comes back on Thursday 26 November 2026 at 09:00" in text
+    assert "*Reminder: Waiting on your decision for case 6789012*" in text
+    assert "case 6789012 — waiting on @Tomás" in text
+
+
 def test_the_demo_runs_as_a_command_without_any_slack_settings(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bot.cli", "demo"], capture_output=True, text=True, timeout=120,
                             cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, check=False)
