@@ -231,3 +231,17 @@ def test_reviews_before_any_decision_are_refused(app, signer, new_case):
     answer = json.loads(dispatch(app, signer.command(PRIYA, "review 1234567")).body)
     assert "no agreed package" in answer["text"]
     assert date(2026, 11, 24)  # the pinned day
+
+
+def test_two_workers_sweeping_at_once_send_each_reminder_once(services, slack, new_case):
+    from concurrent.futures import ThreadPoolExecutor
+
+    for n in range(6):
+        book_slot(services, new_case(reference=f"800000{n}", submitter=f"U0WORKER{n}"),
+                  THURSDAY_NINE + timedelta(minutes=30 * n), f"U0WORKER{n}")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sent = sum(pool.map(lambda _: send_due_reminders(services, WEDNESDAY_NINE), range(2)))
+    assert sent == 12  # six workers and Anna's six, each once
+    ids = [i for c in slack.calls_to("chat.postMessage") if (c.args.get("metadata") or {}).get("event_type")
+           == "panelbot_reminders" for i in c.args["metadata"]["event_payload"]["reminder_ids"]]
+    assert len(ids) == len(set(ids)) == 12
