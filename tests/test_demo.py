@@ -4,13 +4,21 @@ import io
 import subprocess
 import sys
 
+import pytest
+
 from bot.demo import run_demo
 
 
-def test_the_demo_shows_help_usage_and_a_refused_forgery():
+@pytest.fixture(scope="module")
+def demo() -> str:
+    """The demo's whole output (it takes a second or two, so it runs once for these tests)."""
     out = io.StringIO()
     run_demo(out)
-    text = out.getvalue()
+    return out.getvalue()
+
+
+def test_the_demo_shows_help_usage_and_a_refused_forgery(demo):
+    text = demo
     assert "Priya (social worker) types `/panel help`" in text
     assert "• `/panel help` — show this list" in text
     assert "I don't know `sumbit`" in text
@@ -18,30 +26,24 @@ def test_the_demo_shows_help_usage_and_a_refused_forgery():
     assert "Traceback" not in text
 
 
-def test_the_demo_shows_a_submission_for_each_route():
-    out = io.StringIO()
-    run_demo(out)
-    text = out.getvalue()
+def test_the_demo_shows_a_submission_for_each_route(demo):
+    text = demo
     for route in ("Route: Enhanced Peer Forum", "Route: Delegated sign-off", "Route: SEND Quality Assurance Panel",
                   "Route: Urgent decision out of panel"):
         assert route in text
     assert "already in flight" in text
 
 
-def test_the_demo_shows_a_booking_a_clash_a_cancel_and_the_agenda():
-    out = io.StringIO()
-    run_demo(out)
-    text = out.getvalue()
+def test_the_demo_shows_a_booking_a_clash_a_cancel_and_the_agenda(demo):
+    text = demo
     assert "Case 1234567 is booked: Tuesday 24 November 2026, 12:00–12:30" in text
     assert "has just been booked by someone else: pick another" in text
     assert "is cancelled (by @Priya)" in text
     assert "== Enhanced Peer Forum — Wednesday 25 November 2026 ==" in text
 
 
-def test_the_demo_shows_decisions_a_refusal_a_delegated_sign_off_and_an_endorsement():
-    out = io.StringIO()
-    run_demo(out)
-    text = out.getvalue()
+def test_the_demo_shows_decisions_a_refusal_a_delegated_sign_off_and_an_endorsement(demo):
+    text = demo
     assert "🚫 Only the chair of the forum on Tuesday 24 November" in text
     assert "Case 5678901: Approved by @Sam" in text
     assert "a reply in the case's thread in #enhanced-peer-forum" in text
@@ -50,10 +52,8 @@ def test_the_demo_shows_decisions_a_refusal_a_delegated_sign_off_and_an_endorsem
     assert "Case 4567890: Endorsed by @Sam" in text
 
 
-def test_the_demo_shows_a_reminder_a_snooze_and_an_escalation():
-    out = io.StringIO()
-    run_demo(out)
-    text = out.getvalue()
+def test_the_demo_shows_a_reminder_a_snooze_and_an_escalation(demo):
+    text = demo
     assert text.count("*Reminder: Forum slot next working day for case 1234567*") == 3  # Priya, Anna, Priya again
     assert "Snoozed: case 1234567 comes back on Thursday 26 November 2026 at 09:00" in text
     assert "*Reminder: Waiting on your decision for case 6789012*" in text
