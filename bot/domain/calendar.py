@@ -119,8 +119,12 @@ class WorkingCalendar:
         """
         if end < start:
             return -self.working_days_between(end, start)
-        days = (end - start).days
-        return sum(1 for k in range(1, days + 1) if self.is_working_day(start + timedelta(days=k)))
+        # Weekdays by arithmetic, then the bank holidays and closures that fall on them: the forum's
+        # chair rota asks this for every click, counting from a start years back.
+        weeks, extra = divmod((end - start).days, 7)
+        weekdays = weeks * 5 + sum(1 for k in range(1, extra + 1) if (start + timedelta(days=k)).weekday() < 5)
+        off = {day for year in range(start.year, end.year + 1) for day in _bank_holidays(year)} | self.closures
+        return weekdays - sum(1 for day in off if start < day <= end and day.weekday() < 5)
 
     def local_date(self, at: datetime) -> date:
         """The calendar date in this zone at the instant `at` (what "today" means to users)."""

@@ -530,3 +530,16 @@ def test_a_finite_schedule_gives_what_it_has():
 def test_panel_settings_are_checked(locations, papers_due, message):
     with pytest.raises(ValueError, match=message):
         panel_sittings(CAL, SECOND_WEDNESDAY, PANEL_START, time(10, 0), locations, papers_due, PANEL_START, 1)
+
+
+def test_working_days_between_counts_exactly_what_a_day_by_day_walk_counts():
+    import random
+
+    cal = WorkingCalendar(closures=frozenset({date(2025, 12, 29), date(2026, 1, 2), date(2026, 8, 29)}))
+    rng = random.Random(20261122)
+    for _ in range(500):
+        start = date(2023, 1, 1) + timedelta(days=rng.randint(0, 1500))
+        end = start + timedelta(days=rng.randint(-400, 400))
+        low, high, sign = (start, end, 1) if end >= start else (end, start, -1)
+        walked = sum(1 for k in range(1, (high - low).days + 1) if cal.is_working_day(low + timedelta(days=k)))
+        assert cal.working_days_between(start, end) == sign * walked, (start, end)
