@@ -243,9 +243,10 @@ class Reminder(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     person: Mapped[str] = mapped_column(String(32))
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)  # None: about a visit
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
-    about_id: Mapped[int | None] = mapped_column(BigInteger)  # the booking or follow-up it is about
+    about_id: Mapped[int | None] = mapped_column(BigInteger)  # the booking, follow-up or visit step it is about
     why: Mapped[str] = mapped_column(String(300))
     late_person: Mapped[str | None] = mapped_column(String(32))
     due_at: Mapped[datetime]
@@ -273,4 +274,100 @@ class Review(Base):
     notes: Mapped[str | None] = mapped_column(Text)  # free text: shown only to people with a role on the case
     reviewed_by: Mapped[str] = mapped_column(String(32))
     reviewed_at: Mapped[datetime]
+
+
+class Provision(Base):
+    """A provider's setting that placement commissioning officers visit (seed 002). Organisations are
+    named; children never are (placements carry the child's case reference only)."""
+
+    __tablename__ = "provision"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    provision_type: Mapped[str] = mapped_column(String(40))
+    ofsted_rating: Mapped[str | None] = mapped_column(String(30))
+    rated_on: Mapped[date | None] = mapped_column(Date)
+    contact: Mapped[str | None] = mapped_column(String(300))  # the provider's contact (an organisation's)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Placement(Base):
+    """A child placed at a provision: the child's case reference, never a name."""
+
+    __tablename__ = "placement"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provision_id: Mapped[int] = mapped_column(ForeignKey("provision.id"), index=True)
+    child_reference: Mapped[str] = mapped_column(String(64), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    social_worker: Mapped[str | None] = mapped_column(String(32))
+    iro: Mapped[str | None] = mapped_column(String(32))
+    sen_officer: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class Concern(Base):
+    """An issue or concern raised about a provision; a second one while it is open joins it."""
+
+    __tablename__ = "concern"
+    __table_args__ = (
+        Index("uq_concern_open", "provision_id", unique=True,
+              sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provision_id: Mapped[int] = mapped_column(ForeignKey("provision.id"))
+    raised_on: Mapped[date] = mapped_column(Date)
+    raised_by: Mapped[str] = mapped_column(String(32))
+    joined: Mapped[int] = mapped_column(Integer, default=0)  # further concerns raised while it was open
+    closed_at: Mapped[datetime | None]
+
+
+class ActionPlan(Base):
+    """The Ofsted action plan the SQAO requests after an Inadequate or Requires improvement rating."""
+
+    __tablename__ = "action_plan"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provision_id: Mapped[int] = mapped_column(ForeignKey("provision.id"), index=True)
+    requested_on: Mapped[date] = mapped_column(Date)
+    requested_by: Mapped[str] = mapped_column(String(32))
+    received_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Visit(Base):
+    """A monitoring visit that is due, planned or done, with the rule that made it due."""
+
+    __tablename__ = "visit"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provision_id: Mapped[int] = mapped_column(ForeignKey("provision.id"), index=True)
+    placement_id: Mapped[int | None] = mapped_column(ForeignKey("placement.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    why: Mapped[str] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(12))  # due, planned, done, superseded
+    planned_on: Mapped[date | None] = mapped_column(Date)
+    visitor: Mapped[str | None] = mapped_column(String(32))
+    done_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
+
+
+class VisitStep(Base):
+    """One step of the chain after a visit; its deadline runs from when the previous step finished."""
+
+    __tablename__ = "visit_step"
+    __table_args__ = (UniqueConstraint("visit_id", "step", name="uq_visit_step_once"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    step: Mapped[str] = mapped_column(String(30))
+    assignee: Mapped[str] = mapped_column(String(32))  # a Slack user or user-group ID
+    started_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    finished_on: Mapped[date | None] = mapped_column(Date)
+    finished_by: Mapped[str | None] = mapped_column(String(32))
 
