@@ -38,6 +38,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.domain.routing import RequestType
+from bot.domain.visits import Step, VisitKind
 from bot.errors import ConfigError
 
 __all__ = [
@@ -54,6 +55,8 @@ __all__ = [
     "SendPanel",
     "TimeRange",
     "Urgent",
+    "VisitChain",
+    "Visits",
     "WorkingDays",
     "default_policy_path",
     "load_policy",
@@ -365,6 +368,64 @@ class Reminders(_Table):
     escalate_to: Escalation = Escalation()
 
 
+# --- Monitoring visits (seed 002) ----------------------------------------------------------------------
+
+VisitDays = Annotated[int, Field(ge=0, le=365)]
+
+# The rules and steps that count in days, so may be switched to working days. The annual visit counts
+# months, so it is not one of them.
+_DAY_COUNTED = (*(kind.value for kind in VisitKind if kind is not VisitKind.ANNUAL), *(step.value for step in Step))
+
+
+def _day_counted(name: str) -> str:
+    if name == VisitKind.ANNUAL:
+        raise ValueError("'annual' is counted in months, so working days do not apply to it")
+    if name not in _DAY_COUNTED:
+        raise ValueError(f"{name!r} is not a visit rule or step; use one of: {', '.join(_DAY_COUNTED)}")
+    return name
+
+
+class VisitChain(_Table):
+    """The steps after a visit (seed 002). Each deadline runs from when the step before it actually
+    finished; the first from the visit itself."""
+
+    report_to_sqao_days: VisitDays = 14  # the completed form to the SQAO within two weeks of the visit
+    sqao_returns_days: VisitDays = 7  # the SQAO returns it with any actions within 7 days of receiving it
+    actions_done_days: VisitDays = 3  # outstanding actions done within 3 days of the SQAO returning it
+    sent_for_comments_days: VisitDays = 21  # sent for comments "within 3 weeks"
+    comments_back_days: VisitDays = 3  # comments back within 3 days
+    uploaded_days: VisitDays = 3  # the seed gives no figure for uploading; a council sets its own
+
+    def days(self, step: Step) -> int:
+        return {
+            Step.REPORT_TO_SQAO: self.report_to_sqao_days,
+            Step.SQAO_RETURNS: self.sqao_returns_days,
+            Step.ACTIONS_DONE: self.actions_done_days,
+            Step.SENT_FOR_COMMENTS: self.sent_for_comments_days,
+            Step.COMMENTS_BACK: self.comments_back_days,
+            Step.UPLOADED: self.uploaded_days,
+        }[Step(step)]
+
+
+class Visits(_Table):
+    """When monitoring visits are due (seed 002). The seed says plain "days": every rule counts
+    calendar days unless it is named in `working_days`."""
+
+    initial_within_days: VisitDays = 3  # of the placement starting (or before it)
+    annual_every_months: int = Field(default=12, ge=1, le=36)
+    concern_within_days: VisitDays = 10  # of an issue or concern being raised
+    rating_within_days: VisitDays = 14  # of an IFA or residential home being judged Good or Outstanding
+    action_plan_within_days: VisitDays = 7  # of receiving Ofsted's action plan (Inadequate / Requires improvement)
+    supported_16_plus_within_days: VisitDays = 3  # of a young person's 16+ supported accommodation starting
+    confirm_days_before: int = Field(default=14, ge=0, le=90)  # confirm the visit with the provider
+    working_days: tuple[Annotated[str, AfterValidator(_day_counted)], ...] = ()
+    chain: VisitChain = VisitChain()
+
+    def in_working_days(self, name: str) -> bool:
+        """True when the rule or step `name` counts working days rather than calendar days."""
+        return name in self.working_days
+
+
 Members = Annotated[tuple[SlackMemberId, ...], AfterValidator(_non_empty)]
 
 
@@ -381,6 +442,7 @@ class Policy(_Table):
     working_days: WorkingDays
     reviews: Reviews
     reminders: Reminders = Reminders()
+    visits: Visits = Visits()
     roles: dict[RoleName, Members]
 
     @model_validator(mode="after")
