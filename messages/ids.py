@@ -18,6 +18,11 @@ class Subcommand(StrEnum):
     BOOK = "book"
     AGENDA = "agenda"
     REVIEW = "review"
+    PROVISION = "provision"
+    PLACEMENT = "placement"
+    CONCERN = "concern"
+    VISITS = "visits"
+    VISIT = "visit"
 
 
 class Callback(StrEnum):
@@ -31,6 +36,9 @@ class Callback(StrEnum):
     BOOKED = "book_slot_done"
     DECISION_FORM = "decision_form"  # private_metadata: "<case id>:<round>:<outcome>"
     REVIEW_FORM = "review_form"  # private_metadata: the case id
+    PROVISION_FORM = "provision_form"  # private_metadata: the provision id when editing, else ""
+    PLACEMENT_FORM = "placement_form"
+    PLAN_VISIT_FORM = "plan_visit_form"  # private_metadata: the visit id
 
 
 class SubmitField(StrEnum):
@@ -70,6 +78,11 @@ class Action(StrEnum):
     REMINDER_DONE = "reminder_done"  # value: the reminder id
     SNOOZE_DAY = "reminder_snooze_day"  # value: the reminder id
     SNOOZE_WEEK = "reminder_snooze_week"  # value: the reminder id
+    STEP_DONE = "visit_step_done"  # value: "<visit id>:<step>"
+    PLAN_VISIT = "plan_visit"  # value: the visit id; opens the plan-visit form
+    VISIT_DONE = "visit_done"  # value: the visit id; the visit took place today
+    ACTION_PLAN_REQUESTED = "action_plan_requested"  # value: the provision id
+    ACTION_PLAN_RECEIVED = "action_plan_received"  # value: the provision id
 
 
 # Decision buttons: one action id per outcome, "decide_<outcome>" (bot.domain.decisions.Outcome);
@@ -100,6 +113,28 @@ class ReviewField(StrEnum):
     QUALITY_OF_LIFE = "quality_of_life"  # radio: improved / same / worse
     PACKAGE = "package"  # radio: continues / changes / ends
     NOTES = "notes"  # optional free text, kept with the case (never in a channel)
+
+
+class ProvisionField(StrEnum):
+    NAME = "name"
+    TYPE = "provision_type"
+    RATING = "rating"
+    RATED_ON = "rated_on"
+    CONTACT = "contact"
+
+
+class PlacementField(StrEnum):
+    PROVISION = "provision"  # static_select of provisions; value: the provision id
+    CHILD_REFERENCE = "child_reference"
+    STARTS_ON = "starts_on"  # datepicker
+    SOCIAL_WORKER = "social_worker"
+    IRO = "iro"
+    SEN_OFFICER = "sen_officer"
+
+
+class PlanVisitField(StrEnum):
+    DATE = "date"  # datepicker
+    VISITOR = "visitor"  # users_select
 
 
 class BookField(StrEnum):

@@ -379,3 +379,58 @@ def on_time_share(items: Iterable[tuple[date, date | None]], today: date) -> flo
         counted += 1
         on_time += done <= due
     return on_time / counted if counted else None
+
+
+# --- Views for messages ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepView:
+    step: Step
+    assignee: str  # Slack user or user-group ID
+    started_on: date
+    due_on: date
+    finished_on: date | None = None
+    finished_by: str | None = None
+
+
+@dataclass(frozen=True)
+class VisitView:
+    id: int
+    provision_id: int
+    provision: str  # the provision's name (an organisation: may be named)
+    provision_type: ProvisionType
+    kind: VisitKind
+    due_on: date
+    why: str
+    state: str  # due, planned, done, superseded
+    child_reference: str | None = None  # the placement's child, by case reference only
+    planned_on: date | None = None
+    visitor: str | None = None
+    done_on: date | None = None
+    steps: tuple[StepView, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProvisionView:
+    id: int
+    name: str
+    provision_type: ProvisionType
+    rating: OfstedRating | None
+    rated_on: date | None
+    contact: str | None
+    open_concern_since: date | None = None
+    action_plan_requested_on: date | None = None
+    action_plan_received_on: date | None = None
+
+
+@dataclass(frozen=True)
+class VisitsOverview:
+    """`/panel visits`: what is due and overdue for the caller; for the SQAO, everything, with shares."""
+
+    today: date
+    visits: tuple[VisitView, ...]  # not done, soonest first
+    steps: tuple[tuple[VisitView, StepView], ...]  # open steps for the caller (or all, for the SQAO)
+    everything: bool = False  # the SQAO's view
+    visits_on_time: float | None = None  # share of visits done (or overdue) that were on time
+    steps_on_time: dict[Step, float | None] | None = None
