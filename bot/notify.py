@@ -19,6 +19,7 @@ from bot.domain.booking import Agenda, BookingChange
 from bot.domain.cases import CaseView
 from bot.domain.decisions import Decided, PanelAgenda
 from bot.domain.reminders import ReminderItem
+from bot.domain.visits import ProvisionView, StepView, VisitView
 
 
 class Notice(StrEnum):
@@ -36,9 +37,24 @@ class Notice(StrEnum):
     DECISION_NOTICE = "decision_notice"  # a decision, to the worker and the AP/SM (about: Decided)
     PRACTICE_CONCERN = "practice_concern"  # to the worker's line manager (about: Decided)
     PANEL_AGENDA = "panel_agenda"  # the SEND panel's agenda at the papers cut-off (about: PanelAgenda)
+    ACTION_PLAN_NEEDED = "action_plan_needed"  # to the SQAO (about: ActionPlanAsk)
+    VISIT_PLANNED = "visit_planned"  # to the child's social worker, IRO and SEN officer (about: VisitView)
+    STEP_ASSIGNED = "step_assigned"  # to whoever a post-visit step belongs to (about: StepAssigned)
 
 
-About = CaseView | BookingChange | Agenda | Decided | PanelAgenda
+@dataclass(frozen=True)
+class ActionPlanAsk:
+    provision: ProvisionView
+    why: str
+
+
+@dataclass(frozen=True)
+class StepAssigned:
+    visit: VisitView
+    step: StepView
+
+
+About = CaseView | BookingChange | Agenda | Decided | PanelAgenda | ActionPlanAsk | VisitView | StepAssigned
 
 
 @dataclass(frozen=True)

@@ -113,16 +113,14 @@ def _item_text(item: ReminderItem) -> str:
 
 
 def _item_actions(item: ReminderItem) -> dict[str, Any]:
-    return {
-        "type": "actions",
-        "block_id": reminder_block_id(item.id),
-        "elements": [
-            _button("Done", Action.REMINDER_DONE, item.id, style="primary"),
-            _button("Snooze 1 day", Action.SNOOZE_DAY, item.id),
-            _button("Snooze 1 week", Action.SNOOZE_WEEK, item.id),
-            _button("Open the case", Action.OPEN_CASE, item.case_id),
-        ],
-    }
+    buttons = [
+        _button("Done", Action.REMINDER_DONE, item.id, style="primary"),
+        _button("Snooze 1 day", Action.SNOOZE_DAY, item.id),
+        _button("Snooze 1 week", Action.SNOOZE_WEEK, item.id),
+    ]
+    if item.case_id is not None:  # a monitoring visit's reminder has no case to open
+        buttons.append(_button("Open the case", Action.OPEN_CASE, item.case_id))
+    return {"type": "actions", "block_id": reminder_block_id(item.id), "elements": buttons}
 
 
 def reminder_dm(items: Sequence[ReminderItem]) -> dict[str, Any]:

@@ -20,6 +20,8 @@ class ReminderKind(StrEnum):
     RESUBMIT_DEFERRED = "resubmit_deferred"  # a deferred case still waits for its missing information
     DECISION_WAITING = "decision_waiting"  # a case has waited on its decider too long (to the decider)
     DECISION_OVERDUE = "decision_overdue"  # …and longer still: escalated to the decider's manager
+    VISIT_CONFIRM = "visit_confirm"  # confirm a planned monitoring visit with the provider, 2 weeks ahead
+    VISIT_STEP_DUE = "visit_step_due"  # a step after a monitoring visit is due (to the person it belongs to)
 
 
 REMINDER_LABELS = {
@@ -29,6 +31,8 @@ REMINDER_LABELS = {
     ReminderKind.RESUBMIT_DEFERRED: "Deferred case waiting to be resubmitted",
     ReminderKind.DECISION_WAITING: "Waiting on your decision",
     ReminderKind.DECISION_OVERDUE: "Decision overdue (escalated)",
+    ReminderKind.VISIT_CONFIRM: "Confirm a monitoring visit",
+    ReminderKind.VISIT_STEP_DUE: "Monitoring visit step due",
 }
 
 
@@ -66,8 +70,8 @@ class ReminderItem:
 
     id: int
     kind: ReminderKind
-    case_id: int
-    reference: str
+    case_id: int | None  # None for a monitoring visit's reminder
+    reference: str  # the case reference, or for a visit the provision's name
     why: str  # e.g. "Forum slot Wednesday 25 November 2026, 09:00–09:30" or "waiting since 24 November"
     due_at: datetime
     late_person: str | None = None  # for an escalation: the decider it is waiting on

@@ -21,10 +21,18 @@ from sqlalchemy.orm import Session
 from bot.domain.booking import BookingChange
 from bot.domain.calendar import Slot
 from bot.domain.decisions import Decided
-from bot.notify import About, DeliveryError, Notice, Sent
+from bot.notify import About, ActionPlanAsk, DeliveryError, Notice, Sent, StepAssigned
 from bot.services import Services
-from bot.services.views import agenda_for, booking_view, decision_view, panel_agenda_for, view_of
-from store.models import Case, Decision, ForumBooking, Outbox
+from bot.services.views import (
+    agenda_for,
+    booking_view,
+    decision_view,
+    panel_agenda_for,
+    provision_view,
+    view_of,
+    visit_view,
+)
+from store.models import Case, Decision, ForumBooking, Outbox, Provision, Visit
 
 logger = logging.getLogger("panelbot.outbox")
 
@@ -64,6 +72,14 @@ def _about(services: Services, session: Session, row: Outbox) -> About | None:
         return agenda_for(services, session, date.fromisoformat(payload["day"]))
     if notice is Notice.PANEL_AGENDA:
         return panel_agenda_for(services, session, date.fromisoformat(payload["day"]))
+    if notice in (Notice.ACTION_PLAN_NEEDED, Notice.VISIT_PLANNED, Notice.STEP_ASSIGNED):
+        if notice is Notice.ACTION_PLAN_NEEDED:
+            return ActionPlanAsk(provision_view(session, session.get_one(Provision, payload["provision_id"])),
+                                 payload["why"])
+        visit = visit_view(session, session.get_one(Visit, payload["visit_id"]))
+        if notice is Notice.VISIT_PLANNED:
+            return visit
+        return StepAssigned(visit, next(s for s in visit.steps if s.step == payload["step"]))
     case = session.get_one(Case, row.case_id)
     if notice in (Notice.THREAD_REPLY, Notice.DECISION_NOTICE, Notice.PRACTICE_CONCERN):
         decision = session.get_one(Decision, payload["decision_id"])

@@ -35,7 +35,7 @@ from bot.errors import UserError
 from bot.notify import DeliveryError, ReminderNotifier
 from bot.services import Services
 from store.audit import record_audit
-from store.models import Case, FollowUp, Reminder
+from store.models import Case, FollowUp, Provision, Reminder, Visit
 
 logger = logging.getLogger("panelbot.reminders")
 
@@ -60,15 +60,17 @@ def _label_date(day: date) -> str:
 
 # -- writing, withdrawing, moving ------------------------------------------------------------------
 
-def remind(session: Session, *, kind: ReminderKind, case_id: int, person: str, due_at: datetime, why: str,
-           now: datetime, about_id: int | None = None, late_person: str | None = None) -> None:
+def remind(session: Session, *, kind: ReminderKind, case_id: int | None, person: str, due_at: datetime, why: str,
+           now: datetime, about_id: int | None = None, late_person: str | None = None,
+           visit_id: int | None = None) -> None:
     """Add a reminder to the caller's transaction; the same (kind, subject, person) twice is a no-op."""
-    key = f"{kind}:{case_id}:{about_id or 0}:{person}"
+    key = f"{kind}:{case_id or 'v' + str(visit_id)}:{about_id or 0}:{person}"
     if session.scalars(select(Reminder.id).where(Reminder.key == key)).first() is not None:
         return
     try:
         with session.begin_nested():
-            session.add(Reminder(key=key, person=person, case_id=case_id, kind=kind, about_id=about_id, why=why[:300],
+            session.add(Reminder(key=key, person=person, case_id=case_id, visit_id=visit_id, kind=kind,
+                                 about_id=about_id, why=why[:300],
                                  late_person=late_person, due_at=due_at, state=PENDING, attempts=0, created_at=now))
     except IntegrityError:
         pass
@@ -176,8 +178,9 @@ def complete_reminder(services: Services, reminder_id: int, user: str) -> str:
         row = _own_reminder(session, reminder_id, user)
         before = row.state
         row.state, row.closed_at = DONE, now
-        reference = session.get_one(Case, row.case_id).reference
-        record_audit(session, at=now, actor=user, action="reminder.done", subject_type="case", subject_id=reference,
+        reference = _items(session, [row.id])[0].reference
+        record_audit(session, at=now, actor=user, action="reminder.done", subject_type="reminder",
+                     subject_id=reference[:64],
                      before={"reminder": row.id, "kind": row.kind, "state": before},
                      after={"reminder": row.id, "state": DONE})
         return reference
@@ -192,9 +195,9 @@ def snooze_reminder(services: Services, reminder_id: int, user: str, days: int) 
         until = shift_into_hours(services.calendar, hours(services), now + timedelta(days=days))
         before = {"reminder": row.id, "state": row.state, "due_at": row.due_at.isoformat()}
         row.state, row.due_at, row.claimed_at, row.attempts = PENDING, until, None, 0
-        reference = session.get_one(Case, row.case_id).reference
-        record_audit(session, at=now, actor=user, action="reminder.snoozed", subject_type="case",
-                     subject_id=reference, before=before,
+        reference = _items(session, [row.id])[0].reference
+        record_audit(session, at=now, actor=user, action="reminder.snoozed", subject_type="reminder",
+                     subject_id=reference[:64], before=before,
                      after={"reminder": row.id, "state": PENDING, "due_at": until.isoformat(), "days": days})
         return reference, until
 
@@ -202,10 +205,14 @@ def snooze_reminder(services: Services, reminder_id: int, user: str, days: int) 
 # -- the sweep -------------------------------------------------------------------------------------
 
 def _items(session: Session, ids: list[int]) -> list[ReminderItem]:
-    rows = session.execute(select(Reminder, Case.reference).join(Case, Case.id == Reminder.case_id)
-                           .where(Reminder.id.in_(ids)).order_by(Reminder.due_at, Reminder.id)).all()
-    return [ReminderItem(id=r.id, kind=ReminderKind(r.kind), case_id=r.case_id, reference=reference, why=r.why,
-                         due_at=r.due_at, late_person=r.late_person) for r, reference in rows]
+    rows = session.execute(
+        select(Reminder, Case.reference, Provision.name)
+        .outerjoin(Case, Case.id == Reminder.case_id)
+        .outerjoin(Visit, Visit.id == Reminder.visit_id)
+        .outerjoin(Provision, Provision.id == Visit.provision_id)
+        .where(Reminder.id.in_(ids)).order_by(Reminder.due_at, Reminder.id)).all()
+    return [ReminderItem(id=r.id, kind=ReminderKind(r.kind), case_id=r.case_id, reference=reference or provision or "",
+                         why=r.why, due_at=r.due_at, late_person=r.late_person) for r, reference, provision in rows]
 
 
 def _reconcile(services: Services, notifier: ReminderNotifier, now: datetime) -> None:
@@ -257,8 +264,7 @@ def _release(services: Services, ids: list[int], now: datetime, exc: DeliveryErr
                 row.state, row.closed_at = FAILED, now
             else:
                 row.state, row.due_at = PENDING, retry_at
-        references = sorted({ref for ref in session.scalars(select(Case.reference).where(
-            Case.id.in_([row.case_id for row in rows])))})
+        references = sorted({item.reference for item in _items(session, [row.id for row in rows])})
     if gave_up:
         logger.warning("reminders %s failed for good: %s; telling the panel admin", ids, exc)
         for admin in admins:

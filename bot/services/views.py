@@ -12,8 +12,9 @@ from bot.domain.calendar import PanelSitting, Slot, panel_sittings, slots_for_da
 from bot.domain.cases import CaseView, PanelListing, Stage
 from bot.domain.decisions import DecisionKind, DecisionView, Outcome, PanelAgenda
 from bot.domain.routing import RequestType, RouteKind, Service
+from bot.domain.visits import OfstedRating, ProvisionType, ProvisionView, Step, StepView, VisitKind, VisitView
 from bot.services import Services
-from store.models import Case, Decision, ForumBooking
+from store.models import ActionPlan, Case, Concern, Decision, ForumBooking, Placement, Provision, Visit, VisitStep
 
 
 def deciders(services: Services, row: Case) -> tuple[str, ...]:
@@ -147,3 +148,54 @@ def panel_agenda_for(services: Services, session: Session, day: date) -> PanelAg
         chair=policy.members(policy.send_panel.chair), deputy=policy.members(policy.send_panel.deputy),
         cases=tuple(view_of(services, c, full=False) for c in cases),
         follow_ons=tuple(view_of(services, c, full=False) for c in follow_ons))
+
+
+def provision_view(session: Session, row: Provision) -> ProvisionView:
+    concern = session.scalars(
+        select(Concern).where(Concern.provision_id == row.id, Concern.closed_at.is_(None))
+    ).first()
+    plan = session.scalars(
+        select(ActionPlan).where(ActionPlan.provision_id == row.id).order_by(ActionPlan.id.desc())
+    ).first()
+    return ProvisionView(
+        id=row.id,
+        name=row.name,
+        provision_type=ProvisionType(row.provision_type),
+        rating=OfstedRating(row.ofsted_rating) if row.ofsted_rating else None,
+        rated_on=row.rated_on,
+        contact=row.contact,
+        open_concern_since=concern.raised_on if concern else None,
+        action_plan_requested_on=plan.requested_on if plan else None,
+        action_plan_received_on=plan.received_on if plan else None,
+    )
+
+
+def visit_view(session: Session, row: Visit) -> VisitView:
+    provision = session.get_one(Provision, row.provision_id)
+    placement = session.get(Placement, row.placement_id) if row.placement_id else None
+    steps = session.scalars(select(VisitStep).where(VisitStep.visit_id == row.id).order_by(VisitStep.id)).all()
+    return VisitView(
+        id=row.id,
+        provision_id=provision.id,
+        provision=provision.name,
+        provision_type=ProvisionType(provision.provision_type),
+        kind=VisitKind(row.kind),
+        due_on=row.due_on,
+        why=row.why,
+        state=row.state,
+        child_reference=placement.child_reference if placement else None,
+        planned_on=row.planned_on,
+        visitor=row.visitor,
+        done_on=row.done_on,
+        steps=tuple(
+            StepView(
+                step=Step(s.step),
+                assignee=s.assignee,
+                started_on=s.started_on,
+                due_on=s.due_on,
+                finished_on=s.finished_on,
+                finished_by=s.finished_by,
+            )
+            for s in steps
+        ),
+    )

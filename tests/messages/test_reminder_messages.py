@@ -56,6 +56,8 @@ WHY = {
     ReminderKind.RESUBMIT_DEFERRED: "Deferred on Tuesday 10 November 2026",
     ReminderKind.DECISION_WAITING: "Waiting since Tuesday 17 November 2026",
     ReminderKind.DECISION_OVERDUE: "Waiting since Tuesday 10 November 2026",
+    ReminderKind.VISIT_CONFIRM: "Confirm the visit on Monday 7 December 2026 with the provider",
+    ReminderKind.VISIT_STEP_DUE: "Report to SQAO: due Monday 14 December 2026",
 }
 
 

@@ -1,0 +1,549 @@
+"""Monitoring visits (seed 002): provisions and placements, when each visit is due, planning a visit,
+and the chain of steps after it, each deadline counted from when the previous step actually finished.
+Reminders and escalations come from the reminders engine (`bot.services.reminders`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.reminders import ReminderKind, morning_of
+from bot.domain.visits import (
+    SQAO,
+    STEP_ASSIGNEE,
+    STEP_DONE_BY,
+    VISITOR,
+    ActionPlanNeeded,
+    DueVisit,
+    OfstedRating,
+    ProvisionType,
+    ProvisionView,
+    Step,
+    VisitKind,
+    VisitsOverview,
+    VisitView,
+    action_plan_visit_due,
+    annual_visit_due,
+    concern_visit_due,
+    confirmation_due,
+    initial_visit_due,
+    next_step,
+    on_time_share,
+    rating_visit_due,
+    step_due,
+)
+from bot.errors import UserError
+from bot.notify import Notice
+from bot.services import Services
+from bot.services.outbox import queue_notice
+from bot.services.reminders import hours, remind
+from bot.services.views import provision_view, visit_view
+from store.audit import record_audit
+from store.models import ActionPlan, Concern, Placement, Provision, Visit, VisitStep
+
+PCO_ROLE = "placement_commissioning_officers"
+FIRST_STEP = next(iter(Step))  # the chain starts with the report to the SQAO
+OPEN_VISIT = ("due", "planned")
+
+
+class VisitRefused(UserError):
+    """Bad input or a step that is not the person's: the message says what to do; nothing changed.
+    `field` names the form field to show it under, when there is one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _today(services: Services) -> date:
+    return services.calendar.local_date(services.now())
+
+
+def _is_officer(services: Services, user: str) -> bool:
+    return any(services.holds_role(user, role) for role in (PCO_ROLE, SQAO, "panel_admins"))
+
+
+def _require_officer(services: Services, user: str) -> None:
+    if not _is_officer(services, user):
+        raise VisitRefused("Only placement commissioning officers, senior QA officers and panel admins can do this.")
+
+
+def _people(services: Services, role: str) -> list[str]:
+    people: list[str] = []
+    for member in services.policy.members(role):
+        people.extend(sorted(services.directory.group_members(member)) if member.startswith("S") else [member])
+    return list(dict.fromkeys(people))
+
+
+# -- views -----------------------------------------------------------------------------------------
+
+
+def provisions(services: Services) -> list[ProvisionView]:
+    with services.sessions() as session:
+        return [provision_view(session, row) for row in session.scalars(select(Provision).order_by(Provision.name))]
+
+
+def find_provision(services: Services, name: str) -> ProvisionView | None:
+    with services.sessions() as session:
+        row = session.scalars(select(Provision).where(Provision.name.ilike(name.strip()))).first()
+        return provision_view(session, row) if row else None
+
+
+# -- making visits due -----------------------------------------------------------------------------
+
+
+def _make_due(
+    services: Services,
+    session: Session,
+    provision: Provision,
+    due: DueVisit,
+    now: datetime,
+    placement: Placement | None = None,
+) -> Visit:
+    """A visit of this kind for this provision (and placement); an open one of the same kind is moved."""
+    open_visit = session.scalars(
+        select(Visit).where(
+            Visit.provision_id == provision.id,
+            Visit.kind == due.kind,
+            Visit.state.in_(OPEN_VISIT),
+            Visit.placement_id == (placement.id if placement else None) if placement else Visit.placement_id.is_(None),
+        )
+    ).first()
+    if open_visit is not None:
+        open_visit.due_on, open_visit.why = min(open_visit.due_on, due.due_on), due.why
+        return open_visit
+    visit = Visit(
+        provision_id=provision.id,
+        placement_id=placement.id if placement else None,
+        kind=due.kind,
+        due_on=due.due_on,
+        why=due.why,
+        state="due",
+        created_at=now,
+    )
+    session.add(visit)
+    session.flush()
+    return visit
+
+
+def save_provision(
+    services: Services,
+    user: str,
+    *,
+    provision_id: int | None,
+    name: str,
+    provision_type: str,
+    rating: str | None,
+    rated_on: date | None,
+    contact: str | None,
+) -> tuple[ProvisionView, list[VisitView]]:
+    """Add or edit a provision. A new or changed Ofsted rating makes a visit due (Good/Outstanding) or
+    asks the SQAO for the action plan (Inadequate/Requires improvement). Raises VisitRefused."""
+    _require_officer(services, user)
+    now, today = services.now(), _today(services)
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise VisitRefused("Give the provision's name (at most 200 characters).", "name")
+    try:
+        kind = ProvisionType(provision_type)
+    except ValueError:
+        raise VisitRefused("Choose the type of provision.", "provision_type") from None
+    try:
+        judged = OfstedRating(rating) if rating else None
+    except ValueError:
+        raise VisitRefused(
+            "Ofsted's judgements are Outstanding, Good, Requires improvement or Inadequate.", "rating"
+        ) from None
+    if judged and rated_on is None:
+        raise VisitRefused("Give the date of the Ofsted judgement.", "rated_on")
+    if rated_on and (rated_on > today or rated_on < today - relativedelta(years=10)):
+        raise VisitRefused("The judgement date must be in the last ten years, not in the future.", "rated_on")
+    with services.sessions.begin() as session:
+        clash = session.scalars(select(Provision).where(Provision.name.ilike(name))).first()
+        row = session.get(Provision, provision_id) if provision_id else None
+        if provision_id and row is None:
+            raise VisitRefused("That provision is no longer in panelbot.")
+        if clash is not None and clash is not row:
+            raise VisitRefused(f"There is already a provision called {clash.name}.", "name")
+        before = None if row is None else {"rating": row.ofsted_rating, "rated_on": str(row.rated_on)}
+        if row is None:
+            row = Provision(name=name, provision_type=kind, created_by=user, created_at=now, updated_at=now)
+            session.add(row)
+        changed_rating = judged is not None and (row.ofsted_rating != judged or row.rated_on != rated_on)
+        row.name, row.provision_type, row.contact, row.updated_at = name, kind, (contact or "").strip() or None, now
+        row.ofsted_rating, row.rated_on = (judged, rated_on) if judged else (row.ofsted_rating, row.rated_on)
+        session.flush()
+        made: list[Visit] = []
+        if changed_rating:
+            due = rating_visit_due(services.calendar, services.policy.visits, kind, judged, rated_on)
+            if isinstance(due, DueVisit):
+                made.append(_make_due(services, session, row, due, now))
+            elif isinstance(due, ActionPlanNeeded):
+                for person in _people(services, SQAO):
+                    queue_notice(
+                        session,
+                        Notice.ACTION_PLAN_NEEDED,
+                        None,
+                        person,
+                        now,
+                        key=f"action_plan_needed:{row.id}:{rated_on}:{person}",
+                        payload={"provision_id": row.id, "why": due.why},
+                    )
+        record_audit(
+            session,
+            at=now,
+            actor=user,
+            action="provision.saved",
+            subject_type="provision",
+            subject_id=str(row.id),
+            before=before,
+            after={
+                "name": row.name,
+                "type": row.provision_type,
+                "rating": row.ofsted_rating,
+                "rated_on": str(row.rated_on) if row.rated_on else None,
+            },
+        )
+        return provision_view(session, row), [visit_view(session, visit) for visit in made]
+
+
+def add_placement(
+    services: Services,
+    user: str,
+    *,
+    provision_id: int | None,
+    child_reference: str,
+    starts_on: date | None,
+    social_worker: str | None,
+    iro: str | None,
+    sen_officer: str | None,
+) -> tuple[str, VisitView]:
+    """Record a child's placement (by case reference) and make its initial visit due."""
+    _require_officer(services, user)
+    now, today = services.now(), _today(services)
+    reference = (child_reference or "").strip()
+    if not services.policy.case_reference.matches(reference):
+        raise VisitRefused(
+            f"Use the child's case reference, like {services.policy.case_reference.example} (never their name).",
+            "child_reference",
+        )
+    if starts_on is None:
+        raise VisitRefused("Give the date the placement starts.", "starts_on")
+    if starts_on < today - relativedelta(years=1) or starts_on > today + relativedelta(years=1):
+        raise VisitRefused("The placement must start within a year of today, before or after.", "starts_on")
+    with services.sessions.begin() as session:
+        provision = session.get(Provision, provision_id) if provision_id else None
+        if provision is None:
+            raise VisitRefused("Choose a provision panelbot knows (add it first with `/panel provision`).", "provision")
+        placement = Placement(
+            provision_id=provision.id,
+            child_reference=reference,
+            starts_on=starts_on,
+            social_worker=social_worker,
+            iro=iro,
+            sen_officer=sen_officer,
+            created_by=user,
+            created_at=now,
+        )
+        session.add(placement)
+        session.flush()
+        due = initial_visit_due(
+            services.calendar, services.policy.visits, ProvisionType(provision.provision_type), starts_on
+        )
+        visit = _make_due(services, session, provision, due, now, placement)
+        record_audit(
+            session,
+            at=now,
+            actor=user,
+            action="placement.added",
+            subject_type="provision",
+            subject_id=str(provision.id),
+            after={
+                "placement": placement.id,
+                "child": reference,
+                "starts_on": str(starts_on),
+                "visit_due": str(visit.due_on),
+            },
+        )
+        return provision.name, visit_view(session, visit)
+
+
+def raise_concern(services: Services, user: str, provision_name: str) -> tuple[VisitView, bool]:
+    """An issue or concern about a provision: a visit within N days. A second concern while one is
+    open joins it (no second visit). Returns the visit and whether it joined."""
+    _require_officer(services, user)
+    now, today = services.now(), _today(services)
+    with services.sessions.begin() as session:
+        provision = session.scalars(select(Provision).where(Provision.name.ilike(provision_name.strip()))).first()
+        if provision is None:
+            raise VisitRefused(f"panelbot knows no provision called {provision_name.strip()[:60]!r}.")
+        concern = session.scalars(
+            select(Concern).where(Concern.provision_id == provision.id, Concern.closed_at.is_(None))
+        ).first()
+        joined = concern is not None
+        if concern is None:
+            concern = Concern(provision_id=provision.id, raised_on=today, raised_by=user, joined=0)
+            session.add(concern)
+            visit = _make_due(
+                services, session, provision, concern_visit_due(services.calendar, services.policy.visits, today), now
+            )
+        else:
+            concern.joined += 1
+            visit = session.scalars(
+                select(Visit).where(
+                    Visit.provision_id == provision.id, Visit.kind == VisitKind.CONCERN, Visit.state.in_(OPEN_VISIT)
+                )
+            ).first() or _make_due(
+                services,
+                session,
+                provision,
+                concern_visit_due(services.calendar, services.policy.visits, concern.raised_on),
+                now,
+            )
+        record_audit(
+            session,
+            at=now,
+            actor=user,
+            action="concern.joined" if joined else "concern.raised",
+            subject_type="provision",
+            subject_id=str(provision.id),
+            after={"visit_due": str(visit.due_on)},
+        )
+        return visit_view(session, visit), joined
+
+
+def record_action_plan(services: Services, user: str, provision_id: int, *, received: bool) -> VisitView | None:
+    """The SQAO requested (or received) the Ofsted action plan; receiving it makes the visit due."""
+    if not services.holds_role(user, SQAO):
+        raise VisitRefused("Only a senior QA officer records the Ofsted action plan.")
+    now, today = services.now(), _today(services)
+    with services.sessions.begin() as session:
+        provision = session.get(Provision, provision_id)
+        if provision is None:
+            raise VisitRefused("That provision is no longer in panelbot.")
+        plan = session.scalars(
+            select(ActionPlan).where(ActionPlan.provision_id == provision_id, ActionPlan.received_on.is_(None))
+        ).first()
+        if plan is None:
+            plan = ActionPlan(provision_id=provision_id, requested_on=today, requested_by=user)
+            session.add(plan)
+        visit = None
+        if received:
+            plan.received_on = today
+            visit = _make_due(
+                services,
+                session,
+                provision,
+                action_plan_visit_due(services.calendar, services.policy.visits, today),
+                now,
+            )
+        record_audit(
+            session,
+            at=now,
+            actor=user,
+            action="action_plan.received" if received else "action_plan.requested",
+            subject_type="provision",
+            subject_id=str(provision_id),
+            after={"visit_due": str(visit.due_on) if visit else None},
+        )
+        return visit_view(session, visit) if visit else None
+
+
+# -- planning, doing, and the steps after ------------------------------------------------------------
+
+
+def _open_visit(session: Session, visit_id: int) -> Visit:
+    visit = session.get(Visit, visit_id)
+    if visit is None or visit.state not in OPEN_VISIT:
+        raise VisitRefused("That visit is no longer open.")
+    return visit
+
+
+def plan_visit(services: Services, user: str, visit_id: int, on: date | None, visitor: str | None) -> VisitView:
+    """Plan a due visit: its date and who visits. Schedules the provider's confirmation two weeks ahead
+    and asks the child's social worker, IRO and SEN officer for feedback."""
+    _require_officer(services, user)
+    now, today = services.now(), _today(services)
+    if on is None:
+        raise VisitRefused("Give the date of the visit.", "date")
+    if visitor is None:
+        raise VisitRefused("Choose who visits.", "visitor")
+    if on < today:
+        raise VisitRefused("The visit date is in the past.", "date")
+    with services.sessions.begin() as session:
+        visit = _open_visit(session, visit_id)
+        placement = session.get(Placement, visit.placement_id) if visit.placement_id else None
+        initial = visit.kind in (VisitKind.INITIAL, VisitKind.SUPPORTED_16_PLUS)
+        if placement and on < placement.starts_on and not initial:
+            raise VisitRefused("The visit date is before the placement starts.", "date")
+        visit.planned_on, visit.visitor, visit.state = on, visitor, "planned"
+        confirm_on = confirmation_due(on, services.policy.visits, planned_on=today)
+        withdraw_visit_reminders(session, visit.id, [ReminderKind.VISIT_CONFIRM], now)
+        remind(
+            session,
+            kind=ReminderKind.VISIT_CONFIRM,
+            case_id=None,
+            visit_id=visit.id,
+            person=visitor,
+            due_at=morning_of(services.calendar, hours(services), confirm_on),
+            why=f"confirm the visit on {on:%A} {on.day} {on:%B %Y} with the provider",
+            now=now,
+            about_id=visit.id,
+        )
+        askers = [p for p in (placement.social_worker, placement.iro, placement.sen_officer) if p] if placement else []
+        for person in dict.fromkeys(askers):
+            queue_notice(
+                session,
+                Notice.VISIT_PLANNED,
+                None,
+                person,
+                now,
+                key=f"visit_planned:{visit.id}:{on}:{person}",
+                payload={"visit_id": visit.id},
+            )
+        record_audit(
+            session,
+            at=now,
+            actor=user,
+            action="visit.planned",
+            subject_type="visit",
+            subject_id=str(visit.id),
+            after={"on": str(on), "visitor": visitor},
+        )
+        return visit_view(session, visit)
+
+
+def withdraw_visit_reminders(session: Session, visit_id: int, kinds: list[ReminderKind], now: datetime) -> None:
+    from sqlalchemy import update
+
+    from store.models import Reminder
+
+    session.execute(
+        update(Reminder)
+        .where(Reminder.visit_id == visit_id, Reminder.kind.in_([str(k) for k in kinds]), Reminder.state == "pending")
+        .values(state="withdrawn", closed_at=now)
+    )
+
+
+def _assign(services: Services, session: Session, visit: Visit, step: Step, started_on: date, now: datetime) -> None:
+    assignee = visit.visitor if STEP_ASSIGNEE[step] == VISITOR else services.policy.members(SQAO)[0]
+    due_on = step_due(services.calendar, services.policy.visits, step, started_on)
+    session.add(VisitStep(visit_id=visit.id, step=step, assignee=assignee or "", started_on=started_on, due_on=due_on))
+    people = [visit.visitor] if STEP_ASSIGNEE[step] == VISITOR else _people(services, SQAO)
+    for person in people:
+        if person:
+            remind(
+                session,
+                kind=ReminderKind.VISIT_STEP_DUE,
+                case_id=None,
+                visit_id=visit.id,
+                person=person,
+                due_at=morning_of(services.calendar, hours(services), due_on),
+                why=f"{step.replace('_', ' ')}: due {due_on:%A} {due_on.day} {due_on:%B %Y}",
+                now=now,
+                about_id=visit.id * 10 + list(Step).index(step),
+            )
+            queue_notice(
+                session,
+                Notice.STEP_ASSIGNED,
+                None,
+                person,
+                now,
+                key=f"step_assigned:{visit.id}:{step}:{person}",
+                payload={"visit_id": visit.id, "step": step},
+            )
+
+
+def visit_done(services: Services, user: str, visit_id: int) -> VisitView:
+    """The visit took place today: the chain starts (report to the SQAO) and the next annual visit is due."""
+    now, today = services.now(), _today(services)
+    with services.sessions.begin() as session:
+        visit = _open_visit(session, visit_id)
+        if visit.state != "planned":
+            raise VisitRefused("Plan the visit first (its date and who visits).")
+        if user != visit.visitor and not services.holds_role(user, SQAO):
+            raise VisitRefused("Only the visitor or a senior QA officer can record the visit.")
+        visit.state, visit.done_on = "done", today
+        withdraw_visit_reminders(session, visit.id, [ReminderKind.VISIT_CONFIRM], now)
+        _assign(services, session, visit, FIRST_STEP, today, now)
+        provision = session.get_one(Provision, visit.provision_id)
+        _make_due(services, session, provision, annual_visit_due(services.calendar, services.policy.visits, today), now)
+        if visit.kind == VisitKind.CONCERN:
+            for concern in session.scalars(
+                select(Concern).where(Concern.provision_id == provision.id, Concern.closed_at.is_(None))
+            ):
+                concern.closed_at = now
+        record_audit(
+            session,
+            at=now,
+            actor=user,
+            action="visit.done",
+            subject_type="visit",
+            subject_id=str(visit.id),
+            after={"done_on": str(today)},
+        )
+        return visit_view(session, visit)
+
+
+def complete_step(services: Services, user: str, visit_id: int, step: Step) -> VisitView:
+    """Mark a step done (only by the person it belongs to); the next step's deadline runs from today."""
+    now, today = services.now(), _today(services)
+    with services.sessions.begin() as session:
+        row = session.scalars(select(VisitStep).where(VisitStep.visit_id == visit_id, VisitStep.step == step)).first()
+        if row is None or row.finished_on is not None:
+            raise VisitRefused("That step is not open.")
+        visit = session.get_one(Visit, visit_id)
+        allowed = any(
+            user == visit.visitor if role == VISITOR else services.holds_role(user, role) for role in STEP_DONE_BY[step]
+        )
+        if not allowed:
+            raise VisitRefused("That step belongs to someone else.")
+        row.finished_on, row.finished_by = today, user
+        withdraw_visit_reminders(session, visit_id, [ReminderKind.VISIT_STEP_DUE], now)
+        following = next_step(step)
+        if following is not None:
+            _assign(services, session, visit, following, today, now)
+        record_audit(
+            session,
+            at=now,
+            actor=user,
+            action="visit.step_done",
+            subject_type="visit",
+            subject_id=str(visit_id),
+            after={"step": step, "on": str(today), "due": str(row.due_on)},
+        )
+        session.flush()
+        return visit_view(session, visit)
+
+
+def visits_overview(services: Services, user: str) -> VisitsOverview:
+    """What is due and overdue for `user`; for a senior QA officer, everything, with on-time shares."""
+    today = _today(services)
+    everything = services.holds_role(user, SQAO)
+    with services.sessions() as session:
+        query = select(Visit).where(Visit.state.in_(OPEN_VISIT)).order_by(Visit.due_on)
+        visits = [visit_view(session, v) for v in session.scalars(query) if everything or v.visitor in (None, user)]
+        steps_query = select(VisitStep).where(VisitStep.finished_on.is_(None)).order_by(VisitStep.due_on)
+        open_steps = []
+        for step in session.scalars(steps_query):
+            visit = session.get_one(Visit, step.visit_id)
+            if everything or visit.visitor == user:
+                view = visit_view(session, visit)
+                open_steps.append((view, next(s for s in view.steps if s.step == step.step)))
+        if not everything:
+            return VisitsOverview(today=today, visits=tuple(visits), steps=tuple(open_steps))
+        done = session.scalars(select(Visit).where(Visit.state == "done")).all()
+        visit_pairs = [(v.due_on, v.done_on) for v in done] + [(v.due_on, None) for v in visits]
+        all_steps = session.scalars(select(VisitStep)).all()
+        shares = {s: on_time_share([(r.due_on, r.finished_on) for r in all_steps if r.step == s], today) for s in Step}
+        return VisitsOverview(
+            today=today,
+            visits=tuple(visits),
+            steps=tuple(open_steps),
+            everything=True,
+            visits_on_time=on_time_share(visit_pairs, today),
+            steps_on_time=shares,
+        )
