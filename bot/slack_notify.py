@@ -18,6 +18,7 @@ from messages.booking import agenda_message, booking_cancelled_dm, booking_confi
 from messages.cases import case_card, decider_notice, receipt_dm
 from messages.decisions import decision_notice_dm, decision_thread_reply, panel_agenda_message, practice_concern_dm
 from messages.reminders import reminder_dm, reminder_failed_admin
+from messages.visits import action_plan_needed_dm, step_assigned_dm, visit_planned_dm
 
 BUILDERS: dict[Notice, Callable[[Any], dict[str, Any]]] = {
     Notice.CASE_CARD: case_card,
@@ -32,6 +33,8 @@ BUILDERS: dict[Notice, Callable[[Any], dict[str, Any]]] = {
     Notice.DECISION_NOTICE: lambda about: decision_notice_dm(about.case, about.decision),
     Notice.PRACTICE_CONCERN: lambda about: practice_concern_dm(about.case, about.decision),
     Notice.PANEL_AGENDA: panel_agenda_message,
+    Notice.ACTION_PLAN_NEEDED: lambda about: action_plan_needed_dm(about.provision, about.why),
+    Notice.STEP_ASSIGNED: lambda about: step_assigned_dm(about.visit, about.step),
 }
 
 # Slack errors that another try will not fix.
@@ -50,7 +53,9 @@ class SlackNotifier:
         self.client = client
 
     def send(self, notice: Notice, about: About, recipient: str, *, outbox_id: int) -> Sent:
-        message = BUILDERS[notice](about)
+        # A planned visit's wording depends on who it goes to.
+        message = visit_planned_dm(about, to=recipient) if notice is Notice.VISIT_PLANNED \
+            else BUILDERS[notice](about)  # type: ignore[arg-type]
         try:
             if notice is Notice.CARD_UPDATE:
                 assert isinstance(about, CaseView) and about.card_channel and about.card_ts

@@ -69,7 +69,6 @@ MAX_PROVISION_OPTIONS = 100  # Slack's most options in one select
 MAX_VISITS_SHOWN = 20
 MAX_STEPS_SHOWN = 20
 _SECTION_TEXT = 3000
-_HEADER_TEXT = 150
 _OPTION_TEXT = 75
 _TEXT_FALLBACK = 3000
 
@@ -185,6 +184,16 @@ def _placement(visit: VisitView) -> str:
     return f" — placement of case {escape(visit.child_reference)}" if visit.child_reference else ""
 
 
+def _why(visit: VisitView) -> str:
+    """"Why: within 10 days of the issue or concern raised on …"."""
+    return f"Why: {escape(visit.why)}"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+
+
 def _percent(share: float | None, none: str) -> str:
     return none if share is None else f"{share:.0%}"
 
@@ -298,9 +307,10 @@ def plan_visit_modal(visit: VisitView) -> dict[str, Any]:
     visitor: dict[str, Any] = {"type": "users_select", "placeholder": _plain("Choose who visits")}
     if visit.visitor:
         visitor["initial_user"] = visit.visitor
-    blocks = [
-        _section(_visit_summary(visit)),
-        _context(escape(visit.why)),
+    blocks = [_section(_visit_summary(visit))]
+    if visit.why.strip():
+        blocks.append(_context(_why(visit)))
+    blocks += [
         _input(PlanVisitField.DATE, "Date of the visit", date_element,
                hint="You will be reminded to confirm it with the provider beforehand."),
         _input(PlanVisitField.VISITOR, "Visitor", visitor,
@@ -365,7 +375,7 @@ def visits_message(overview: VisitsOverview) -> dict[str, Any]:
     with the share of visits and of each step done on time, and names whose each step is. At most
     MAX_VISITS_SHOWN visits and MAX_STEPS_SHOWN steps are listed, then "and N more"."""
     today = overview.today
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain(cut("Monitoring visits", _HEADER_TEXT))}]
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain("Monitoring visits")}]
     if overview.everything:
         blocks.append(_section(_summary(overview)))
     if not overview.visits and not overview.steps:
@@ -439,7 +449,7 @@ def visit_planned_dm(visit: VisitView, *, to: str, confirm_by: date | None = Non
             blocks.append(_context(f"Placement of case {escape(visit.child_reference)}"))
         blocks.append(_context(details))
         if visit.why.strip():
-            blocks.append(_context(escape(visit.why)))
+            blocks.append(_context(_why(visit)))
         return _message(text, blocks)
     about = f"the placement of case {escape(visit.child_reference)}" if visit.child_reference else "the placement"
     text = (
@@ -458,7 +468,7 @@ def action_plan_needed_dm(provision: ProvisionView, why: str) -> dict[str, Any]:
     text = f"Please request Ofsted's action plan for {name}" + (f" ({rated})." if rated else ".")
     blocks = [_section(f"*{text}*")]
     if why.strip():
-        blocks.append(_section(escape(why)))
+        blocks.append(_section(_sentence(escape(why))))
     value = str(provision.id)
     buttons = []
     if provision.action_plan_received_on is not None:

@@ -15,7 +15,6 @@ from bot.domain.visits import (
     PROVISION_LABELS,
     RATING_LABELS,
     STEP_LABELS,
-    VISIT_LABELS,
     OfstedRating,
     ProvisionType,
     ProvisionView,
@@ -298,8 +297,12 @@ def test_the_plan_visit_form_shows_the_visit_and_starts_at_the_due_date():
     assert "initial_user" not in fields[PlanVisitField.VISITOR]["element"]
     words = section_texts(modal)
     for expected in ("*Sunrise House* (Residential home) — placement of case C-7654321",
-                     "*Initial visit*, due by Friday 27 November 2026", "ideally before the placement is made"):
+                     "*Initial visit*, due by Friday 27 November 2026", "Why: ideally before the placement is made"):
         assert expected in words
+
+
+def test_a_visit_without_a_why_shows_no_empty_why_line():
+    assert "Why:" not in section_texts(plan_visit_modal(replace(DUE_VISIT, why=" ")))
 
 
 def test_replanning_a_visit_starts_at_its_planned_date_and_visitor():
@@ -460,7 +463,9 @@ def test_the_sqao_is_asked_for_the_action_plan_with_requested_and_received():
     )
     buttons = [(b["action_id"], b["value"], b["text"]["text"]) for b in dm["blocks"][-1]["elements"]]
     assert buttons == [(Action.ACTION_PLAN_REQUESTED, "8", "Requested"), (Action.ACTION_PLAN_RECEIVED, "8", "Received")]
-    assert "After Ofsted's Inadequate judgement" in section_texts(dm)
+    assert "After Ofsted's Inadequate judgement on Tuesday 10 November 2026, …" in section_texts(dm)
+    assert "the visit is due within 7 days of receiving it." in section_texts(
+        action_plan_needed_dm(HARBOUR, "After …; the visit is due within 7 days of receiving it"))
 
 
 def test_once_requested_only_received_is_left_and_once_received_no_button():
