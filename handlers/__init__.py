@@ -5,16 +5,17 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import booking, cases, commands, decisions, errors, home, reminders, submit
+from handlers import booking, cases, commands, decisions, errors, home, reminders, submit, visits
 
 
 def register_all(app: App, services: Services) -> None:
     errors.register(app, services)
     commands.register(app, services, {**submit.SUBCOMMANDS, **cases.SUBCOMMANDS, **booking.SUBCOMMANDS,
-                                       **reminders.SUBCOMMANDS})
+                                       **reminders.SUBCOMMANDS, **visits.SUBCOMMANDS})
     submit.register(app, services)
     cases.register(app, services)
     booking.register(app, services)
     decisions.register(app, services)
     reminders.register(app, services)
+    visits.register(app, services)
     home.register(app, services)

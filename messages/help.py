@@ -14,6 +14,10 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     (Subcommand.BOOK, "<reference>", "book, move or cancel a case's Enhanced Peer Forum slot"),
     (Subcommand.AGENDA, "[date]", "the forum's agenda for a day (default today)"),
     (Subcommand.REVIEW, "<reference>", "record a review of an agreed package"),
+    (Subcommand.PROVISION, "[name]", "add a provision, or edit one (type, Ofsted rating, contact)"),
+    (Subcommand.PLACEMENT, "", "record a child's placement (by case reference) at a provision"),
+    (Subcommand.CONCERN, "<provision>", "record an issue or concern about a provision: a visit is due"),
+    (Subcommand.VISITS, "", "monitoring visits and steps due from you (the SQAO sees everything)"),
     (Subcommand.HELP, "", "show this list"),
 ]
 

@@ -22,7 +22,6 @@ class Subcommand(StrEnum):
     PLACEMENT = "placement"
     CONCERN = "concern"
     VISITS = "visits"
-    VISIT = "visit"
 
 
 class Callback(StrEnum):

@@ -547,3 +547,11 @@ def visits_overview(services: Services, user: str) -> VisitsOverview:
             visits_on_time=on_time_share(visit_pairs, today),
             steps_on_time=shares,
         )
+
+
+def visit_by_id(services: Services, visit_id: int) -> VisitView:
+    with services.sessions() as session:
+        visit = session.get(Visit, visit_id)
+        if visit is None:
+            raise VisitRefused("That visit is no longer in panelbot.")
+        return visit_view(session, visit)

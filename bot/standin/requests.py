@@ -36,6 +36,8 @@ def form_state(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
             state = {"selected_option": {"value": answer} if answer is not None else None}
         elif kind == "users_select":
             state = {"selected_user": answer}
+        elif kind == "datepicker":
+            state = {"selected_date": answer}
         else:
             state = {"value": None if answer is None else str(answer)}
         values[block["block_id"]] = {element["action_id"]: {"type": kind, **state}}

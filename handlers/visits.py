@@ -1,0 +1,181 @@
+"""Monitoring visits: `/panel provision [name]`, `/panel placement`, `/panel concern <provision>`,
+`/panel visits`, the plan-visit form, and the buttons on visit and step messages."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.domain.visits import Step
+from bot.services import Services
+from bot.services.outbox import deliver_due
+from bot.services.visits import (
+    VisitRefused,
+    add_placement,
+    complete_step,
+    find_provision,
+    plan_visit,
+    provisions,
+    raise_concern,
+    record_action_plan,
+    save_provision,
+    visit_by_id,
+    visit_done,
+    visits_overview,
+)
+from handlers.forms import read_state
+from messages.help import notice_view
+from messages.ids import Action, Callback, PlacementField, PlanVisitField, ProvisionField, Subcommand
+from messages.visits import (
+    concern_raised_text,
+    placement_modal,
+    placement_saved_text,
+    plan_visit_modal,
+    provision_modal,
+    provision_saved_text,
+    visits_message,
+)
+
+
+def _ephemeral(text: str) -> dict[str, Any]:
+    return {"response_type": "ephemeral", "text": text}
+
+
+def _date(value: object) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def provision(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+    existing = find_provision(services, rest) if rest else None
+    if rest and existing is None:
+        ack(_ephemeral(f"panelbot knows no provision called {rest[:60]!r}. `/panel provision` adds one."))
+        return
+    ack()
+    client.views_open(trigger_id=command["trigger_id"], view=provision_modal(existing))
+
+
+def placement(ack: Ack, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+    ack()
+    client.views_open(trigger_id=command["trigger_id"], view=placement_modal(provisions(services)))
+
+
+def concern(ack: Ack, rest: str, command: dict[str, Any], services: Services, **_: Any) -> None:
+    if not rest:
+        ack(_ephemeral("Usage: `/panel concern <provision name>`."))
+        return
+    try:
+        visit, joined = raise_concern(services, command["user_id"], rest)
+    except VisitRefused as refused:
+        ack(_ephemeral(str(refused)))
+        return
+    since = find_provision(services, visit.provision)
+    ack(_ephemeral(concern_raised_text(visit.provision, visit, joined,
+                                       raised_on=since.open_concern_since if since else None)))
+
+
+def visits(ack: Ack, command: dict[str, Any], services: Services, **_: Any) -> None:
+    ack({**visits_message(visits_overview(services, command["user_id"])), "response_type": "ephemeral"})
+
+
+SUBCOMMANDS = {Subcommand.PROVISION.value: provision, Subcommand.PLACEMENT.value: placement,
+               Subcommand.CONCERN.value: concern, Subcommand.VISITS.value: visits}
+
+
+def register(app: App, services: Services) -> None:
+    def deliver() -> None:
+        deliver_due(services, services.now())
+
+    @app.view(Callback.PROVISION_FORM)
+    def provision_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        answers = read_state(view["state"]["values"])
+        try:
+            saved, due = save_provision(
+                services, body["user"]["id"], provision_id=int(view["private_metadata"] or 0) or None,
+                name=_text(answers.get(ProvisionField.NAME)) or "",
+                provision_type=_text(answers.get(ProvisionField.TYPE)) or "",
+                rating=_text(answers.get(ProvisionField.RATING)),
+                rated_on=_date(answers.get(ProvisionField.RATED_ON)),
+                contact=_text(answers.get(ProvisionField.CONTACT)))
+        except VisitRefused as refused:
+            ack(response_action="errors", errors={refused.field or ProvisionField.NAME: str(refused)})
+            return
+        ack(response_action="update", view=notice_view("Provision saved", provision_saved_text(saved, due)))
+        deliver()
+
+    @app.view(Callback.PLACEMENT_FORM)
+    def placement_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        answers = read_state(view["state"]["values"])
+        chosen = _text(answers.get(PlacementField.PROVISION))
+        try:
+            name, visit = add_placement(
+                services, body["user"]["id"], provision_id=int(chosen) if chosen and chosen.isdigit() else None,
+                child_reference=_text(answers.get(PlacementField.CHILD_REFERENCE)) or "",
+                starts_on=_date(answers.get(PlacementField.STARTS_ON)),
+                social_worker=_text(answers.get(PlacementField.SOCIAL_WORKER)),
+                iro=_text(answers.get(PlacementField.IRO)),
+                sen_officer=_text(answers.get(PlacementField.SEN_OFFICER)))
+        except VisitRefused as refused:
+            ack(response_action="errors", errors={refused.field or PlacementField.PROVISION: str(refused)})
+            return
+        text = placement_saved_text(visit.child_reference or "", name, [visit])
+        ack(response_action="update", view=notice_view("Placement recorded", text))
+
+    @app.view(Callback.PLAN_VISIT_FORM)
+    def plan_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        answers = read_state(view["state"]["values"])
+        try:
+            planned = plan_visit(services, body["user"]["id"], int(view["private_metadata"]),
+                                 _date(answers.get(PlanVisitField.DATE)), _text(answers.get(PlanVisitField.VISITOR)))
+        except VisitRefused as refused:
+            ack(response_action="errors", errors={refused.field or PlanVisitField.DATE: str(refused)})
+            return
+        when = planned.planned_on
+        ack(response_action="update", view=notice_view(
+            "Visit planned", f"The visit to {planned.provision} is planned for {when:%A} {when.day} {when:%B %Y}."))
+        deliver()
+
+    @app.action(Action.PLAN_VISIT)
+    def plan_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                    respond: Respond) -> None:
+        ack()
+        try:
+            visit = visit_by_id(services, int(action["value"]))
+        except (VisitRefused, ValueError):
+            respond(text="That visit is no longer in panelbot.", response_type="ephemeral", replace_original=False)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=plan_visit_modal(visit))
+
+    @app.action(Action.VISIT_DONE)
+    @app.action(Action.STEP_DONE)
+    @app.action(Action.ACTION_PLAN_REQUESTED)
+    @app.action(Action.ACTION_PLAN_RECEIVED)
+    def visit_buttons(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        user, value = body["user"]["id"], str(action.get("value", ""))
+        try:
+            if action["action_id"] == Action.VISIT_DONE:
+                visit = visit_done(services, user, int(value))
+                text = f"Recorded: the visit to {visit.provision} took place today. Next: the report to the SQAO."
+            elif action["action_id"] == Action.STEP_DONE:
+                visit_id, _, step = value.partition(":")
+                visit = complete_step(services, user, int(visit_id), Step(step))
+                text = f"Recorded: {step.replace('_', ' ')} for the visit to {visit.provision}."
+            else:
+                received = action["action_id"] == Action.ACTION_PLAN_RECEIVED
+                record_action_plan(services, user, int(value), received=received)
+                text = "Recorded: the action plan is received; the visit is now due." if received else \
+                    "Recorded: the action plan is requested."
+        except (VisitRefused, ValueError) as refused:
+            text = str(refused) if isinstance(refused, VisitRefused) else "That button no longer works."
+        respond(text=text, response_type="ephemeral", replace_original=False)
+        deliver()
