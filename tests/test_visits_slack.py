@@ -90,5 +90,5 @@ def test_planning_and_doing_a_visit_and_a_step_done_by_someone_else(app, signer,
     assert replies[-2].startswith("Recorded: the visit to Oakwood House took place today")
     assert replies[-1] == "That step belongs to someone else."
     sqao_view = json.dumps(json.loads(dispatch(app, signer.command(SQAO, "visits")).body))
-    assert '"value": "%d:report_to_sqao"' % visit.id in sqao_view  # the SQAO sees the visitor's open step
+    assert f'"value": "{visit.id}:report_to_sqao"' in sqao_view  # the SQAO sees the visitor's open step
     assert "Visits on time" in sqao_view
