@@ -23,6 +23,7 @@ from bot.domain.decisions import Outcome
 from bot.runtime import build_services
 from bot.services import Services
 from bot.services.cases import look_up_case
+from bot.services.visits import provisions, visits_overview
 from bot.settings import load_settings
 from bot.slack_app import PanelbotApp, create_app
 from bot.standin.inline import InlineExecutor
@@ -30,9 +31,19 @@ from bot.standin.requests import RequestSigner, SignedRequest, form_state
 from bot.standin.webapi import SlackStandIn
 from bot.worker import tick
 from messages.decisions import decision_modal
-from messages.ids import VALUE, Action, BookField, Callback, decide_action
+from messages.ids import (
+    VALUE,
+    Action,
+    BookField,
+    Callback,
+    PlacementField,
+    PlanVisitField,
+    ProvisionField,
+    decide_action,
+)
 from messages.submit import submit_modal
 from messages.text import render_message, render_view
+from messages.visits import placement_modal, plan_visit_modal, provision_modal
 from store.models import Case, Reminder
 
 # The demo's cast: Slack user IDs and who they are. Channels and chairs come from the default policy.
@@ -46,6 +57,10 @@ PEOPLE = {
     "U0BENWORK": "Ben (social worker)",
     "U0SMHISIC1": "Hana (forum chair)",
     "U0SMNBHD01": "Nadia (forum chair)",
+    "U0PCO0001": "Pat (placement commissioning officer)",
+    "U0SQAO0001": "Quinn (senior QA officer)",
+    "U0CSW0001": "Chris (the child's social worker)",
+    "U0IRO0001": "Ira (independent reviewing officer)",
 }
 CHANNELS = {
     "C0FORUM001": "#enhanced-peer-forum",
@@ -55,6 +70,7 @@ CHANNELS = {
 }
 OPERATIONS_MANAGERS_GROUP = "S0OPSMGRS1"
 TEAM_MANAGERS_GROUP = "S0TEAMMGRS"
+PCO_GROUP = "S0PCOTEAM"
 
 # What Priya types into the form, one case per route (the person is never named: only the reference).
 FORUM_CASE = {
@@ -171,6 +187,21 @@ class Conversation:
         signed = self.signer.view_submission(who, view, form_state(view, answers))
         return self.send(who, signed, f"writes the reason (“{answers['reason']}”) and records the decision")
 
+    def at(self, when: datetime) -> None:
+        """Move the demo's clock."""
+        self.services.clock = lambda: when
+        self._print(f"(it is now {when.astimezone(self.services.calendar.tz):%A %d %B %Y %H:%M} in London)")
+
+    def submit_view(self, who: str, view: dict[str, Any], answers: dict[str, Any], view_id: str, doing: str) -> int:
+        """Fill in and submit a modal panelbot built."""
+        view = {**view, "id": view_id}
+        return self.send(who, self.signer.view_submission(who, view, form_state(view, answers)), doing)
+
+    def button(self, who: str, action_id: str, value: str, label: str) -> int:
+        signed = self.signer.block_action(who, action_id, value=value, channel="D" + who[1:],
+                                          message_ts="1800000000.000300")
+        return self.send(who, signed, f"presses “{label}”")
+
     def fill_form(self, who: str, answers: dict[str, Any], view_id: str) -> int:
         view = {**submit_modal(self.services.policy), "id": view_id}
         signed = self.signer.view_submission(who, view, form_state(view, answers))
@@ -236,6 +267,7 @@ def open_conversation(out: IO[str], workdir: Path) -> Conversation:
         standin.add_user(user_id, name.split(" ")[0])
     standin.groups[OPERATIONS_MANAGERS_GROUP] = ["U0OLUOPS"]
     standin.groups[TEAM_MANAGERS_GROUP] = ["U0TOMAS"]
+    standin.groups[PCO_GROUP] = ["U0PCO0001"]
     secret = secrets.token_hex(16)
     settings = load_settings(
         env_file=None,
@@ -315,6 +347,7 @@ def run_demo(out: IO[str]) -> None:
             talk.step("A sign-off left waiting: the team manager is nudged, then the operations manager told")
             talk.tick(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
             talk.tick(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+            monitoring_visits(talk)
             talk.step("A mistyped subcommand gets usage, not an error")
             talk.command("U0PRIYA", "sumbit")
             talk.step("A forged request (signed with the wrong secret) is refused")
@@ -323,3 +356,38 @@ def run_demo(out: IO[str]) -> None:
         finally:
             talk.standin.stop()
             talk.services.engine.dispose()
+
+
+def monitoring_visits(talk: Conversation) -> None:
+    """Seed 002: a provision, a placement creating its initial visit, and the chain after the visit."""
+    pat, quinn = "U0PCO0001", "U0SQAO0001"
+    talk.step("Monitoring visits: a provision, rated Good by Ofsted")
+    talk.at(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    talk.command(pat, "provision")
+    talk.submit_view(pat, provision_modal(None), {
+        ProvisionField.NAME: "Oakwood House", ProvisionField.TYPE: "residential_home",
+        ProvisionField.RATING: "good", ProvisionField.RATED_ON: "2026-11-20",
+        ProvisionField.CONTACT: "Oakwood Care Ltd, registered manager's office"}, "V0VISIT1",
+        "adds Oakwood House, a residential home rated Good on 20 November")
+    talk.step("A placement makes the initial visit due within 3 days of its start")
+    oakwood = provisions(talk.services)[0]
+    talk.submit_view(pat, placement_modal([oakwood]), {
+        PlacementField.PROVISION: str(oakwood.id), PlacementField.CHILD_REFERENCE: "7654321",
+        PlacementField.STARTS_ON: "2026-11-30", PlacementField.SOCIAL_WORKER: "U0CSW0001",
+        PlacementField.IRO: "U0IRO0001"}, "V0VISIT2",
+        "records the placement of child 7654321 (a case reference, never a name) from Monday 30 November")
+    talk.command(pat, "visits")
+    talk.step("Planning the visit asks the child's social worker and IRO for feedback")
+    initial = next(v for v in visits_overview(talk.services, pat).visits if v.kind == "initial")
+    talk.button(pat, Action.PLAN_VISIT, str(initial.id), "Plan")
+    talk.submit_view(pat, plan_visit_modal(initial), {PlanVisitField.DATE: "2026-12-01",
+                                                     PlanVisitField.VISITOR: pat}, "V0VISIT3",
+                     "plans the visit for Tuesday 1 December, with themself as the visitor")
+    talk.step("After the visit, each step's deadline runs from when the last one actually finished")
+    talk.at(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+    talk.button(pat, Action.VISIT_DONE, str(initial.id), "Visit done")
+    talk.at(datetime(2026, 12, 9, 11, 0, tzinfo=UTC))
+    talk.button(pat, Action.STEP_DONE, f"{initial.id}:report_to_sqao", "Done: report sent to the SQAO")
+    talk.step("The senior QA officer sees everything, with the share done on time")
+    talk.command(quinn, "visits")
+

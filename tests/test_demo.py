@@ -60,6 +60,13 @@ def test_the_demo_shows_a_reminder_a_snooze_and_an_escalation(demo):
     assert "case 6789012 — waiting on @Tomás" in text
 
 
+def test_the_demo_shows_a_placement_creating_an_initial_visit_and_the_chain_after_it(demo):
+    assert "Placement recorded: case 7654321 at Oakwood House. Initial visit due by Thursday 3 December 2026." in demo
+    assert "Completed form sent to the Senior QA Officer — due Tuesday 15 December 2026" in demo
+    assert "Form returned by the Senior QA Officer with any actions — due Wednesday 16 December 2026" in demo
+    assert "Visits on time: 50%" in demo
+
+
 def test_the_demo_runs_as_a_command_without_any_slack_settings(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bot.cli", "demo"], capture_output=True, text=True, timeout=120,
                             cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, check=False)
