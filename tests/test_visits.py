@@ -207,3 +207,21 @@ def test_the_steps_are_reminded_through_the_reminders_engine(services, officers,
                                   .where(Reminder.kind == "visit_step_due")).all()
         assert count(engine, VisitStep) == 1
     assert rows == [("visit_step_due", PCO, datetime(2026, 12, 8, 9, 0, tzinfo=UTC), "pending")]
+
+
+def test_a_step_left_undone_is_escalated_to_the_sqao_and_withdrawn_when_done(services, officers, engine, clock):
+    view, _ = provision(services)
+    _, visit = add_placement(services, PCO, provision_id=view.id, child_reference="7654321",
+                             starts_on=date(2026, 11, 25), social_worker=None, iro=None, sen_officer=None)
+    plan_visit(services, PCO, visit.id, date(2026, 11, 25), PCO)
+    visit_done(services, PCO, visit.id)  # the report to the SQAO is due Tuesday 8 December
+    with engine.connect() as connection:
+        [(person, due, late)] = connection.execute(select(Reminder.person, Reminder.due_at, Reminder.late_person)
+                                                   .where(Reminder.kind == "visit_step_overdue")).all()
+    assert (person, due, late) == (SQAO, datetime(2026, 12, 15, 9, 0, tzinfo=UTC), PCO)  # five working days on
+    complete_step(services, PCO, visit.id, Step.REPORT_TO_SQAO)
+    with engine.connect() as connection:
+        states = dict(connection.execute(select(Reminder.kind, Reminder.state)
+                                         .where(Reminder.kind.in_(["visit_step_due", "visit_step_overdue"]),
+                                                Reminder.person == SQAO)).all())
+    assert states == {"visit_step_overdue": "withdrawn", "visit_step_due": "pending"}

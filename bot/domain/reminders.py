@@ -22,6 +22,7 @@ class ReminderKind(StrEnum):
     DECISION_OVERDUE = "decision_overdue"  # …and longer still: escalated to the decider's manager
     VISIT_CONFIRM = "visit_confirm"  # confirm a planned monitoring visit with the provider, 2 weeks ahead
     VISIT_STEP_DUE = "visit_step_due"  # a step after a monitoring visit is due (to the person it belongs to)
+    VISIT_STEP_OVERDUE = "visit_step_overdue"  # …and overdue: escalated to the senior QA officers
 
 
 REMINDER_LABELS = {
@@ -33,6 +34,7 @@ REMINDER_LABELS = {
     ReminderKind.DECISION_OVERDUE: "Decision overdue (escalated)",
     ReminderKind.VISIT_CONFIRM: "Confirm a monitoring visit",
     ReminderKind.VISIT_STEP_DUE: "Monitoring visit step due",
+    ReminderKind.VISIT_STEP_OVERDUE: "Monitoring visit step overdue (escalated)",
 }
 
 

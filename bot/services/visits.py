@@ -455,6 +455,22 @@ def _assign(services: Services, session: Session, visit: Visit, step: Step, star
                 key=f"step_assigned:{visit.id}:{step}:{person}",
                 payload={"visit_id": visit.id, "step": step},
             )
+    # A step left undone: the senior QA officers hear once it is overdue by the policy's working days.
+    overdue_on = services.calendar.add_working_days(due_on, services.policy.reminders.escalate_after_working_days)
+    for person in _people(services, SQAO):
+        if person not in people:
+            remind(
+                session,
+                kind=ReminderKind.VISIT_STEP_OVERDUE,
+                case_id=None,
+                visit_id=visit.id,
+                person=person,
+                due_at=morning_of(services.calendar, hours(services), overdue_on),
+                why=f"{step.replace('_', ' ')} was due {due_on:%A} {due_on.day} {due_on:%B %Y}",
+                now=now,
+                about_id=visit.id * 10 + list(Step).index(step),
+                late_person=assignee,
+            )
 
 
 def visit_done(services: Services, user: str, visit_id: int) -> VisitView:
@@ -502,7 +518,7 @@ def complete_step(services: Services, user: str, visit_id: int, step: Step) -> V
         if not allowed:
             raise VisitRefused("That step belongs to someone else.")
         row.finished_on, row.finished_by = today, user
-        withdraw_visit_reminders(session, visit_id, [ReminderKind.VISIT_STEP_DUE], now)
+        withdraw_visit_reminders(session, visit_id, [ReminderKind.VISIT_STEP_DUE, ReminderKind.VISIT_STEP_OVERDUE], now)
         following = next_step(step)
         if following is not None:
             _assign(services, session, visit, following, today, now)

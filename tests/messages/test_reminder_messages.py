@@ -58,6 +58,7 @@ WHY = {
     ReminderKind.DECISION_OVERDUE: "Waiting since Tuesday 10 November 2026",
     ReminderKind.VISIT_CONFIRM: "Confirm the visit on Monday 7 December 2026 with the provider",
     ReminderKind.VISIT_STEP_DUE: "Report to SQAO: due Monday 14 December 2026",
+    ReminderKind.VISIT_STEP_OVERDUE: "Report to SQAO was due Monday 14 December 2026",
 }
 
 
