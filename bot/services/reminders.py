@@ -239,14 +239,22 @@ def _reconcile(services: Services, notifier: ReminderNotifier, now: datetime) ->
         logger.info("reconciled %d abandoned reminder(s): %d already in Slack", len(ids), len(set(ids) & set(found)))
 
 
-def _claim(services: Services, ids: list[int], now: datetime) -> list[int]:
+def _claim(services: Services, ids: list[int], now: datetime) -> dict[str, list[int]]:
+    """Claim these due rows in one conditional UPDATE (pending → sending) and return the ones this
+    process won, by person. Rows another worker claimed first are simply not returned."""
+    won: dict[str, list[int]] = defaultdict(list)
     with services.sessions.begin() as session:
-        won = session.scalars(
-            update(Reminder).where(Reminder.id.in_(ids), Reminder.state == PENDING, Reminder.due_at <= now)
-            .values(state=SENDING, claimed_at=now, attempts=Reminder.attempts + 1)
-            .returning(Reminder.id)
-        ).all()
-    return sorted(won)
+        for start in range(0, len(ids), 1000):  # keep each statement's parameter list modest
+            rows = session.execute(
+                update(Reminder)
+                .where(Reminder.id.in_(ids[start:start + 1000]), Reminder.state == PENDING, Reminder.due_at <= now)
+                .values(state=SENDING, claimed_at=now, attempts=Reminder.attempts + 1)
+                .returning(Reminder.id, Reminder.person)
+                .execution_options(synchronize_session=False)
+            ).all()
+            for reminder_id, person in rows:
+                won[person].append(reminder_id)
+    return {person: sorted(claimed) for person, claimed in won.items()}
 
 
 def _release(services: Services, ids: list[int], now: datetime, exc: DeliveryError, admins: list[str],
@@ -289,13 +297,16 @@ def send_due_reminders(services: Services, now: datetime, *, limit: int = 5000,
         if len(by_person[person]) < MAX_ITEMS_PER_DM:
             by_person[person].append(reminder_id)
     admins = _people(services, services.policy.members("panel_admins"))
+    # One claim for the whole sweep: a process that dies part-way leaves the rest in `sending`, and the
+    # next sweep after the claim timeout checks Slack for each before sending what never went.
+    claimed_by_person = _claim(services, [i for ids in by_person.values() for i in ids], now)
+    with services.sessions() as session:
+        items_by_id = {item.id: item for item in _items(session, [i for ids in claimed_by_person.values()
+                                                                   for i in ids])}
     sent = 0
-    for person, ids in by_person.items():
-        claimed = _claim(services, ids, now)
-        if not claimed:
-            continue  # another worker got there first
-        with services.sessions() as session:
-            items = _items(session, claimed)
+    for person, claimed in claimed_by_person.items():
+        items = [items_by_id[i] for i in claimed if i in items_by_id]
+        items.sort(key=lambda item: (item.due_at, item.id))
         for attempt in (1, 2):
             try:
                 where = notifier.send_reminders(person, items)
@@ -305,9 +316,9 @@ def send_due_reminders(services: Services, now: datetime, *, limit: int = 5000,
                     continue
                 _release(services, claimed, now, exc, admins, notifier, person)
                 break
-            with services.sessions.begin() as session:
-                session.execute(update(Reminder).where(Reminder.id.in_(claimed), Reminder.state == SENDING)
-                                .values(state=SENT, sent_at=now, sent_channel=where.channel, sent_ts=where.ts))
+            with services.engine.begin() as connection:
+                connection.execute(update(Reminder).where(Reminder.id.in_(claimed), Reminder.state == SENDING)
+                                   .values(state=SENT, sent_at=now, sent_channel=where.channel, sent_ts=where.ts))
             sent += len(claimed)
             break
     return sent
