@@ -76,12 +76,13 @@ def remind(session: Session, *, kind: ReminderKind, case_id: int | None, person:
         pass
 
 
-def withdraw(session: Session, case_id: int, kinds: Iterable[ReminderKind], now: datetime, *,
-             about_id: int | None = None) -> int:
-    """Withdraw the case's reminders of these kinds that have not gone yet (the thing they were about
-    changed: a slot cancelled, a decision made, a review done). Returns how many."""
-    query = update(Reminder).where(Reminder.case_id == case_id, Reminder.kind.in_([str(k) for k in kinds]),
-                                   Reminder.state == PENDING)
+def withdraw(session: Session, case_id: int | None, kinds: Iterable[ReminderKind], now: datetime, *,
+             about_id: int | None = None, visit_id: int | None = None) -> int:
+    """Withdraw the case's (or the visit's) reminders of these kinds that have not gone yet (the thing
+    they were about changed: a slot cancelled, a decision made, a review or a visit step done).
+    Returns how many."""
+    subject = Reminder.visit_id == visit_id if visit_id is not None else Reminder.case_id == case_id
+    query = update(Reminder).where(subject, Reminder.kind.in_([str(k) for k in kinds]), Reminder.state == PENDING)
     if about_id is not None:
         query = query.where(Reminder.about_id == about_id)
     return session.execute(query.values(state=WITHDRAWN, closed_at=now)).rowcount

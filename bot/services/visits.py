@@ -39,7 +39,7 @@ from bot.errors import UserError
 from bot.notify import Notice
 from bot.services import Services
 from bot.services.outbox import queue_notice
-from bot.services.reminders import hours, remind
+from bot.services.reminders import hours, remind, withdraw
 from bot.services.views import provision_view, visit_view
 from store.audit import record_audit
 from store.models import ActionPlan, Concern, Placement, Provision, Visit, VisitStep
@@ -381,7 +381,7 @@ def plan_visit(services: Services, user: str, visit_id: int, on: date | None, vi
             raise VisitRefused("The visit date is before the placement starts.", "date")
         visit.planned_on, visit.visitor, visit.state = on, visitor, "planned"
         confirm_on = confirmation_due(on, services.policy.visits, planned_on=today)
-        withdraw_visit_reminders(session, visit.id, [ReminderKind.VISIT_CONFIRM], now)
+        withdraw(session, None, [ReminderKind.VISIT_CONFIRM], now, visit_id=visit.id)
         remind(
             session,
             kind=ReminderKind.VISIT_CONFIRM,
@@ -414,18 +414,6 @@ def plan_visit(services: Services, user: str, visit_id: int, on: date | None, vi
             after={"on": str(on), "visitor": visitor},
         )
         return visit_view(session, visit)
-
-
-def withdraw_visit_reminders(session: Session, visit_id: int, kinds: list[ReminderKind], now: datetime) -> None:
-    from sqlalchemy import update
-
-    from store.models import Reminder
-
-    session.execute(
-        update(Reminder)
-        .where(Reminder.visit_id == visit_id, Reminder.kind.in_([str(k) for k in kinds]), Reminder.state == "pending")
-        .values(state="withdrawn", closed_at=now)
-    )
 
 
 def _assign(services: Services, session: Session, visit: Visit, step: Step, started_on: date, now: datetime) -> None:
@@ -483,7 +471,7 @@ def visit_done(services: Services, user: str, visit_id: int) -> VisitView:
         if user != visit.visitor and not services.holds_role(user, SQAO):
             raise VisitRefused("Only the visitor or a senior QA officer can record the visit.")
         visit.state, visit.done_on = "done", today
-        withdraw_visit_reminders(session, visit.id, [ReminderKind.VISIT_CONFIRM], now)
+        withdraw(session, None, [ReminderKind.VISIT_CONFIRM], now, visit_id=visit.id)
         _assign(services, session, visit, FIRST_STEP, today, now)
         provision = session.get_one(Provision, visit.provision_id)
         _make_due(services, session, provision, annual_visit_due(services.calendar, services.policy.visits, today), now)
@@ -518,7 +506,7 @@ def complete_step(services: Services, user: str, visit_id: int, step: Step) -> V
         if not allowed:
             raise VisitRefused("That step belongs to someone else.")
         row.finished_on, row.finished_by = today, user
-        withdraw_visit_reminders(session, visit_id, [ReminderKind.VISIT_STEP_DUE, ReminderKind.VISIT_STEP_OVERDUE], now)
+        withdraw(session, None, [ReminderKind.VISIT_STEP_DUE, ReminderKind.VISIT_STEP_OVERDUE], now, visit_id=visit_id)
         following = next_step(step)
         if following is not None:
             _assign(services, session, visit, following, today, now)
