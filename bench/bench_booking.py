@@ -65,9 +65,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -75,26 +74,28 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-import psycopg
 from common import (
+    DATABASE_URL_HELP,
     PERCENTILES_NOTE,
     TOKEN,
     WARMUP,
     Target,
     WrongAnswer,
+    analyse,
+    bench_database,
+    describe_database,
     environment,
-    percentiles,
+    latency_table,
+    pounds,
     print_comparison,
     print_table,
     run_alternating,
     serve_in_background,
 )
-from psycopg import sql
 from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from sqlalchemy import Engine, func, insert, select, text
-from sqlalchemy.engine import make_url
 
 from bot.domain.booking import forum_sittings
 from bot.domain.calendar import Slot, bookable_slots, slots_for_day
@@ -128,56 +129,6 @@ FUTURE_CANCELLED_SHARE = 0.40  # cancelled future bookings, as a share of the li
 
 
 # -- the database -----------------------------------------------------------------------------------
-
-
-@contextmanager
-def bench_database(url: str | None, tmp: Path) -> Iterator[str]:
-    """The (normalised) URL of an empty database for the run; cleaned up afterwards as the module docstring says."""
-    if url is None:
-        yield f"sqlite:///{tmp / 'bench.db'}"
-        return
-    url = load_settings(env_file=None, database_url=url).database_url
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and Path(parsed.database).exists():
-            raise SystemExit(f"{parsed.database} exists: give a SQLite file that does not exist yet")
-        yield url
-        return
-    name = parsed.database
-    if not name or name == "postgres":
-        raise SystemExit("give the benchmark a database of its own, e.g. postgresql://postgres@127.0.0.1/bench_booking")
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        created = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
-        if created:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    if not created:
-        engine = make_engine(url)
-        with engine.connect() as connection:
-            tables = connection.scalar(text("SELECT count(*) FROM pg_tables "
-                                            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"))
-        engine.dispose()
-        if tables:
-            raise SystemExit(f"database {name} exists and has {tables} tables: drop it, or name another one")
-    try:
-        yield url
-    finally:
-        if created:
-            with psycopg.connect(admin, autocommit=True) as connection:
-                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        else:
-            engine = make_engine(url)
-            migrate.downgrade(engine, "base")
-            with engine.begin() as connection:
-                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            engine.dispose()
-
-
-def describe_database(url: str) -> str:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return f"SQLite (file, WAL): {parsed.database}"
-    return f"PostgreSQL: {parsed.render_as_string()}"
 
 
 def describe_pool(engine: Engine) -> str:
@@ -217,19 +168,15 @@ def _past_slots(services: Services, before: date, need: int) -> list[Slot]:
     return slots
 
 
-def _pounds(rng: random.Random, low: int, high: int) -> Decimal:
-    return Decimal(rng.randrange(low * 100, high * 100)) / 100
-
-
 def _case_row(rng: random.Random, key: str, reference: str, submitter: str, stage: str, submitted: datetime,
               updated: datetime) -> dict[str, Any]:
     """A forum case as `/panel submit` would have stored it."""
     request_type = rng.choice(["new_package", "new_package", "increase", "residential_placement", "respite"])
-    proposed = _pounds(rng, 351, 1800)
+    proposed = pounds(rng, 351, 1800)
     return {
         "reference": reference, "submission_key": key, "service": "adults", "request_type": request_type,
-        "proposed_weekly": proposed, "ras_weekly": _pounds(rng, 250, 400),
-        "current_weekly": proposed - _pounds(rng, 10, 60) if request_type == "increase" else None,
+        "proposed_weekly": proposed, "ras_weekly": pounds(rng, 250, 400),
+        "current_weekly": proposed - pounds(rng, 10, 60) if request_type == "increase" else None,
         "hours_per_month": None,
         "respite_weeks_per_year": Decimal(rng.randrange(5, 9)) if request_type == "respite" else None,
         "urgent": False, "urgent_reason": None,
@@ -324,11 +271,7 @@ def preload(engine: Engine, services: Services, count: int, contenders: int) -> 
     stored.inserted = time.perf_counter() - started
     stored.bench_case = ids["bench:form"]
     stored.contenders = [(ids[f"bench:contender:{n}"], f"U0CW{n:05d}") for n in range(contenders)]
-    if engine.dialect.name == "postgresql":
-        started = time.perf_counter()
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("ANALYZE"))
-        stored.analysed = time.perf_counter() - started
+    stored.analysed = analyse(engine)
     taken = live_starts(engine)
     sittings, minutes = _sitting_args(services)
     offered = bookable_slots(services.calendar, sittings, minutes, now,
@@ -661,18 +604,6 @@ def measure_concurrency(services: Services, stored: Stored, contenders: int,
 # -- the report -------------------------------------------------------------------------------------------
 
 
-def _latency_table(rows: dict[str, list[float]]) -> dict[str, tuple[float, float, float]]:
-    width = max(len(name) for name in rows)
-    print(f"{'':<{width}} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'max ms':>8}")
-    figures = {}
-    for name, samples in rows.items():
-        p50, p99 = percentiles(samples)
-        mean = statistics.fmean(samples)
-        figures[name] = (p50, p99, mean)
-        print(f"{name:<{width}} {len(samples):>6} {p50:>8.2f} {p99:>8.2f} {mean:>8.2f} {max(samples):>8.2f}")
-    return figures
-
-
 def report_setup(url: str, stored: Stored, counts: dict[str, int], pool: str) -> None:
     print(environment())
     print(f"database: {describe_database(url)}; connection pool: {pool}")
@@ -703,7 +634,7 @@ def report_form(args: argparse.Namespace, run: FormRun) -> None:
                      f"ack p99 within {TARGET_RATIO:g}x of the bare app")
     print()
     print("request → views.open at the stand-in (the form appears):")
-    opened = _latency_table(run.opened)
+    opened = latency_table(run.opened)
     (p50, p99, _), (floor50, floor99, _) = opened["panelbot"], opened["bare-bolt"]
     print(f"p50 ratio {p50 / floor50:.2f}x ({p50 - floor50:+.2f} ms), p99 ratio {p99 / floor99:.2f}x "
           f"({p99 - floor99:+.2f} ms)")
@@ -713,7 +644,7 @@ def report_in_process(samples: dict[str, list[float]], plans: dict[str, list[str
     print()
     print("in-process, no HTTP (the connection already checked out, except for booking_choice(), which opens "
           "its own session):")
-    _latency_table(samples)
+    latency_table(samples)
     print()
     print("query plans:")
     for name, lines in plans.items():
@@ -751,8 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=600, help="timed `/panel book` requests per target "
                                                                    "(default 600)")
     parser.add_argument("--stored", type=int, default=20_000, help="bookings (and cases) pre-loaded (default 20000)")
-    parser.add_argument("--database-url", help="postgresql://user@host/NAME (created and dropped) or "
-                                               "sqlite:///NEW_FILE; default: a fresh SQLite file")
+    parser.add_argument("--database-url", help=DATABASE_URL_HELP)
     parser.add_argument("--inline", action="store_true",
                         help="run both apps' listeners in the request thread: the ack follows views.open")
     parser.add_argument("--calls", type=int, default=600, help="in-process calls timed (default 600)")
@@ -768,7 +698,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="panelbot-bench-", ignore_cleanup_errors=True) as tmp:
         log_path = Path(tmp) / "bench.log"
-        with bench_database(args.database_url, Path(tmp)) as url, log_path.open("w", encoding="utf-8") as log:
+        with (bench_database(args.database_url, Path(tmp), "bench_booking") as url,
+              log_path.open("w", encoding="utf-8") as log):
             configure_logging("WARNING", stream=log)
             engine = make_engine(url)
             migrate.upgrade(engine)

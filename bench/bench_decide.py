@@ -56,20 +56,16 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import itertools
 import json
-import pstats
 import random
 import secrets
-import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -77,27 +73,36 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import psycopg
 from common import (
+    DATABASE_URL_HELP,
+    FILLER,
+    OPEN_STAGES,
     PERCENTILES_NOTE,
+    REQUEST_TYPES,
+    ROUTE_CHANNELS,
+    ROUTE_WEIGHTS,
+    ROUTES,
     TOKEN,
     WARMUP,
     Target,
     WrongAnswer,
+    analyse,
+    bench_database,
+    describe_database,
     environment,
-    percentiles,
+    latency_table,
+    pounds,
     print_comparison,
+    print_profile_stats,
     print_table,
     run_alternating,
     serve_in_background,
 )
-from psycopg import sql
 from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
-from sqlalchemy import Engine, event, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, event, func, insert, select
 
 from bot.domain.booking import forum_sittings
 from bot.domain.calendar import Slot, slots_for_day
@@ -125,7 +130,7 @@ PINNED = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # Tuesday 24 November 2026, 
 TODAY = date(2026, 11, 24)
 OUTCOME = Outcome.APPROVED
 ACTION_ID = decide_action(OUTCOME.value)  # "decide_approved"
-FORUM_CHANNEL = "C0FORUM001"
+FORUM_CHANNEL = ROUTE_CHANNELS["forum"]  # where the case cards are
 CARD_TS = "1795860000.000100"  # the case card's ts, as the click payload's message_ts
 BENCH_SUBMITTER = "U0BENCHSW1"  # submitted the benchmark's own cases (never a chair)
 BENCH_REFERENCES = 88_200_000  # pre-loaded references are 7 digits, the benchmark's 8: they never meet
@@ -134,74 +139,11 @@ FUTURE_FILL = 0.70  # share of those slots booked
 REFUSAL_WORDS = "Only the chair of the forum on Tuesday 24 November"
 
 
-# -- the database -----------------------------------------------------------------------------------
-
-
-@contextmanager
-def bench_database(url: str | None, tmp: Path) -> Iterator[str]:
-    """The (normalised) URL of an empty database for the run; cleaned up afterwards as the module docstring says."""
-    if url is None:
-        yield f"sqlite:///{tmp / 'bench.db'}"
-        return
-    url = load_settings(env_file=None, database_url=url).database_url
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and Path(parsed.database).exists():
-            raise SystemExit(f"{parsed.database} exists: give a SQLite file that does not exist yet")
-        yield url
-        return
-    name = parsed.database
-    if not name or name == "postgres":
-        raise SystemExit("give the benchmark a database of its own, e.g. postgresql://postgres@127.0.0.1/bench_decide")
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        created = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
-        if created:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    if not created:
-        engine = make_engine(url)
-        with engine.connect() as connection:
-            tables = connection.scalar(text("SELECT count(*) FROM pg_tables "
-                                            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"))
-        engine.dispose()
-        if tables:
-            raise SystemExit(f"database {name} exists and has {tables} tables: drop it, or name another one")
-    try:
-        yield url
-    finally:
-        if created:
-            with psycopg.connect(admin, autocommit=True) as connection:
-                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        else:
-            engine = make_engine(url)
-            migrate.downgrade(engine, "base")
-            with engine.begin() as connection:
-                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            engine.dispose()
-
-
-def describe_database(url: str) -> str:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return f"SQLite (file, WAL): {parsed.database}"
-    return f"PostgreSQL: {parsed.render_as_string()}"
-
-
 # -- the pre-load -----------------------------------------------------------------------------------
 
-_ROUTES = ["delegated", "forum", "send_panel", "urgent"]
-_ROUTE_WEIGHTS = [40, 35, 15, 10]
-_OPEN_STAGES = {"delegated": ["awaiting_sign_off"], "forum": ["awaiting_booking", "booked"],
-                "send_panel": ["listed"], "urgent": ["awaiting_urgent_decision"]}
+# The mix of routes is bench_submit.py's (ROUTES and the tables after it, in common.py); closed cases here end
+# in any of the decided stages, not only "approved".
 _CLOSED_STAGES = ["approved"] * 14 + ["approved_with_changes"] * 3 + ["declined"] * 2
-_REQUEST_TYPES = {"delegated": ["new_package", "increase", "decrease", "respite", "direct_payment"],
-                  "forum": ["new_package", "new_package", "increase", "residential_placement", "respite"],
-                  "send_panel": ["direct_payment", "new_package", "increase", "respite"],
-                  "urgent": ["new_package", "increase"]}
-_ROUTE_CHANNELS = {"delegated": "C0DELEGAT1", "forum": FORUM_CHANNEL, "send_panel": "C0SENDQAP1",
-                   "urgent": "C0URGENT01"}
-_FILLER = ("Lives alone since a fall last spring; family visit weekly. Needs support with personal care, "
-           "meals and medication morning and evening, and to get out to the day centre twice a week. ")
 
 
 @dataclass
@@ -214,21 +156,17 @@ class Stored:
     references: dict[int, str] = field(default_factory=dict)
 
 
-def _pounds(rng: random.Random, low: int, high: int) -> Decimal:
-    return Decimal(rng.randrange(low * 100, high * 100)) / 100
-
-
 def _case_row(rng: random.Random, n: int, key: str, reference: str, route: str, stage: str, submitted: datetime,
               submitter: str, policy_evidence: list[str]) -> dict[str, Any]:
     """A case as `/panel submit` would have stored it, then moved on to `stage`."""
-    request_type = rng.choice(_REQUEST_TYPES[route])
+    request_type = rng.choice(REQUEST_TYPES[route])
     if route == "delegated":
-        proposed = _pounds(rng, 80, 340)
-        ras: Decimal | None = proposed + _pounds(rng, 0, 40)
+        proposed = pounds(rng, 80, 340)
+        ras: Decimal | None = proposed + pounds(rng, 0, 40)
     elif route == "forum":
-        proposed, ras = _pounds(rng, 351, 1800), _pounds(rng, 250, 400)
+        proposed, ras = pounds(rng, 351, 1800), pounds(rng, 250, 400)
     else:
-        proposed, ras = _pounds(rng, 150, 900), _pounds(rng, 150, 600)
+        proposed, ras = pounds(rng, 150, 900), pounds(rng, 150, 600)
     changes = request_type in ("increase", "decrease")
     listed = route == "send_panel"
     panel_day = (submitted + timedelta(days=rng.randrange(10, 40))).date() if listed else None
@@ -237,13 +175,13 @@ def _case_row(rng: random.Random, n: int, key: str, reference: str, route: str, 
         "reference": reference, "submission_key": key,
         "service": "children_send" if listed else "adults", "request_type": request_type,
         "proposed_weekly": proposed, "ras_weekly": ras,
-        "current_weekly": proposed - _pounds(rng, 10, 60) if changes else None,
+        "current_weekly": proposed - pounds(rng, 10, 60) if changes else None,
         "hours_per_month": Decimal(rng.randrange(10, 80)) if listed else None,
         "respite_weeks_per_year": Decimal(rng.randrange(5, 9)) if request_type == "respite" else None,
         "urgent": route == "urgent",
         "urgent_reason": "The carer was taken into hospital." if route == "urgent" else None,
-        "strengths_and_needs": _FILLER * rng.randrange(2, 6), "outcomes": _FILLER[:rng.randrange(60, 180)],
-        "alternatives": _FILLER[:rng.randrange(40, 160)],
+        "strengths_and_needs": FILLER * rng.randrange(2, 6), "outcomes": FILLER[:rng.randrange(60, 180)],
+        "alternatives": FILLER[:rng.randrange(40, 160)],
         "evidence": rng.sample(policy_evidence, rng.randrange(0, 3)),
         "record_link": None, "submitter": submitter, "team_manager": "U0TOMAS" if n % 12 == 0 else f"U0TM{n % 11:05d}",
         "attendee": f"U0AP{n % 7:05d}" if route != "delegated" or rng.random() < 0.3 else None,
@@ -259,7 +197,7 @@ def _case_row(rng: random.Random, n: int, key: str, reference: str, route: str, 
         if panel_day else None,
         "panel_location": "County Hall, room 2" if listed else None,
         "papers_due": panel_day - timedelta(days=14) if panel_day else None,
-        "panel_late_for": None, "card_channel": _ROUTE_CHANNELS[route], "card_ts": f"{submitted.timestamp():.6f}",
+        "panel_late_for": None, "card_channel": ROUTE_CHANNELS[route], "card_ts": f"{submitted.timestamp():.6f}",
         "submitted_at": submitted,
         "updated_at": submitted + timedelta(days=rng.uniform(1, 30)) if closed else submitted,
     }
@@ -297,8 +235,8 @@ def preload(engine: Engine, services: Services, count: int) -> Stored:
     workers = [f"U0SW{n:05d}" for n in range(80)]
     plan = []  # (route, stage, submitted)
     for _ in range(mixed):
-        route = rng.choices(_ROUTES, _ROUTE_WEIGHTS)[0]
-        stage = rng.choice(_CLOSED_STAGES) if rng.random() < 0.5 else rng.choice(_OPEN_STAGES[route])
+        route = rng.choices(ROUTES, ROUTE_WEIGHTS)[0]
+        stage = rng.choice(_CLOSED_STAGES) if rng.random() < 0.5 else rng.choice(OPEN_STAGES[route])
         plan.append((route, stage, now - timedelta(days=rng.uniform(1, 730))))
     closed_forum = sum(1 for route, stage, _ in plan if route == "forum" and stage in _CLOSED_STAGES)
     booked_forum = [n for n, (route, stage, _) in enumerate(plan) if route == "forum" and stage == "booked"]
@@ -363,11 +301,7 @@ def preload(engine: Engine, services: Services, count: int) -> Stored:
     stored.inserted = time.perf_counter() - started
     stored.cases = [ids[f"bench:{n}"] for n in range(len(today_slots))]
     stored.references = {ids[f"bench:{n}"]: str(BENCH_REFERENCES + n) for n in range(len(today_slots))}
-    if engine.dialect.name == "postgresql":
-        started = time.perf_counter()
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("ANALYZE"))
-        stored.analysed = time.perf_counter() - started
+    stored.analysed = analyse(engine)
     return stored
 
 
@@ -593,26 +527,10 @@ def profile(services: Services, settings: Settings, secret: str, stored: Stored,
     elapsed = time.perf_counter() - started
     print(f"profiled {requests} permitted clicks in-process, listeners inline (ack + start_decision + views.open): "
           f"{elapsed / requests * 1000:.2f} ms a click under cProfile")
-    for order in ("cumulative", "tottime"):
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats(order).print_stats(35)
-        print(out.getvalue())
+    print_profile_stats(profiler)
 
 
 # -- the report ---------------------------------------------------------------------------------------
-
-
-def _latency_table(rows: dict[str, list[float]]) -> dict[str, tuple[float, float, float]]:
-    width = max(len(name) for name in rows)
-    print(f"{'':<{width}} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'max ms':>8}")
-    figures = {}
-    for name, samples in rows.items():
-        p50, p99 = percentiles(samples)
-        mean = statistics.fmean(samples)
-        figures[name] = (p50, p99, mean)
-        print(f"{name:<{width}} {len(samples):>6} {p50:>8.2f} {p99:>8.2f} {mean:>8.2f} {max(samples):>8.2f}")
-    return figures
 
 
 def report_setup(url: str, stored: Stored, counts: dict[str, int], chair_role: str, chair: str, other: str) -> None:
@@ -651,7 +569,7 @@ def report_clicks(args: argparse.Namespace, run: ClickRun) -> bool:
     print()
     print("request → views.open at the stand-in (the form appears; for `refused`, the refusal's post to the "
           "response URL):")
-    seen = _latency_table(run.seen)
+    seen = latency_table(run.seen)
     floor50, floor99, _ = seen["bare-bolt"]
     for name in ("panelbot", "refused"):
         p50, p99, _ = seen[name]
@@ -667,8 +585,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=600, help="timed clicks per series (default 600)")
     parser.add_argument("--stored", type=int, default=10_000, help="cases pre-loaded (default 10000)")
-    parser.add_argument("--database-url", help="postgresql://user@host/NAME (created and dropped) or "
-                                               "sqlite:///NEW_FILE; default: a fresh SQLite file")
+    parser.add_argument("--database-url", help=DATABASE_URL_HELP)
     parser.add_argument("--inline", action="store_true",
                         help="run both apps' listeners in the request thread: the ack follows views.open")
     parser.add_argument("--calls", type=int, default=600, help="in-process calls timed (default 600)")
@@ -682,7 +599,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="panelbot-bench-", ignore_cleanup_errors=True) as tmp:
         log_path = Path(tmp) / "bench.log"
-        with bench_database(args.database_url, Path(tmp)) as url, log_path.open("w", encoding="utf-8") as log:
+        with (bench_database(args.database_url, Path(tmp), "bench_decide") as url,
+              log_path.open("w", encoding="utf-8") as log):
             configure_logging("WARNING", stream=log)
             engine = make_engine(url)
             migrate.upgrade(engine)
@@ -713,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
                     return 1
                 print()
                 print("in-process, no HTTP (each call opens its own session):")
-                _latency_table(samples)
+                latency_table(samples)
                 after = table_counts(engine, stored.cases)
             finally:
                 standin.stop()

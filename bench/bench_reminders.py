@@ -79,17 +79,15 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import psycopg
+from common import DATABASE_URL_HELP, analyse, bench_database
 from psycopg import sql
-from sqlalchemy import Engine, event, func, insert, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, event, func, insert, select, update
 
 from bot.domain.reminders import ReminderItem, ReminderKind
 from bot.notify import DeliveryError, Notice, Sent
 from bot.policy import default_policy_path, load_policy
 from bot.services import Services
 from bot.services import reminders as service
-from bot.settings import load_settings
 from store import migrate
 from store.db import make_engine
 from store.models import Case, Provision, Reminder, Visit
@@ -125,50 +123,6 @@ HISTORY_STATES = [("sent", 70), ("done", 15), ("withdrawn", 13), ("failed", 2)]
 
 
 # -- the database -----------------------------------------------------------------------------------
-
-
-@contextmanager
-def bench_database(url: str | None, tmp: Path) -> Iterator[str]:
-    """The (normalised) URL of an empty database for the run; cleaned up afterwards as the module docstring says."""
-    if url is None:
-        yield f"sqlite:///{tmp / 'bench.db'}"
-        return
-    url = load_settings(env_file=None, database_url=url).database_url
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and Path(parsed.database).exists():
-            raise SystemExit(f"{parsed.database} exists: give a SQLite file that does not exist yet")
-        yield url
-        return
-    name = parsed.database
-    if not name or name == "postgres":
-        raise SystemExit("give the benchmark a database of its own, e.g. "
-                         "postgresql://postgres@127.0.0.1/bench_reminders")
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        created = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
-        if created:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    if not created:
-        engine = make_engine(url)
-        with engine.connect() as connection:
-            tables = connection.scalar(text("SELECT count(*) FROM pg_tables "
-                                            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"))
-        engine.dispose()
-        if tables:
-            raise SystemExit(f"database {name} exists and has {tables} tables: drop it, or name another one")
-    try:
-        yield url
-    finally:
-        if created:
-            with psycopg.connect(admin, autocommit=True) as connection:
-                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        else:
-            engine = make_engine(url)
-            migrate.downgrade(engine, "base")
-            with engine.begin() as connection:
-                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            engine.dispose()
 
 
 def describe_database(engine: Engine) -> str:
@@ -446,12 +400,7 @@ def preload(engine: Engine, services: Services, people: People, args: argparse.N
     written += _write_reminders(engine, _history_rows(args.history, subjects, people, past, future + 1, rng))
     reminders_s = time.perf_counter() - started
 
-    analyse_s = None
-    if engine.dialect.name == "postgresql":
-        started = time.perf_counter()
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM (ANALYZE)"))
-        analyse_s = time.perf_counter() - started
+    analyse_s = analyse(engine, "VACUUM (ANALYZE)")
     return Preloaded(cases_s, reminders_s, written, analyse_s, subjects)
 
 
@@ -885,8 +834,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history", type=int, default=200_000,
                         help="past rows sent, done, withdrawn or failed (default 200000)")
     parser.add_argument("--repeats", type=int, default=5, help="timed repetitions (default 5)")
-    parser.add_argument("--database-url", help="postgresql://user@host/NAME (created and dropped) or "
-                                               "sqlite:///NEW_FILE; default: a fresh SQLite file")
+    parser.add_argument("--database-url", help=DATABASE_URL_HELP)
     parser.add_argument("--profile", action="store_true", help="one more sweep under cProfile")
     args = parser.parse_args(argv)
     if args.cases < 1 or args.people < 1 or args.due < 1 or args.repeats < 1:
@@ -900,7 +848,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rng = random.Random(SEED)
     with tempfile.TemporaryDirectory(prefix="panelbot-bench-", ignore_cleanup_errors=True) as tmp, \
-            bench_database(args.database_url, Path(tmp)) as url:
+            bench_database(args.database_url, Path(tmp), "bench_reminders") as url:
         engine = make_engine(url)
         migrate.upgrade(engine)
         notifier = FakeNotifier()

@@ -44,42 +44,47 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import itertools
 import json
-import pstats
 import random
 import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from common import (
+    DATABASE_URL_HELP,
+    FILLER,
+    OPEN_STAGES,
     PERCENTILES_NOTE,
+    REQUEST_TYPES,
+    ROUTE_CHANNELS,
+    ROUTE_WEIGHTS,
+    ROUTES,
     TOKEN,
     Target,
     WrongAnswer,
+    analyse,
+    bench_database,
+    describe_database,
     environment,
+    pounds,
     print_comparison,
+    print_profile_stats,
     print_table,
     run_alternating,
     serve_in_background,
 )
-from psycopg import sql
 from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
-from sqlalchemy import Engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, insert, select
 
 from bot.logs import configure_logging
 from bot.notify import Notice
@@ -123,68 +128,7 @@ SMALL_VIEW = {
 }
 
 
-# -- the database -----------------------------------------------------------------------------------
-
-
-@contextmanager
-def bench_database(url: str | None, tmp: Path) -> Iterator[str]:
-    """The (normalised) URL of an empty database for the run; cleaned up afterwards as the module docstring says."""
-    if url is None:
-        yield f"sqlite:///{tmp / 'bench.db'}"
-        return
-    url = load_settings(env_file=None, database_url=url).database_url
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and Path(parsed.database).exists():
-            raise SystemExit(f"{parsed.database} exists: give a SQLite file that does not exist yet")
-        yield url
-        return
-    name = parsed.database
-    if not name or name == "postgres":
-        raise SystemExit("give the benchmark a database of its own, e.g. postgresql://postgres@127.0.0.1/bench_submit")
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        created = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
-        if created:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    if not created:
-        engine = make_engine(url)
-        with engine.connect() as connection:
-            tables = connection.scalar(text("SELECT count(*) FROM pg_tables "
-                                            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"))
-        engine.dispose()
-        if tables:
-            raise SystemExit(f"database {name} exists and has {tables} tables: drop it, or name another one")
-    try:
-        yield url
-    finally:
-        if created:
-            with psycopg.connect(admin, autocommit=True) as connection:
-                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        else:
-            engine = make_engine(url)
-            migrate.downgrade(engine, "base")
-            with engine.begin() as connection:
-                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            engine.dispose()
-
-
-_ROUTES = ["delegated", "forum", "send_panel", "urgent"]
-_ROUTE_WEIGHTS = [40, 35, 15, 10]
-_OPEN_STAGES = {"delegated": ["awaiting_sign_off"], "forum": ["awaiting_booking", "booked"],
-                "send_panel": ["listed"], "urgent": ["awaiting_urgent_decision"]}
-_REQUEST_TYPES = {"delegated": ["new_package", "increase", "decrease", "respite", "direct_payment"],
-                  "forum": ["new_package", "new_package", "increase", "residential_placement", "respite"],
-                  "send_panel": ["direct_payment", "new_package", "increase", "respite"],
-                  "urgent": ["new_package", "increase"]}
-_ROUTE_CHANNELS = {"delegated": "C0DELEGAT1", "forum": "C0FORUM001", "send_panel": "C0SENDQAP1",
-                   "urgent": "C0URGENT01"}
-_FILLER = ("Lives alone since a fall last spring; family visit weekly. Needs support with personal care, "
-           "meals and medication morning and evening, and to get out to the day centre twice a week. ")
-
-
-def _pounds(rng: random.Random, low: int, high: int) -> Decimal:
-    return Decimal(rng.randrange(low * 100, high * 100)) / 100
+# -- the pre-load -----------------------------------------------------------------------------------
 
 
 def _stored_rows(count: int, policy: Policy, now: datetime, rng: random.Random) -> list[dict[str, Any]]:
@@ -195,17 +139,17 @@ def _stored_rows(count: int, policy: Policy, now: datetime, rng: random.Random) 
     evidence = list(policy.forum.evidence)
     rows = []
     for n, reference in enumerate(rng.sample(range(1_000_000, 10_000_000), count)):
-        route = rng.choices(_ROUTES, _ROUTE_WEIGHTS)[0]
+        route = rng.choices(ROUTES, ROUTE_WEIGHTS)[0]
         closed = rng.random() < 0.5
-        stage = "approved" if closed else rng.choice(_OPEN_STAGES[route])
-        request_type = rng.choice(_REQUEST_TYPES[route])
+        stage = "approved" if closed else rng.choice(OPEN_STAGES[route])
+        request_type = rng.choice(REQUEST_TYPES[route])
         if route == "delegated":
-            proposed = _pounds(rng, 80, 340)
-            ras: Decimal | None = proposed + _pounds(rng, 0, 40)
+            proposed = pounds(rng, 80, 340)
+            ras: Decimal | None = proposed + pounds(rng, 0, 40)
         elif route == "forum":
-            proposed, ras = _pounds(rng, 351, 1800), _pounds(rng, 250, 400)
+            proposed, ras = pounds(rng, 351, 1800), pounds(rng, 250, 400)
         else:
-            proposed, ras = _pounds(rng, 150, 900), _pounds(rng, 150, 600)
+            proposed, ras = pounds(rng, 150, 900), pounds(rng, 150, 600)
         changes = request_type in ("increase", "decrease")
         submitted = now - timedelta(days=rng.uniform(1, 730))
         listed = route == "send_panel"
@@ -214,13 +158,13 @@ def _stored_rows(count: int, policy: Policy, now: datetime, rng: random.Random) 
             "reference": str(reference), "submission_key": f"submit:V0SEED{n:07d}",
             "service": "children_send" if listed else "adults", "request_type": request_type,
             "proposed_weekly": proposed, "ras_weekly": ras,
-            "current_weekly": proposed - _pounds(rng, 10, 60) if changes else None,
+            "current_weekly": proposed - pounds(rng, 10, 60) if changes else None,
             "hours_per_month": Decimal(rng.randrange(10, 80)) if listed else None,
             "respite_weeks_per_year": Decimal(rng.randrange(1, 9)) if request_type == "respite" else None,
             "urgent": route == "urgent",
             "urgent_reason": "The carer was taken into hospital." if route == "urgent" else None,
-            "strengths_and_needs": _FILLER * rng.randrange(2, 6), "outcomes": _FILLER[:rng.randrange(60, 180)],
-            "alternatives": _FILLER[:rng.randrange(40, 160)],
+            "strengths_and_needs": FILLER * rng.randrange(2, 6), "outcomes": FILLER[:rng.randrange(60, 180)],
+            "alternatives": FILLER[:rng.randrange(40, 160)],
             "evidence": rng.sample(evidence, rng.randrange(0, 3)),
             "record_link": None, "submitter": rng.choice(workers), "team_manager": rng.choice(managers),
             "attendee": rng.choice(seniors) if route != "delegated" or rng.random() < 0.3 else None,
@@ -236,7 +180,7 @@ def _stored_rows(count: int, policy: Policy, now: datetime, rng: random.Random) 
             if panel_day else None,
             "panel_location": "County Hall, room 2" if listed else None,
             "papers_due": panel_day - timedelta(days=14) if panel_day else None,
-            "panel_late_for": None, "card_channel": _ROUTE_CHANNELS[route], "card_ts": f"{submitted.timestamp():.6f}",
+            "panel_late_for": None, "card_channel": ROUTE_CHANNELS[route], "card_ts": f"{submitted.timestamp():.6f}",
             "submitted_at": submitted,
             "updated_at": submitted + timedelta(days=rng.uniform(1, 30)) if closed else submitted,
         })
@@ -274,12 +218,7 @@ def preload(engine: Engine, policy: Policy, count: int) -> tuple[float, float | 
             connection.execute(insert(Audit), audits)
             connection.execute(insert(Outbox), messages)
     inserted = time.perf_counter() - started
-    if engine.dialect.name != "postgresql":
-        return inserted, None
-    started = time.perf_counter()
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("ANALYZE"))
-    return inserted, time.perf_counter() - started
+    return inserted, analyse(engine)
 
 
 def table_counts(engine: Engine) -> dict[str, int]:
@@ -352,13 +291,6 @@ def wait_for_delivery(engine: Engine, timeout: float) -> bool:
 # -- the run ----------------------------------------------------------------------------------------
 
 
-def describe_database(url: str) -> str:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return f"SQLite (file, WAL): {parsed.database}"
-    return f"PostgreSQL: {parsed.render_as_string()}"
-
-
 def profile(services: Services, settings: Settings, secret: str, requests: int) -> None:
     """The submissions in-process through `app.dispatch` (listeners inline) under cProfile."""
     app = create_app(settings, services, listener_executor=InlineExecutor())
@@ -377,19 +309,14 @@ def profile(services: Services, settings: Settings, secret: str, requests: int) 
     elapsed = time.perf_counter() - started
     print(f"profiled {requests} submissions in-process, listeners inline (ack + delivery): "
           f"{elapsed / requests * 1000:.2f} ms a submission under cProfile")
-    for order in ("cumulative", "tottime"):
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats(order).print_stats(35)
-        print(out.getvalue())
+    print_profile_stats(profiler)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=600, help="timed submissions per target (default 600)")
     parser.add_argument("--stored", type=int, default=10_000, help="cases pre-loaded before the run (default 10000)")
-    parser.add_argument("--database-url", help="postgresql://user@host/NAME (created and dropped) or "
-                                               "sqlite:///NEW_FILE; default: a fresh SQLite file")
+    parser.add_argument("--database-url", help=DATABASE_URL_HELP)
     parser.add_argument("--settle", action="store_true",
                         help="before each request, wait (untimed) until earlier submissions' messages are delivered")
     parser.add_argument("--inline", action="store_true",
@@ -404,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="panelbot-bench-", ignore_cleanup_errors=True) as tmp:
         log_path = Path(tmp) / "bench.log"
-        with bench_database(args.database_url, Path(tmp)) as url, log_path.open("w", encoding="utf-8") as log:
+        with (bench_database(args.database_url, Path(tmp), "bench_submit") as url,
+              log_path.open("w", encoding="utf-8") as log):
             configure_logging("WARNING", stream=log)
             engine = make_engine(url)
             migrate.upgrade(engine)

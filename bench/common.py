@@ -1,27 +1,48 @@
-"""What the benchmarks share: the waitress set-up, a timed keep-alive client, alternating blocks, the report.
+"""What the benchmarks share: the database's lifecycle, the waitress set-up, a timed keep-alive client,
+alternating blocks, the report.
 
-Not a benchmark itself. Each benchmark serves panelbot and a bare Bolt floor with `serve_in_background`,
-wraps each in a `Target` (how to build a fresh signed request, how to tell a right answer), runs
-them with `run_alternating` and prints `environment()`, `print_table` and `print_comparison`.
+Not a benchmark itself. The benchmarks with a database (all but `bench_help.py`) take `--database-url`
+(help text `DATABASE_URL_HELP`), run inside `bench_database` (a fresh SQLite file, or a PostgreSQL
+database created for the run and dropped afterwards), bulk-load it and then `analyse` it, which does
+something on PostgreSQL only. The HTTP benchmarks serve panelbot and a bare Bolt floor with
+`serve_in_background`, wrap each in a `Target` (how to build a fresh signed request, how to tell a right
+answer), run them with `run_alternating` and print `environment()`, `print_table` and `print_comparison`
+(and `describe_database`, `latency_table` for other series of samples, `print_profile_stats` under
+`--profile`). `bench_submit.py` and `bench_decide.py` pre-load the same mix of routes (`ROUTES` and the
+tables after it); they and `bench_booking.py` draw sums of money with `pounds`.
 """
 
 from __future__ import annotations
 
+import cProfile
 import http.client
+import io
 import os
 import platform
+import pstats
+import random
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
+import psycopg
+from psycopg import sql
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 from waitress.server import create_server
 
+from bot.settings import load_settings
 from bot.standin.requests import SignedRequest
 from bot.web import EVENTS_PATH, MAX_BODY
+from store import migrate
+from store.db import make_engine
 
 TOKEN = "xoxb-bench"  # noqa: S105 (the stand-in accepts any token)
 WARMUP = 50
@@ -30,6 +51,110 @@ BLOCKS = 10
 SERVER_OPTIONS: dict[str, Any] = {"threads": 8, "max_request_body_size": MAX_BODY,
                                   "clear_untrusted_proxy_headers": True, "ident": "bench"}
 PERCENTILES_NOTE = "percentiles: statistics.quantiles(n=100, method='inclusive')"
+DATABASE_URL_HELP = ("postgresql://user@host/NAME (created and dropped) or "
+                     "sqlite:///NEW_FILE; default: a fresh SQLite file")
+
+
+# -- the database -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def bench_database(url: str | None, tmp: Path, example: str) -> Iterator[str]:
+    """The (normalised) URL of an empty database for the run, cleaned up afterwards.
+
+    No `url`: a fresh SQLite file, `bench.db` in `tmp`. A `sqlite:///PATH` URL must name a file that
+    does not exist yet; it is left behind. With `postgresql://user@host/NAME` the database NAME is
+    created (through the `postgres` database) and dropped afterwards; if it already exists it must have
+    no tables, and it is emptied again afterwards (migrated down to base, `alembic_version` dropped).
+    Refused with SystemExit: a SQLite file that exists, an existing database with tables, and a
+    PostgreSQL URL naming no database or `postgres` (with the hint
+    `postgresql://postgres@127.0.0.1/<example>`).
+    """
+    if url is None:
+        yield f"sqlite:///{tmp / 'bench.db'}"
+        return
+    url = load_settings(env_file=None, database_url=url).database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and Path(parsed.database).exists():
+            raise SystemExit(f"{parsed.database} exists: give a SQLite file that does not exist yet")
+        yield url
+        return
+    name = parsed.database
+    if not name or name == "postgres":
+        raise SystemExit(f"give the benchmark a database of its own, e.g. postgresql://postgres@127.0.0.1/{example}")
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        created = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
+        if created:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    if not created:
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            tables = connection.scalar(text("SELECT count(*) FROM pg_tables "
+                                            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"))
+        engine.dispose()
+        if tables:
+            raise SystemExit(f"database {name} exists and has {tables} tables: drop it, or name another one")
+    try:
+        yield url
+    finally:
+        if created:
+            with psycopg.connect(admin, autocommit=True) as connection:
+                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        else:
+            engine = make_engine(url)
+            migrate.downgrade(engine, "base")
+            with engine.begin() as connection:
+                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            engine.dispose()
+
+
+def describe_database(url: str) -> str:
+    """One line for the report: which database, and where."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite (file, WAL): {parsed.database}"
+    return f"PostgreSQL: {parsed.render_as_string()}"
+
+
+def analyse(engine: Engine, statement: str = "ANALYZE") -> float | None:
+    """After a bulk pre-load, run `statement` on PostgreSQL (as autovacuum soon would) and return its seconds.
+
+    None, and nothing run, on SQLite: panelbot never runs ANALYZE there.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    started = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(statement))
+    return time.perf_counter() - started
+
+
+# -- the pre-load -----------------------------------------------------------------------------------
+
+
+def pounds(rng: random.Random, low: int, high: int) -> Decimal:
+    """A sum from £`low` up to (not including) £`high`, in whole pence."""
+    return Decimal(rng.randrange(low * 100, high * 100)) / 100
+
+
+# The mix of routes, stages and request types that bench_submit.py and bench_decide.py store.
+ROUTES = ["delegated", "forum", "send_panel", "urgent"]
+ROUTE_WEIGHTS = [40, 35, 15, 10]
+OPEN_STAGES = {"delegated": ["awaiting_sign_off"], "forum": ["awaiting_booking", "booked"],
+               "send_panel": ["listed"], "urgent": ["awaiting_urgent_decision"]}
+REQUEST_TYPES = {"delegated": ["new_package", "increase", "decrease", "respite", "direct_payment"],
+                 "forum": ["new_package", "new_package", "increase", "residential_placement", "respite"],
+                 "send_panel": ["direct_payment", "new_package", "increase", "respite"],
+                 "urgent": ["new_package", "increase"]}
+ROUTE_CHANNELS = {"delegated": "C0DELEGAT1", "forum": "C0FORUM001", "send_panel": "C0SENDQAP1",
+                  "urgent": "C0URGENT01"}
+FILLER = ("Lives alone since a fall last spring; family visit weekly. Needs support with personal care, "
+          "meals and medication morning and evening, and to get out to the day centre twice a week. ")
+
+
+# -- the HTTP comparison ----------------------------------------------------------------------------
 
 
 class WrongAnswer(Exception):
@@ -132,6 +257,19 @@ def print_table(targets: list[Target]) -> dict[str, Figures]:
     return figures
 
 
+def latency_table(rows: dict[str, list[float]]) -> dict[str, Figures]:
+    """One line a named series of samples in ms (n, p50, p99, mean, max); returns {name: (p50, p99, mean)}."""
+    width = max(len(name) for name in rows)
+    print(f"{'':<{width}} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'max ms':>8}")
+    figures = {}
+    for name, samples in rows.items():
+        p50, p99 = percentiles(samples)
+        mean = statistics.fmean(samples)
+        figures[name] = (p50, p99, mean)
+        print(f"{name:<{width}} {len(samples):>6} {p50:>8.2f} {p99:>8.2f} {mean:>8.2f} {max(samples):>8.2f}")
+    return figures
+
+
 def print_comparison(figures: dict[str, Figures], subject: str, floor: str, ratio: float, goal: str) -> bool:
     """The p50 and p99 ratios of `subject` to `floor`, the mean difference, and the target; True on PASS."""
     (p50, p99, mean), (floor_p50, floor_p99, floor_mean) = figures[subject], figures[floor]
@@ -141,3 +279,12 @@ def print_comparison(figures: dict[str, Figures], subject: str, floor: str, rati
     passed = p99 <= ratio * floor_p99
     print(f"target: {goal}: {'PASS' if passed else 'OVER'}")
     return passed
+
+
+def print_profile_stats(profiler: cProfile.Profile) -> None:
+    """The profile's top 35 functions by cumulative time, then by own time (`pstats`, paths as they are)."""
+    for order in ("cumulative", "tottime"):
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats(order).print_stats(35)
+        print(out.getvalue())

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from store import migrate
 from store.audit import claim_delivery, record_audit
 from store.db import make_sessions
-from store.models import Audit, Base, Delivery
+from store.models import Audit, Base, Delivery, FollowUp, Review
 from tests.conftest import PINNED_NOW
 
 
@@ -89,3 +89,32 @@ def test_twenty_concurrent_claims_of_one_key_give_exactly_one_winner(engine):
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(claim, range(20)))
     assert results.count(True) == 1
+
+
+def test_the_schema_downgrades_to_nothing_with_data_in_it_and_upgrades_again(engine, new_case, services):
+    from datetime import date
+
+    from bot.services.visits import add_placement, plan_visit, save_provision
+
+    services.directory = type("Everyone", (), {"group_members": lambda self, group: frozenset({"U0PCO0001"})})()
+    new_case()
+    view, _ = save_provision(services, "U0PCO0001", provision_id=None, name="Oakwood House",
+                             provision_type="residential_home", rating=None, rated_on=None, contact=None)
+    _, visit = add_placement(services, "U0PCO0001", provision_id=view.id, child_reference="7654321",
+                             starts_on=date(2026, 12, 1), social_worker=None, iro=None, sen_officer=None)
+    plan_visit(services, "U0PCO0001", visit.id, date(2026, 12, 1), "U0PCO0001")  # a reminder about a visit
+    with make_sessions(engine).begin() as session:  # a review pointing at a follow-up, which 0007 rebuilds
+        follow_up = FollowUp(case_id=1, round=1, kind="review", due_on=date(2027, 1, 5), why="first review",
+                             created_at=PINNED_NOW)
+        session.add(follow_up)
+        session.flush()
+        session.add(Review(case_id=1, follow_up_id=follow_up.id, quality_of_life="improved", package="continues",
+                           reviewed_by="U0PRIYA", reviewed_at=PINNED_NOW))
+    migrate.downgrade(engine, "0006")
+    migrate.upgrade(engine)
+    with make_sessions(engine)() as session:
+        assert session.scalars(select(Review.follow_up_id)).all() == [follow_up.id]
+    migrate.downgrade(engine, "base")
+    assert migrate.current_revision(engine) is None
+    migrate.upgrade(engine)
+    assert migrate.is_current(engine)

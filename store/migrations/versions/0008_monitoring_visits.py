@@ -128,6 +128,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Reminders about visits have no case; they go with the visits.
+    op.execute("DELETE FROM reminder WHERE case_id IS NULL")
     with op.batch_alter_table("reminder", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_reminder_visit_id_visit"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_reminder_visit_id"))
