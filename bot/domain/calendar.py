@@ -45,6 +45,15 @@ _MONTH_NAMES = (
 )  # fmt: skip
 
 
+def long_date(day: date) -> str:
+    """E.g. "Monday 30 November 2026", in English whatever the server's locale."""
+    return f"{_WEEKDAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def month_name(month: int) -> str:
+    return _MONTH_NAMES[month - 1]
+
+
 @lru_cache(maxsize=64)
 def _bank_holidays(year: int) -> frozenset[date]:
     # England and Wales share one list of bank holidays; the library's "ENG" and "WLS" give the

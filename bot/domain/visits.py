@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 
-from bot.domain.calendar import WorkingCalendar
+from bot.domain.calendar import WorkingCalendar, long_date, month_name
 
 if TYPE_CHECKING:  # the policy module imports VisitKind and Step from here
     from bot.policy import Visits
@@ -208,19 +208,6 @@ class ActionPlanNeeded:
 
 # --- Counting days -----------------------------------------------------------------------------------
 
-# Our own names, because strftime's %A and %B follow the process locale.
-_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-
-
-def _long(day: date) -> str:
-    """E.g. "Monday 30 November 2026"."""
-    return f"{_WEEKDAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
-
-
 def _days(n: int, working: bool) -> str:
     unit = "working day" if working else "day"
     return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
@@ -268,7 +255,8 @@ def initial_visit_due(
     else:
         kind, before = VisitKind.INITIAL, "ideally before the placement is made"
     due_on, within = _within(cal, visits_policy, kind, placement_start)
-    return DueVisit(kind, due_on, f"{before}, or within {within} of the placement starting on {_long(placement_start)}")
+    why = f"{before}, or within {within} of the placement starting on {long_date(placement_start)}"
+    return DueVisit(kind, due_on, why)
 
 
 def annual_visit_due(cal: WorkingCalendar, visits_policy: Visits, last_visit_on: date) -> DueVisit:
@@ -281,9 +269,9 @@ def annual_visit_due(cal: WorkingCalendar, visits_policy: Visits, last_visit_on:
     months = visits_policy.annual_every_months
     due_on = last_visit_on + relativedelta(months=months)
     every = "1 month" if months == 1 else f"{months} months"
-    why = f"{every} after the last visit on {_long(last_visit_on)}"
+    why = f"{every} after the last visit on {long_date(last_visit_on)}"
     if due_on.day != last_visit_on.day:
-        missing = f"{last_visit_on.day} {_MONTH_NAMES[due_on.month - 1]} {due_on.year}"
+        missing = f"{last_visit_on.day} {month_name(due_on.month)} {due_on.year}"
         why += f" (there is no {missing}, so the last day of that month)"
     return DueVisit(VisitKind.ANNUAL, due_on, why)
 
@@ -291,7 +279,8 @@ def annual_visit_due(cal: WorkingCalendar, visits_policy: Visits, last_visit_on:
 def concern_visit_due(cal: WorkingCalendar, visits_policy: Visits, raised_on: date) -> DueVisit:
     """A visit within N days of an issue or concern being raised on `raised_on`."""
     due_on, within = _within(cal, visits_policy, VisitKind.CONCERN, raised_on)
-    return DueVisit(VisitKind.CONCERN, due_on, f"within {within} of the issue or concern raised on {_long(raised_on)}")
+    why = f"within {within} of the issue or concern raised on {long_date(raised_on)}"
+    return DueVisit(VisitKind.CONCERN, due_on, why)
 
 
 def rating_visit_due(
@@ -311,7 +300,7 @@ def rating_visit_due(
     provision_type, rating = ProvisionType(provision_type), OfstedRating(rating)
     if provision_type not in RATING_VISIT_PROVISIONS:
         return None
-    judged = f"Ofsted's {RATING_LABELS[rating]} judgement on {_long(rated_on)}"
+    judged = f"Ofsted's {RATING_LABELS[rating]} judgement on {long_date(rated_on)}"
     if rating in (OfstedRating.GOOD, OfstedRating.OUTSTANDING):
         due_on, within = _within(cal, visits_policy, VisitKind.RATING, rated_on)
         return DueVisit(VisitKind.RATING, due_on, f"within {within} of {judged}")
@@ -326,9 +315,8 @@ def action_plan_visit_due(cal: WorkingCalendar, visits_policy: Visits, received_
     """The visit after an Inadequate or Requires improvement judgement: within N days of receiving
     Ofsted's action plan on `received_on`."""
     due_on, within = _within(cal, visits_policy, VisitKind.ACTION_PLAN, received_on)
-    return DueVisit(
-        VisitKind.ACTION_PLAN, due_on, f"within {within} of receiving the Ofsted action plan on {_long(received_on)}"
-    )
+    why = f"within {within} of receiving the Ofsted action plan on {long_date(received_on)}"
+    return DueVisit(VisitKind.ACTION_PLAN, due_on, why)
 
 
 def confirmation_due(visit_on: date, visits_policy: Visits, *, planned_on: date | None = None) -> date:

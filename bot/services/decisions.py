@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.domain.calendar import long_date
 from bot.domain.cases import CaseView, Stage, is_open
 from bot.domain.decisions import (
     KIND_AT_STAGE,
@@ -74,7 +75,8 @@ def refusal(services: Services, session: Session, row: Case, kind: DecisionKind,
         role, _ = chair_of(services, booking.day)
         if services.holds_role(user, role):
             return None
-        return f"Only the chair of the forum on {booking.day:%A %-d %B} ({_role_words(role)}) can decide this."
+        day = long_date(booking.day).rsplit(" ", 1)[0]  # "Tuesday 24 November"
+        return f"Only the chair of the forum on {day} ({_role_words(role)}) can decide this."
     if kind is DecisionKind.DECISION and panel is RouteKind.DELEGATED:
         if user == row.team_manager and services.holds_role(user, policy.delegated.role):
             return None

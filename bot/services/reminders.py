@@ -14,13 +14,13 @@ import logging
 import time as clock
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.domain.calendar import Slot
+from bot.domain.calendar import Slot, long_date
 from bot.domain.reminders import (
     ReminderItem,
     ReminderKind,
@@ -52,10 +52,6 @@ class ReminderRefused(UserError):
 def hours(services: Services) -> WorkingHours:
     span = services.policy.working_days.reminder_hours
     return WorkingHours(span.start, span.end)
-
-
-def _label_date(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 # -- writing, withdrawing, moving ------------------------------------------------------------------
@@ -119,7 +115,7 @@ def on_waiting_for_decision(services: Services, session: Session, row: Case, dec
     if route not in (RouteKind.DELEGATED, RouteKind.URGENT):
         return
     policy, calendar, span = services.policy, services.calendar, hours(services)
-    since = f"waiting since {_label_date(calendar.local_date(now))}"
+    since = f"waiting since {long_date(calendar.local_date(now))}"
     nudge_at = after_working_days(calendar, span, now, policy.reviews.nudge_decider_after_working_days)
     escalate_at = after_working_days(calendar, span, now, policy.reminders.escalate_after_working_days)
     for person in deciders:
@@ -144,7 +140,7 @@ def on_decided(services: Services, session: Session, row: Case, outcome: str, fo
         days = services.policy.reminders.resubmit_nudge_after_working_days
         remind(session, kind=ReminderKind.RESUBMIT_DEFERRED, case_id=row.id, person=row.submitter,
                due_at=after_working_days(calendar, span, now, days),
-               why=f"deferred on {_label_date(calendar.local_date(now))} for more information", now=now,
+               why=f"deferred on {long_date(calendar.local_date(now))} for more information", now=now,
                about_id=row.round)
     for follow_up in follow_ups:
         on_follow_up(services, session, row, follow_up, now)
@@ -154,7 +150,7 @@ def on_follow_up(services: Services, session: Session, row: Case, follow_up: Fol
     kind = ReminderKind.REVIEW_DUE if follow_up.kind == "review" else ReminderKind.RESUBMISSION_DUE
     remind(session, kind=kind, case_id=row.id, person=row.submitter,
            due_at=morning_of(services.calendar, hours(services), follow_up.due_on),
-           why=f"due {_label_date(follow_up.due_on)}: {follow_up.why}", now=now, about_id=follow_up.id)
+           why=f"due {long_date(follow_up.due_on)}: {follow_up.why}", now=now, about_id=follow_up.id)
 
 
 def on_resubmitted(session: Session, row: Case, now: datetime) -> None:

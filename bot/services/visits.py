@@ -10,6 +10,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.calendar import long_date
 from bot.domain.reminders import ReminderKind, morning_of
 from bot.domain.visits import (
     SQAO,
@@ -389,7 +390,7 @@ def plan_visit(services: Services, user: str, visit_id: int, on: date | None, vi
             visit_id=visit.id,
             person=visitor,
             due_at=morning_of(services.calendar, hours(services), confirm_on),
-            why=f"confirm the visit on {on:%A} {on.day} {on:%B %Y} with the provider",
+            why=f"confirm the visit on {long_date(on)} with the provider",
             now=now,
             about_id=visit.id,
         )
@@ -430,7 +431,7 @@ def _assign(services: Services, session: Session, visit: Visit, step: Step, star
                 visit_id=visit.id,
                 person=person,
                 due_at=morning_of(services.calendar, hours(services), due_on),
-                why=f"{step.replace('_', ' ')}: due {due_on:%A} {due_on.day} {due_on:%B %Y}",
+                why=f"{step.replace('_', ' ')}: due {long_date(due_on)}",
                 now=now,
                 about_id=visit.id * 10 + list(Step).index(step),
             )
@@ -454,7 +455,7 @@ def _assign(services: Services, session: Session, visit: Visit, step: Step, star
                 visit_id=visit.id,
                 person=person,
                 due_at=morning_of(services.calendar, hours(services), overdue_on),
-                why=f"{step.replace('_', ' ')} was due {due_on:%A} {due_on.day} {due_on:%B %Y}",
+                why=f"{step.replace('_', ' ')} was due {long_date(due_on)}",
                 now=now,
                 about_id=visit.id * 10 + list(Step).index(step),
                 late_person=assignee,
