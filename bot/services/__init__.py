@@ -6,7 +6,7 @@ directory of user groups, clock) and return small results that a chat surface re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -54,6 +54,13 @@ class Services:
     @cached_property
     def calendar(self) -> WorkingCalendar:
         return WorkingCalendar(tz=self.policy.council.tz, closures=frozenset(self.policy.working_days.closures))
+
+    def people(self, members: Iterable[str]) -> list[str]:
+        """Slack user IDs for a list of user and user-group IDs: groups expanded, each person once."""
+        found: list[str] = []
+        for member in members:
+            found.extend(sorted(self.directory.group_members(member)) if member.startswith("S") else [member])
+        return list(dict.fromkeys(found))
 
     def holds_role(self, user: str, role: str) -> bool:
         """True when `user` is listed in the policy role directly or through one of its user groups."""

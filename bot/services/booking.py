@@ -217,11 +217,9 @@ def post_agendas(services: Services, now: datetime) -> int:
         return 0
     day = local.date().isoformat()
     _, chairs = chair_of(services, local.date())
-    people = [person for member in chairs
-              for person in (sorted(services.directory.group_members(member)) if member.startswith("S") else [member])]
     with services.sessions.begin() as session:
         queue_notice(session, Notice.AGENDA, None, forum.channel, now, key=f"agenda:{day}", payload={"day": day})
-        for person in dict.fromkeys(people):
+        for person in services.people(chairs):
             queue_notice(session, Notice.CHAIR_AGENDA, None, person, now, key=f"chair_agenda:{day}:{person}",
                          payload={"day": day})
     return 1

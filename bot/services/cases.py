@@ -207,11 +207,7 @@ def _people_to_tell(services: Services, route: RouteKind, submission: Submission
         members = services.policy.members(services.policy.urgent.role)
     else:
         return []
-    people: list[str] = []
-    for member in members:
-        expanded = services.directory.group_members(member) if member.startswith("S") else {member}
-        people.extend(sorted(person for person in expanded if person != submission.submitter))
-    return list(dict.fromkeys(people))
+    return [person for person in services.people(members) if person != submission.submitter]
 
 
 def _queue_submission_notices(services: Services, session: Session, row: Case, told: list[str],

@@ -84,13 +84,6 @@ def withdraw(session: Session, case_id: int | None, kinds: Iterable[ReminderKind
     return session.execute(query.values(state=WITHDRAWN, closed_at=now)).rowcount
 
 
-def _people(services: Services, members: Iterable[str]) -> list[str]:
-    people: list[str] = []
-    for member in members:
-        people.extend(sorted(services.directory.group_members(member)) if member.startswith("S") else [member])
-    return list(dict.fromkeys(people))
-
-
 def on_booked(services: Services, session: Session, row: Case, booking_id: int, slot: Slot, now: datetime) -> None:
     """The working day before the slot, the worker and the AP/SM are reminded (if that is still ahead)."""
     withdraw(session, row.id, [ReminderKind.FORUM_TOMORROW], now)
@@ -124,7 +117,7 @@ def on_waiting_for_decision(services: Services, session: Session, row: Case, dec
     manager_role = policy.reminders.escalate_to.delegated if route is RouteKind.DELEGATED else \
         policy.reminders.escalate_to.urgent
     late = deciders[0] if len(deciders) == 1 else None
-    for manager in _people(services, policy.members(manager_role)):
+    for manager in services.people(policy.members(manager_role)):
         if manager != row.submitter:
             remind(session, kind=ReminderKind.DECISION_OVERDUE, case_id=row.id, person=manager, due_at=escalate_at,
                    why=since, now=now, about_id=row.round, late_person=late)
@@ -293,7 +286,7 @@ def send_due_reminders(services: Services, now: datetime, *, limit: int = 5000,
     for reminder_id, person in due:
         if len(by_person[person]) < MAX_ITEMS_PER_DM:
             by_person[person].append(reminder_id)
-    admins = _people(services, services.policy.members("panel_admins"))
+    admins = services.people(services.policy.members("panel_admins"))
     # One claim for the whole sweep: a process that dies part-way leaves the rest in `sending`, and the
     # next sweep after the claim timeout checks Slack for each before sending what never went.
     claimed_by_person = _claim(services, [i for ids in by_person.values() for i in ids], now)

@@ -72,16 +72,6 @@ def _require_officer(services: Services, user: str) -> None:
         raise VisitRefused("Only placement commissioning officers, senior QA officers and panel admins can do this.")
 
 
-def _people(services: Services, role: str) -> list[str]:
-    people: list[str] = []
-    for member in services.policy.members(role):
-        people.extend(sorted(services.directory.group_members(member)) if member.startswith("S") else [member])
-    return list(dict.fromkeys(people))
-
-
-# -- views -----------------------------------------------------------------------------------------
-
-
 def provisions(services: Services) -> list[ProvisionView]:
     with services.sessions() as session:
         return [provision_view(session, row) for row in session.scalars(select(Provision).order_by(Provision.name))]
@@ -183,7 +173,7 @@ def save_provision(
             if isinstance(due, DueVisit):
                 made.append(_make_due(services, session, row, due, now))
             elif isinstance(due, ActionPlanNeeded):
-                for person in _people(services, SQAO):
+                for person in services.people(services.policy.members(SQAO)):
                     queue_notice(
                         session,
                         Notice.ACTION_PLAN_NEEDED,
@@ -421,7 +411,7 @@ def _assign(services: Services, session: Session, visit: Visit, step: Step, star
     assignee = visit.visitor if STEP_ASSIGNEE[step] == VISITOR else services.policy.members(SQAO)[0]
     due_on = step_due(services.calendar, services.policy.visits, step, started_on)
     session.add(VisitStep(visit_id=visit.id, step=step, assignee=assignee or "", started_on=started_on, due_on=due_on))
-    people = [visit.visitor] if STEP_ASSIGNEE[step] == VISITOR else _people(services, SQAO)
+    people = [visit.visitor] if STEP_ASSIGNEE[step] == VISITOR else services.people(services.policy.members(SQAO))
     for person in people:
         if person:
             remind(
@@ -446,7 +436,7 @@ def _assign(services: Services, session: Session, visit: Visit, step: Step, star
             )
     # A step left undone: the senior QA officers hear once it is overdue by the policy's working days.
     overdue_on = services.calendar.add_working_days(due_on, services.policy.reminders.escalate_after_working_days)
-    for person in _people(services, SQAO):
+    for person in services.people(services.policy.members(SQAO)):
         if person not in people:
             remind(
                 session,
