@@ -74,13 +74,11 @@ def concern(ack: Ack, rest: str, command: dict[str, Any], services: Services, **
         ack(_ephemeral("Usage: `/panel concern <provision name>`."))
         return
     try:
-        visit, joined = raise_concern(services, command["user_id"], rest)
+        visit, joined, raised_on = raise_concern(services, command["user_id"], rest)
     except VisitRefused as refused:
         ack(_ephemeral(str(refused)))
         return
-    since = find_provision(services, visit.provision)
-    ack(_ephemeral(concern_raised_text(visit.provision, visit, joined,
-                                       raised_on=since.open_concern_since if since else None)))
+    ack(_ephemeral(concern_raised_text(visit.provision, visit, joined, raised_on=raised_on)))
 
 
 def visits(ack: Ack, command: dict[str, Any], services: Services, **_: Any) -> None:

@@ -88,10 +88,10 @@ def test_16_plus_supported_accommodation_has_its_own_rule(services, officers):
 
 def test_a_concern_makes_a_visit_due_in_10_days_and_a_second_one_joins_it(services, officers, engine):
     provision(services)
-    visit, joined = raise_concern(services, PCO, "oakwood house")
+    visit, joined, _ = raise_concern(services, PCO, "oakwood house")
     assert (visit.kind, visit.due_on, joined) == ("concern", date(2026, 12, 4), False)
-    again, joined = raise_concern(services, PCO, "Oakwood House")
-    assert (again.id, joined) == (visit.id, True)
+    again, joined, raised_on = raise_concern(services, PCO, "Oakwood House")
+    assert (again.id, joined, raised_on) == (visit.id, True, date(2026, 11, 24))
     assert count(engine, Visit) == 1
 
 
@@ -141,7 +141,7 @@ def test_a_visit_date_before_the_placement_is_refused_for_a_concern_visit(servic
     view, _ = provision(services)
     add_placement(services, PCO, provision_id=view.id, child_reference="7654321", starts_on=date(2026, 12, 24),
                   social_worker=None, iro=None, sen_officer=None)
-    visit, _ = raise_concern(services, PCO, "Oakwood House")
+    visit, _, _ = raise_concern(services, PCO, "Oakwood House")
     with pytest.raises(VisitRefused, match="in the past"):
         plan_visit(services, PCO, visit.id, date(2026, 11, 1), PCO)
 

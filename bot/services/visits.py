@@ -262,9 +262,10 @@ def add_placement(
         return provision.name, visit_view(session, visit)
 
 
-def raise_concern(services: Services, user: str, provision_name: str) -> tuple[VisitView, bool]:
+def raise_concern(services: Services, user: str, provision_name: str) -> tuple[VisitView, bool, date]:
     """An issue or concern about a provision: a visit within N days. A second concern while one is
-    open joins it (no second visit). Returns the visit and whether it joined."""
+    open joins it (no second visit). Returns the visit, whether it joined, and when the open concern
+    was first raised."""
     _require_officer(services, user)
     now, today = services.now(), _today(services)
     with services.sessions.begin() as session:
@@ -303,7 +304,7 @@ def raise_concern(services: Services, user: str, provision_name: str) -> tuple[V
             subject_id=str(provision.id),
             after={"visit_due": str(visit.due_on)},
         )
-        return visit_view(session, visit), joined
+        return visit_view(session, visit), joined, concern.raised_on
 
 
 def record_action_plan(services: Services, user: str, provision_id: int, *, received: bool) -> VisitView | None:
