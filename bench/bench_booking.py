@@ -154,7 +154,7 @@ class Stored:
 
 
 def _sitting_args(services: Services) -> tuple[list[Any], int]:
-    return forum_sittings(services.policy.forum.sittings.by_weekday()), services.policy.forum.slot_minutes
+    return forum_sittings(services.policy.forum.sittings.by_weekday()), services.policy.bodies["forum"].slot_minutes
 
 
 def _past_slots(services: Services, before: date, need: int) -> list[Slot]:
@@ -275,7 +275,7 @@ def preload(engine: Engine, services: Services, count: int, contenders: int) -> 
     taken = live_starts(engine)
     sittings, minutes = _sitting_args(services)
     offered = bookable_slots(services.calendar, sittings, minutes, now,
-                             timedelta(hours=services.policy.forum.booking_lead_hours), DAYS_OFFERED, set())
+                             timedelta(hours=services.policy.bodies["forum"].booking_lead_hours), DAYS_OFFERED, set())
     per_day = Counter(services.calendar.local_date(slot.starts_at) for slot in offered)
     booked_day = Counter(services.calendar.local_date(slot.starts_at) for slot in offered if slot.starts_at in taken)
     stored.window = [(day, booked_day[day], total) for day, total in sorted(per_day.items())]
@@ -568,7 +568,7 @@ def check_round(engine: Engine, round_: Round, contenders: list[tuple[int, str]]
 def free_slots(services: Services, need: int) -> list[Slot]:
     """At least `need` free bookable slots, earliest first."""
     sittings, minutes = _sitting_args(services)
-    lead = timedelta(hours=services.policy.forum.booking_lead_hours)
+    lead = timedelta(hours=services.policy.bodies["forum"].booking_lead_hours)
     taken = live_starts(services.engine)
     days = DAYS_OFFERED
     while True:

@@ -207,7 +207,7 @@ def _slots_from(services: Services, first: date, step: int, *, need: int = 0, si
     """Sitting slots day by day from `first` (step +1 forwards, -1 backwards): at least `need` of them, and all
     of the first `sitting_days` sitting days."""
     sittings = forum_sittings(services.policy.forum.sittings.by_weekday())
-    minutes = services.policy.forum.slot_minutes
+    minutes = services.policy.bodies["forum"].slot_minutes
     slots: list[Slot] = []
     day, days_found = first, 0
     while len(slots) < need or days_found < sitting_days:
@@ -227,7 +227,7 @@ def preload(engine: Engine, services: Services, count: int) -> Stored:
     started = time.perf_counter()
     rng = random.Random(SEED)
     now = services.now()
-    evidence = list(services.policy.forum.evidence)
+    evidence = list(services.policy.bodies["forum"].evidence)
     today_slots = _slots_from(services, TODAY, 1, sitting_days=1)
     if not today_slots or services.calendar.local_date(today_slots[0].starts_at) != TODAY:
         raise SystemExit(f"the forum does not sit on {TODAY}: the pinned clock needs a sitting day")

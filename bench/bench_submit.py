@@ -136,7 +136,7 @@ def _stored_rows(count: int, policy: Policy, now: datetime, rng: random.Random) 
     workers = [f"U0SW{n:05d}" for n in range(80)]
     managers = ["U0TOMAS", *(f"U0TM{n:05d}" for n in range(11))]
     seniors = ["U0ANNAAP", *(f"U0AP{n:05d}" for n in range(7))]
-    evidence = list(policy.forum.evidence)
+    evidence = list(policy.bodies["forum"].evidence)
     rows = []
     for n, reference in enumerate(rng.sample(range(1_000_000, 10_000_000), count)):
         route = rng.choices(ROUTES, ROUTE_WEIGHTS)[0]

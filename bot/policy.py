@@ -18,18 +18,21 @@ import difflib
 import re
 import tomllib
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil.rrule import rrule, rruleset, rrulestr
+from dateutil.rrule import rrulestr
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -37,24 +40,33 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from bot.domain.routing import RequestType
+from bot.domain.bodies import BodyKind
+from bot.domain.routing import RequestType, Service
 from bot.domain.visits import Step, VisitKind
 from bot.errors import ConfigError
 
 __all__ = [
+    "ROLES_THE_CODE_USES",
+    "Body",
+    "BodyReminders",
+    "CaseForm",
     "CaseReference",
+    "Chair",
+    "Closure",
+    "Conditions",
     "Council",
-    "Delegated",
-    "DelegatedLimit",
-    "Forum",
-    "ForumSittings",
+    "Cutoff",
     "Policy",
     "PolicyError",
+    "QuorumNeed",
     "Reviews",
     "Routing",
-    "SendPanel",
+    "Rule",
+    "Schedule",
+    "SittingHours",
+    "SpotChecks",
+    "Tier",
     "TimeRange",
-    "Urgent",
     "VisitChain",
     "Visits",
     "WorkingDays",
@@ -90,7 +102,17 @@ def _non_empty(items: tuple[Any, ...]) -> tuple[Any, ...]:
     return items
 
 
-Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
+def _a_number(value: Any) -> Any:
+    # pydantic would read "30" as 30 and "yes" as True: in a policy file a quoted number is a mistake.
+    if isinstance(value, str | bool):
+        raise ValueError(f"{value!r} is not a number: write it without quotes, e.g. 350 or 350.00")
+    return value
+
+
+Number = Annotated[Decimal, BeforeValidator(_a_number), Field(ge=0)]
+Money = Annotated[Decimal, BeforeValidator(_a_number), Field(ge=0, decimal_places=2)]
+# A deciding body's key in [bodies], as cases store it.
+BodyId = Annotated[str, _shaped(r"[a-z][a-z0-9_]{0,31}", "a body name (lower-case letters, digits and _, 32 at most)")]
 RoleName = Annotated[str, _shaped(r"[a-z][a-z0-9_]*", "a role name (lower-case letters, digits and _)")]
 # Members of a role: people (U…, or W… on Enterprise Grid) or Slack user groups (S…).
 SlackMemberId = Annotated[str, _shaped(r"[UWS][A-Z0-9]{6,}", "a Slack user ID (U… or W…) or user-group ID (S…)")]
@@ -101,7 +123,8 @@ ChannelId = Annotated[
 # A key's place in the file, as pydantic reports it: ("routing", "delegated_limits", 0, "role").
 Loc = tuple[str | int, ...]
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+# dateutil reads a rule relative to a start date; any fixed date will do to check the syntax.
+_RULE_CHECK_START = datetime.combine(date(2000, 1, 1), time())
 _TIME_RANGE = re.compile(r"\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*")
 
 
@@ -188,112 +211,30 @@ class CaseReference(_Table):
         return re.fullmatch(self.pattern, reference) is not None
 
 
-class DelegatedLimit(_Table):
-    """People in `role` may sign off a case costing up to `max_yearly` pounds a year."""
+class Tier(_Table):
+    """People in `role` may decide a case up to `max_weekly` pounds a week and `max_yearly` a year
+    (either, both or neither: a tier without a limit covers every case)."""
 
     role: RoleName
-    max_yearly: Annotated[Money, Field(gt=0)]
+    max_weekly: Money | None = None
+    max_yearly: Money | None = None
 
 
-class Routing(_Table):
-    """Where a submitted case goes. An optional key left out turns its rule off."""
+class Chair(_Table):
+    """Who chairs a meeting or panel: the rota's roles take turns, per sitting or per working day."""
 
-    weeks_per_year: int = Field(default=52, ge=1, le=53)
-    forum_weekly_threshold: Money | None = None
-    forum_threshold_request_types: tuple[RequestType, ...]
-    forum_respite_weeks_threshold: Annotated[Decimal, Field(ge=0)] | None = None
-    residential_to_forum: bool
-    send_panel_request_types: tuple[RequestType, ...]
-    delegate_within_ras: bool
-    ras_tolerance_percent: Annotated[Decimal, Field(ge=0, le=100)] | None = None
-    ras_tolerance_weekly: Money | None = None
-    ratify_changes: bool
-    urgent_out_of_panel: bool
-    delegated_limits: tuple[DelegatedLimit, ...] = ()
-
-    @field_validator("delegated_limits")
-    @classmethod
-    def _one_limit_per_role(cls, limits: tuple[DelegatedLimit, ...]) -> tuple[DelegatedLimit, ...]:
-        roles = [limit.role for limit in limits]
-        repeated = sorted({role for role in roles if roles.count(role) > 1})
-        if repeated:
-            raise ValueError(f"role {repeated[0]!r} has more than one limit")
-        # Lowest first, so routing can pick the most junior role whose limit covers a case.
-        return tuple(sorted(limits, key=lambda limit: limit.max_yearly))
+    rota: Annotated[tuple[RoleName, ...], AfterValidator(_non_empty)]
+    turns: Literal["sitting", "working_day"] = "sitting"
+    # The rota's first role chairs the first sitting on or after this date (default: the schedule's first).
+    start: date | None = None
+    deputy: RoleName | None = None
 
 
-class ForumSittings(_Table):
-    """The forum's hours on each working weekday; a weekday left out has no sitting."""
+class SittingHours(_Table):
+    """Sittings on the dates an RFC 5545 RRULE gives, at these hours."""
 
-    monday: TimeRange | None = None
-    tuesday: TimeRange | None = None
-    wednesday: TimeRange | None = None
-    thursday: TimeRange | None = None
-    friday: TimeRange | None = None
-    # Named only to be refused clearly: a weekend is never a working day, so a sitting there never happens.
-    saturday: TimeRange | None = None
-    sunday: TimeRange | None = None
-
-    @field_validator("saturday", "sunday")
-    @classmethod
-    def _not_at_weekends(cls, value: TimeRange | None) -> None:
-        if value is not None:
-            raise ValueError("the forum sits on working days only, Monday to Friday")
-
-    @model_validator(mode="after")
-    def _sits_at_least_once(self) -> ForumSittings:
-        if not self.by_weekday():
-            raise ValueError('the forum needs at least one sitting, e.g. monday = "13:00-16:30"')
-        return self
-
-    def by_weekday(self) -> list[tuple[int, TimeRange]]:
-        """(weekday, hours) for each sitting, Monday = 0, in weekday order."""
-        return [(number, hours) for number, name in enumerate(_WEEKDAYS) if (hours := getattr(self, name)) is not None]
-
-
-class Forum(_Table):
-    """The Enhanced Peer Forum (seed 003)."""
-
-    channel: ChannelId
-    sittings: ForumSittings
-    slot_minutes: int = Field(default=30, gt=0, le=240)
-    booking_lead_hours: int = Field(ge=0, le=168)
-    chair_rota: Annotated[tuple[RoleName, ...], AfterValidator(_non_empty)]
-    # The rota's first role chairs this date; the turn passes on every working day after it.
-    rota_start: date = date(2023, 11, 20)
-    attendance: tuple[str, ...]
-    evidence: tuple[str, ...]
-
-    @field_validator("slot_minutes")
-    @classmethod
-    def _fits_a_sitting(cls, value: int, info: ValidationInfo) -> int:
-        sittings: ForumSittings | None = info.data.get("sittings")
-        if sittings is not None:
-            longest = max(hours.minutes() for _, hours in sittings.by_weekday())
-            if value > longest:
-                raise ValueError(f"{value} minutes is longer than every sitting (longest: {longest} minutes)")
-        return value
-
-
-# dateutil reads the rule relative to a start date; any fixed date will do to check the syntax. The
-# panel's rule gives dates only (its start_time is separate), so naive midnights are what it needs.
-_RULE_CHECK_START = datetime.combine(date(2000, 1, 1), time())
-
-
-class SendPanel(_Table):
-    """The monthly SEND Quality Assurance Panel (seed 000)."""
-
-    channel: ChannelId
     rrule: str
-    first_sitting: date
-    start_time: time
-    locations: Annotated[tuple[str, ...], AfterValidator(_non_empty)]
-    papers_due_working_days: int = Field(ge=0, le=60)
-    practitioner_attends_over_hours_per_month: Annotated[Decimal, Field(ge=0)]
-    chair: RoleName
-    deputy: RoleName
-    members: tuple[RoleName, ...]
-    evidence: tuple[str, ...]
+    hours: TimeRange
 
     @field_validator("rrule")
     @classmethod
@@ -304,40 +245,258 @@ class SendPanel(_Table):
             raise ValueError(f"{value!r} is not an RFC 5545 RRULE such as 'FREQ=MONTHLY;BYDAY=2WE': {exc}") from None
         return value
 
-    @field_validator("first_sitting")
+
+class Closure(_Table):
+    """Days a body does not sit, from `first` to `last` inclusive (e.g. a term-time break)."""
+
+    first: date
+    last: date
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Closure:
+        if self.last < self.first:
+            raise ValueError(f"ends ({self.last}) before it starts ({self.first})")
+        return self
+
+
+class Schedule(_Table):
+    """When a meeting or panel sits. Each rule's dates count from `first`; `exceptions` are dates the
+    rules give that do not happen; `closures` are this body's own closed days (the council's closures
+    and bank holidays apply to every body). A sitting that falls on a closed day is skipped, or moves
+    to the next working day when `on_closed_day = "next_working_day"`."""
+
+    first: date
+    sittings: Annotated[tuple[SittingHours, ...], AfterValidator(_non_empty)]
+    locations: tuple[str, ...] = ()
+    exceptions: tuple[date, ...] = ()
+    closures: tuple[date | Closure, ...] = ()
+    on_closed_day: Literal["skip", "next_working_day"] = "skip"
+
+    def closed_days(self) -> frozenset[date]:
+        days: set[date] = set()
+        for closure in self.closures:
+            if isinstance(closure, Closure):
+                days.update(closure.first + timedelta(days=n) for n in range((closure.last - closure.first).days + 1))
+            else:
+                days.add(closure)
+        return frozenset(days)
+
+
+class Cutoff(_Table):
+    """When papers are due before a sitting: exactly one of `working_days_before`, `days_before` or
+    `weekday_before` (that weekday in the week before the sitting's week), by `at` (local time; left
+    out, the end of that day)."""
+
+    working_days_before: StrictInt | None = Field(default=None, ge=0, le=60)
+    days_before: StrictInt | None = Field(default=None, ge=0, le=90)
+    weekday_before: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] | None = None
+    at: time | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Cutoff:
+        given = [name for name in ("working_days_before", "days_before", "weekday_before")
+                 if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of working_days_before, days_before or weekday_before")
+        return self
+
+
+class QuorumNeed(_Table):
+    """At least `at_least` people holding `role` must be recorded present for the panel to decide."""
+
+    role: RoleName
+    at_least: StrictInt = Field(default=1, ge=1, le=50)
+
+
+class BodyReminders(_Table):
+    """Reminders about a case waiting on this body: nudge its deciders, then escalate."""
+
+    nudge_after_working_days: StrictInt = Field(default=3, ge=1, le=60)
+    escalate_after_working_days: StrictInt = Field(default=5, ge=1, le=90)
+    escalate_to: RoleName | None = None
+
+    @model_validator(mode="after")
+    def _nudge_first(self) -> BodyReminders:
+        if self.escalate_to is not None and self.escalate_after_working_days <= self.nudge_after_working_days:
+            raise ValueError(
+                f"escalation after {self.escalate_after_working_days} working days comes before or with the nudge "
+                f"after {self.nudge_after_working_days}: escalate later than you nudge"
+            )
+        return self
+
+
+class Body(_Table):
+    """A deciding body: a person in a role within limits, a meeting with bookable slots, or a panel
+    with a listed agenda."""
+
+    name: str = Field(min_length=1, max_length=80)
+    kind: BodyKind
+    channel: ChannelId
+    evidence: tuple[str, ...] = ()
+    attendance: tuple[str, ...] = ()  # shown to the worker: who attends with them
+    # A person body's deciders: the lowest tier whose limits cover a case decides it.
+    tiers: tuple[Tier, ...] = ()
+    beyond_limits: BodyId | None = None  # where a case over every tier's limit goes
+    schedule: Schedule | None = None
+    chair: Chair | None = None
+    members: tuple[RoleName, ...] = ()
+    quorum: tuple[QuorumNeed, ...] = ()
+    slot_minutes: StrictInt = Field(default=30, gt=0, le=480)
+    booking_lead_hours: StrictInt = Field(default=0, ge=0, le=168)
+    cutoff: Cutoff | None = None
+    attendee_required: StrictBool = False  # the form must name who attends with the worker
+    practitioner_attends_over_hours_per_month: Number | None = None
+    reminders: BodyReminders = BodyReminders()
+
+    @model_validator(mode="after")
+    def _shaped_for_its_kind(self) -> Body:
+        if self.kind is BodyKind.PERSON:
+            if not self.tiers:
+                raise PydanticCustomError("body_shape", "a person body needs at least one [[tiers]] entry",
+                                          {"policy_loc_suffix": ("tiers",)})
+            for name in ("schedule", "chair", "cutoff"):
+                if getattr(self, name) is not None:
+                    raise PydanticCustomError("body_shape", "a person body has no {name}: it decides when asked",
+                                              {"name": name, "policy_loc_suffix": (name,)})
+            if self.quorum:
+                raise PydanticCustomError("body_shape", "a person body has no quorum",
+                                          {"policy_loc_suffix": ("quorum",)})
+        else:
+            for name in ("schedule", "chair"):
+                if getattr(self, name) is None:
+                    raise PydanticCustomError("body_shape", "a {kind} needs a [{name}] table",
+                                              {"kind": self.kind.value, "name": name, "policy_loc_suffix": ()})
+        if self.kind is BodyKind.MEETING and self.quorum:
+            raise PydanticCustomError("body_shape", "quorum is for panels; a meeting's chair decides",
+                                      {"policy_loc_suffix": ("quorum",)})
+        if self.kind is BodyKind.MEETING and self.schedule is not None:
+            for index, sitting in enumerate(self.schedule.sittings):
+                if self.slot_minutes > sitting.hours.minutes():
+                    raise PydanticCustomError(
+                        "body_shape", "{slot} minute slots do not fit a {length} minute sitting",
+                        {"slot": self.slot_minutes, "length": sitting.hours.minutes(),
+                         "policy_loc_suffix": ("slot_minutes",)})
+                del index
+        tiers = [tier.role for tier in self.tiers]
+        repeated = sorted({role for role in tiers if tiers.count(role) > 1})
+        if repeated:
+            raise PydanticCustomError("body_shape", "role '{role}' has more than one tier",
+                                      {"role": repeated[0], "policy_loc_suffix": ("tiers",)})
+        limited = [tier for tier in self.tiers if tier.max_weekly is not None or tier.max_yearly is not None]
+        if limited and len(limited) == len(self.tiers) and self.beyond_limits is None:
+            raise PydanticCustomError(
+                "body_shape", "every tier has a limit, so say where a case over them all goes: beyond_limits = \"…\"",
+                {"policy_loc_suffix": ("tiers",)})
+        return self
+
+    def tiers_in_order(self) -> tuple[Tier, ...]:
+        """Lowest limit first, unlimited tiers last: the first that covers a case decides it."""
+        def size(tier: Tier) -> tuple[int, Decimal, Decimal]:
+            unlimited = tier.max_weekly is None and tier.max_yearly is None
+            endless = Decimal("Infinity")
+            return (1 if unlimited else 0, tier.max_yearly or endless, tier.max_weekly or endless)
+        return tuple(sorted(self.tiers, key=size))
+
+    def decider_roles(self) -> tuple[str, ...]:
+        """Every role that decides for this body: its tiers, or its chairs and deputy."""
+        if self.kind is BodyKind.PERSON:
+            return tuple(tier.role for tier in self.tiers)
+        assert self.chair is not None
+        return (*self.chair.rota, *((self.chair.deputy,) if self.chair.deputy else ()))
+
+
+class Conditions(_Table):
+    """What a case must be for a routing rule to match; every condition given must hold."""
+
+    service: tuple[Service, ...] | None = None
+    request_type: tuple[RequestType, ...] | None = None
+    urgent: StrictBool | None = None
+    weekly_over: Money | None = None
+    weekly_at_most: Money | None = None
+    yearly_over: Money | None = None
+    yearly_at_most: Money | None = None
+    current_weekly_over: Money | None = None
+    change_weekly_over: Money | None = None  # the proposed weekly cost less the current one
+    within_ras: StrictBool | None = None  # within the RAS indicative budget plus [routing] tolerance
+    hours_per_month_over: Number | None = None
+    respite_weeks_over: Number | None = None
+    age_band: tuple[str, ...] | None = None
+    top_up: StrictBool | None = None  # a first-party top-up is part of the package
+    team: tuple[str, ...] | None = None
+
+    @field_validator("service", "request_type", "age_band", "team", mode="before")
     @classmethod
-    def _is_a_sitting(cls, value: date, info: ValidationInfo) -> date:
-        # Locations alternate counting from this date, so it must be a date the rule gives.
-        rule_text = info.data.get("rrule")
-        if rule_text is not None:
-            start = datetime.combine(value, time())
-            first = rrulestr(rule_text, dtstart=start).after(start, inc=True)
-            if first is None or first.date() != value:
-                then = f"; the first on or after it is {first.date()}" if first else ""
-                raise ValueError(f"{value} is not a date the rrule gives{then}")
+    def _one_or_a_list(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("service", "request_type", "age_band", "team")
+    @classmethod
+    def _not_empty(cls, value: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+        if value is not None and not value:
+            raise ValueError("an empty list matches nothing: list at least one, or leave the key out")
         return value
 
-    def recurrence(self) -> rrule | rruleset:
-        """The panel dates as a dateutil rule starting at `first_sitting` (midnight, naive)."""
-        return rrulestr(self.rrule, dtstart=datetime.combine(self.first_sitting, time()))
+    @model_validator(mode="after")
+    def _can_match(self) -> Conditions:
+        for low, high, what in (("weekly_over", "weekly_at_most", "weekly cost"),
+                                ("yearly_over", "yearly_at_most", "yearly cost")):
+            over, at_most = getattr(self, low), getattr(self, high)
+            if over is not None and at_most is not None and at_most <= over:
+                raise PydanticCustomError(
+                    "never_matches",
+                    "this rule can never match: the {what} cannot be over £{over} and at most £{at_most}",
+                    {"what": what, "over": over, "at_most": at_most, "policy_loc_suffix": (high,)})
+        return self
+
+    def used(self) -> frozenset[str]:
+        return frozenset(name for name in type(self).model_fields if getattr(self, name) is not None)
 
 
-class Delegated(_Table):
-    """Delegated sign-off outside panel (seed 001)."""
+class Rule(_Table):
+    """Cases matching `when` go to body `to`. `endorse_at` names the body that endorses a decision made
+    there (an urgent decision); `ratify_changes_at` the body that ratifies a change (an increase or
+    decrease) decided there."""
 
-    channel: ChannelId
+    when: Conditions = Conditions()
+    to: BodyId
+    endorse_at: BodyId | None = None
+    ratify_changes_at: BodyId | None = None
+
+
+class Routing(_Table):
+    """Where a submitted case goes: the first rule that matches, else `default`."""
+
+    weeks_per_year: StrictInt = Field(default=52, ge=1, le=53)
+    ras_tolerance_percent: Annotated[Number, Field(ge=0, le=100)] | None = None
+    ras_tolerance_weekly: Money | None = None
+    default: BodyId
+    rules: tuple[Rule, ...] = ()
+
+    @field_validator("rules")
+    @classmethod
+    def _none_unreachable(cls, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+        for index, rule in enumerate(rules[:-1]):
+            if not rule.when.used():
+                raise PydanticCustomError(
+                    "never_matches",
+                    "rule {later} can never match: rule {index} has no conditions and matches every case",
+                    {"later": index + 1, "index": index, "policy_loc": ("routing", "rules", index + 1)})
+        return rules
+
+
+class CaseForm(_Table):
+    """Facts the case form asks for beyond the figures, when the council's rules use them."""
+
+    team_manager_role: RoleName  # the team manager named on the form must hold it
+    age_bands: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+
+
+class SpotChecks(_Table):
+    """A share of delegated decisions sampled for a quality check (seed 001)."""
+
+    percent: Annotated[Number, Field(ge=0, le=100)] = Decimal(0)
     role: RoleName
-    evidence: tuple[str, ...]
-    spot_check_percent: Annotated[Decimal, Field(ge=0, le=100)]
-    spot_checker_role: RoleName
-
-
-class Urgent(_Table):
-    """Urgent decisions out of panel (seed 000)."""
-
-    channel: ChannelId
-    role: RoleName
-    evidence: tuple[str, ...]
 
 
 class WorkingDays(_Table):
@@ -349,23 +508,15 @@ class Reviews(_Table):
     send_review_months: int = Field(ge=1, le=24)
     send_resubmission_months: int = Field(ge=1, le=24)
     adults_first_review_weeks: int = Field(ge=1, le=52)
-    nudge_decider_after_working_days: int = Field(ge=1, le=30)
-
-
-class Escalation(_Table):
-    """Whose manager hears when a decision is overdue, by the case's route."""
-
-    delegated: RoleName = "operations_managers"  # a team manager's sign-off
-    urgent: RoleName = "service_director_asc_operations"  # an operations manager's urgent decision
 
 
 class Reminders(_Table):
     """Reminder timings beyond those in [reviews] (all optional, with these defaults)."""
 
-    escalate_after_working_days: int = Field(default=5, ge=1, le=60)
     resubmit_nudge_after_working_days: int = Field(default=10, ge=1, le=60)
     adults_review_months: int = Field(default=12, ge=1, le=36)  # reviews after the first
-    escalate_to: Escalation = Escalation()
+    # Visit steps left undone are escalated to the senior QA officers after this many working days.
+    escalate_after_working_days: int = Field(default=5, ge=1, le=60)
 
 
 # --- Monitoring visits (seed 002) ----------------------------------------------------------------------
@@ -428,17 +579,23 @@ class Visits(_Table):
 
 Members = Annotated[tuple[SlackMemberId, ...], AfterValidator(_non_empty)]
 
+# Roles panelbot's own code names: the policy must define each of them.
+ROLES_THE_CODE_USES = ("panel_admins", "placement_commissioning_officers", "senior_qa_officers")
+
+
+def _error(message: str, loc: Loc, **values: Any) -> PydanticCustomError:
+    return PydanticCustomError("policy_rule", message, {**values, "policy_loc": loc})
+
 
 class Policy(_Table):
-    """One council's policy. Build it with `load_policy`; every table is required."""
+    """One council's policy. Build it with `load_policy`; every table without a default is required."""
 
     council: Council
     case_reference: CaseReference
+    case_form: CaseForm
     routing: Routing
-    forum: Forum
-    send_panel: SendPanel
-    delegated: Delegated
-    urgent: Urgent
+    bodies: dict[BodyId, Body]
+    spot_checks: SpotChecks
     working_days: WorkingDays
     reviews: Reviews
     reminders: Reminders = Reminders()
@@ -446,35 +603,87 @@ class Policy(_Table):
     roles: dict[RoleName, Members]
 
     @model_validator(mode="after")
-    def _roles_are_defined(self) -> Policy:
+    def _references_hold(self) -> Policy:
+        for loc, body in self._body_references():
+            if body not in self.bodies:
+                known = ", ".join(self.bodies) or "none"
+                raise _error("body '{body}' is not defined in [bodies] (defined: {known})", loc, body=body, known=known)
+        reached = {body for _, body in self._body_references()}
+        for body in self.bodies:
+            if body not in reached:
+                raise _error("no rule, default, follow-on or beyond_limits sends cases to body '{body}'",
+                             ("bodies", body), body=body)
         for loc, role in self._role_references():
             if role not in self.roles:
-                raise PydanticCustomError(
-                    "undefined_role",
-                    "role '{role}' is not defined in [roles]",
-                    {"role": role, "policy_loc": loc},
-                )
+                raise _error("role '{role}' is not defined in [roles]", loc, role=role)
+        for index, rule in enumerate(self.routing.rules):
+            for name, allowed in (("age_band", self.case_form.age_bands), ("team", self.case_form.teams)):
+                for value in getattr(rule.when, name) or ():
+                    if value not in allowed:
+                        listed = ", ".join(allowed) or "none"
+                        raise _error("'{value}' is not one of [case_form] {name}s (listed: {listed})",
+                                     ("routing", "rules", index, "when", name), value=value, name=name, listed=listed)
+            for earlier in range(index):
+                if self.routing.rules[earlier].when == rule.when:
+                    raise _error("this rule can never match: rule {earlier} has the same conditions",
+                                 ("routing", "rules", index, "when"), earlier=earlier)
+        for body_id, body in self.bodies.items():
+            if body.beyond_limits == body_id:
+                raise _error("a body cannot send cases beyond its limits to itself",
+                             ("bodies", body_id, "beyond_limits"))
+            if body.beyond_limits is not None and self.bodies[body.beyond_limits].kind is BodyKind.PERSON \
+                    and self.bodies[body.beyond_limits].beyond_limits == body_id:
+                raise _error("bodies '{a}' and '{b}' send cases beyond their limits to each other",
+                             ("bodies", body_id, "beyond_limits"), a=body_id, b=body.beyond_limits)
         return self
 
+    def _body_references(self) -> Iterator[tuple[Loc, str]]:
+        yield ("routing", "default"), self.routing.default
+        for index, rule in enumerate(self.routing.rules):
+            yield ("routing", "rules", index, "to"), rule.to
+            if rule.endorse_at is not None:
+                yield ("routing", "rules", index, "endorse_at"), rule.endorse_at
+            if rule.ratify_changes_at is not None:
+                yield ("routing", "rules", index, "ratify_changes_at"), rule.ratify_changes_at
+        for body_id, body in self.bodies.items():
+            if body.beyond_limits is not None:
+                yield ("bodies", body_id, "beyond_limits"), body.beyond_limits
+
     def _role_references(self) -> Iterator[tuple[Loc, str]]:
-        for index, role in enumerate(self.forum.chair_rota):
-            yield ("forum", "chair_rota", index), role
-        yield ("send_panel", "chair"), self.send_panel.chair
-        yield ("send_panel", "deputy"), self.send_panel.deputy
-        for index, role in enumerate(self.send_panel.members):
-            yield ("send_panel", "members", index), role
-        yield ("delegated", "role"), self.delegated.role
-        yield ("delegated", "spot_checker_role"), self.delegated.spot_checker_role
-        yield ("urgent", "role"), self.urgent.role
-        yield ("reminders", "escalate_to", "delegated"), self.reminders.escalate_to.delegated
-        yield ("reminders", "escalate_to", "urgent"), self.reminders.escalate_to.urgent
-        for index, limit in enumerate(self.routing.delegated_limits):
-            yield ("routing", "delegated_limits", index, "role"), limit.role
+        yield ("case_form", "team_manager_role"), self.case_form.team_manager_role
+        yield ("spot_checks", "role"), self.spot_checks.role
+        for role in ROLES_THE_CODE_USES:
+            yield ("roles",), role
+        for body_id, body in self.bodies.items():
+            for index, tier in enumerate(body.tiers):
+                yield ("bodies", body_id, "tiers", index, "role"), tier.role
+            if body.chair is not None:
+                for index, role in enumerate(body.chair.rota):
+                    yield ("bodies", body_id, "chair", "rota", index), role
+                if body.chair.deputy is not None:
+                    yield ("bodies", body_id, "chair", "deputy"), body.chair.deputy
+            for index, role in enumerate(body.members):
+                yield ("bodies", body_id, "members", index), role
+            for index, need in enumerate(body.quorum):
+                yield ("bodies", body_id, "quorum", index, "role"), need.role
+            if body.reminders.escalate_to is not None:
+                yield ("bodies", body_id, "reminders", "escalate_to"), body.reminders.escalate_to
+
+    def body(self, body_id: str) -> Body:
+        return self.bodies[body_id]
 
     def evidence_options(self) -> tuple[str, ...]:
-        """Every route's evidence, once each, in policy order: what the case form offers to tick."""
-        lists = (self.forum.evidence, self.delegated.evidence, self.urgent.evidence, self.send_panel.evidence)
-        return tuple(dict.fromkeys(item for evidence in lists for item in evidence))
+        """Every body's evidence, once each, in policy order: what the case form offers to tick."""
+        return tuple(dict.fromkeys(item for body in self.bodies.values() for item in body.evidence))
+
+    def facts_used(self) -> frozenset[str]:
+        """The case facts the council's routing rules use (what the case form must ask for)."""
+        used: set[str] = set()
+        for rule in self.routing.rules:
+            used |= rule.when.used()
+        if any(body.practitioner_attends_over_hours_per_month is not None for body in self.bodies.values()):
+            used.add("hours_per_month_over")
+        return frozenset(used)
 
     def members(self, role: str) -> tuple[str, ...]:
         """The Slack user and user-group IDs in `role`; empty for a role the policy does not name."""
@@ -526,7 +735,8 @@ def _validation_error_line(path: Path, text: str, exc: ValidationError) -> str:
     errors = exc.errors()
     first = errors[0]
     # Rules checked across tables (a role used but not defined) carry the key they are about.
-    loc: Loc = tuple(first.get("ctx", {}).get("policy_loc", first["loc"]))
+    ctx = first.get("ctx", {})
+    loc: Loc = tuple(ctx.get("policy_loc", first["loc"])) + tuple(ctx.get("policy_loc_suffix", ()))
     loc = tuple(part for part in loc if part != "[key]")
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     line = _line_of(loc, _written_paths(text))
@@ -549,13 +759,16 @@ def _reason(error: Any, loc: Loc) -> str:
 def _keys_allowed_at(loc: Loc) -> list[str]:
     """The keys of the table at `loc` (e.g. ("forum", "sittings")); empty if it is not a table."""
     model: type[BaseModel] = Policy
+    keyed = False  # the part before was a table of named tables ([bodies]): this part is a name
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = False
             continue
         field = model.model_fields.get(part)
         inner = _model_in(field.annotation) if field is not None else None
-        if inner is None:
+        if inner is None or field is None:
             return []
+        keyed = getattr(field.annotation, "__origin__", None) is dict
         model = inner
     return list(model.model_fields)
 

@@ -18,7 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.services import Services
 from bot.services.booking import post_agendas
 from bot.services.outbox import worker_job as deliver_outbox
-from bot.services.panel import post_panel_agenda
+from bot.services.panel import carry_forward, post_panel_agenda
 from bot.services.reminders import send_due_reminders
 
 logger = logging.getLogger("panelbot.worker")
@@ -28,6 +28,7 @@ Job = Callable[[Services, datetime], int]
 # Order matters: jobs that queue messages run before the one that sends them.
 JOBS: list[tuple[str, Job]] = [
     ("post_agendas", post_agendas),
+    ("carry_forward", carry_forward),
     ("post_panel_agenda", post_panel_agenda),
     ("deliver_outbox", deliver_outbox),
     ("send_due_reminders", send_due_reminders),

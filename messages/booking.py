@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 
 from bot.domain.booking import Agenda, AgendaItem, BookingChange, BookingChoice, BookingView
 from bot.domain.calendar import Slot
-from bot.domain.routing import REQUEST_TYPE_LABELS, ROUTE_LABELS, RouteKind
+from bot.domain.routing import REQUEST_TYPE_LABELS
 from messages.format import clock_time, cut, escape, long_date, mention, role_label, short_date, weekly
 from messages.ids import VALUE, Action, BookField, Callback
 
@@ -35,7 +35,7 @@ __all__ = [
     "slot_taken_notice",
 ]
 
-FORUM = ROUTE_LABELS[RouteKind.FORUM]
+FORUM = "Enhanced Peer Forum"  # the seeds' meeting; a booking or agenda names its own body
 MAX_SLOT_OPTIONS = 100  # Slack's most options in one select, counted across its option groups
 OUTLOOK_COMPOSE = "https://outlook.office.com/calendar/0/deeplink/compose"
 _MESSAGE_BLOCKS = 50
@@ -220,7 +220,7 @@ def booking_confirmation_dm(change: BookingChange) -> dict[str, Any]:
     buttons to add it to Outlook, rebook or cancel (cancelling asks first)."""
     booking = change.booking
     ref = escape(booking.reference)
-    text = f"Case {ref} is booked into the {FORUM}: {booking.slot.label()}"
+    text = f"Case {ref} is booked into the {escape(booking.body_name)}: {booking.slot.label()}"
     if change.previous:
         text += f", moved from {change.previous.label()}"
     text += "."
@@ -388,16 +388,21 @@ def _agenda_lines(agenda: Agenda) -> list[str]:
 def agenda_message(agenda: Agenda) -> dict[str, Any]:
     """The day's agenda for the forum channel (and `/panel agenda`): the chair, then every slot in
     time order, booked or free; or why there is no forum that day."""
-    title = f"{FORUM} — {long_date(agenda.day)}"
+    title = f"{agenda.body_name} — {long_date(agenda.day)}"
     blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain(cut(title, _HEADER_TEXT))}]
     if agenda.closed:
-        sentence = f"No forum today: {_closed_reason(agenda)}."
+        sentence = f"No sitting today: {_closed_reason(agenda)}."
         blocks.append(_section(sentence))
         return {"text": f"{title}: {sentence}", "blocks": blocks}
     booked, free = len(agenda.booked), len(agenda.items) - len(agenda.booked)
     blocks.append(_section(f"*Chair:* {_chair_words(agenda.chair_role, agenda.chairs)}"))
     blocks.append(_context(f"{_cases(booked)} booked  ·  {free} free {'slot' if free == 1 else 'slots'}"))
-    blocks += _line_sections(_agenda_lines(agenda), _MESSAGE_BLOCKS - len(blocks))
+    follow = [f"• {escape(case.reference)}: {escape(case.stage.replace('_', ' '))}" for case in agenda.follow_ons]
+    room = _MESSAGE_BLOCKS - len(blocks) - (2 if follow else 0)
+    blocks += _line_sections(_agenda_lines(agenda), room)
+    if follow:
+        blocks.append(_section(f"*For endorsement / ratification ({len(follow)})*"))
+        blocks += _line_sections(follow, 1)
     return {"text": f"{title}: {_cases(booked)} booked", "blocks": blocks}
 
 
@@ -405,9 +410,9 @@ def chair_agenda_dm(agenda: Agenda) -> dict[str, Any]:
     """The chair's DM on the morning of their sitting: how many cases, then the agenda's slot lines."""
     day = long_date(agenda.day)
     if agenda.closed:
-        text = f"No forum today ({day}): {_closed_reason(agenda)}."
+        text = f"No sitting today ({day}): {_closed_reason(agenda)}."
         return {"text": text, "blocks": [_section(text)]}
-    text = f"You chair the {FORUM} today ({day}): {_cases(len(agenda.booked))}"
+    text = f"You chair the {escape(agenda.body_name)} today ({day}): {_cases(len(agenda.booked))}"
     blocks = [_section(f"*{text}*")]
     blocks += _line_sections(_agenda_lines(agenda), _MESSAGE_BLOCKS - len(blocks))
     return {"text": text, "blocks": blocks}

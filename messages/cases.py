@@ -15,16 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.domain.cases import STAGE_LABELS, CaseView, Stage, is_open
+from bot.domain.cases import STAGE_LABELS, CaseView, Stage, is_waiting
 from bot.domain.decisions import KIND_AT_STAGE, OUTCOME_LABELS, OUTCOMES_FOR, DecisionView, Outcome
-from bot.domain.routing import (
-    FOLLOW_ON_LABELS,
-    REQUEST_TYPE_LABELS,
-    ROUTE_LABELS,
-    SERVICE_LABELS,
-    FollowOn,
-    RouteKind,
-)
+from bot.domain.routing import FOLLOW_ON_LABELS, REQUEST_TYPE_LABELS, SERVICE_LABELS, FollowOn
 from messages.format import clock_time, count, cut, escape, long_date, mention, weekly
 from messages.ids import DECIDE_BLOCK, Action, Callback, Command, Subcommand, decide_action
 
@@ -122,11 +115,12 @@ def _follow_ons(case: CaseView) -> str | None:
     if not case.then:
         return None
     steps = [FOLLOW_ON_LABELS.get(FollowOn(step), step) if step in FOLLOW_ON_LABELS else step for step in case.then]
-    return f"then {' and '.join(escape(step) for step in steps)} at the next panel"
+    where = escape(case.follow_on_name) if case.follow_on_name else "panel"
+    return f"then {' and '.join(escape(step) for step in steps)} at the next {where}"
 
 
 def route_text(case: CaseView) -> str:
-    text = f"*Route: {_sentence(ROUTE_LABELS[case.route])}*"
+    text = f"*Route: {escape(_sentence(case.body_name))}*"
     if case.reasons:
         text += "\n" + _bullets([escape(reason) for reason in case.reasons])
     if follow_ons := _follow_ons(case):
@@ -159,7 +153,12 @@ def _sitting_words(case: CaseView) -> str | None:
 
 def _panel_sentence(case: CaseView) -> str | None:
     sitting = _sitting_words(case)
-    return f"Listed for the {ROUTE_LABELS[RouteKind.SEND_PANEL]} on {sitting}" if sitting else None
+    if not sitting:
+        return None
+    carried = ""
+    if case.panel is not None and case.panel.carried_from is not None:
+        carried = f" (carried from {long_date(case.panel.carried_from)}, where it was not heard)"
+    return f"Listed for the {escape(case.body_name)} on {sitting}{carried}"
 
 
 def _late_sentence(case: CaseView) -> str | None:
@@ -172,6 +171,24 @@ def _late_sentence(case: CaseView) -> str | None:
     )
 
 
+def stage_words(case: CaseView) -> str:
+    """The case's stage in words, naming its body where that helps ("listed for the SEND panel")."""
+    body = escape(case.body_name)
+    if case.stage is Stage.LISTED:
+        return f"listed for the {body}"
+    if case.stage is Stage.BOOKED:
+        return f"booked into the {body}"
+    if case.stage in (Stage.AWAITING_ENDORSEMENT, Stage.AWAITING_RATIFICATION) and case.follow_on_name:
+        step = "endorsement" if case.stage is Stage.AWAITING_ENDORSEMENT else "ratification"
+        return f"decided, waiting for {step} at the next {escape(case.follow_on_name)}"
+    return STAGE_LABELS[case.stage]
+
+
+def _tier_words(case: CaseView) -> str:
+    """Who decides at a person body, in words: "team managers"."""
+    return escape(case.tier_role.replace("_", " ")) if case.tier_role else "the decider"
+
+
 def _deciders(case: CaseView) -> str:
     return ", ".join(mention(who) for who in case.deciders)
 
@@ -181,26 +198,26 @@ def next_step(case: CaseView) -> str | None:
     once the case is closed."""
     match case.stage:
         case Stage.AWAITING_BOOKING:
-            return f"Next: book a forum slot with `{Command.PANEL} {Subcommand.BOOK} {_ref(case)}`"
+            command = f"`{Command.PANEL} {Subcommand.BOOK} {_ref(case)}`"
+            return f"Next: book a slot at the {escape(case.body_name)} with {command}"
         case Stage.BOOKED:
-            return "Next: attend the Enhanced Peer Forum at the slot you booked"
+            return f"Next: attend the {escape(case.body_name)} at the slot you booked"
         case Stage.AWAITING_SIGN_OFF:
-            who = f" {mention(case.team_manager)}" if case.team_manager else ""
-            return f"Waiting on your team manager{who} to sign off"
+            who = f" ({_deciders(case)})" if case.deciders else ""
+            return f"Waiting on {_tier_words(case)}{who} to sign off"
         case Stage.LISTED:
-            return _panel_sentence(case) or f"Waiting to be listed for the {ROUTE_LABELS[RouteKind.SEND_PANEL]}"
+            return _panel_sentence(case) or f"Waiting to be listed for the {escape(case.body_name)}"
         case Stage.AWAITING_URGENT_DECISION:
-            return (
-                "Sent to the operations manager for an urgent decision; "
-                "it then goes to the next panel for endorsement"
-            )
+            then = f"; it then goes to the next {escape(case.follow_on_name)} for endorsement" \
+                if case.follow_on_name else ""
+            return f"Sent to {_tier_words(case)} for an urgent decision{then}"
     return None
 
 
 def _waiting_on(case: CaseView) -> str | None:
     """Who the card says the case waits on, as mentions (they are the people who act next)."""
     if case.stage is Stage.AWAITING_SIGN_OFF:
-        who = mention(case.team_manager) if case.team_manager else _deciders(case)
+        who = _deciders(case)
         return f"Waiting on {who} to sign off" if who else None
     if case.stage is Stage.AWAITING_URGENT_DECISION:
         who = _deciders(case)
@@ -227,7 +244,7 @@ def _attendance_lines(case: CaseView, *, to_submitter: bool) -> list[str]:
 
 
 def _slot_text(case: CaseView) -> str | None:
-    return f"*Forum slot:* {case.slot.label()}" if case.slot else None
+    return f"*Slot:* {case.slot.label()} ({escape(case.body_name)})" if case.slot else None
 
 
 def _needs_booking(case: CaseView) -> bool:
@@ -351,13 +368,13 @@ def case_card(case: CaseView) -> dict[str, Any]:
         blocks.append(_section(decided))
     if waiting := _waiting_on(case):
         blocks.append(_section(waiting))
-    notes = [f"*Stage:* {STAGE_LABELS[case.stage]}", _submitted(case)]
+    notes = [f"*Stage:* {stage_words(case)}", _submitted(case)]
     if case.round > 1:
         notes.append(f"Resubmitted (round {case.round})")
     blocks.append(_context("  ·  ".join(notes)))
     if buttons := decision_actions(case):
         blocks.append(buttons)
-    text = f"Case {_ref(case)}: {_request_words(case)} — {ROUTE_LABELS[case.route]}"
+    text = f"Case {_ref(case)}: {_request_words(case)} — {case.body_name}"
     return {"text": text, "blocks": blocks}
 
 
@@ -397,7 +414,7 @@ def receipt_blocks(case: CaseView, *, open_button: bool = False) -> list[dict[st
 def receipt_dm(case: CaseView) -> dict[str, Any]:
     """The submitter's DM after a submission: route, reasons, what happens next, what is missing."""
     blocks = receipt_blocks(case, open_button=True)
-    text = f"Case {_ref(case)} is submitted: it goes to the {ROUTE_LABELS[case.route]}."
+    text = f"Case {_ref(case)} is submitted: it goes to the {case.body_name}."
     return {"text": text, "blocks": blocks}
 
 
@@ -407,10 +424,14 @@ def receipt_dm(case: CaseView) -> dict[str, Any]:
 def decider_notice(case: CaseView) -> dict[str, Any]:
     """The DM to the team manager (delegated) or each operations manager (urgent), with the
     decision buttons while the case waits on a decision."""
-    if case.route is RouteKind.DELEGATED:
+    if case.stage is Stage.AWAITING_SIGN_OFF:
         waits = "waits on your sign-off"
-    elif case.route is RouteKind.URGENT:
+    elif case.stage is Stage.AWAITING_URGENT_DECISION:
         waits = "waits on your urgent decision"
+    elif case.stage is Stage.AWAITING_ENDORSEMENT:
+        waits = f"waits for endorsement at the {escape(case.follow_on_name or case.body_name)}"
+    elif case.stage is Stage.AWAITING_RATIFICATION:
+        waits = f"waits for ratification at the {escape(case.follow_on_name or case.body_name)}"
     else:
         waits = "waits on your decision"
     text = f"Case {_ref(case)} {waits}."
@@ -422,7 +443,7 @@ def decider_notice(case: CaseView) -> dict[str, Any]:
     if evidence := _evidence_lines(case):
         blocks.append(_section("*Evidence*\n" + "\n".join(evidence)))
     notes = [_submitted(case)]
-    if case.route is RouteKind.URGENT:
+    if case.urgent:
         notes.append("Open the case to read why it cannot wait.")
     blocks.append(_context("  ·  ".join(notes)))
     blocks.append({"type": "actions", "elements": [open_case_button(case)]})
@@ -439,11 +460,11 @@ def _mine_line(case: CaseView) -> str:
         f"*{_ref(case)}*",
         REQUEST_TYPE_LABELS[case.request_type],
         weekly(case.proposed_weekly),
-        STAGE_LABELS[case.stage],
+        stage_words(case),
     ]
     if case.stage is Stage.LISTED and (sitting := _sitting_words(case)):
         parts[-1] += f" on {sitting}"  # the stage label already says "listed for the … Panel"
-    elif is_open(case.stage) and (step := next_step(case)):
+    elif is_waiting(case.stage) and (step := next_step(case)):
         parts.append(step)
     return " — ".join(parts)
 
@@ -509,7 +530,7 @@ def case_details_modal(case: CaseView) -> dict[str, Any]:
     if case.record_link:
         people.append(f"Case record: {_record_link(case.record_link)}")
     blocks.append(_section("\n".join(people)))
-    blocks.append(_context(f"*Stage:* {STAGE_LABELS[case.stage]}"))
+    blocks.append(_context(f"*Stage:* {stage_words(case)}"))
     blocks += _history_blocks(case)
     for heading, name in _FREE_TEXT:
         value = getattr(case, name)
@@ -529,6 +550,6 @@ def case_details_modal(case: CaseView) -> dict[str, Any]:
 
 def case_summary_message(case: CaseView) -> dict[str, Any]:
     """The ephemeral answer for someone without a role on the case: reference, route and stage."""
-    text = f"Case {_ref(case)}: {ROUTE_LABELS[case.route]}, {STAGE_LABELS[case.stage]}."
+    text = f"Case {_ref(case)}: {case.body_name}, {stage_words(case)}."
     body = f"*{text}*\nOnly people with a role on this case can see its details."
     return {"response_type": "ephemeral", "text": text, "blocks": [_section(body)]}

@@ -30,7 +30,7 @@ from bot.domain.decisions import (
     Outcome,
     PanelAgenda,
 )
-from bot.domain.routing import REQUEST_TYPE_LABELS, ROUTE_LABELS, RouteKind
+from bot.domain.routing import REQUEST_TYPE_LABELS
 from messages.cases import (
     amount_fields,
     decision_actions,
@@ -55,7 +55,6 @@ __all__ = [
     "practice_concern_dm",
 ]
 
-SEND_PANEL = ROUTE_LABELS[RouteKind.SEND_PANEL]
 _MESSAGE_BLOCKS = 50
 _SECTION_TEXT = 3000
 _FIELD_TEXT = 2000
@@ -369,7 +368,8 @@ def panel_agenda_message(agenda: PanelAgenda) -> dict[str, Any]:
     sitting, chair and deputy, when papers were due, one line per case for a decision (flagging
     those the practitioner must attend), then the cases waiting for endorsement or ratification with
     the decision each follows. At most 50 blocks: a very long list ends with "and N more"."""
-    title = f"{SEND_PANEL} — {long_date(agenda.day)}, {clock_time(agenda.starts_at)}, {office(agenda.location)}"
+    place = f", {office(agenda.location)}" if agenda.location else ""
+    title = f"{agenda.body_name} — {long_date(agenda.day)}, {clock_time(agenda.starts_at)}{place}"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _plain(cut(title, _HEADER_TEXT))},
         _section(f"*Chair:* {_mentions(agenda.chair)}\n*Deputy:* {_mentions(agenda.deputy)}"),
@@ -392,7 +392,7 @@ def panel_agenda_message(agenda: PanelAgenda) -> dict[str, Any]:
     if follow_lines:
         blocks += _pack(follow_heading, follow_lines, follow_most)
     text = (
-        f"{SEND_PANEL} — {long_date(agenda.day)}: {_cases(len(agenda.cases))} for a decision, "
+        f"{agenda.body_name} — {long_date(agenda.day)}: {_cases(len(agenda.cases))} for a decision, "
         f"{len(agenda.follow_ons)} for endorsement or ratification"
     )
     return {"text": text, "blocks": blocks}

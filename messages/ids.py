@@ -61,6 +61,9 @@ class SubmitField(StrEnum):
     RECORD_LINK = "record_link"
     TEAM_MANAGER = "team_manager"
     ATTENDEE = "attendee"
+    AGE_BAND = "age_band"
+    TOP_UP = "top_up"
+    TEAM = "team"
 
 
 VALUE = "value"  # the action_id of every form input

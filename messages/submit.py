@@ -17,6 +17,8 @@ from messages.cases import receipt_blocks
 from messages.format import cut
 from messages.ids import VALUE, Callback, SubmitField
 
+TOP_UP_OPTION = "top_up"  # the first-party top-up checkbox's one option (bot.domain.submission reads it)
+
 __all__ = [
     "MAX_FREE_TEXT",
     "MAX_PRIVATE_METADATA",
@@ -107,6 +109,23 @@ def _evidence_element(policy: Policy) -> dict[str, Any]:
     }
 
 
+def _fact_inputs(policy: Policy, facts: frozenset[str]) -> list[dict[str, Any]]:
+    """The facts the council's routing rules use beyond the figures: age band, team, top-up."""
+    inputs = []
+    if "age_band" in facts:
+        options = [_option(band, band) for band in policy.case_form.age_bands]
+        inputs.append(_input(SubmitField.AGE_BAND, "Age band", {"type": "static_select",
+                             "placeholder": _plain("Choose an age band"), "options": options[:100]}))
+    if "team" in facts:
+        options = [_option(team, team) for team in policy.case_form.teams]
+        inputs.append(_input(SubmitField.TEAM, "Your team", {"type": "static_select",
+                             "placeholder": _plain("Choose your team"), "options": options[:100]}))
+    if "top_up" in facts:
+        inputs.append(_input(SubmitField.TOP_UP, "First-party top-up", {"type": "checkboxes", "options": [
+            _option("A family member or friend pays a top-up", TOP_UP_OPTION)]}, optional=True))
+    return inputs
+
+
 def submit_modal(policy: Policy, *, private_metadata: str = "") -> dict[str, Any]:
     """The case form as a modal view. `private_metadata` travels back with the submission
     (e.g. the channel it was opened from); it raises ValueError if over Slack's 3,000 characters.
@@ -116,7 +135,9 @@ def submit_modal(policy: Policy, *, private_metadata: str = "") -> dict[str, Any
     field = SubmitField
     services = [_option(_sentence(SERVICE_LABELS[s]), s.value) for s in Service]
     request_types = [_option(_sentence(REQUEST_TYPE_LABELS[t]), t.value) for t in RequestType]
-    attendance = "; ".join(policy.forum.attendance)
+    attendance = "; ".join(dict.fromkeys(item for body in policy.bodies.values() if body.attendee_required
+                                         for item in body.attendance))
+    facts = policy.facts_used()
     blocks: list[dict[str, Any]] = [
         {"type": "context", "elements": [{"type": "mrkdwn", "text": PRIVACY_NOTE}]},
         {"type": "header", "text": _plain("The request")},
@@ -139,20 +160,21 @@ def submit_modal(policy: Policy, *, private_metadata: str = "") -> dict[str, Any
         _money_input(
             field.PROPOSED_WEEKLY, "Proposed cost", optional=False, hint="The whole package, after any change"
         ),
-        _money_input(
+        *([_money_input(
             field.RAS_WEEKLY,
             "RAS indicative budget",
             optional=True,
-            hint="Without it, the case cannot be signed off by the team manager",
-        ),
+            hint="Without it, the case cannot be signed off within the RAS",
+        )] if "within_ras" in facts else []),
         _money_input(field.CURRENT_WEEKLY, "Current cost", optional=True, hint="Needed for an increase or decrease"),
-        _input(
+        *([_input(
             field.HOURS_PER_MONTH,
             "Hours of support a month",
             {"type": "number_input", "is_decimal_allowed": True, "min_value": "0", "max_value": "744"},
             optional=True,
             hint="For children's SEND, the panel needs this",
-        ),
+        )] if "hours_per_month_over" in facts else []),
+        *_fact_inputs(policy, facts),
         _input(
             field.RESPITE_WEEKS,
             "Respite weeks a year",

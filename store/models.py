@@ -127,6 +127,10 @@ class Case(Base):
     card_channel: Mapped[str | None] = mapped_column(String(32))
     card_ts: Mapped[str | None] = mapped_column(String(32))
     round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # +1 on each resubmission
+    tier_role: Mapped[str | None] = mapped_column(String(64))  # a person body: the tier whose limits cover it
+    follow_on_body: Mapped[str | None] = mapped_column(String(32))  # who endorses or ratifies the decision
+    carried_from: Mapped[date | None] = mapped_column(Date)  # a panel sitting it was listed for and not heard at
+    renews_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))  # the package a resubmission renews
     submitted_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -160,15 +164,15 @@ class Outbox(Base):
 
 
 class ForumBooking(Base):
-    """A case's slot at the Enhanced Peer Forum. Cancelled bookings are kept (`cancelled_at`).
+    """A case's slot at a meeting body (the Enhanced Peer Forum). Cancelled bookings are kept.
 
     Two partial unique indexes make double booking impossible in the database itself, on SQLite
-    and PostgreSQL alike: one live booking per slot start, and one live booking per case.
+    and PostgreSQL alike: one live booking per body and slot start, and one live booking per case.
     """
 
     __tablename__ = "forum_booking"
     __table_args__ = (
-        Index("uq_forum_booking_live_slot", "starts_at", unique=True,
+        Index("uq_forum_booking_live_slot", "body", "starts_at", unique=True,
               sqlite_where=text("cancelled_at IS NULL"), postgresql_where=text("cancelled_at IS NULL")),
         Index("uq_forum_booking_live_case", "case_id", unique=True,
               sqlite_where=text("cancelled_at IS NULL"), postgresql_where=text("cancelled_at IS NULL")),
@@ -177,6 +181,7 @@ class ForumBooking(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    body: Mapped[str] = mapped_column(String(32), default="forum", server_default="forum")
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     day: Mapped[date] = mapped_column(Date)  # the sitting's local date
@@ -209,6 +214,20 @@ class Decision(Base):
     stage_after: Mapped[str] = mapped_column(String(40))
     decided_by: Mapped[str] = mapped_column(String(32))
     decided_at: Mapped[datetime]
+
+
+class SittingAttendance(Base):
+    """Who was present at a panel's sitting, as its chair or admin recorded it (for quorum)."""
+
+    __tablename__ = "sitting_attendance"
+    __table_args__ = (UniqueConstraint("body", "day", "person", name="uq_sitting_attendance_once"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    body: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    person: Mapped[str] = mapped_column(String(32))
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime]
 
 
 class FollowUp(Base):

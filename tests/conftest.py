@@ -52,6 +52,8 @@ def slack(standin: SlackStandIn) -> SlackStandIn:
     standin.reset()
     standin.users.clear()
     standin.groups.clear()
+    # The worker's team manager in FORUM_ANSWERS holds the policy's team manager role (the form checks).
+    standin.groups["S0TEAMMGRS"] = ["U0TOMAS"]
     return standin
 
 

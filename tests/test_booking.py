@@ -90,7 +90,7 @@ def test_booking_confirms_to_worker_and_attendee_updates_the_card_and_lists_the_
 def test_only_forum_cases_can_be_booked(app, signer, new_case):
     new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
     answer = json.loads(dispatch(app, signer.command(PRIYA, "book 2345678")).body)
-    assert "does not go to the Enhanced Peer Forum" in answer["text"]
+    assert "does not go to a meeting with slots" in answer["text"]
 
 
 def test_only_the_worker_or_their_attendee_can_book(app, signer, slack, new_case, engine):
@@ -192,7 +192,7 @@ def test_the_agenda_is_posted_once_at_eight_and_the_chair_is_told(app, signer, s
     assert worker.tick(services, seven)["post_agendas"] == 0
     worker.tick(services, eight)
     worker.tick(services, eight)  # a second tick, or a second worker, changes nothing
-    posted = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == policy.forum.channel]
+    posted = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == policy.bodies["forum"].channel]
     assert len(posted) == 1
     assert "1234567" in json.dumps(posted[0].args)
     chair_dms = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"].startswith("U")]
@@ -204,7 +204,7 @@ def test_two_workers_ticking_at_the_same_moment_post_the_agenda_once(services, s
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(lambda _: worker.tick(services, eight), range(2)))
     assert all(result["post_agendas"] == 1 and result["deliver_outbox"] >= 0 for result in results)
-    posted = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == policy.forum.channel]
+    posted = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == policy.bodies["forum"].channel]
     assert len(posted) == 1
 
 

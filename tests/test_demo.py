@@ -44,7 +44,7 @@ def test_the_demo_shows_a_booking_a_clash_a_cancel_and_the_agenda(demo):
 
 def test_the_demo_shows_decisions_a_refusal_a_delegated_sign_off_and_an_endorsement(demo):
     text = demo
-    assert "🚫 Only the chair of the forum on Tuesday 24 November" in text
+    assert "🚫 Only the chair of the Enhanced Peer Forum on Tuesday 24 November" in text
     assert "Case 5678901: Approved by @Sam" in text
     assert "a reply in the case's thread in #enhanced-peer-forum" in text
     assert "Case 2345678: Approved by @Tomás" in text

@@ -22,8 +22,8 @@ WEDNESDAY_NINE = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def team(slack, policy):
-    slack.groups[policy.members(policy.delegated.role)[0]] = [TOMAS]
-    slack.groups[policy.members(policy.urgent.role)[0]] = ["U0OLUOPS"]
+    slack.groups[policy.members("team_managers")[0]] = [TOMAS]
+    slack.groups[policy.members("operations_managers")[0]] = ["U0OLUOPS"]
     return slack
 
 
@@ -204,18 +204,34 @@ def test_a_review_is_recorded_and_the_next_one_scheduled(app, signer, services, 
     assert due[("review_due", "pending")] == datetime(2028, 1, 5, 9, 0, tzinfo=UTC)
 
 
-def test_a_review_that_changes_the_package_sends_it_for_ratification(app, signer, services, engine, slack, team,
-                                                                    new_case):
+def test_a_review_that_changes_an_adults_package_needs_no_ratification(services, engine, team, new_case):
+    # Seed 000 stage 5 asks the SEND panel to ratify changes; adults' changes signed off within
+    # delegation need none (seed 001), so the shipped policy names no ratifying body for adults.
     case_id = new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
     decide(services, case_id, 1, DecisionForm(outcome=Outcome.APPROVED, reason="ok"), TOMAS)
     from bot.domain.reminders import PackageAfterReview, QualityOfLife
+    from bot.services.cases import case_by_id
     from bot.services.reviews import record_review
 
     record_review(services, case_id, PRIYA, QualityOfLife.SAME, PackageAfterReview.CHANGES, None)
-    from bot.services.cases import case_by_id
-
     case = case_by_id(services, case_id, PRIYA).case
-    assert (case.stage, case.round) == ("awaiting_ratification", 2)
+    assert (case.stage, case.round) == ("approved", 1)
+
+
+def test_a_review_that_changes_a_send_package_sends_it_to_the_send_panel_for_ratification(
+        services, engine, slack, team, new_case):
+    slack.groups["S0SENDCHAIR"] = []
+    case_id = new_case(reference="2345678", service="children_send", request_type="direct_payment",
+                       proposed_weekly="250", ras_weekly="250", hours_per_month="20", attendee=None)
+    decide(services, case_id, 1, DecisionForm(outcome=Outcome.APPROVED, reason="ok"), "U0SENDOPS1")
+    from bot.domain.reminders import PackageAfterReview, QualityOfLife
+    from bot.services.cases import case_by_id
+    from bot.services.reviews import record_review
+
+    record_review(services, case_id, PRIYA, QualityOfLife.SAME, PackageAfterReview.CHANGES, None)
+    case = case_by_id(services, case_id, PRIYA).case
+    assert (case.stage, case.round, case.follow_on_name) == ("awaiting_ratification", 2,
+                                                             "SEND Quality Assurance Panel")
     assert decide_action("ratified") in json.dumps(__import__("messages.cases", fromlist=["x"]).case_card(case))
 
 

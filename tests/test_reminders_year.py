@@ -38,8 +38,8 @@ def at(day: date, clock: time) -> datetime:
 
 @pytest.fixture
 def team(slack, policy):
-    slack.groups[policy.members(policy.delegated.role)[0]] = [TOMAS]
-    slack.groups[policy.members(policy.urgent.role)[0]] = ["U0OLUOPS"]
+    slack.groups[policy.members("team_managers")[0]] = [TOMAS]
+    slack.groups[policy.members("operations_managers")[0]] = ["U0OLUOPS"]
 
 
 def test_a_year_of_reminders_each_on_the_right_working_day_once(services, engine, slack, clock, new_case, team):
@@ -60,7 +60,7 @@ def test_a_year_of_reminders_each_on_the_right_working_day_once(services, engine
             pending_decisions.append((_add_working(day, wait), delegated, outcome))
             forum = new_case(reference=f"{2000000 + case_number}")
             with services.sessions() as session:
-                days = free_days(services, session, clock[0])
+                days = free_days(services, session, clock[0], "forum")
             slot = days[min(3, len(days) - 1)].slots[0]
             book_slot(services, forum, slot.starts_at, PRIYA)
             send = new_case(reference=f"{3000000 + case_number}", service="children_send",
@@ -129,7 +129,7 @@ def _add_working(day: date, n: int) -> date:
 def _decide(services, *, policy, case_id, outcome):
     with services.sessions() as session:
         row = session.get_one(Case, case_id)
-        decider = TOMAS if row.route == "delegated" else policy.members(policy.send_panel.chair)[0]
+        decider = TOMAS if row.route == "delegated" else policy.members("send_operations_manager")[0]
         round_ = row.round
     form = DecisionForm(outcome=outcome, reason="year test",
                         info_needed="more information" if outcome is Outcome.DEFERRED else None)

@@ -96,7 +96,8 @@ def test_the_schema_downgrades_to_nothing_with_data_in_it_and_upgrades_again(eng
 
     from bot.services.visits import add_placement, plan_visit, save_provision
 
-    services.directory = type("Everyone", (), {"group_members": lambda self, group: frozenset({"U0PCO0001"})})()
+    everyone = frozenset({"U0PCO0001", "U0TOMAS"})
+    services.directory = type("Everyone", (), {"group_members": lambda self, group: everyone})()
     new_case()
     view, _ = save_provision(services, "U0PCO0001", provision_id=None, name="Oakwood House",
                              provision_type="residential_home", rating=None, rated_on=None, contact=None)

@@ -74,9 +74,9 @@ def test_a_forum_case_is_stored_carded_in_the_forum_channel_and_receipted(app, s
         row = connection.execute(select(Case)).one()
     assert (row.route, row.stage, row.is_open) == ("forum", "awaiting_booking", True)
     assert "£412.00/wk is over the £350.00 threshold" in row.reasons[0]
-    [card] = posts_to(slack, policy.forum.channel)
+    [card] = posts_to(slack, policy.bodies["forum"].channel)
     assert "1234567" in card.args["text"]
-    assert row.card_channel == policy.forum.channel and row.card_ts
+    assert row.card_channel == policy.bodies["forum"].channel and row.card_ts
     [receipt] = posts_to(slack, PRIYA)
     assert "book" in json.dumps(receipt.args).lower()
 
@@ -101,20 +101,20 @@ def test_a_delegated_case_waits_on_the_team_manager_who_is_told_by_dm(app, signe
     submit(app, signer, policy, DELEGATED_CASE)
     with engine.connect() as connection:
         assert connection.scalar(select(Case.stage)) == "awaiting_sign_off"
-    assert posts_to(slack, policy.delegated.channel)
+    assert posts_to(slack, policy.bodies["delegated"].channel)
     [notice] = posts_to(slack, TOMAS)
     assert "2345678" in notice.args["text"]
 
 
 def test_an_urgent_case_goes_to_the_operations_managers(app, signer, slack, policy, engine):
-    group = policy.members(policy.urgent.role)[0]
+    group = policy.members("operations_managers")[0]
     slack.groups[group] = ["U0OLUOPS", "U0KEMIOPS"]
     submit(app, signer, policy, URGENT_CASE)
     with engine.connect() as connection:
         row = connection.execute(select(Case)).one()
     assert (row.route, row.stage) == ("urgent", "awaiting_urgent_decision")
     assert "endorsement" in row.then
-    [card] = posts_to(slack, policy.urgent.channel)
+    [card] = posts_to(slack, policy.bodies["urgent"].channel)
     assert f"<!subteam^{group}>" in json.dumps(card.args)
     for manager in ("U0OLUOPS", "U0KEMIOPS"):
         [notice] = posts_to(slack, manager)
@@ -176,7 +176,7 @@ def test_a_case_already_in_flight_is_refused_naming_its_stage_and_where_it_is(ap
     assert answer["response_action"] == "errors"
     message = answer["errors"]["reference"]
     assert "already in flight" in message
-    assert "waiting for a forum slot to be booked" in message
+    assert "waiting for a slot to be booked" in message
     assert "Enhanced Peer Forum" in message
 
 
@@ -185,7 +185,7 @@ def test_a_double_clicked_submit_makes_one_case_and_one_card(app, signer, slack,
     second = submit(app, signer, policy, FORUM_CASE)
     assert first["response_action"] == second["response_action"] == "update"
     assert count(engine, Case) == 1
-    assert len(posts_to(slack, policy.forum.channel)) == 1
+    assert len(posts_to(slack, policy.bodies["forum"].channel)) == 1
     assert len(posts_to(slack, PRIYA)) == 1
 
 
@@ -196,7 +196,7 @@ def test_twenty_simultaneous_deliveries_of_one_submission_make_one_case(app, sig
         statuses = list(pool.map(lambda _: dispatch(app, signed).status, range(20)))
     assert statuses == [200] * 20
     assert count(engine, Case) == 1
-    assert len(posts_to(slack, policy.forum.channel)) == 1
+    assert len(posts_to(slack, policy.bodies["forum"].channel)) == 1
 
 
 def test_when_slack_fails_the_case_is_kept_and_its_messages_go_out_on_a_later_tick(
@@ -212,7 +212,7 @@ def test_when_slack_fails_the_case_is_kept_and_its_messages_go_out_on_a_later_ti
     assert deliver_due(services, clock[0]) == 2
     with engine.connect() as connection:
         assert connection.scalar(select(Case.card_ts)) is not None
-    assert len(posts_to(slack, policy.forum.channel)) == 2  # the failed try and the one that landed
+    assert len(posts_to(slack, policy.bodies["forum"].channel)) == 2  # the failed try and the one that landed
     assert deliver_due(services, clock[0]) == 0  # nothing is sent twice
 
 
@@ -242,7 +242,7 @@ def test_panel_mine_lists_my_cases_with_stage(app, signer, policy):
     submit(app, signer, policy, DELEGATED_CASE, view_id="V2")
     text = json.dumps(json.loads(dispatch(app, signer.command(PRIYA, "mine")).body))
     assert "1234567" in text and "2345678" in text
-    assert "waiting for a forum slot to be booked" in text
+    assert "waiting for a slot to be booked" in text
     assert CANARY not in text
 
 
@@ -262,7 +262,7 @@ def test_panel_case_shows_only_the_stage_to_someone_without_a_role(app, signer, 
 
 
 def test_an_operations_manager_in_the_policys_user_group_counts_as_having_a_role(app, signer, slack, policy):
-    group = policy.members(policy.urgent.role)[0]
+    group = policy.members("operations_managers")[0]
     slack.groups[group] = ["U0OPSMGR"]
     submit(app, signer, policy, URGENT_CASE)
     dispatch(app, signer.command("U0OPSMGR", "case 4567890"))

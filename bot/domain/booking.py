@@ -1,4 +1,4 @@
-"""The Enhanced Peer Forum's bookings: who chairs a day, and the plain views messages render.
+"""Bookings at a meeting body (the Enhanced Peer Forum): the plain views messages render.
 
 Pure: no Slack, no database, no clock.
 """
@@ -9,22 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from bot.domain.calendar import Sitting, Slot, WorkingCalendar
+from bot.domain.calendar import Slot
 from bot.domain.cases import CaseView
 from bot.domain.routing import RequestType
-
-
-def chair_role_for(cal: WorkingCalendar, rota: tuple[str, ...], rota_start: date, day: date) -> str:
-    """The chair role for `day`: the rota turns once per working day counted from `rota_start`
-    (its first role chairs `rota_start`), so a bank holiday or closure does not skip anyone's turn."""
-    if not rota:
-        raise ValueError("the chair rota is empty")
-    return rota[cal.working_days_between(rota_start, day) % len(rota)]
-
-
-def forum_sittings(by_weekday: list[tuple[int, object]]) -> list[Sitting]:
-    """Calendar `Sitting`s from the policy's `(weekday, TimeRange)` pairs."""
-    return [Sitting(weekday, hours.start, hours.end) for weekday, hours in by_weekday]  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -38,6 +25,7 @@ class BookingView:
     attendee: str | None  # advanced practitioner / service manager attending with the worker
     chair_role: str  # the policy role chairing that day
     chairs: tuple[str, ...]  # the Slack user or user-group IDs in that role
+    body_name: str = "Enhanced Peer Forum"  # the meeting the slot is at
 
 
 @dataclass(frozen=True)
@@ -80,6 +68,8 @@ class Agenda:
     chair_role: str | None
     chairs: tuple[str, ...]
     closed: str | None = None
+    body_name: str = "Enhanced Peer Forum"
+    follow_ons: tuple[CaseView, ...] = ()  # waiting for this meeting's endorsement or ratification
 
     @property
     def booked(self) -> tuple[AgendaItem, ...]:

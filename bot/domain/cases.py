@@ -11,8 +11,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from bot.domain.bodies import BodyKind
 from bot.domain.calendar import Slot
-from bot.domain.routing import RequestType, RouteKind, Service
+from bot.domain.routing import RequestType, Service
 
 if TYPE_CHECKING:  # decisions imports this module
     from bot.domain.decisions import DecisionView
@@ -51,13 +52,13 @@ DECISION_STAGES = frozenset(
 )
 
 STAGE_LABELS = {
-    Stage.AWAITING_BOOKING: "waiting for a forum slot to be booked",
-    Stage.BOOKED: "booked into the Enhanced Peer Forum",
-    Stage.AWAITING_SIGN_OFF: "waiting for the team manager's sign-off",
-    Stage.LISTED: "listed for the SEND Quality Assurance Panel",
-    Stage.AWAITING_URGENT_DECISION: "waiting for the operations manager's urgent decision",
-    Stage.AWAITING_ENDORSEMENT: "decided out of panel, waiting for endorsement at the next panel",
-    Stage.AWAITING_RATIFICATION: "signed off, waiting for ratification at the next panel",
+    Stage.AWAITING_BOOKING: "waiting for a slot to be booked",
+    Stage.BOOKED: "booked into a sitting",
+    Stage.AWAITING_SIGN_OFF: "waiting for sign-off",
+    Stage.LISTED: "listed for a panel sitting",
+    Stage.AWAITING_URGENT_DECISION: "waiting for an urgent decision",
+    Stage.AWAITING_ENDORSEMENT: "decided out of panel, waiting for endorsement at the next sitting",
+    Stage.AWAITING_RATIFICATION: "signed off, waiting for ratification at the next sitting",
     Stage.DEFERRED: "deferred for more information",
     Stage.APPROVED: "approved",
     Stage.APPROVED_WITH_CHANGES: "approved with changes",
@@ -70,13 +71,18 @@ STAGE_LABELS = {
     Stage.WITHDRAWN: "withdrawn",
 }
 
-# Where a new case starts, by the route it was given.
-FIRST_STAGE = {
-    RouteKind.FORUM: Stage.AWAITING_BOOKING,
-    RouteKind.DELEGATED: Stage.AWAITING_SIGN_OFF,
-    RouteKind.SEND_PANEL: Stage.LISTED,
-    RouteKind.URGENT: Stage.AWAITING_URGENT_DECISION,
-}
+def first_stage(kind: BodyKind, urgent: bool) -> Stage:
+    """Where a new case starts, by the kind of body that decides it."""
+    if kind is BodyKind.MEETING:
+        return Stage.AWAITING_BOOKING
+    if kind is BodyKind.PANEL:
+        return Stage.LISTED
+    return Stage.AWAITING_URGENT_DECISION if urgent else Stage.AWAITING_SIGN_OFF
+
+
+# Waiting for another body's endorsement or ratification: the decision is made, so the reference is
+# free for a correction of the package (a new case), while the follow-on stays in that body's queue.
+FOLLOW_ON_STAGES = frozenset({Stage.AWAITING_ENDORSEMENT, Stage.AWAITING_RATIFICATION})
 
 # What a decision may lead to, before any follow-on step is added (see bot/domain/decisions.py).
 _DECIDED = frozenset({Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.DEFERRED, Stage.DECLINED,
@@ -105,18 +111,25 @@ def can_move(current: Stage, to: Stage) -> bool:
 
 
 def is_open(stage: Stage) -> bool:
+    """True while the case holds its reference: at most one such case per reference."""
+    return stage in OPEN_STAGES and stage not in FOLLOW_ON_STAGES
+
+
+def is_waiting(stage: Stage) -> bool:
+    """True while somebody still has something to do on the case (follow-ons included)."""
     return stage in OPEN_STAGES
 
 
 @dataclass(frozen=True)
 class PanelListing:
-    """The SEND panel sitting a case is listed for."""
+    """The panel sitting a case is listed for."""
 
     day: date
     starts_at: datetime
     location: str
     papers_due: date
     late_for: date | None = None  # the sitting it missed because its papers were late, if any
+    carried_from: date | None = None  # the sitting it was listed for and not heard at, if any
 
 
 @dataclass(frozen=True)
@@ -137,7 +150,9 @@ class CaseView:
     hours_per_month: Decimal | None
     respite_weeks_per_year: Decimal | None
     urgent: bool
-    route: RouteKind
+    route: str  # the deciding body's key in the policy
+    body_name: str
+    body_kind: BodyKind
     reasons: tuple[str, ...]
     then: tuple[str, ...]
     practitioner_must_attend: bool
@@ -150,6 +165,8 @@ class CaseView:
     attendee: str | None  # advanced practitioner / service manager attending with the worker
     deciders: tuple[str, ...]  # Slack user or user-group IDs who decide this route (for mentions)
     submitted_at: datetime
+    tier_role: str | None = None  # the role whose limits cover the case, at a person body
+    follow_on_name: str | None = None  # the body that endorses or ratifies the decision
     panel: PanelListing | None = None
     slot: Slot | None = None  # the forum slot booked for the case, if any
     card_channel: str | None = None  # where the case card was posted, once it has been

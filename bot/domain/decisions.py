@@ -204,7 +204,7 @@ class DecisionView:
 
 @dataclass(frozen=True)
 class PanelAgenda:
-    """A SEND Quality Assurance Panel sitting, as posted at the papers cut-off."""
+    """A panel sitting, as posted at the papers cut-off."""
 
     day: date
     starts_at: datetime
@@ -214,6 +214,8 @@ class PanelAgenda:
     deputy: tuple[str, ...]
     cases: tuple[CaseView, ...]  # listed for a decision, in submission order
     follow_ons: tuple[CaseView, ...]  # waiting for endorsement or ratification at this panel
+    body: str = "send_panel"
+    body_name: str = "SEND Quality Assurance Panel"
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,15 @@
 """Where a submitted funding request goes, and why: `route_case(policy, request) -> Route`.
 
-Pure: no Slack, no database, no clock. Every number comes from the council's policy (DESIGN.md §2,
-seeds 000, 001 and 003). The rules, first match wins:
+Pure: no Slack, no database, no clock. The council's policy names its deciding bodies and an
+ordered list of routing rules (DESIGN.md §2): the first rule whose conditions all hold sends the
+case to its body, and a case no rule matches goes to the policy's default body. A person body's
+deciders are tiers of roles with £ limits: the lowest tier whose limits cover the case decides it,
+and a case over every tier goes to the body's `beyond_limits`.
 
-1. urgent → an operations manager decides now; the next panel endorses (seed 000);
-2. a children's SEND request of a type the SEND panel hears → SEND Quality Assurance Panel (seed 000);
-3. a panel trigger → the service's panel (the Enhanced Peer Forum for adults, seed 003):
-   a residential placement; respite over the weeks limit; a new package, increase or direct
-   payment whose weekly cost is over the threshold;
-4. a decrease → delegated sign-off: it lowers a package that was already agreed;
-5. within the RAS indicative budget plus tolerance, and within a role's delegated yearly limit
-   where the policy sets limits → delegated sign-off by the team manager (seed 001);
-6. anything else is an exception → the service's panel (see `_delegation`).
-
-Comparisons are exact at the boundaries: "over" means strictly greater, so exactly £350.00 a week
-is not over a £350.00 threshold, and exactly the RAS plus tolerance is within it.
+The reasons are built from the conditions that matched, with the amounts compared ("£412.00/wk is
+over £350.00/wk"), after the amounts that rules before it compared and found not to apply ("£280.00/wk
+is not over £350.00/wk"). Comparisons are exact at the boundaries: "over" means strictly greater,
+so exactly £350.00 a week is not over 350, and exactly the RAS plus tolerance is within it.
 """
 
 from __future__ import annotations
@@ -25,20 +20,22 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from bot.domain.bodies import BodyKind
+
 if TYPE_CHECKING:  # the policy module imports RequestType from here
-    from bot.policy import Policy
+    from bot.policy import Body, Conditions, Policy, Rule, Tier
 
 __all__ = [
     "FOLLOW_ON_LABELS",
     "REQUEST_TYPE_LABELS",
-    "ROUTE_LABELS",
     "SERVICE_LABELS",
     "CaseRequest",
     "FollowOn",
     "RequestType",
     "Route",
-    "RouteKind",
     "Service",
+    "covering_tiers",
+    "deciding_tier",
     "describe_examples",
     "describe_request",
     "describe_route",
@@ -61,15 +58,8 @@ class RequestType(StrEnum):
     DIRECT_PAYMENT = "direct_payment"
 
 
-class RouteKind(StrEnum):
-    DELEGATED = "delegated"
-    FORUM = "forum"
-    SEND_PANEL = "send_panel"
-    URGENT = "urgent"
-
-
 class FollowOn(StrEnum):
-    """A panel step still needed after the decision (DESIGN.md §2)."""
+    """A step still needed after the decision, at another body (DESIGN.md §2)."""
 
     ENDORSEMENT = "endorsement"  # of an urgent decision taken out of panel
     RATIFICATION = "ratification"  # of a change, up or down, to an existing package
@@ -86,13 +76,6 @@ REQUEST_TYPE_LABELS = {
     RequestType.DIRECT_PAYMENT: "direct payment",
 }
 
-ROUTE_LABELS = {
-    RouteKind.DELEGATED: "delegated sign-off",
-    RouteKind.FORUM: "Enhanced Peer Forum",
-    RouteKind.SEND_PANEL: "SEND Quality Assurance Panel",
-    RouteKind.URGENT: "urgent decision out of panel",
-}
-
 FOLLOW_ON_LABELS = {FollowOn.ENDORSEMENT: "endorsement", FollowOn.RATIFICATION: "ratification"}
 
 CHANGES = frozenset({RequestType.INCREASE, RequestType.DECREASE})
@@ -104,7 +87,8 @@ class CaseRequest:
 
     `proposed_weekly` is the weekly cost asked for (after the change, for an increase or decrease);
     `current_weekly` is what the existing package costs now; `ras_weekly` is the Resource
-    Allocation System's indicative weekly budget. Enum fields also accept their string values.
+    Allocation System's indicative weekly budget. `age_band`, `top_up` and `team` are asked only
+    when the council's rules use them. Enum fields also accept their string values.
     Raises ValueError for a negative amount, a respite request without its weeks, or an increase
     (decrease) that is not above (below) the current cost.
     """
@@ -117,6 +101,9 @@ class CaseRequest:
     hours_per_month: Decimal | None = None
     respite_weeks_per_year: Decimal | None = None
     urgent: bool = False
+    age_band: str | None = None
+    top_up: bool | None = None
+    team: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "service", Service(self.service))
@@ -140,148 +127,176 @@ class CaseRequest:
 
 @dataclass(frozen=True)
 class Route:
-    """Who decides a case, why, and what follows.
+    """Which body decides a case, why, and what follows.
 
-    `reasons` say in words why, with the amounts compared. `then` lists the panel steps still
-    needed after the decision (`FollowOn` values) and `then_at` the panel that takes them.
-    `attendance`, `practitioner_must_attend` and `evidence` are about this route's own decision.
-    `decider_role` is the policy role that decides a delegated or urgent case; None for a panel,
-    whose chairs the policy names.
+    `body` is the body's key in the policy and `name` the name people see. `reasons` say in words
+    why, with the amounts compared. `then` lists the steps still needed after the decision
+    (`FollowOn` values) and `then_at` the body that takes them. `tier` is the role whose limits
+    cover the case at a person body (None at a meeting or panel, whose chairs decide).
     """
 
-    kind: RouteKind
+    body: str
+    kind: BodyKind
+    name: str
     reasons: tuple[str, ...]
     then: tuple[str, ...] = ()
-    then_at: RouteKind | None = None
+    then_at: str | None = None
     practitioner_must_attend: bool = False
     attendance: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
-    decider_role: str | None = None
+    tier: str | None = None
 
     @property
     def label(self) -> str:
-        return ROUTE_LABELS[self.kind]
+        return self.name
 
 
 def route_case(policy: Policy, request: CaseRequest) -> Route:
     """Route `request` under `policy`. Pure; the same inputs always give the same route."""
-    rules = policy.routing
-    if request.urgent and rules.urgent_out_of_panel:
-        return _urgent(policy, request)
-    if request.service is Service.CHILDREN_SEND and request.request_type in rules.send_panel_request_types:
-        reason = (
-            f"a children's SEND {REQUEST_TYPE_LABELS[request.request_type]} of {_weekly(request.proposed_weekly)} "
-            f"goes to the {ROUTE_LABELS[RouteKind.SEND_PANEL]}"
-        )
-        return _panel(policy, request, RouteKind.SEND_PANEL, [reason, *_context(request)])
-    over, not_over = _panel_triggers(policy, request)
-    if over:
-        return _panel(policy, request, _service_panel(request), [*over, *_context(request)])
-    if request.request_type is RequestType.DECREASE:
-        # A decrease spends less than a package someone already approved, so the team manager can
-        # sign it off whatever the RAS says; a change still goes for ratification if the policy asks.
-        current = request.current_weekly
-        was = f" from {_weekly(current)}" if current is not None else ""
-        reason = f"a decrease{was} to {_weekly(request.proposed_weekly)} lowers a package already agreed"
-        return _delegated(policy, request, [reason, *not_over], policy.delegated.role)
-    within, reasons, role = _delegation(policy, request)
-    if within:
-        return _delegated(policy, request, [*not_over, *reasons, *_change(request)], role)
-    return _panel(policy, request, _service_panel(request), [*not_over, *reasons, *_change(request)])
-
-
-def _service_panel(request: CaseRequest) -> RouteKind:
-    """The panel that hears this service's exceptions and follow-on steps."""
-    return RouteKind.SEND_PANEL if request.service is Service.CHILDREN_SEND else RouteKind.FORUM
-
-
-def _panel_triggers(policy: Policy, request: CaseRequest) -> tuple[list[str], list[str]]:
-    """(reasons the case must go to panel, reasons a rule that applies did not send it there)."""
-    rules = policy.routing
-    over: list[str] = []
-    not_over: list[str] = []
-    if request.request_type is RequestType.RESIDENTIAL_PLACEMENT and rules.residential_to_forum:
-        panel = ROUTE_LABELS[_service_panel(request)]
-        over.append(f"a residential placement ({_weekly(request.proposed_weekly)}) always goes to the {panel}")
-    weeks_limit = rules.forum_respite_weeks_threshold
-    if weeks_limit is not None and request.respite_weeks_per_year is not None:
-        weeks = request.respite_weeks_per_year
-        is_over = weeks > weeks_limit
-        (over if is_over else not_over).append(
-            f"{_count(weeks, 'week')} of respite a year is {'over' if is_over else 'not over'} "
-            f"the limit of {_count(weeks_limit, 'week')}"
-        )
-    threshold = rules.forum_weekly_threshold
-    if threshold is not None and request.request_type in rules.forum_threshold_request_types:
-        is_over = request.proposed_weekly > threshold
-        (over if is_over else not_over).append(
-            f"{_weekly(request.proposed_weekly)} is {'over' if is_over else 'not over'} "
-            f"the {_money(threshold)} threshold"
-        )
-    return over, not_over
-
-
-def _delegation(policy: Policy, request: CaseRequest) -> tuple[bool, list[str], str]:
-    """(may it be signed off by delegation, why, which role signs it off).
-
-    A case over the RAS indicative budget by more than the tolerance, or over every delegated
-    limit, is not one a team manager may sign off: seed 001 keeps panels "for exceptional
-    circumstances", and the service's panel (the forum for adults, which sits daily) is where an
-    exception is heard. The same goes for a case with no RAS figure to compare against.
-    """
-    rules = policy.routing
-    proposed = request.proposed_weekly
-    within = True
-    reasons: list[str] = []
-    role = policy.delegated.role
-
-    if rules.delegate_within_ras:
-        if request.ras_weekly is None:
-            within = False
-            reasons.append(
-                f"no RAS indicative budget was given, so {_weekly(proposed)} cannot be shown to be within it"
-            )
-        else:
-            ras = request.ras_weekly
-            tolerance = _tolerance(policy, ras)
-            ceiling = ras + tolerance
-            if proposed <= ceiling:
-                extra = f" plus the {_weekly(tolerance)} tolerance (up to {_weekly(ceiling)})" if tolerance else ""
-                reasons.append(f"{_weekly(proposed)} is within the RAS indicative budget of {_weekly(ras)}{extra}")
+    compared: list[str] = []
+    for rule in policy.routing.rules:
+        matched, subject, sentences = _evaluate(policy, rule.when, request)
+        if matched:
+            body = policy.bodies[rule.to]
+            if body.kind is BodyKind.PERSON:
+                reasons = [*_unique(compared), *([subject] if subject else []), *sentences]
             else:
-                within = False
-                if tolerance:
-                    reasons.append(
-                        f"{_weekly(proposed)} is over the RAS indicative budget of {_weekly(ras)} by more than "
-                        f"the {_weekly(tolerance)} tolerance (up to {_weekly(ceiling)} can be signed off)"
-                    )
-                else:
-                    reasons.append(f"{_weekly(proposed)} is over the RAS indicative budget of {_weekly(ras)}")
+                reasons = [*_unique(compared), *sentences,
+                           f"{subject} goes to the {body.name}" if subject else f"so it goes to the {body.name}"]
+            return _to_body(policy, rule.to, request, reasons, rule)
+        compared.extend(sentences)
+    default = policy.bodies[policy.routing.default]
+    reasons = [*_unique(compared), f"no other rule applies, so it goes to the {default.name}"]
+    return _to_body(policy, policy.routing.default, request, reasons, None)
 
-    if rules.delegated_limits:
-        weeks = rules.weeks_per_year
-        yearly = proposed * weeks
-        cost = f"{_weekly(proposed)} is {_money(yearly)} a year ({weeks} weeks)"
-        covering = [limit for limit in rules.delegated_limits if yearly <= limit.max_yearly]
-        if covering:
-            limit = covering[0]  # the lowest limit that covers it: the most junior role may sign
-            role = limit.role
-            reasons.append(f"{cost}, within the {_money(limit.max_yearly)} a year limit for {_role_words(role)}")
+
+def _unique(sentences: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(sentences))
+
+
+def _evaluate(policy: Policy, when: Conditions, request: CaseRequest) -> tuple[bool, str, list[str]]:
+    """(does the case meet every condition, the categorical conditions as a phrase, sentences).
+
+    On a match the sentences say why it matched. Otherwise they are the amounts compared that did
+    not hold, when everything else about the rule (service, type, urgency…) did: the figures a
+    decider wants to see ("£280.00/wk is not over £350.00/wk"). Categorical misses say nothing.
+    """
+    if when.urgent is not None and request.urgent is not when.urgent:
+        return False, "", []
+    if when.service is not None and request.service not in when.service:
+        return False, "", []
+    if when.request_type is not None and request.request_type not in when.request_type:
+        return False, "", []
+    if when.age_band is not None and request.age_band not in when.age_band:
+        return False, "", []
+    if when.team is not None and request.team not in when.team:
+        return False, "", []
+    if when.top_up is not None and bool(request.top_up) is not when.top_up:
+        return False, "", []
+    subject = _subject(when, request)
+    amounts: list[tuple[bool, str]] = []
+    weekly, weeks = request.proposed_weekly, policy.routing.weeks_per_year
+    if when.weekly_over is not None:
+        held = weekly > when.weekly_over
+        amounts.append((held, f"{_weekly(weekly)} is {'over' if held else 'not over'} "
+                              f"the {_money(when.weekly_over)} threshold"))
+    if when.weekly_at_most is not None:
+        held = weekly <= when.weekly_at_most
+        amounts.append((held, f"{_weekly(weekly)} is {'within' if held else 'over'} {_weekly(when.weekly_at_most)}"))
+    yearly = weekly * weeks
+    if when.yearly_over is not None:
+        held = yearly > when.yearly_over
+        amounts.append((held, f"{_yearly(yearly, weeks)} is {'over' if held else 'not over'} "
+                              f"the {_money(when.yearly_over)} a year threshold"))
+    if when.yearly_at_most is not None:
+        held = yearly <= when.yearly_at_most
+        amounts.append((held, f"{_yearly(yearly, weeks)} is {'within' if held else 'over'} "
+                              f"{_money(when.yearly_at_most)} a year"))
+    if when.current_weekly_over is not None:
+        current = request.current_weekly
+        held = current is not None and current > when.current_weekly_over
+        if current is not None:
+            amounts.append((held, f"the current {_weekly(current)} is {'over' if held else 'not over'} "
+                                  f"{_weekly(when.current_weekly_over)}"))
         else:
-            within = False
-            top = rules.delegated_limits[-1]
-            reasons.append(
-                f"{cost}, over the highest delegated limit, {_money(top.max_yearly)} a year for {_role_words(top.role)}"
-            )
+            amounts.append((False, ""))
+    if when.change_weekly_over is not None:
+        current = request.current_weekly
+        if current is None:
+            amounts.append((False, ""))
+        else:
+            change = weekly - current
+            held = change > when.change_weekly_over
+            amounts.append((held, f"the change of {_weekly(change)} is {'over' if held else 'not over'} "
+                                  f"{_weekly(when.change_weekly_over)}"))
+    if when.within_ras is not None:
+        amounts.append(_ras(policy, request, when.within_ras))
+    if when.hours_per_month_over is not None:
+        hours = request.hours_per_month
+        if hours is None:
+            amounts.append((False, ""))
+        else:
+            held = hours > when.hours_per_month_over
+            amounts.append((held, f"{_count(hours, 'hour')} a month is {'over' if held else 'not over'} "
+                                  f"{_count(when.hours_per_month_over, 'hour')}"))
+    if when.respite_weeks_over is not None:
+        weeks_asked = request.respite_weeks_per_year
+        if weeks_asked is None:
+            amounts.append((False, ""))
+        else:
+            held = weeks_asked > when.respite_weeks_over
+            amounts.append((held, f"{_count(weeks_asked, 'week')} of respite a year is "
+                                  f"{'over' if held else 'not over'} the limit of "
+                                  f"{_count(when.respite_weeks_over, 'week')}"))
+    if all(held for held, _ in amounts):
+        return True, subject, [sentence for _, sentence in amounts if sentence]
+    return False, "", [sentence for held, sentence in amounts if not held and sentence]
 
-    if not rules.delegate_within_ras and not rules.delegated_limits:
-        within = False
-        reasons.append("this policy delegates no sign-off, so every case goes to panel")
-    return within, reasons, role
+
+def _subject(when: Conditions, request: CaseRequest) -> str:
+    """The categorical conditions that matched, as one phrase: "marked urgent: a children's SEND case"."""
+    parts: list[str] = []
+    if when.service is not None or when.request_type is not None:
+        service = f"{SERVICE_LABELS[request.service]} " if when.service is not None else ""
+        kind = REQUEST_TYPE_LABELS[request.request_type] if when.request_type is not None else "case"
+        amount = f"of {_weekly(request.proposed_weekly)}"
+        if when.request_type is not None and request.is_change and request.current_weekly is not None:
+            amount = f"from {_weekly(request.current_weekly)} to {_weekly(request.proposed_weekly)}"
+        parts.append(f"{'an' if (service or kind)[:1] in 'aeiou' else 'a'} {service}{kind} {amount}")
+    if when.age_band is not None:
+        parts.append(f"aged {request.age_band}")
+    if when.team is not None:
+        parts.append(f"from the {request.team} team")
+    if when.top_up is not None:
+        parts.append("with a first-party top-up" if when.top_up else "with no first-party top-up")
+    text = ", ".join(parts)
+    if when.urgent:
+        return f"marked urgent{': ' + text if text else ''}"
+    return text
+
+
+def _ras(policy: Policy, request: CaseRequest, wanted: bool) -> tuple[bool, str]:
+    proposed = request.proposed_weekly
+    if request.ras_weekly is None:
+        return (not wanted, "" if not wanted else
+                f"no RAS indicative budget was given, so {_weekly(proposed)} cannot be shown to be within it")
+    ras = request.ras_weekly
+    tolerance = _tolerance(policy, ras)
+    ceiling = ras + tolerance
+    within = proposed <= ceiling
+    if within:
+        extra = f" plus the {_weekly(tolerance)} tolerance (up to {_weekly(ceiling)})" if tolerance else ""
+        sentence = f"{_weekly(proposed)} is within the RAS indicative budget of {_weekly(ras)}{extra}"
+    elif tolerance:
+        sentence = (f"{_weekly(proposed)} is over the RAS indicative budget of {_weekly(ras)} by more than "
+                    f"the {_weekly(tolerance)} tolerance (up to {_weekly(ceiling)})")
+    else:
+        sentence = f"{_weekly(proposed)} is over the RAS indicative budget of {_weekly(ras)}"
+    return within is wanted, sentence
 
 
 def _tolerance(policy: Policy, ras: Decimal) -> Decimal:
-    """How far over the RAS a delegated sign-off may go, in pounds a week.
+    """How far over the RAS `within_ras` reaches, in pounds a week.
 
     With both a percentage and a weekly amount set, the smaller applies ("whichever is less"):
     a delegation limit should never be looser than either figure the council wrote down. The
@@ -296,78 +311,85 @@ def _tolerance(policy: Policy, ras: Decimal) -> Decimal:
     return min(allowances, default=Decimal(0))
 
 
-def _urgent(policy: Policy, request: CaseRequest) -> Route:
-    panel = _service_panel(request)
-    then = [FollowOn.ENDORSEMENT]
-    if request.is_change and policy.routing.ratify_changes:
+def covering_tiers(body: Body, weekly: Decimal, weeks_per_year: int) -> tuple[Tier, ...]:
+    """The tiers of a person body whose limits cover `weekly` pounds a week, lowest first."""
+    yearly = weekly * weeks_per_year
+    return tuple(
+        tier for tier in body.tiers_in_order()
+        if (tier.max_weekly is None or weekly <= tier.max_weekly)
+        and (tier.max_yearly is None or yearly <= tier.max_yearly)
+    )
+
+
+def deciding_tier(body: Body, weekly: Decimal, weeks_per_year: int) -> Tier | None:
+    """The lowest tier that covers the case: its holders are told, and may decide it."""
+    covering = covering_tiers(body, weekly, weeks_per_year)
+    return covering[0] if covering else None
+
+
+def _limit_words(tier: Tier, weeks: int) -> str:
+    limits = []
+    if tier.max_weekly is not None:
+        limits.append(_weekly(tier.max_weekly))
+    if tier.max_yearly is not None:
+        limits.append(f"{_money(tier.max_yearly)} a year")
+    return " and ".join(limits)
+
+
+def _to_body(policy: Policy, body_id: str, request: CaseRequest, reasons: list[str], rule: Rule | None,
+             seen: tuple[str, ...] = ()) -> Route:
+    body = policy.bodies[body_id]
+    weeks = policy.routing.weeks_per_year
+    tier_role = None
+    if body.kind is BodyKind.PERSON:
+        tier = deciding_tier(body, request.proposed_weekly, weeks)
+        if tier is None:
+            top = body.tiers_in_order()[-1]
+            reasons.append(f"{_yearly(request.proposed_weekly * weeks, weeks)} is over the highest limit for "
+                           f"{body.name}, {_limit_words(top, weeks)} for {_role_words(top.role)}")
+            if body.beyond_limits is None or body.beyond_limits in seen:  # the policy check refuses both
+                raise ValueError(f"body {body_id!r} has no tier covering the case and nowhere beyond its limits")
+            return _to_body(policy, body.beyond_limits, request, reasons, None, (*seen, body_id))
+        tier_role = tier.role
+        limit = _limit_words(tier, weeks)
+        if limit:
+            reasons.append(f"{_yearly(request.proposed_weekly * weeks, weeks)}: within the {limit} limit "
+                           f"for {_role_words(tier.role)}")
+        else:
+            reasons.append(f"decided by {_role_words(tier.role)}")
+    elif not any("goes to the" in reason for reason in reasons):
+        reasons.append(f"goes to the {body.name}")
+    then: list[str] = []
+    then_at = None
+    if rule is not None and rule.endorse_at is not None:
+        then.append(FollowOn.ENDORSEMENT)
+        then_at = rule.endorse_at
+    if rule is not None and rule.ratify_changes_at is not None and request.is_change:
         then.append(FollowOn.RATIFICATION)
-    reasons = [f"marked urgent, so {_role_words(policy.urgent.role)} decide it now, out of panel", *_context(request)]
-    return Route(
-        kind=RouteKind.URGENT,
-        reasons=tuple(reasons),
-        then=tuple(then),
-        then_at=panel,
-        evidence=policy.urgent.evidence,
-        decider_role=policy.urgent.role,
-    )
-
-
-def _delegated(policy: Policy, request: CaseRequest, reasons: Sequence[str], role: str) -> Route:
-    ratify = request.is_change and policy.routing.ratify_changes
-    return Route(
-        kind=RouteKind.DELEGATED,
-        reasons=(*reasons, f"signed off by {_role_words(role)}"),
-        then=(FollowOn.RATIFICATION,) if ratify else (),
-        then_at=_service_panel(request) if ratify else None,
-        evidence=policy.delegated.evidence,
-        decider_role=role,
-    )
-
-
-def _panel(policy: Policy, request: CaseRequest, kind: RouteKind, reasons: Sequence[str]) -> Route:
-    """A route to the forum or the SEND panel. A change heard there is ratified by that hearing,
-    so no ratification follows it."""
-    reasons = list(reasons)
-    if request.is_change and policy.routing.ratify_changes:
-        reasons.append("the panel's decision ratifies the change")
-    if kind is RouteKind.FORUM:
-        return Route(
-            kind=kind,
-            reasons=tuple(reasons),
-            attendance=policy.forum.attendance,
-            evidence=policy.forum.evidence,
-        )
+        then_at = then_at or rule.ratify_changes_at
     must_attend = False
-    hours_limit = policy.send_panel.practitioner_attends_over_hours_per_month
-    if request.hours_per_month is not None:
+    hours_limit = body.practitioner_attends_over_hours_per_month
+    if hours_limit is not None and request.hours_per_month is not None:
         must_attend = request.hours_per_month > hours_limit
         reasons.append(
             f"{_count(request.hours_per_month, 'hour')} a month is "
-            + (
-                f"over {_count(hours_limit, 'hour')}: the practitioner must attend the panel"
-                if must_attend
-                else f"not over {_count(hours_limit, 'hour')}, so the practitioner need not attend"
-            )
+            + (f"over {_count(hours_limit, 'hour')}: the practitioner must attend the {body.name}"
+               if must_attend else f"not over {_count(hours_limit, 'hour')}, so the practitioner need not attend")
         )
-    return Route(
-        kind=kind,
-        reasons=tuple(reasons),
-        practitioner_must_attend=must_attend,
-        attendance=("the practitioner attends the panel",) if must_attend else (),
-        evidence=policy.send_panel.evidence,
-    )
+    reasons.extend(context for context in _context(request)
+                   if not any(context.split(" ", 1)[1] in reason for reason in reasons))
+    attendance = body.attendance + ((f"the practitioner attends the {body.name}",) if must_attend else ())
+    return Route(body=body_id, kind=body.kind, name=body.name, reasons=tuple(_unique(reasons)), then=tuple(then),
+                 then_at=then_at, practitioner_must_attend=must_attend, attendance=attendance,
+                 evidence=body.evidence, tier=tier_role)
 
 
 def _context(request: CaseRequest) -> list[str]:
     """The figures a decider wants beside any reason: the RAS, and what a change changes from."""
     context = [] if request.ras_weekly is None else [f"RAS {_weekly(request.ras_weekly)}"]
-    return [*context, *_change(request)]
-
-
-def _change(request: CaseRequest) -> list[str]:
     if request.request_type is RequestType.INCREASE and request.current_weekly is not None:
-        return [f"an increase from {_weekly(request.current_weekly)}"]
-    return []
+        context.append(f"an increase from {_weekly(request.current_weekly)}")
+    return context
 
 
 # --- Words ------------------------------------------------------------------------------------------
@@ -390,6 +412,10 @@ def _role_words(role: str) -> str:
     return role.replace("_", " ")
 
 
+def _yearly(amount: Decimal, weeks: int) -> str:
+    return f"{_money(amount)} a year ({weeks} weeks)"
+
+
 def describe_request(request: CaseRequest) -> str:
     """One plain line, e.g. "new package, adults, £412.00/wk (RAS £298.00/wk)"."""
     text = f"{REQUEST_TYPE_LABELS[request.request_type]}, {SERVICE_LABELS[request.service]}, "
@@ -402,79 +428,102 @@ def describe_request(request: CaseRequest) -> str:
         text += f", {_count(request.respite_weeks_per_year, 'week')} of respite a year"
     if request.hours_per_month is not None:
         text += f", {_count(request.hours_per_month, 'hour')} a month"
+    if request.age_band is not None:
+        text += f", aged {request.age_band}"
+    if request.top_up:
+        text += ", with a first-party top-up"
+    if request.team is not None:
+        text += f", {request.team} team"
     return text
 
 
-def describe_route(route: Route) -> str:
-    """One plain line: "<route>: <reasons>[; then <steps> at the next <panel>]"."""
-    text = f"{route.label}: {'; '.join(route.reasons)}"
+def describe_route(route: Route, policy: Policy | None = None) -> str:
+    """One plain line: "<body>: <reasons>[; then <steps> at the next <body>]"."""
+    text = f"{route.name}: {'; '.join(route.reasons)}"
     if route.then and route.then_at is not None:
-        text += f"; then {' and '.join(route.then)} at the next {ROUTE_LABELS[route.then_at]}"
+        at = policy.bodies[route.then_at].name if policy is not None else route.then_at
+        text += f"; then {' and '.join(route.then)} at the next {at}"
     return text
 
 
 def example_requests(policy: Policy) -> list[CaseRequest]:
-    """A handful of cases that show each route and each boundary of `policy`."""
-    rules = policy.routing
+    """A handful of cases that show each rule, each boundary and each tier of `policy`."""
     adults, children = Service.ADULTS, Service.CHILDREN_SEND
     kind = RequestType
     penny = Decimal("0.01")
+    weeks = policy.routing.weeks_per_year
+    band = policy.case_form.age_bands[0] if policy.case_form.age_bands else None
+    team = policy.case_form.teams[0] if policy.case_form.teams else None
+
+    def case(service: Service, request_type: RequestType, weekly: str | Decimal, **more: object) -> CaseRequest:
+        more.pop("_decrease", None)
+        more.setdefault("age_band", band)
+        more.setdefault("team", team)
+        return CaseRequest(service, request_type, Decimal(weekly), **more)  # type: ignore[arg-type]
+
     examples = [
-        CaseRequest(adults, kind.NEW_PACKAGE, Decimal("280.00"), ras_weekly=Decimal("298.00")),
-        CaseRequest(adults, kind.NEW_PACKAGE, Decimal("412.00"), ras_weekly=Decimal("298.00")),
+        case(adults, kind.NEW_PACKAGE, "280.00", ras_weekly=Decimal("298.00")),
+        case(adults, kind.NEW_PACKAGE, "412.00", ras_weekly=Decimal("298.00")),
     ]
-    if (threshold := rules.forum_weekly_threshold) is not None:
-        examples += [
-            CaseRequest(adults, kind.NEW_PACKAGE, threshold, ras_weekly=threshold),
-            CaseRequest(adults, kind.NEW_PACKAGE, threshold + penny, ras_weekly=threshold),
-        ]
-    if rules.delegate_within_ras:
-        ras = Decimal("300.00")
-        ceiling = ras + _tolerance(policy, ras)
-        examples += [
-            CaseRequest(adults, kind.NEW_PACKAGE, ceiling, ras_weekly=ras),
-            CaseRequest(adults, kind.NEW_PACKAGE, ceiling + penny, ras_weekly=ras),
-        ]
-    for limit in rules.delegated_limits:
-        # The most a week can cost and stay within the yearly limit, and a penny more.
-        top = (limit.max_yearly / rules.weeks_per_year).quantize(penny, ROUND_DOWN)
-        examples += [
-            CaseRequest(adults, kind.NEW_PACKAGE, top),
-            CaseRequest(adults, kind.NEW_PACKAGE, top + penny),
-        ]
-    if (weeks := rules.forum_respite_weeks_threshold) is not None:
-        examples += [
-            CaseRequest(
-                adults, kind.RESPITE, Decimal("120.00"), ras_weekly=Decimal("150.00"), respite_weeks_per_year=weeks
-            ),
-            CaseRequest(
-                adults,
-                kind.RESPITE,
-                Decimal("120.00"),
-                ras_weekly=Decimal("150.00"),
-                respite_weeks_per_year=weeks + Decimal("0.5"),
-            ),
-        ]
-    hours = policy.send_panel.practitioner_attends_over_hours_per_month
-    examples += [
-        CaseRequest(adults, kind.RESIDENTIAL_PLACEMENT, Decimal("950.00"), ras_weekly=Decimal("700.00")),
-        CaseRequest(
-            children, kind.DIRECT_PAYMENT, Decimal("250.00"), ras_weekly=Decimal("250.00"), hours_per_month=hours
-        ),
-        CaseRequest(
-            children,
-            kind.DIRECT_PAYMENT,
-            Decimal("310.00"),
-            ras_weekly=Decimal("300.00"),
-            hours_per_month=hours + Decimal("0.5"),
-        ),
-        CaseRequest(
-            adults, kind.INCREASE, Decimal("280.00"), ras_weekly=Decimal("300.00"), current_weekly=Decimal("240.00")
-        ),
-        CaseRequest(adults, kind.DECREASE, Decimal("200.00"), current_weekly=Decimal("260.00")),
-        CaseRequest(adults, kind.NEW_PACKAGE, Decimal("500.00"), ras_weekly=Decimal("450.00"), urgent=True),
-    ]
-    return examples
+    for rule in policy.routing.rules:
+        when = rule.when
+        service = when.service[0] if when.service else adults
+        request_type = when.request_type[0] if when.request_type else kind.NEW_PACKAGE
+        base: dict[str, object] = {"urgent": bool(when.urgent)}
+        if when.age_band:
+            base["age_band"] = when.age_band[0]
+        if when.team:
+            base["team"] = when.team[0]
+        if when.top_up is not None:
+            base["top_up"] = when.top_up
+        if request_type is kind.RESPITE or when.respite_weeks_over is not None:
+            limit = when.respite_weeks_over if when.respite_weeks_over is not None else Decimal(2)
+            for weeks_asked in (limit, limit + Decimal("0.5")):
+                examples.append(case(service, kind.RESPITE, "120.00", ras_weekly=Decimal("150.00"),
+                                     respite_weeks_per_year=weeks_asked, **base))
+            continue
+        if request_type in CHANGES:
+            base["current_weekly"] = Decimal("260.00")
+            if request_type is kind.DECREASE:
+                base["_decrease"] = True
+        proposed = Decimal("200.00") if request_type is kind.DECREASE else Decimal("250.00")
+        if when.weekly_over is not None:
+            for weekly in (when.weekly_over, when.weekly_over + penny):
+                examples.append(case(service, request_type, weekly, ras_weekly=weekly, **_fit(base, weekly)))
+            continue
+        if when.yearly_over is not None:
+            top = (when.yearly_over / weeks).quantize(penny, ROUND_DOWN)
+            for weekly in (top, top + penny):
+                examples.append(case(service, request_type, weekly, **_fit(base, weekly)))
+            continue
+        if when.within_ras:
+            ras = Decimal("300.00")
+            ceiling = ras + _tolerance(policy, ras)
+            for weekly in (ceiling, ceiling + penny):
+                examples.append(case(service, request_type, weekly, ras_weekly=ras, **_fit(base, weekly)))
+            continue
+        hours = None
+        if when.hours_per_month_over is not None or service is children:
+            hours = (when.hours_per_month_over or Decimal(40)) + Decimal("0.5")
+        examples.append(case(service, request_type, proposed, ras_weekly=Decimal("300.00"), hours_per_month=hours,
+                             **_fit(base, proposed)))
+    for body in policy.bodies.values():
+        for tier in body.tiers:
+            limit = tier.max_weekly if tier.max_weekly is not None else (
+                (tier.max_yearly / weeks).quantize(penny, ROUND_DOWN) if tier.max_yearly is not None else None)
+            if limit is not None:
+                for weekly in (limit, limit + penny):
+                    examples.append(case(adults, kind.NEW_PACKAGE, weekly, ras_weekly=weekly))
+    return list(dict.fromkeys(examples))
+
+
+def _fit(base: dict[str, object], weekly: Decimal) -> dict[str, object]:
+    """`base` with a current cost that makes `weekly` a valid increase or decrease."""
+    if "current_weekly" not in base:
+        return base
+    increase = base.get("_decrease") is None
+    current = (weekly * Decimal("0.8")).quantize(Decimal("0.01")) if increase else weekly + 60
+    return {**base, "current_weekly": current}
 
 
 def describe_examples(policy: Policy) -> list[str]:
@@ -482,7 +531,12 @@ def describe_examples(policy: Policy) -> list[str]:
 
     This is what `panelbot policy check FILE` prints, so a council can read its rules back.
     """
-    return [
-        f"{describe_request(request)} → {describe_route(route_case(policy, request))}"
-        for request in example_requests(policy)
-    ]
+    lines = []
+    for request in example_requests(policy):
+        try:
+            route = route_case(policy, request)
+        except ValueError as exc:
+            lines.append(f"{describe_request(request)} → cannot be routed: {exc}")
+            continue
+        lines.append(f"{describe_request(request)} → {describe_route(route, policy)}")
+    return lines

@@ -83,7 +83,11 @@ FORM_KEYS: dict[str, str] = {
     "record_link": "record_link",
     "team_manager": "team_manager",
     "attendee": "attendee",
+    "age_band": "age_band",
+    "top_up": "top_up",
+    "team": "team",
 }
+TOP_UP_OPTION = "top_up"  # the value of the first-party top-up checkbox's single option
 
 _CHANGES = frozenset({RequestType.INCREASE, RequestType.DECREASE})
 _PENNY = Decimal("0.01")
@@ -223,6 +227,9 @@ class Submission(BaseModel):
     record_link: str | None = None
     team_manager: str
     attendee: str | None = None
+    age_band: str | None = None
+    top_up: bool | None = None
+    team: str | None = None
 
     # --- Who: the submitter, checked by the caller's Slack request rather than the form ---
 
@@ -327,8 +334,9 @@ class Submission(BaseModel):
     @classmethod
     def _hours_in_a_month(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
         if value is None:
-            if info.data.get("service") is Service.CHILDREN_SEND:
-                _refuse("Enter the hours of support a month: the SEND panel uses them to decide if you attend")
+            if info.data.get("service") is Service.CHILDREN_SEND and \
+                    "hours_per_month_over" in _policy(info).facts_used():
+                _refuse("Enter the hours of support a month: the panel uses them to decide if you attend")
             return None
         if value.is_signed():  # below zero, or written "-0"
             _refuse("Hours can't be negative: enter 0 or more")
@@ -483,6 +491,38 @@ class Submission(BaseModel):
             _refuse("Choose someone other than yourself to attend")
         return value
 
+    # --- Facts the council's rules use (asked only when a rule uses them) ---
+
+    @field_validator("age_band", "team", mode="before")
+    @classmethod
+    def _read_listed(cls, value: Any, info: ValidationInfo) -> Any:
+        policy = _policy(info)
+        name = info.field_name
+        listed = policy.case_form.age_bands if name == "age_band" else policy.case_form.teams
+        value = _clean(value)
+        used = f"{name}" in policy.facts_used()
+        what = "age band" if name == "age_band" else "team"
+        if value is None:
+            if used:
+                _refuse(f"Choose the person's {what}: the council's rules depend on it")
+            return None
+        if not isinstance(value, str) or value not in listed:
+            _refuse(f"Choose the {what} from the list")
+        return value
+
+    @field_validator("top_up", mode="before")
+    @classmethod
+    def _read_top_up(cls, value: Any, info: ValidationInfo) -> Any:
+        if "top_up" not in _policy(info).facts_used():
+            return None
+        if value is None:
+            return False
+        if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+            if not set(value) <= {TOP_UP_OPTION}:
+                _refuse("Tick the top-up box or leave it clear, then submit again")
+            return TOP_UP_OPTION in value
+        return value
+
     def to_case_request(self) -> CaseRequest:
         """The figures routing needs (`bot.domain.routing.route_case`)."""
         return CaseRequest(
@@ -494,6 +534,9 @@ class Submission(BaseModel):
             hours_per_month=self.hours_per_month,
             respite_weeks_per_year=self.respite_weeks_per_year,
             urgent=self.urgent,
+            age_band=self.age_band,
+            top_up=self.top_up,
+            team=self.team,
         )
 
 

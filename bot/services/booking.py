@@ -14,12 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.domain.booking import Agenda, BookingChange, BookingChoice, DayChoice, forum_sittings
-from bot.domain.calendar import Slot, bookable_slots, slots_for_day
+from bot.domain.bodies import BodyKind
+from bot.domain.booking import Agenda, BookingChange, BookingChoice, DayChoice
+from bot.domain.calendar import Slot
 from bot.domain.cases import Stage, can_move
-from bot.domain.routing import RouteKind
+from bot.domain.schedules import bookable_slots, slots_on
 from bot.errors import UserError
 from bot.notify import Notice
+from bot.policy import Body
 from bot.services import Services
 from bot.services.outbox import queue_notice
 from bot.services.reminders import on_booked, on_booking_cancelled
@@ -50,27 +52,26 @@ class BookingResult:
     changed: bool  # False when the case already held exactly this slot (a double click)
 
 
-def _sittings(services: Services) -> list:  # type: ignore[type-arg]
-    return forum_sittings(services.policy.forum.sittings.by_weekday())
+def meeting_bodies(services: Services) -> list[str]:
+    """The policy's meeting bodies, in policy order."""
+    return [key for key, body in services.policy.bodies.items() if body.kind is BodyKind.MEETING]
 
 
-def _lead(services: Services) -> timedelta:
-    return timedelta(hours=services.policy.forum.booking_lead_hours)
-
-
-def _taken(session: Session, start: datetime, end: datetime) -> set[datetime]:
+def _taken(session: Session, body_id: str, start: datetime, end: datetime) -> set[datetime]:
     return set(session.scalars(
-        select(ForumBooking.starts_at).where(ForumBooking.cancelled_at.is_(None), ForumBooking.starts_at >= start,
-                                             ForumBooking.starts_at < end)
+        select(ForumBooking.starts_at).where(ForumBooking.body == body_id, ForumBooking.cancelled_at.is_(None),
+                                             ForumBooking.starts_at >= start, ForumBooking.starts_at < end)
     ).all())
 
 
-def free_days(services: Services, session: Session, now: datetime, days: int = DAYS_OFFERED) -> tuple[DayChoice, ...]:
+def free_days(services: Services, session: Session, now: datetime, body_id: str,
+              days: int = DAYS_OFFERED) -> tuple[DayChoice, ...]:
     """The next `days` sitting days with their free slots (a full day is listed with none)."""
-    forum, calendar = services.policy.forum, services.calendar
-    horizon = now + timedelta(days=days * 3 + 14)  # generously past the tenth sitting day
-    taken = _taken(session, now, horizon)
-    everything = bookable_slots(calendar, _sittings(services), forum.slot_minutes, now, _lead(services), days, set())
+    calendar, body = services.calendar, services.policy.bodies[body_id]
+    everything = bookable_slots(calendar, body, now, days)
+    if not everything:
+        return ()
+    taken = _taken(session, body_id, now, everything[-1].ends_at)
     by_day: dict[date, list[Slot]] = {}
     for slot in everything:
         by_day.setdefault(calendar.local_date(slot.starts_at), [])
@@ -83,11 +84,12 @@ def _case_for_booking(services: Services, session: Session, case_id: int, actor:
     row = session.get(Case, case_id)
     if row is None:
         raise BookingRefused("That case is no longer in panelbot.")
-    if RouteKind(row.route) is not RouteKind.FORUM:
-        raise BookingRefused(f"Case {row.reference} does not go to the Enhanced Peer Forum, so it has no slot to book.")
+    body = services.policy.bodies.get(row.route)
+    if body is None or body.kind is not BodyKind.MEETING:
+        raise BookingRefused(f"Case {row.reference} does not go to a meeting with slots, so it has no slot to book.")
     if actor not in (row.submitter, row.attendee):
-        raise BookingRefused(f"Only the worker who submitted case {row.reference}, or the advanced practitioner or "
-                             "service manager attending with them, can book its forum slot.")
+        raise BookingRefused(f"Only the worker who submitted case {row.reference}, or the person attending with "
+                             f"them, can book its slot at the {body.name}.")
     if Stage(row.stage) not in (Stage.AWAITING_BOOKING, Stage.BOOKED):
         raise BookingRefused(f"Case {row.reference} is {row.stage.replace('_', ' ')}: it has no slot to book.")
     return row
@@ -105,23 +107,22 @@ def booking_choice(services: Services, actor: str, *, case_id: int | None = None
                 raise BookingRefused("There is no open case with that reference in panelbot.")
         row = _case_for_booking(services, session, case_id, actor)
         current = live_booking(session, row.id)
-        return BookingChoice(case=view_of(services, row, full=False), days=free_days(services, session, now),
+        return BookingChoice(case=view_of(services, row, full=False), days=free_days(services, session, now, row.route),
                              current=booking_view(services, current, row) if current else None)
 
 
-def _check_slot(services: Services, starts_at: datetime, now: datetime) -> Slot:
+def _check_slot(services: Services, body: Body, starts_at: datetime, now: datetime) -> Slot:
     """The sitting slot starting at `starts_at`, if it is one and can still be booked."""
-    calendar, forum = services.calendar, services.policy.forum
+    calendar = services.calendar
     day = calendar.local_date(starts_at)
-    slot = next((s for s in slots_for_day(calendar, _sittings(services), day, forum.slot_minutes)
-                 if s.starts_at == starts_at), None)
+    slot = next((s for s in slots_on(calendar, body, day) if s.starts_at == starts_at), None)
     if slot is None:
-        raise BookingRefused("The forum does not sit then (a weekend, a bank holiday, a closure day, or not a slot "
-                             "time). Pick one of the slots offered.")
+        raise BookingRefused(f"The {body.name} does not sit then (a weekend, a bank holiday, a closure day, or not a "
+                             "slot time). Pick one of the slots offered.")
     if starts_at < now:
         raise BookingRefused("That slot is in the past. Pick one of the slots offered.")
-    if starts_at < now + _lead(services):
-        raise BookingRefused(f"Slots must be booked at least {forum.booking_lead_hours} hours ahead. "
+    if starts_at < now + timedelta(hours=body.booking_lead_hours):
+        raise BookingRefused(f"Slots must be booked at least {body.booking_lead_hours} hours ahead. "
                              "Pick a later one.")
     return slot
 
@@ -132,7 +133,10 @@ def book_slot(services: Services, case_id: int, starts_at: datetime, actor: str)
     Raises BookingRefused (not allowed, not a bookable slot) or SlotTaken (someone was first).
     """
     now = services.now()
-    slot = _check_slot(services, starts_at, now)
+    with services.sessions() as session:
+        row = _case_for_booking(services, session, case_id, actor)
+        body_id = row.route
+    slot = _check_slot(services, services.policy.bodies[body_id], starts_at, now)
     try:
         with services.sessions.begin() as session:
             row = _case_for_booking(services, session, case_id, actor)
@@ -144,7 +148,7 @@ def book_slot(services: Services, case_id: int, starts_at: datetime, actor: str)
                 previous = Slot(current.starts_at, current.ends_at)
                 current.cancelled_at, current.cancelled_by = now, actor
                 session.flush()
-            booking = ForumBooking(case_id=row.id, starts_at=slot.starts_at, ends_at=slot.ends_at,
+            booking = ForumBooking(case_id=row.id, body=row.route, starts_at=slot.starts_at, ends_at=slot.ends_at,
                                    day=services.calendar.local_date(slot.starts_at), booked_by=actor, booked_at=now)
             session.add(booking)
             session.flush()  # the unique indexes decide here
@@ -202,24 +206,35 @@ def cancel_booking(services: Services, case_id: int, actor: str) -> BookingChang
         return BookingChange(booking=booking_view(services, booking, row), cancelled=True, by=actor, at=now)
 
 
-def agenda(services: Services, day: date) -> Agenda:
+def agenda(services: Services, day: date, body_id: str | None = None) -> Agenda:
+    """A meeting's day (the first meeting body in the policy unless one is named)."""
+    meetings = meeting_bodies(services)
+    if body_id is None and not meetings:
+        raise BookingRefused("This council's policy has no meeting with bookable slots.")
     with services.sessions() as session:
-        return agenda_for(services, session, day)
+        return agenda_for(services, session, day, body_id or meetings[0])
 
 
 def post_agendas(services: Services, now: datetime) -> int:
-    """The worker's job: from 08:00 on a sitting day, queue the agenda for the forum channel and a DM
-    for each of the day's chairs, once (the outbox keys make a second worker's try a no-op)."""
-    calendar, forum = services.calendar, services.policy.forum
+    """The worker's job: from 08:00 on a sitting day, queue each meeting's agenda for its channel and a
+    DM for each of the day's chairs, once (the outbox keys make a second worker's try a no-op)."""
+    calendar = services.calendar
     local = now.astimezone(calendar.tz)
-    slots = slots_for_day(calendar, _sittings(services), local.date(), forum.slot_minutes)
-    if not slots or local.hour < 8 or now >= slots[-1].ends_at:
-        return 0
-    day = local.date().isoformat()
-    _, chairs = chair_of(services, local.date())
-    with services.sessions.begin() as session:
-        queue_notice(session, Notice.AGENDA, None, forum.channel, now, key=f"agenda:{day}", payload={"day": day})
-        for person in services.people(chairs):
-            queue_notice(session, Notice.CHAIR_AGENDA, None, person, now, key=f"chair_agenda:{day}:{person}",
-                         payload={"day": day})
-    return 1
+    posted = 0
+    for body_id in meeting_bodies(services):
+        body = services.policy.bodies[body_id]
+        slots = slots_on(calendar, body, local.date())
+        if not slots or local.hour < 8 or now >= slots[-1].ends_at:
+            continue
+        day = local.date().isoformat()
+        _, chairs = chair_of(services, body, local.date())
+        # The first meeting keeps the keys it always had, so an upgrade does not post today's agenda twice.
+        tag = "" if body_id == meeting_bodies(services)[0] else f"{body_id}:"
+        with services.sessions.begin() as session:
+            queue_notice(session, Notice.AGENDA, None, body.channel, now, key=f"agenda:{tag}{day}",
+                         payload={"day": day, "body": body_id})
+            for person in services.people(chairs):
+                queue_notice(session, Notice.CHAIR_AGENDA, None, person, now, key=f"chair_agenda:{tag}{day}:{person}",
+                             payload={"day": day, "body": body_id})
+        posted += 1
+    return posted

@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.domain.calendar import panel_for_submission, panel_sittings
-from bot.domain.cases import FIRST_STAGE, STAGE_LABELS, CaseView, PanelListing, Stage, is_open
-from bot.domain.routing import Route, RouteKind, route_case
+from bot.domain.bodies import BodyKind
+from bot.domain.cases import STAGE_LABELS, CaseView, PanelListing, Stage, first_stage, is_open
+from bot.domain.routing import Route, route_case
+from bot.domain.schedules import sitting_for_papers
 from bot.domain.submission import Submission
 from bot.errors import UserError
 from bot.notify import Notice
+from bot.policy import Body
 from bot.services import Services
+from bot.services.bodies import follow_on_body, role_words
 from bot.services.outbox import queue_notice
 from bot.services.reminders import on_resubmitted, on_waiting_for_decision
 from bot.services.views import view_of
 from store.audit import record_audit
 from store.models import Case
-
-ROUTE_PLACES = {
-    RouteKind.FORUM: "the Enhanced Peer Forum",
-    RouteKind.DELEGATED: "delegated sign-off",
-    RouteKind.SEND_PANEL: "the SEND Quality Assurance Panel",
-    RouteKind.URGENT: "the urgent decisions queue",
-}
 
 
 class SubmissionProblem(UserError):
@@ -57,37 +53,28 @@ class LookUp:
     full: bool  # True when the viewer has a role on the case and may see its details
 
 
-def route_channel(services: Services, route: RouteKind) -> str:
-    policy = services.policy
-    return {
-        RouteKind.FORUM: policy.forum.channel,
-        RouteKind.DELEGATED: policy.delegated.channel,
-        RouteKind.SEND_PANEL: policy.send_panel.channel,
-        RouteKind.URGENT: policy.urgent.channel,
-    }[route]
+def route_channel(services: Services, body_id: str) -> str:
+    """The channel of a body's case cards."""
+    return services.policy.bodies[body_id].channel
 
 
-def send_panel_listing(services: Services, submitted_at: datetime) -> PanelListing:
-    """The SEND panel a case submitted now goes to: the first whose papers are not yet due."""
-    policy, calendar = services.policy, services.calendar
-    panel = policy.send_panel
-    today = calendar.local_date(submitted_at)
-    args = (calendar, panel.rrule, panel.first_sitting, panel.start_time, list(panel.locations),
-            panel.papers_due_working_days)
-    sitting = panel_for_submission(*args, submitted_on=today)
-    next_sitting = panel_sittings(*args, after=today + timedelta(days=1), count=1)[0]
-    late_for = next_sitting.day if next_sitting.day < sitting.day else None
-    return PanelListing(day=sitting.day, starts_at=sitting.starts_at, location=sitting.location,
-                        papers_due=sitting.papers_due, late_for=late_for)
+def panel_listing(services: Services, body: Body, submitted_at: datetime) -> PanelListing:
+    """The sitting of a panel a case submitted now goes to: the first whose papers are not yet due,
+    and the sitting it missed when its papers came too late for that one."""
+    sitting, missed = sitting_for_papers(services.calendar, body, submitted_at)
+    return PanelListing(day=sitting.day, starts_at=sitting.starts_at, location=sitting.location or "",
+                        papers_due=sitting.papers_due or sitting.day,
+                        late_for=missed.day if missed is not None else None)
 
 
 def _open_case(session: Session, reference: str) -> Case | None:
     return session.scalars(select(Case).where(Case.reference == reference, Case.is_open)).first()
 
 
-def _in_flight(row: Case) -> CaseInFlight:
+def _in_flight(services: Services, row: Case) -> CaseInFlight:
     stage = STAGE_LABELS[Stage(row.stage)]
-    where = ROUTE_PLACES[RouteKind(row.route)]
+    body = services.policy.bodies.get(row.route)
+    where = body.name if body is not None else row.route
     return CaseInFlight(f"Case {row.reference} is already in flight: {stage} ({where}). "
                         f"Use `/panel case {row.reference}` to see it.")
 
@@ -99,11 +86,16 @@ def submit_case(services: Services, submission: Submission, *, key: str) -> Subm
     case already stored and changes nothing. Raises CaseInFlight when the reference has an open case.
     """
     now = services.now()
-    route = route_case(services.policy, submission.to_case_request())
-    told = _people_to_tell(services, RouteKind(route.kind), submission)
-    if RouteKind(route.kind) is RouteKind.FORUM and submission.attendee is None:
-        raise SubmissionProblem("attendee", "This goes to the Enhanced Peer Forum: choose the advanced practitioner "
-                                            "or service manager who will attend with you.")
+    policy = services.policy
+    route = route_case(policy, submission.to_case_request())
+    body = policy.bodies[route.body]
+    if not services.holds_role(submission.team_manager, policy.case_form.team_manager_role):
+        raise SubmissionProblem("team_manager", f"Choose your team manager: the person chosen is not one of the "
+                                                f"{role_words(policy.case_form.team_manager_role)}.")
+    told = _people_to_tell(services, route, submission)
+    if body.attendee_required and submission.attendee is None:
+        who = "; ".join(body.attendance) or "who attends with you"
+        raise SubmissionProblem("attendee", f"This goes to the {body.name}: choose who attends with you ({who}).")
     try:
         with services.sessions.begin() as session:
             existing = session.scalars(select(Case).where(Case.submission_key == key)).first()
@@ -113,7 +105,7 @@ def submit_case(services: Services, submission: Submission, *, key: str) -> Subm
                 if Stage(open_case.stage) is Stage.DEFERRED and submission.submitter in (open_case.submitter,
                                                                                           open_case.attendee):
                     return _resubmit(services, session, open_case, submission, route, key, told, now)
-                raise _in_flight(open_case)
+                raise _in_flight(services, open_case)
             row = _new_case(services, submission, route, key, now)
             session.add(row)
             session.flush()
@@ -129,7 +121,7 @@ def submit_case(services: Services, submission: Submission, *, key: str) -> Subm
             if existing is not None:
                 return SubmitResult(view_of(services, existing, full=True), created=False)
             if (open_case := _open_case(session, submission.reference)) is not None:
-                raise _in_flight(open_case) from None
+                raise _in_flight(services, open_case) from None
         raise
 
 
@@ -138,7 +130,8 @@ RESUBMITTED = ("submission_key", "service", "request_type", "proposed_weekly", "
                "hours_per_month", "respite_weeks_per_year", "urgent", "urgent_reason", "strengths_and_needs",
                "outcomes", "alternatives", "evidence", "record_link", "team_manager", "attendee", "route", "reasons",
                "then", "practitioner_must_attend", "attendance", "evidence_required", "stage", "is_open", "panel_day",
-               "panel_starts_at", "panel_location", "papers_due", "panel_late_for")
+               "panel_starts_at", "panel_location", "papers_due", "panel_late_for", "tier_role", "follow_on_body",
+               "carried_from")
 
 
 def _resubmit(services: Services, session: Session, row: Case, submission: Submission, route: Route, key: str,
@@ -147,12 +140,12 @@ def _resubmit(services: Services, session: Session, row: Case, submission: Submi
     again; earlier rounds' decisions stay with it."""
     fresh = _new_case(services, submission, route, key, now)
     before = _audit_facts(row)
-    old_channel = route_channel(services, RouteKind(row.route))
+    old_channel = route_channel(services, row.route)
     for column in RESUBMITTED:
         setattr(row, column, getattr(fresh, column))
     row.round += 1
     row.updated_at = now
-    if route_channel(services, RouteKind(row.route)) != old_channel:
+    if route_channel(services, row.route) != old_channel:
         row.card_channel = row.card_ts = None  # a new card in the new route's channel
     session.flush()
     record_audit(session, at=now, actor=submission.submitter, action="case.resubmitted", subject_type="case",
@@ -164,9 +157,9 @@ def _resubmit(services: Services, session: Session, row: Case, submission: Submi
 
 
 def _new_case(services: Services, submission: Submission, route: Route, key: str, now: datetime) -> Case:
-    route_kind = RouteKind(route.kind)
-    panel = send_panel_listing(services, now) if route_kind is RouteKind.SEND_PANEL else None
-    stage = FIRST_STAGE[route_kind]
+    body = services.policy.bodies[route.body]
+    panel = panel_listing(services, body, now) if body.kind is BodyKind.PANEL else None
+    stage = first_stage(body.kind, submission.urgent)
     return Case(
         reference=submission.reference, submission_key=key, service=submission.service,
         request_type=submission.request_type, proposed_weekly=submission.proposed_weekly,
@@ -176,7 +169,8 @@ def _new_case(services: Services, submission: Submission, route: Route, key: str
         strengths_and_needs=submission.strengths_and_needs, outcomes=submission.outcomes,
         alternatives=submission.alternatives, evidence=list(submission.evidence), record_link=submission.record_link,
         submitter=submission.submitter, team_manager=submission.team_manager, attendee=submission.attendee,
-        route=route_kind, reasons=list(route.reasons), then=[str(step) for step in route.then],
+        route=route.body, tier_role=route.tier, follow_on_body=route.then_at, reasons=list(route.reasons),
+        then=[str(step) for step in route.then],
         practitioner_must_attend=route.practitioner_must_attend, attendance=list(route.attendance),
         evidence_required=list(route.evidence), stage=stage, is_open=is_open(stage),
         panel_day=panel.day if panel else None, panel_starts_at=panel.starts_at if panel else None,
@@ -197,22 +191,22 @@ def _audit_facts(row: Case) -> dict[str, object]:
     }
 
 
-def _people_to_tell(services: Services, route: RouteKind, submission: Submission) -> list[str]:
-    """Who gets a DM that a new case waits on them: the team manager, or every operations manager
-    (user groups expanded, so each member is told). Asked before the transaction opens, since the
-    directory may call Slack. Forum and panel chairs hear through the agenda instead."""
-    if route is RouteKind.DELEGATED:
-        members: tuple[str, ...] = (submission.team_manager,)
-    elif route is RouteKind.URGENT:
-        members = services.policy.members(services.policy.urgent.role)
-    else:
+def _people_to_tell(services: Services, route: Route, submission: Submission) -> list[str]:
+    """Who gets a DM that a new case waits on them: everyone holding the tier that covers it at a person
+    body (user groups expanded, so each member is told), the named team manager among them first.
+    Asked before the transaction opens, since the directory may call Slack. Chairs of meetings and
+    panels hear through the agenda instead."""
+    if route.tier is None:
         return []
-    return [person for person in services.people(members) if person != submission.submitter]
+    members = services.people(services.policy.members(route.tier))
+    if submission.team_manager in members:
+        members = [submission.team_manager, *(m for m in members if m != submission.team_manager)]
+    return [person for person in members if person not in (submission.submitter, submission.attendee)]
 
 
 def _queue_submission_notices(services: Services, session: Session, row: Case, told: list[str],
                               now: datetime) -> None:
-    channel = route_channel(services, RouteKind(row.route))
+    channel = route_channel(services, row.route)
     # Keys name this case and round, which this transaction created: they cannot exist yet.
     suffix = "" if row.round == 1 else f":r{row.round}"  # a resubmission owes its messages again
     card = Notice.CASE_CARD if row.card_ts is None else Notice.CARD_UPDATE
@@ -235,18 +229,15 @@ def cases_of(services: Services, user: str) -> list[CaseView]:
 
 
 def has_role_on(services: Services, row: Case, user: str) -> bool:
-    """The submitter, the attendee, the team manager, or a decider of the case's route."""
+    """The submitter, the attendee, the team manager, or a decider or member of the case's body or of
+    the body that endorses or ratifies it."""
     if user in (row.submitter, row.attendee, row.team_manager):
         return True
-    policy = services.policy
-    route = RouteKind(row.route)
-    roles: tuple[str, ...] = {
-        RouteKind.FORUM: policy.forum.chair_rota,
-        RouteKind.SEND_PANEL: (policy.send_panel.chair, policy.send_panel.deputy, *policy.send_panel.members),
-        RouteKind.URGENT: (policy.urgent.role,),
-        RouteKind.DELEGATED: (),
-    }[route]
-    return any(services.holds_role(user, role) for role in roles)
+    roles: list[str] = []
+    for body in (services.policy.bodies.get(row.route), follow_on_body(services, row)):
+        if body is not None:
+            roles.extend((*body.decider_roles(), *body.members))
+    return any(services.holds_role(user, role) for role in dict.fromkeys(roles))
 
 
 def look_up_case(services: Services, reference: str, viewer: str) -> LookUp | None:

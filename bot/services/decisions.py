@@ -7,12 +7,15 @@ click or a retried delivery record one decision; the others are told who decided
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.domain.bodies import BodyKind
 from bot.domain.calendar import long_date
-from bot.domain.cases import CaseView, Stage, is_open
+from bot.domain.cases import FOLLOW_ON_STAGES, CaseView, Stage, is_open
 from bot.domain.decisions import (
     KIND_AT_STAGE,
     OUTCOMES_FOR,
@@ -25,15 +28,18 @@ from bot.domain.decisions import (
     follow_ups,
     stage_after,
 )
-from bot.domain.routing import CaseRequest, RouteKind, Service, route_case
+from bot.domain.routing import CaseRequest, Service, covering_tiers, route_case
+from bot.domain.schedules import next_sittings
 from bot.errors import UserError
 from bot.notify import Notice
+from bot.policy import Body
 from bot.services import Services
+from bot.services.bodies import chair_for, role_words
 from bot.services.outbox import queue_notice
 from bot.services.reminders import on_decided
-from bot.services.views import chair_of, decision_view, live_booking, view_of
+from bot.services.views import decision_view, live_booking, view_of
 from store.audit import record_audit
-from store.models import Case, Decision, FollowUp
+from store.models import Case, Decision, FollowUp, SittingAttendance
 
 
 class NotAllowed(UserError):
@@ -53,46 +59,88 @@ class AlreadyDecided(UserError):
         self.decision = decision
 
 
-def _role_words(role: str) -> str:
-    return role.replace("_", " ")
-
-
-def _panel_of(row: Case) -> RouteKind:
-    """The panel that endorses or ratifies: the forum for adults, the SEND panel for children."""
-    return RouteKind.SEND_PANEL if Service(row.service) is Service.CHILDREN_SEND else RouteKind.FORUM
+def _deciding_body(services: Services, row: Case, kind: DecisionKind) -> Body:
+    """The body that makes this decision: the case's own, or the one its endorsement or ratification
+    goes to."""
+    bodies = services.policy.bodies
+    if kind is not DecisionKind.DECISION and row.follow_on_body in bodies:
+        return bodies[row.follow_on_body]
+    return bodies[row.route]
 
 
 def refusal(services: Services, session: Session, row: Case, kind: DecisionKind, user: str) -> str | None:
-    """None when `user` may make this decision on the case; otherwise a sentence saying who may."""
+    """None when `user` may make this decision on the case; otherwise a sentence saying who may and why."""
     if user == row.submitter:
         return "You submitted this case, so someone else must decide it."
-    policy = services.policy
-    panel = _panel_of(row) if kind is not DecisionKind.DECISION else RouteKind(row.route)
-    if kind is DecisionKind.DECISION and panel is RouteKind.FORUM:
+    if user == row.attendee:
+        return "You attend for this case, so someone else must decide it."
+    if kind is not DecisionKind.DECISION:
+        decided_by = session.scalars(select(Decision.decided_by).where(
+            Decision.case_id == row.id, Decision.round == row.round, Decision.kind == DecisionKind.DECISION)).first()
+        if decided_by == user:
+            return f"You made the decision that needs {kind}, so another decider must give it."
+    body = _deciding_body(services, row, kind)
+    if body.kind is BodyKind.PERSON:
+        return _person_refusal(services, body, row, user)
+    holds = [role for role in body.decider_roles() if services.holds_role(user, role)]
+    if body.kind is BodyKind.MEETING and kind is DecisionKind.DECISION:
         booking = live_booking(session, row.id)
         if booking is None:
-            return f"Case {row.reference} has no forum slot yet: the chair of its sitting decides it."
-        role, _ = chair_of(services, booking.day)
-        if services.holds_role(user, role):
+            return f"Case {row.reference} has no slot at the {body.name} yet: the chair of its sitting decides it."
+        role, _ = chair_for(services, body, booking.day)
+        deputy = body.chair.deputy if body.chair else None
+        if role is not None and (services.holds_role(user, role) or (deputy and services.holds_role(user, deputy))):
             return None
         day = long_date(booking.day).rsplit(" ", 1)[0]  # "Tuesday 24 November"
-        return f"Only the chair of the forum on {day} ({_role_words(role)}) can decide this."
-    if kind is DecisionKind.DECISION and panel is RouteKind.DELEGATED:
-        if user == row.team_manager and services.holds_role(user, policy.delegated.role):
-            return None
-        return f"Only <@{row.team_manager}>, the worker's team manager, can sign this case off."
-    if kind is DecisionKind.DECISION and panel is RouteKind.URGENT:
-        if services.holds_role(user, policy.urgent.role):
-            return None
-        return f"Only the {_role_words(policy.urgent.role)} can decide an urgent case."
-    if panel is RouteKind.SEND_PANEL:
-        if services.holds_role(user, policy.send_panel.chair) or services.holds_role(user, policy.send_panel.deputy):
-            return None
-        return "Only the SEND panel's chair, or the deputy in their absence, can decide this."
-    # The forum endorses or ratifies at any sitting: any of its chairs.
-    if any(services.holds_role(user, role) for role in policy.forum.chair_rota):
+        return f"Only the chair of the {body.name} on {day} ({role_words(role or '')}) can decide this."
+    if not holds:
+        if body.kind is BodyKind.PANEL:
+            return f"Only the {body.name}'s chair, or the deputy in their absence, can decide this."
+        return f"Only a chair of the {body.name} can decide this."
+    if body.kind is BodyKind.PANEL and body.quorum:
+        return _quorum_refusal(services, session, body, row)
+    return None
+
+
+def _person_refusal(services: Services, body: Body, row: Case, user: str) -> str | None:
+    weeks = services.policy.routing.weeks_per_year
+    covering = covering_tiers(body, row.proposed_weekly, weeks)
+    if any(services.holds_role(user, tier.role) for tier in covering):
         return None
-    return "Only a chair of the Enhanced Peer Forum can decide this."
+    if not covering:
+        return f"Case {row.reference} is over every limit of {body.name}: it must go to another body."
+    who = " or ".join(role_words(tier.role) for tier in covering)
+    return f"Only {who} can decide this case at £{row.proposed_weekly:,.2f}/wk ({body.name})."
+
+
+def _sitting_day(services: Services, body: Body, row: Case) -> date | None:
+    """The sitting a panel decision belongs to: today's, or else the latest before today."""
+    today = services.calendar.local_date(services.now())
+    recent = next_sittings(services.calendar, body, after=today - timedelta(days=45), count=40)
+    held = [sitting.day for sitting in recent if sitting.day <= today]
+    return held[-1] if held else row.panel_day
+
+
+def _quorum_refusal(services: Services, session: Session, body: Body, row: Case) -> str | None:
+    day = _sitting_day(services, body, row)
+    if day is None:
+        return f"The {body.name} has not sat yet, so it cannot decide."
+    present = session.scalars(select(SittingAttendance.person).where(
+        SittingAttendance.body == _body_id(services, body), SittingAttendance.day == day)).all()
+    missing = []
+    for need in body.quorum:
+        count = sum(1 for person in present if services.holds_role(person, need.role))
+        if count < need.at_least:
+            missing.append(f"{need.at_least - count} more of the {role_words(need.role)}")
+    if not missing:
+        return None
+    when = long_date(day).rsplit(" ", 1)[0]
+    return (f"The {body.name} of {when} is not quorate: it needs {' and '.join(missing)} recorded as present. "
+            "The chair or panel admin records who is present from the agenda.")
+
+
+def _body_id(services: Services, body: Body) -> str:
+    return next(key for key, value in services.policy.bodies.items() if value is body)
 
 
 def _current(session: Session, row: Case, round_: int, kind: DecisionKind | None) -> DecisionView | None:
@@ -125,17 +173,27 @@ def start_decision(services: Services, case_id: int, round_: int, outcome: Outco
         return view_of(services, row, full=True)
 
 
-def _within_delegation(services: Services, row: Case, amended: DecisionForm) -> None:
-    if RouteKind(row.route) is not RouteKind.DELEGATED or amended.amended_weekly is None:
+def _within_authority(services: Services, row: Case, form: DecisionForm, user: str) -> None:
+    """An amended amount must still be one this decider, and this body, may agree."""
+    body = services.policy.bodies[row.route]
+    if body.kind is not BodyKind.PERSON or form.amended_weekly is None:
         return
+    amended = form.amended_weekly
     view = view_of(services, row, full=False)
     again = route_case(services.policy, CaseRequest(
-        service=view.service, request_type=view.request_type, proposed_weekly=amended.amended_weekly,
+        service=view.service, request_type=view.request_type, proposed_weekly=amended,
         ras_weekly=view.ras_weekly, current_weekly=view.current_weekly, hours_per_month=view.hours_per_month,
         respite_weeks_per_year=view.respite_weeks_per_year, urgent=view.urgent))
-    if RouteKind(again.kind) is not RouteKind.DELEGATED:
-        raise DecisionRefused(f"£{amended.amended_weekly}/wk is beyond what can be signed off outside panel "
-                              f"({again.reasons[0]}). Defer or decline, and send it to the panel.")
+    if again.body != row.route:
+        why = again.reasons[-2] if len(again.reasons) > 1 else again.reasons[0]
+        raise DecisionRefused(f"£{amended:,.2f}/wk is beyond what {body.name} can agree: at that amount the case "
+                              f"goes to the {again.name} ({why}). "
+                              "Defer or decline, and resubmit it.")
+    covering = covering_tiers(body, amended, services.policy.routing.weeks_per_year)
+    if not any(services.holds_role(user, tier.role) for tier in covering):
+        who = " or ".join(role_words(tier.role) for tier in covering)
+        raise DecisionRefused(f"£{amended:,.2f}/wk is over your limit: only {who} can agree it. "
+                              "Ask them to decide, or defer.")
 
 
 def decide(services: Services, case_id: int, round_: int, form: DecisionForm, user: str) -> Decided:
@@ -149,7 +207,7 @@ def decide(services: Services, case_id: int, round_: int, form: DecisionForm, us
             row, kind = _waiting_for(services, session, case_id, round_, user)
             if form.outcome not in OUTCOMES_FOR[kind]:
                 raise DecisionRefused(f"Case {row.reference} is waiting for {kind}, not that.")
-            _within_delegation(services, row, form)
+            _within_authority(services, row, form, user)
             before = Stage(row.stage)
             after = stage_after(form.outcome, tuple(row.then))
             decision = Decision(case_id=row.id, round=row.round, kind=kind, outcome=form.outcome, reason=form.reason,
@@ -175,6 +233,8 @@ def decide(services: Services, case_id: int, round_: int, form: DecisionForm, us
                 scheduled = _schedule_follow_ups(services, session, row, now)
             on_decided(services, session, row, form.outcome, scheduled, now)
             _queue_decision_notices(session, row, decision, now)
+            if after in FOLLOW_ON_STAGES:
+                _tell_follow_on_body(services, session, row, after, now)
             return Decided(view_of(services, row, full=False), decision_view(decision))
     except IntegrityError:
         with services.sessions() as session:
@@ -192,6 +252,18 @@ def _schedule_follow_ups(services: Services, session: Session, row: Case, now) -
     session.add_all(rows)
     session.flush()
     return rows
+
+
+def _tell_follow_on_body(services: Services, session: Session, row: Case, stage: Stage, now: datetime) -> None:
+    """The body that endorses or ratifies hears that a case waits in its queue (and sees it on its
+    next agenda)."""
+    kind = DecisionKind.ENDORSEMENT if stage is Stage.AWAITING_ENDORSEMENT else DecisionKind.RATIFICATION
+    body = _deciding_body(services, row, kind)
+    for person in services.people(m for role in body.decider_roles() for m in services.policy.members(role)):
+        if person not in (row.submitter, row.attendee):
+            queue_notice(session, Notice.DECIDER_NOTICE, row.id, person, now,
+                         key=f"{Notice.DECIDER_NOTICE}:{row.id}:r{row.round}:{kind}:{person}",
+                         payload={"follow_on": str(kind)})
 
 
 def _queue_decision_notices(session: Session, row: Case, decision: Decision, now) -> None:  # type: ignore[no-untyped-def]

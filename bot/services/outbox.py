@@ -36,6 +36,13 @@ from store.models import Case, Decision, ForumBooking, Outbox, Provision, Visit
 
 logger = logging.getLogger("panelbot.outbox")
 
+
+def _body(services: Services, payload: dict[str, Any], kind: str) -> str:
+    """The body an agenda is for; rows queued before bodies were data name none: the first of its kind."""
+    if payload.get("body"):
+        return str(payload["body"])
+    return next(key for key, body in services.policy.bodies.items() if body.kind == kind)
+
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 MAX_ATTEMPTS = 8
 
@@ -69,9 +76,10 @@ def _about(services: Services, session: Session, row: Outbox) -> About | None:
     notice = Notice(row.kind)
     payload = row.payload or {}
     if notice in (Notice.AGENDA, Notice.CHAIR_AGENDA):
-        return agenda_for(services, session, date.fromisoformat(payload["day"]))
+        return agenda_for(services, session, date.fromisoformat(payload["day"]), _body(services, payload, "meeting"))
     if notice is Notice.PANEL_AGENDA:
-        return panel_agenda_for(services, session, date.fromisoformat(payload["day"]))
+        day = date.fromisoformat(payload["day"])
+        return panel_agenda_for(services, session, day, _body(services, payload, "panel"))
     if notice in (Notice.ACTION_PLAN_NEEDED, Notice.VISIT_PLANNED, Notice.STEP_ASSIGNED):
         if notice is Notice.ACTION_PLAN_NEEDED:
             return ActionPlanAsk(provision_view(session, session.get_one(Provision, payload["provision_id"])),

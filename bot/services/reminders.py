@@ -30,7 +30,6 @@ from bot.domain.reminders import (
     morning_of,
     shift_into_hours,
 )
-from bot.domain.routing import RouteKind
 from bot.errors import UserError
 from bot.notify import DeliveryError, ReminderNotifier
 from bot.services import Services
@@ -102,23 +101,24 @@ def on_booking_cancelled(session: Session, row: Case, now: datetime) -> None:
 
 def on_waiting_for_decision(services: Services, session: Session, row: Case, deciders: list[str],
                             now: datetime) -> None:
-    """A case that waits on a team manager or an operations manager: nudge them after the policy's
-    working days, and tell their manager if it waits longer still."""
-    route = RouteKind(row.route)
-    if route not in (RouteKind.DELEGATED, RouteKind.URGENT):
+    """A case that waits on a body: nudge the people told it waits on them (a person body's tier) after
+    the body's working days, and tell the body's escalation role if it waits longer still."""
+    body = services.policy.bodies.get(row.route)
+    if body is None:
         return
-    policy, calendar, span = services.policy, services.calendar, hours(services)
+    calendar, span = services.calendar, hours(services)
     since = f"waiting since {long_date(calendar.local_date(now))}"
-    nudge_at = after_working_days(calendar, span, now, policy.reviews.nudge_decider_after_working_days)
-    escalate_at = after_working_days(calendar, span, now, policy.reminders.escalate_after_working_days)
+    timing = body.reminders
+    nudge_at = after_working_days(calendar, span, now, timing.nudge_after_working_days)
+    escalate_at = after_working_days(calendar, span, now, timing.escalate_after_working_days)
     for person in deciders:
         remind(session, kind=ReminderKind.DECISION_WAITING, case_id=row.id, person=person, due_at=nudge_at,
                why=since, now=now, about_id=row.round)
-    manager_role = policy.reminders.escalate_to.delegated if route is RouteKind.DELEGATED else \
-        policy.reminders.escalate_to.urgent
+    if timing.escalate_to is None:
+        return
     late = deciders[0] if len(deciders) == 1 else None
-    for manager in services.people(policy.members(manager_role)):
-        if manager != row.submitter:
+    for manager in services.people(services.policy.members(timing.escalate_to)):
+        if manager not in (row.submitter, row.attendee):
             remind(session, kind=ReminderKind.DECISION_OVERDUE, case_id=row.id, person=manager, due_at=escalate_at,
                    why=since, now=now, about_id=row.round, late_person=late)
 

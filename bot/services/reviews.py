@@ -45,6 +45,16 @@ def start_review(services: Services, reference: str, user: str) -> CaseView:
         return view_of(services, _reviewable(services, row, user), full=True)
 
 
+def ratifying_body(services: Services, row: Case) -> str | None:
+    """Where a change found at a review is ratified: the body of the first routing rule that ratifies
+    changes for this service (None: the policy asks for no ratification, e.g. adults' packages)."""
+    for rule in services.policy.routing.rules:
+        service = rule.when.service
+        if rule.ratify_changes_at is not None and (service is None or Service(row.service) in service):
+            return rule.ratify_changes_at
+    return None
+
+
 def next_review_on(services: Services, service: Service, reviewed_on: date) -> date:
     months = services.policy.reviews.send_review_months if service is Service.CHILDREN_SEND else \
         services.policy.reminders.adults_review_months
@@ -72,16 +82,23 @@ def record_review(services: Services, case_id: int, user: str, quality: QualityO
             withdraw(session, row.id, list(ReminderKind), now)
         else:
             next_on = next_review_on(services, Service(row.service), today)
+            taken = set(session.scalars(select(FollowUp.due_on).where(FollowUp.case_id == row.id,
+                                                                      FollowUp.kind == "review")).all())
+            while next_on in taken:  # reviewed early, on the day the next one would fall: the one after
+                next_on = next_review_on(services, Service(row.service), next_on)
             follow_up = FollowUp(case_id=row.id, round=row.round, kind="review", due_on=next_on,
                                  why="the next review", created_at=now)
             session.add(follow_up)
             session.flush()
             on_follow_up(services, session, row, follow_up, now)
-            if package is PackageAfterReview.CHANGES and can_move(Stage(row.stage), Stage.AWAITING_RATIFICATION):
-                # A change up or down is ratified at the panel (seed 000, stage 5): a new round, so the
-                # panel's ratification is one decision of its own.
+            ratifier = ratifying_body(services, row)
+            if package is PackageAfterReview.CHANGES and ratifier is not None and \
+                    can_move(Stage(row.stage), Stage.AWAITING_RATIFICATION):
+                # A change up or down is ratified where the policy says (seed 000, stage 5: the SEND
+                # panel): a new round, so the ratification is one decision of its own.
                 row.stage = Stage.AWAITING_RATIFICATION
                 row.round += 1
+                row.follow_on_body = ratifier
                 row.then = [*row.then, FollowOn.RATIFICATION] if FollowOn.RATIFICATION not in row.then else row.then
         row.is_open, row.updated_at = is_open(Stage(row.stage)), now
         record_audit(session, at=now, actor=user, action="case.reviewed", subject_type="case", subject_id=row.reference,

@@ -7,27 +7,29 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from bot.domain.booking import Agenda, AgendaItem, BookingView, chair_role_for, forum_sittings
-from bot.domain.calendar import PanelSitting, Slot, panel_sittings, slots_for_day
+from bot.domain.bodies import BodyKind
+from bot.domain.booking import Agenda, AgendaItem, BookingView
+from bot.domain.calendar import Slot
 from bot.domain.cases import CaseView, PanelListing, Stage
 from bot.domain.decisions import DecisionKind, DecisionView, Outcome, PanelAgenda
-from bot.domain.routing import RequestType, RouteKind, Service
+from bot.domain.routing import RequestType, Service
+from bot.domain.schedules import BodySitting, sittings_on, slots_on
 from bot.domain.visits import OfstedRating, ProvisionType, ProvisionView, Step, StepView, VisitKind, VisitView
+from bot.policy import Body
 from bot.services import Services
 from store.models import ActionPlan, Case, Concern, Decision, ForumBooking, Placement, Provision, Visit, VisitStep
 
 
 def deciders(services: Services, row: Case) -> tuple[str, ...]:
-    """Slack user or user-group IDs who decide this case's route."""
-    policy = services.policy
-    route = RouteKind(row.route)
-    if route is RouteKind.DELEGATED:
-        return (row.team_manager,)
-    if route is RouteKind.URGENT:
-        return policy.members(policy.urgent.role)
-    if route is RouteKind.SEND_PANEL:
-        return policy.members(policy.send_panel.chair) + policy.members(policy.send_panel.deputy)
-    return tuple(member for role in policy.forum.chair_rota for member in policy.members(role))
+    """Slack user or user-group IDs who decide this case now (for mentions): the tier that covers it,
+    or the chairs of its body (or of the body its endorsement or ratification waits at)."""
+    from bot.services.bodies import decider_ids
+
+    bodies = services.policy.bodies
+    if Stage(row.stage) in (Stage.AWAITING_ENDORSEMENT, Stage.AWAITING_RATIFICATION) and row.follow_on_body in bodies:
+        return decider_ids(services, bodies[row.follow_on_body])
+    body = bodies.get(row.route)
+    return decider_ids(services, body, row) if body is not None else ()
 
 
 def view_of(services: Services, row: Case, *, full: bool, new: bool = False) -> CaseView:
@@ -36,7 +38,10 @@ def view_of(services: Services, row: Case, *, full: bool, new: bool = False) -> 
     panel = None
     if row.panel_day is not None and row.panel_starts_at is not None and row.papers_due is not None:
         panel = PanelListing(day=row.panel_day, starts_at=row.panel_starts_at, location=row.panel_location or "",
-                             papers_due=row.papers_due, late_for=row.panel_late_for)
+                             papers_due=row.papers_due, late_for=row.panel_late_for, carried_from=row.carried_from)
+    bodies = services.policy.bodies
+    body = bodies.get(row.route)
+    follow_on = bodies.get(row.follow_on_body) if row.follow_on_body else None
     session = None if new else object_session(row)
     booking = live_booking(session, row.id) if session is not None else None
     decisions = session.scalars(select(Decision).where(Decision.case_id == row.id).order_by(Decision.id)).all() \
@@ -45,11 +50,13 @@ def view_of(services: Services, row: Case, *, full: bool, new: bool = False) -> 
         id=row.id, reference=row.reference, service=Service(row.service), request_type=RequestType(row.request_type),
         proposed_weekly=row.proposed_weekly, ras_weekly=row.ras_weekly, current_weekly=row.current_weekly,
         hours_per_month=row.hours_per_month, respite_weeks_per_year=row.respite_weeks_per_year, urgent=row.urgent,
-        route=RouteKind(row.route), reasons=tuple(row.reasons), then=tuple(row.then),
+        route=row.route, body_name=body.name if body else row.route,
+        body_kind=body.kind if body else BodyKind.PERSON, reasons=tuple(row.reasons), then=tuple(row.then),
         practitioner_must_attend=row.practitioner_must_attend, attendance=tuple(row.attendance),
         evidence_required=tuple(row.evidence_required), evidence_attached=tuple(row.evidence),
         stage=Stage(row.stage), submitter=row.submitter, team_manager=row.team_manager, attendee=row.attendee,
-        deciders=deciders(services, row), submitted_at=row.submitted_at, panel=panel,
+        deciders=deciders(services, row), tier_role=row.tier_role,
+        follow_on_name=follow_on.name if follow_on else None, submitted_at=row.submitted_at, panel=panel,
         slot=Slot(booking.starts_at, booking.ends_at) if booking else None,
         card_channel=row.card_channel, card_ts=row.card_ts, round=row.round,
         decisions=tuple(decision_view(decision, concern=False) for decision in decisions),
@@ -67,38 +74,42 @@ def live_booking(session: Session, case_id: int) -> ForumBooking | None:
     ).first()
 
 
-def chair_of(services: Services, day: date) -> tuple[str, tuple[str, ...]]:
-    """(chair role, its Slack IDs) for a forum day."""
-    forum = services.policy.forum
-    role = chair_role_for(services.calendar, forum.chair_rota, forum.rota_start, day)
-    return role, services.policy.members(role)
+def chair_of(services: Services, body: Body, day: date) -> tuple[str, tuple[str, ...]]:
+    """(chair role, its Slack IDs) for a meeting's or panel's sitting day ("" when it does not sit)."""
+    from bot.services.bodies import chair_for
+
+    role, _ = chair_for(services, body, day)
+    return (role or ""), (services.policy.members(role) if role else ())
 
 
 def booking_view(services: Services, booking: ForumBooking, case: Case) -> BookingView:
-    role, chairs = chair_of(services, booking.day)
+    body = services.policy.bodies[booking.body]
+    role, chairs = chair_of(services, body, booking.day)
     return BookingView(case_id=case.id, reference=case.reference, slot=Slot(booking.starts_at, booking.ends_at),
-                       worker=case.submitter, attendee=case.attendee, chair_role=role, chairs=chairs)
+                       worker=case.submitter, attendee=case.attendee, chair_role=role, chairs=chairs,
+                       body_name=body.name)
 
 
-def agenda_for(services: Services, session: Session, day: date) -> Agenda:
-    """The forum's day: every slot, booked or free, with the chair. `closed` says why there is none."""
-    calendar, forum = services.calendar, services.policy.forum
-    slots = slots_for_day(calendar, forum_sittings(forum.sittings.by_weekday()), day, forum.slot_minutes)
+def agenda_for(services: Services, session: Session, day: date, body_id: str) -> Agenda:
+    """A meeting's day: every slot, booked or free, with the chair, and the cases waiting for its
+    endorsement or ratification. `closed` says why there is no sitting."""
+    calendar, body = services.calendar, services.policy.bodies[body_id]
+    slots = slots_on(calendar, body, day)
     if not slots:
         if day.weekday() >= 5:
             closed = "it is the weekend"
         elif calendar.is_bank_holiday(day):
             closed = "it is a bank holiday"
-        elif day in calendar.closures:
-            closed = "the council is closed"
+        elif day in calendar.closures or (body.schedule and day in body.schedule.closed_days()):
+            closed = "the council is closed" if day in calendar.closures else f"the {body.name} is closed"
         else:
-            closed = "the forum does not sit on this day"
-        return Agenda(day=day, items=(), chair_role=None, chairs=(), closed=closed)
+            closed = f"the {body.name} does not sit on this day"
+        return Agenda(day=day, items=(), chair_role=None, chairs=(), closed=closed, body_name=body.name)
     booked = {
         booking.starts_at: (booking, case)
         for booking, case in session.execute(
             select(ForumBooking, Case).join(Case, Case.id == ForumBooking.case_id)
-            .where(ForumBooking.day == day, ForumBooking.cancelled_at.is_(None))
+            .where(ForumBooking.day == day, ForumBooking.body == body_id, ForumBooking.cancelled_at.is_(None))
         ).all()
     }
     items = []
@@ -110,8 +121,17 @@ def agenda_for(services: Services, session: Session, day: date) -> Agenda:
                                     worker=case.submitter, attendee=case.attendee))
         else:
             items.append(AgendaItem(slot=slot))
-    role, chairs = chair_of(services, day)
-    return Agenda(day=day, items=tuple(items), chair_role=role, chairs=chairs)
+    role, chairs = chair_of(services, body, day)
+    follow_ons = _follow_ons(services, session, body_id)
+    return Agenda(day=day, items=tuple(items), chair_role=role, chairs=chairs, body_name=body.name,
+                  follow_ons=tuple(view_of(services, c, full=False) for c in follow_ons))
+
+
+def _follow_ons(services: Services, session: Session, body_id: str) -> list[Case]:
+    return list(session.scalars(select(Case).where(
+        Case.follow_on_body == body_id,
+        Case.stage.in_([Stage.AWAITING_ENDORSEMENT, Stage.AWAITING_RATIFICATION])).order_by(Case.updated_at,
+                                                                                            Case.id)).all())
 
 
 def decision_view(row: Decision, *, concern: bool = True) -> DecisionView:
@@ -123,31 +143,31 @@ def decision_view(row: Decision, *, concern: bool = True) -> DecisionView:
         concern_actions=row.concern_actions if concern else None, stage_after=Stage(row.stage_after))
 
 
-def send_sitting_on(services: Services, day: date) -> PanelSitting | None:
-    """The SEND panel sitting on `day`, if the panel sits then."""
-    panel = services.policy.send_panel
-    [sitting] = panel_sittings(services.calendar, panel.rrule, panel.first_sitting, panel.start_time,
-                               list(panel.locations), panel.papers_due_working_days, after=day, count=1)
-    return sitting if sitting.day == day else None
+def sitting_on(services: Services, body: Body, day: date) -> BodySitting | None:
+    """The body's sitting on `day`, if it sits then."""
+    found = sittings_on(services.calendar, body, day)
+    return found[0] if found else None
 
 
-def panel_agenda_for(services: Services, session: Session, day: date) -> PanelAgenda:
-    """The SEND panel sitting on `day`: the cases listed for it, and the children's cases waiting for
-    its endorsement or ratification."""
+def panel_agenda_for(services: Services, session: Session, day: date, body_id: str) -> PanelAgenda:
+    """A panel's sitting on `day`: the cases listed for it (those carried from an earlier sitting
+    marked so), and the cases waiting for its endorsement or ratification."""
     policy = services.policy
-    sitting = send_sitting_on(services, day)
+    body = policy.bodies[body_id]
+    sitting = sitting_on(services, body, day)
     if sitting is None:
-        raise ValueError(f"the SEND panel does not sit on {day}")
-    cases = session.scalars(select(Case).where(Case.route == RouteKind.SEND_PANEL, Case.panel_day == day,
+        raise ValueError(f"the {body.name} does not sit on {day}")
+    cases = session.scalars(select(Case).where(Case.route == body_id, Case.panel_day == day,
                                                Case.stage == Stage.LISTED).order_by(Case.submitted_at, Case.id)).all()
-    follow_ons = session.scalars(select(Case).where(
-        Case.service == Service.CHILDREN_SEND,
-        Case.stage.in_([Stage.AWAITING_ENDORSEMENT, Stage.AWAITING_RATIFICATION])).order_by(Case.updated_at)).all()
+    follow_ons = _follow_ons(services, session, body_id)
+    _, chairs = chair_of(services, body, day)
+    deputy = body.chair.deputy if body.chair else None
     return PanelAgenda(
-        day=day, starts_at=sitting.starts_at, location=sitting.location, papers_due=sitting.papers_due,
-        chair=policy.members(policy.send_panel.chair), deputy=policy.members(policy.send_panel.deputy),
+        day=day, starts_at=sitting.starts_at, location=sitting.location or "",
+        papers_due=sitting.papers_due or day, chair=chairs, deputy=policy.members(deputy) if deputy else (),
         cases=tuple(view_of(services, c, full=False) for c in cases),
-        follow_ons=tuple(view_of(services, c, full=False) for c in follow_ons))
+        follow_ons=tuple(view_of(services, c, full=False) for c in follow_ons),
+        body=body_id, body_name=body.name)
 
 
 def provision_view(session: Session, row: Provision) -> ProvisionView:

@@ -1,14 +1,13 @@
 """The policy file: the shipped ones load, and a bad one fails with one line naming file, line and key."""
 
 import tomllib
-from datetime import date, time
+from datetime import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from bot.domain.routing import RequestType
 from bot.errors import ConfigError
 from bot.policy import Policy, PolicyError, default_policy_path, load_policy
 
@@ -28,43 +27,49 @@ def test_the_shipped_policies_load(path: Path) -> None:
 
 def test_the_default_policy_reproduces_the_seeds() -> None:
     policy = load_policy(str(DEFAULT_PATH))
-    routing = policy.routing
-    assert routing.forum_weekly_threshold == Decimal("350.00")
-    assert routing.forum_respite_weeks_threshold == 4
-    assert routing.delegated_limits == ()
-    assert RequestType.DIRECT_PAYMENT in routing.send_panel_request_types
-    sittings = [(weekday, hours.start, hours.end) for weekday, hours in policy.forum.sittings.by_weekday()]
-    assert sittings == [
-        (0, time(13, 0), time(16, 30)),
-        *[(weekday, time(9, 0), time(13, 0)) for weekday in range(1, 5)],
+    assert list(policy.bodies) == ["delegated", "urgent", "send_urgent", "forum", "send_panel"]
+    threshold = next(rule for rule in policy.routing.rules if rule.when.weekly_over is not None)
+    assert (threshold.when.weekly_over, threshold.to) == (Decimal("350.00"), "forum")
+    respite = next(rule for rule in policy.routing.rules if rule.when.respite_weeks_over is not None)
+    assert (respite.when.respite_weeks_over, respite.to) == (4, "forum")
+    assert policy.routing.default == "forum"
+    forum = policy.bodies["forum"]
+    assert forum.kind == "meeting"
+    assert [(sitting.rrule, sitting.hours.start, sitting.hours.end) for sitting in forum.schedule.sittings] == [
+        ("FREQ=WEEKLY;BYDAY=MO", time(13, 0), time(16, 30)),
+        ("FREQ=WEEKLY;BYDAY=TU,WE,TH,FR", time(9, 0), time(13, 0)),
     ]
-    assert policy.forum.slot_minutes == 30
-    assert policy.forum.chair_rota == (
+    assert forum.slot_minutes == 30
+    assert forum.chair.rota == (
         "service_director_asc_operations",
         "strategic_manager_his",
         "strategic_manager_neighbourhoods",
     )
-    panel = policy.send_panel
-    assert (panel.start_time, panel.locations, panel.papers_due_working_days) == (time(10, 0), ("North", "South"), 10)
+    assert forum.chair.turns == "working_day"
+    panel = policy.bodies["send_panel"]
+    assert (panel.schedule.sittings[0].hours.start, panel.schedule.locations) == (time(10, 0), ("North", "South"))
+    assert panel.cutoff.working_days_before == 10
     assert panel.practitioner_attends_over_hours_per_month == 40
-    # The second Wednesday of each month.
-    assert [d.date() for d in panel.recurrence()[:3]] == [date(2025, 1, 8), date(2025, 2, 12), date(2025, 3, 12)]
+    assert (panel.chair.rota, panel.chair.deputy) == (("send_operations_manager",), "send_service_manager")
     assert (policy.reviews.send_review_months, policy.reviews.send_resubmission_months) == (6, 12)
     assert policy.working_days.reminder_hours.start == time(9, 0)
     assert policy.members("team_managers") == ("S0TEAMMGRS",)
     assert policy.members("nobody") == ()
+    assert policy.bodies["send_urgent"].tiers[0].role == "send_operations_manager"
 
 
 def test_the_delegated_limits_policy_sets_a_team_manager_limit_and_no_weekly_threshold() -> None:
-    routing = load_policy(LIMITS_PATH).routing
-    assert routing.forum_weekly_threshold is None
-    assert [(limit.role, limit.max_yearly) for limit in routing.delegated_limits] == [("team_managers", 49000)]
+    policy = load_policy(LIMITS_PATH)
+    assert all(rule.when.weekly_over is None for rule in policy.routing.rules)
+    delegated = policy.bodies["delegated"]
+    assert [(tier.role, tier.max_yearly) for tier in delegated.tiers] == [("team_managers", 49000)]
+    assert delegated.beyond_limits == "forum"
 
 
 def test_a_loaded_policy_cannot_be_changed() -> None:
     policy = load_policy(DEFAULT_PATH)
     with pytest.raises(ValidationError):
-        policy.forum.slot_minutes = 15  # type: ignore[misc]
+        policy.bodies["forum"].slot_minutes = 15  # type: ignore[misc]
 
 
 def line_of(text: str, marker: str) -> int:
@@ -76,7 +81,7 @@ BAD_FILES = [
     # (original text, [(old, new)], key named, marker on the line named, reason)
     pytest.param(
         DEFAULT_TEXT, [("slot_minutes = 30", "slot_minuts = 30")],
-        "forum.slot_minuts", "slot_minuts", "unknown key; did you mean 'slot_minutes'?",
+        "bodies.forum.slot_minuts", "slot_minuts", "unknown key; did you mean 'slot_minutes'?",
         id="a misspelt key is named with its line and the key it was probably meant to be",
     ),
     pytest.param(
@@ -91,19 +96,24 @@ BAD_FILES = [
     ),
     pytest.param(
         DEFAULT_TEXT, [('"strategic_manager_his", "strategic', '"strategic_manager_hr", "strategic')],
-        "forum.chair_rota[1]", "chair_rota =", "role 'strategic_manager_hr' is not defined in [roles]",
+        "bodies.forum.chair.rota[1]", "rota = [\"service", "role 'strategic_manager_hr' is not defined in [roles]",
         id="a chair role that is not defined in roles is named with the line that uses it",
     ),
     pytest.param(
-        LIMITS_TEXT, [('role = "team_managers"              # a role', 'role = "team_leaders"              # a role')],
-        "routing.delegated_limits[0].role", 'role = "team_leaders"', "role 'team_leaders' is not defined",
-        id="a delegated limit for an undefined role points into the array of tables",
+        LIMITS_TEXT, [('role = "team_managers"              # up to', 'role = "team_leaders"              # up to')],
+        "bodies.delegated.tiers[0].role", 'role = "team_leaders"', "role 'team_leaders' is not defined",
+        id="a tier for an undefined role points into the array of tables",
     ),
     pytest.param(
-        DEFAULT_TEXT, [('chair_rota = ["service_director_asc_operations", "strategic_manager_his", '
-                        '"strategic_manager_neighbourhoods"]', "chair_rota = []")],
-        "forum.chair_rota", "chair_rota =", "must list at least one",
-        id="a forum with no chairs",
+        DEFAULT_TEXT, [('rota = ["service_director_asc_operations", "strategic_manager_his", '
+                        '"strategic_manager_neighbourhoods"]', "rota = []")],
+        "bodies.forum.chair.rota", "rota = []", "must list at least one",
+        id="a meeting with no chairs",
+    ),
+    pytest.param(
+        DEFAULT_TEXT, [('team_managers = ["S0TEAMMGRS"]', "team_managers = []")],
+        "roles.team_managers", "team_managers = []", "must list at least one",
+        id="a tier whose role has no members",
     ),
     pytest.param(
         DEFAULT_TEXT, [('reminder_hours = "09:00-17:00"', 'reminder_hours = "09:00-25:00"')],
@@ -112,44 +122,39 @@ BAD_FILES = [
     ),
     pytest.param(
         DEFAULT_TEXT, [("slot_minutes = 30", "slot_minutes = thirty")],
-        "forum.slot_minutes", "slot_minutes =", "Invalid value",
+        "bodies.forum.slot_minutes", "slot_minutes =", "Invalid value",
         id="a TOML syntax error gives the line and the key written on it",
     ),
     pytest.param(
-        DEFAULT_TEXT, [('monday = "13:00-16:30"', 'monday = "16:30-13:00"')],
-        "forum.sittings.monday", "monday =", "must end after it starts, got 16:30-13:00",
+        DEFAULT_TEXT, [("slot_minutes = 30", 'slot_minutes = "30"')],
+        "bodies.forum.slot_minutes", "slot_minutes =", "Input should be a valid integer",
+        id="a number written as a string is refused, not read",
+    ),
+    pytest.param(
+        DEFAULT_TEXT, [("attendee_required = true", 'attendee_required = "yes"')],
+        "bodies.forum.attendee_required", "attendee_required =", "Input should be a valid boolean",
+        id="a yes written as a string is refused, not read",
+    ),
+    pytest.param(
+        DEFAULT_TEXT, [("weekly_over = 350.00 }", 'weekly_over = "350" }')],
+        "routing.rules[5].when.weekly_over", "weekly_over =", "'350' is not a number: write it without quotes",
+        id="an amount written as a string is refused, not read",
+    ),
+    pytest.param(
+        DEFAULT_TEXT, [('{ rrule = "FREQ=WEEKLY;BYDAY=MO", hours = "13:00-16:30" }',
+                        '{ rrule = "FREQ=WEEKLY;BYDAY=MO", hours = "16:30-13:00" }')],
+        "bodies.forum.schedule.sittings[0].hours", "sittings = [", "must end after it starts, got 16:30-13:00",
         id="a sitting that ends before it starts",
     ),
     pytest.param(
-        DEFAULT_TEXT, [('monday = "13:00-16:30"', 'monday = "1pm-4:30pm"')],
-        "forum.sittings.monday", "monday =", 'write hours as "HH:MM-HH:MM"',
-        id="a sitting not written as HH:MM-HH:MM",
+        DEFAULT_TEXT, [("slot_minutes = 30", "slot_minutes = 240")],
+        "bodies.forum.slot_minutes", "slot_minutes =", "240 minute slots do not fit a 210 minute sitting",
+        id="slots that do not fit a sitting",
     ),
     pytest.param(
-        DEFAULT_TEXT, [('friday = "09:00-13:00"', 'fridday = "09:00-13:00"')],
-        "forum.sittings.fridday", "fridday", "did you mean 'friday'?",
-        id="a misspelt weekday",
-    ),
-    pytest.param(
-        DEFAULT_TEXT, [('friday = "09:00-13:00"', 'friday = "09:00-13:00"\nsaturday = "09:00-12:00"')],
-        "forum.sittings.saturday", "saturday", "the forum sits on working days only, Monday to Friday",
-        id="a weekend sitting is refused because the forum sits on working days only",
-    ),
-    pytest.param(
-        DEFAULT_TEXT, [("slot_minutes = 30", "slot_minutes = 90"), ("13:00-16:30", "13:00-14:00"),
-                       ("09:00-13:00", "09:00-10:00")],
-        "forum.slot_minutes", "slot_minutes =", "90 minutes is longer than every sitting (longest: 60 minutes)",
-        id="a slot longer than every sitting",
-    ),
-    pytest.param(
-        DEFAULT_TEXT, [("FREQ=MONTHLY;BYDAY=2WE", "FREQ=MONTHLYISH")],
-        "send_panel.rrule", "rrule =", "is not an RFC 5545 RRULE",
+        DEFAULT_TEXT, [('sittings = [{ rrule = "FREQ=MONTHLY;BYDAY=2WE"', 'sittings = [{ rrule = "FREQ=MONTHLYISH"')],
+        "bodies.send_panel.schedule.sittings[0].rrule", "FREQ=MONTHLYISH", "is not an RFC 5545 RRULE",
         id="a panel schedule that is not an RRULE",
-    ),
-    pytest.param(
-        DEFAULT_TEXT, [("first_sitting = 2025-01-08", "first_sitting = 2025-01-09")],
-        "send_panel.first_sitting", "first_sitting =", "the first on or after it is 2025-02-12",
-        id="a first panel date that the schedule does not give",
     ),
     pytest.param(
         DEFAULT_TEXT, [('timezone = "Europe/London"', 'timezone = "Europe/Londn"')],
@@ -163,23 +168,63 @@ BAD_FILES = [
     ),
     pytest.param(
         DEFAULT_TEXT, [('channel = "C0FORUM001"', 'channel = "#enhanced-peer-forum"')],
-        "forum.channel", "#enhanced-peer-forum", "is not a Slack channel ID",
+        "bodies.forum.channel", "#enhanced-peer-forum", "is not a Slack channel ID",
         id="a channel name where a channel ID belongs",
     ),
     pytest.param(
-        DEFAULT_TEXT, [("forum_weekly_threshold = 350.00", "forum_weekly_threshold = 350.005")],
-        "routing.forum_weekly_threshold", "forum_weekly_threshold =", "no more than 2 decimal places",
+        DEFAULT_TEXT, [("weekly_over = 350.00 }", "weekly_over = 350.005 }")],
+        "routing.rules[5].when.weekly_over", "weekly_over =", "no more than 2 decimal places",
         id="an amount in fractions of a penny",
     ),
     pytest.param(
-        DEFAULT_TEXT, [('"increase", "direct_payment"]  #', '"increase", "direct_payments"]  #')],
-        "routing.forum_threshold_request_types[2]", "forum_threshold_request_types =", "Input should be",
+        DEFAULT_TEXT, [('"increase", "direct_payment"], weekly_over', '"increase", "direct_payments"], weekly_over')],
+        "routing.rules[5].when.request_type[2]", "direct_payments", "Input should be",
         id="an unknown request type in a list",
     ),
     pytest.param(
-        DEFAULT_TEXT, [("booking_lead_hours = 2 ", "# booking_lead_hours = 2 ")],
-        "forum.booking_lead_hours", "[forum]", "required key is missing",
-        id="a missing key points at its table",
+        DEFAULT_TEXT, [('to = "send_panel"\n', 'to = "send_pannel"\n')],
+        "routing.rules[2].to", 'to = "send_pannel"', "body 'send_pannel' is not defined in [bodies]",
+        id="a rule sending cases to a body that does not exist",
+    ),
+    pytest.param(
+        DEFAULT_TEXT, [("when = { respite_weeks_over = 4 }", "when = { urgent = true }  # again")],
+        "routing.rules[4].when", "# again",
+        "this rule can never match: rule 1 has the same conditions",
+        id="a rule that an earlier one always catches first",
+    ),
+    pytest.param(
+        DEFAULT_TEXT, [("when = { respite_weeks_over = 4 }", "when = { weekly_over = 500, weekly_at_most = 400 }")],
+        "routing.rules[4].when.weekly_at_most", "weekly_at_most = 400",
+        "this rule can never match: the weekly cost cannot be over £500 and at most £400",
+        id="a rule whose amounts contradict each other",
+    ),
+    pytest.param(
+        DEFAULT_TEXT, [("when = { urgent = true }\nto = \"urgent\"", "when = { urgent = true }\nto = \"send_urgent\"")],
+        "bodies.urgent", "[bodies.urgent]", "no rule, default, follow-on or beyond_limits sends cases to body 'urgent'",
+        id="a body nobody routes to",
+    ),
+    pytest.param(
+        DEFAULT_TEXT, [("escalate_after_working_days = 5, escalate_to = \"operations_managers\"",
+                        "escalate_after_working_days = 2, escalate_to = \"operations_managers\"")],
+        "bodies.delegated.reminders", "reminders = { nudge",
+        "escalation after 2 working days comes before or with the nudge after 3",
+        id="escalation before the nudge",
+    ),
+    pytest.param(
+        DEFAULT_TEXT, [('panel_admins = ["U0PANELAD1"]                     # run', '# run')],
+        "roles", "[roles]", "role 'panel_admins' is not defined in [roles]",
+        id="a role panelbot's own code relies on",
+    ),
+    pytest.param(
+        DEFAULT_TEXT, [("working_days_before = 10 ", "days_before = 3\nworking_days_before = 10 ")],
+        "bodies.send_panel.cutoff", "[bodies.send_panel.cutoff]",
+        "give exactly one of working_days_before, days_before or weekday_before",
+        id="a cut-off given two ways",
+    ),
+    pytest.param(
+        DEFAULT_TEXT, [('kind = "meeting"\nchannel', 'kind = "committee"\nchannel')],
+        "bodies.forum.kind", 'kind = "committee"', "Input should be 'person', 'meeting' or 'panel'",
+        id="a kind of body panelbot does not know",
     ),
 ]  # fmt: skip
 
@@ -217,12 +262,12 @@ def test_several_mistakes_are_counted_after_the_first(tmp_path: Path) -> None:
 
 
 def test_a_missing_table_is_named_without_a_line(tmp_path: Path) -> None:
-    start, end = DEFAULT_TEXT.index("[urgent]"), DEFAULT_TEXT.index("[working_days]")
+    start, end = DEFAULT_TEXT.index("[spot_checks]"), DEFAULT_TEXT.index("[working_days]")
     path = tmp_path / "council.toml"
     path.write_text(DEFAULT_TEXT[:start] + DEFAULT_TEXT[end:], encoding="utf-8")
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
-    assert str(caught.value) == f"{path}: urgent: required table is missing"
+    assert str(caught.value) == f"{path}: spot_checks: required table is missing"
 
 
 def test_a_file_that_cannot_be_read_is_a_policy_error(tmp_path: Path) -> None:
@@ -238,6 +283,6 @@ def test_a_policy_error_is_a_config_error_and_a_value_error() -> None:
 
 def test_the_policy_model_can_be_built_from_a_dict_and_enforces_the_same_rules() -> None:
     data = tomllib.loads(DEFAULT_TEXT)
-    data["forum"]["chair_rota"] = ["nobody_defined"]
+    data["bodies"]["forum"]["chair"]["rota"] = ["nobody_defined"]
     with pytest.raises(ValidationError, match="role 'nobody_defined' is not defined"):
         Policy.model_validate(data)

@@ -343,7 +343,7 @@ REFUSED = [
     pytest.param({"hours_per_month": "forty"}, "hours_per_month", ENTER_HOURS, id="hours in words"),
     pytest.param({"hours_per_month": "1,000"}, "hours_per_month", ENTER_HOURS, id="hours with a comma"),
     pytest.param({"service": "children_send", "hours_per_month": None}, "hours_per_month",
-                 "Enter the hours of support a month: the SEND panel uses them to decide if you attend",
+                 "Enter the hours of support a month: the panel uses them to decide if you attend",
                  id="children's SEND without hours"),
     # --- Respite weeks ---
     pytest.param({"request_type": "respite", "alternatives": None}, "respite_weeks",
@@ -472,7 +472,7 @@ def test_mistakes_in_different_fields_are_all_reported_together():
         "reference": "Use the case-system ID, like 1234567",
         "current_weekly": "An increase needs the current weekly cost, like 412.50",
         "proposed_weekly": DECIMAL_PENCE,
-        "hours_per_month": "Enter the hours of support a month: the SEND panel uses them to decide if you attend",
+        "hours_per_month": "Enter the hours of support a month: the panel uses them to decide if you attend",
         "respite_weeks": A_YEAR,
         "urgent_reason": "Say why this case can't wait for the next panel",
         "record_link": "Case records are internal systems: paste the secure https:// link, not http://",

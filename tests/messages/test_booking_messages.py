@@ -364,7 +364,7 @@ def test_the_agenda_names_the_day_the_chair_and_every_slot_in_order():
 def test_a_closed_day_says_why_there_is_no_forum():
     message = agenda_message(CLOSED)
     assert render_message(message) == ["== Enhanced Peer Forum — Friday 25 December 2026 ==",
-                                       "No forum today: Christmas Day."]
+                                       "No sitting today: Christmas Day."]
     assert "Christmas Day" in chair_agenda_dm(CLOSED)["text"]
 
 

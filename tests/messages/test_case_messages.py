@@ -17,9 +17,9 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.domain.calendar import Slot
-from bot.domain.cases import FIRST_STAGE, STAGE_LABELS, CaseView, PanelListing, Stage
+from bot.domain.cases import STAGE_LABELS, CaseView, PanelListing, Stage, first_stage
 from bot.domain.decisions import DecisionKind, DecisionView, Outcome
-from bot.domain.routing import ROUTE_LABELS, CaseRequest, RequestType, RouteKind, Service, route_case
+from bot.domain.routing import CaseRequest, RequestType, Service, route_case
 from bot.policy import default_policy_path, load_policy
 from messages.cases import (
     MINE_LIMIT,
@@ -197,18 +197,22 @@ def make_case(request: CaseRequest, **changes: Any) -> CaseView:
         hours_per_month=request.hours_per_month,
         respite_weeks_per_year=request.respite_weeks_per_year,
         urgent=request.urgent,
-        route=route.kind,
+        route=route.body,
+        body_name=route.name,
+        body_kind=route.kind,
+        tier_role=route.tier,
+        follow_on_name=POLICY.bodies[route.then_at].name if route.then_at else None,
         reasons=route.reasons,
         then=route.then,
         practitioner_must_attend=route.practitioner_must_attend,
         attendance=route.attendance,
         evidence_required=route.evidence,
         evidence_attached=(),
-        stage=FIRST_STAGE[route.kind],
+        stage=first_stage(route.kind, request.urgent),
         submitter=PRIYA,
         team_manager=TOMAS,
         attendee=None,
-        deciders=POLICY.members(route.decider_role) if route.decider_role else (),
+        deciders=POLICY.members(route.tier) if route.tier else (),
         submitted_at=SUBMITTED,
     )
     return replace(case, **changes)
@@ -399,7 +403,7 @@ def test_the_card_shows_reference_amounts_route_reasons_evidence_stage_and_submi
     assert card["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "Case 1234567"}}
     words = section_texts(card)
     for expected in (
-        "New package", "Adults", "£412.00/wk", "£298.00/wk", ROUTE_LABELS[RouteKind.FORUM],
+        "New package", "Adults", "£412.00/wk", "£298.00/wk", "Enhanced Peer Forum",
         "£412.00/wk is over the £350.00 threshold", "✅ moving and handling", "❌ health",
         "✅ a carer's assessment", STAGE_LABELS[Stage.AWAITING_BOOKING], f"Submitted by <@{PRIYA}>",
         "Tuesday 24 November 2026 at 10:00", "An advanced practitioner or service manager attends with the worker",
@@ -456,15 +460,15 @@ def test_the_card_text_fallback_carries_the_reference_amount_and_route():
 def test_a_change_shows_its_current_cost_and_the_ratification_that_follows():
     words = section_texts(case_card(DELEGATED))
     assert "*Current:* £240.00/wk" in words
-    assert "Then ratification at the next panel." in words
+    assert "ratification" not in words  # an adults' change signed off within delegation needs none (seed 001)
 
 
-def test_a_delegated_card_names_the_team_manager_it_waits_on():
-    assert f"Waiting on <@{TOMAS}> to sign off" in section_texts(case_card(DELEGATED))
+def test_a_delegated_card_names_the_tier_it_waits_on():
+    assert "Waiting on <!subteam^S0TEAMMGRS> to sign off" in section_texts(case_card(DELEGATED))
 
 
 def test_an_urgent_card_mentions_the_operations_managers_group():
-    group = POLICY.members(POLICY.urgent.role)[0]
+    group = POLICY.members("operations_managers")[0]
     words = section_texts(case_card(URGENT))
     assert f"Waiting on <!subteam^{group}> for an urgent decision" in words
     assert "*Urgent:* yes" in words
@@ -518,19 +522,21 @@ def test_only_an_unbooked_forum_case_gets_the_book_button(case):
 
 
 def test_mine_still_names_the_book_command_for_an_unbooked_forum_case():
-    assert "Next: book a forum slot with `/panel book 1234567`" in section_texts(mine_message([FORUM]))
+    words = section_texts(mine_message([FORUM]))
+    assert "Next: book a slot at the Enhanced Peer Forum with `/panel book 1234567`" in words
 
 
 def test_the_card_and_the_details_modal_show_the_booked_forum_slot():
     for payload in (case_card(BOOKED), case_details_modal(BOOKED)):
-        assert "*Forum slot:* Tuesday 1 December 2026, 09:30–10:00" in section_texts(payload)
+        assert "*Slot:* Tuesday 1 December 2026, 09:30–10:00 (Enhanced Peer Forum)" in section_texts(payload)
         assert_within_slack_limits(payload)
-    assert "Forum slot" not in section_texts(case_card(FORUM))
+    assert "*Slot:*" not in section_texts(case_card(FORUM))
 
 
 def test_the_slot_is_shown_on_the_london_clock_after_the_clocks_change():
     spring = Slot(datetime(2026, 3, 30, 12, 0, tzinfo=UTC), datetime(2026, 3, 30, 12, 30, tzinfo=UTC))
-    assert "*Forum slot:* Monday 30 March 2026, 13:00–13:30" in section_texts(case_card(replace(BOOKED, slot=spring)))
+    card = case_card(replace(BOOKED, slot=spring))
+    assert "*Slot:* Monday 30 March 2026, 13:00–13:30 (Enhanced Peer Forum)" in section_texts(card)
 
 
 def test_a_receipt_lists_the_evidence_still_missing():
@@ -544,8 +550,8 @@ def test_a_receipt_with_all_evidence_attached_says_so():
 
 def test_a_delegated_receipt_waits_on_the_team_manager_and_names_the_ratification():
     words = section_texts(receipt_dm(DELEGATED))
-    assert f"Waiting on your team manager <@{TOMAS}> to sign off." in words
-    assert "Then ratification at the next panel." in words
+    assert "Waiting on team managers (<!subteam^S0TEAMMGRS>) to sign off." in words
+    assert "ratification" not in words
 
 
 def test_a_send_receipt_names_the_sitting_the_late_papers_and_that_you_must_attend():
@@ -563,7 +569,8 @@ def test_a_send_receipt_names_the_sitting_the_late_papers_and_that_you_must_atte
 def test_an_urgent_receipt_says_who_decides_and_that_endorsement_follows():
     words = section_texts(receipt_dm(URGENT))
     assert (
-        "Sent to the operations manager for an urgent decision; it then goes to the next panel for endorsement."
+        "Sent to operations managers for an urgent decision; it then goes to the next Enhanced Peer Forum for "
+        "endorsement."
         in words
     )
 
@@ -613,10 +620,10 @@ def test_mine_lists_cases_newest_first_with_type_amount_stage_and_next_step():
     assert message["response_type"] == "ephemeral"
     lines = [block["text"]["text"] for block in message["blocks"][1:]]
     assert lines == [
-        "*1234567* — new package — £412.00/wk — waiting for a forum slot to be booked — "
-        "Next: book a forum slot with `/panel book 1234567`",
-        f"*2345678* — increase — £280.00/wk — waiting for the team manager's sign-off — "
-        f"Waiting on your team manager <@{TOMAS}> to sign off",
+        "*1234567* — new package — £412.00/wk — waiting for a slot to be booked — "
+        "Next: book a slot at the Enhanced Peer Forum with `/panel book 1234567`",
+        "*2345678* — increase — £280.00/wk — waiting for sign-off — "
+        "Waiting on team managers (<!subteam^S0TEAMMGRS>) to sign off",
         "*3456789* — direct payment — £1,234.50/wk — listed for the SEND Quality Assurance Panel on "
         "Wednesday 9 December 2026 (North office), papers due Wednesday 25 November 2026",
         "*4567890* — new package — £500.00/wk — approved",
