@@ -4,7 +4,7 @@ Two measurements on one database (a fresh SQLite file, or PostgreSQL with `--dat
 with `--stored` `ForumBooking` rows for as many forum `Case` rows (bulk inserts, timed separately, not
 through the app): most of them in the past, about 30% cancelled, and the coming sitting days partly
 booked (about 80% of the next sitting day falling to about 25% of the tenth, then a few further out).
-Every slot start comes from `bot.domain.calendar` and the policy's sittings, so the rows obey the two
+Every slot start comes from `bot.domain.schedules` and the forum's schedule in the policy, so the rows obey the two
 partial unique indexes: one live booking per slot start, one per case.
 
 1. **The booking form.** A signed `/panel book <ref>` for an open forum case that has no booking.
@@ -97,8 +97,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from sqlalchemy import Engine, func, insert, select, text
 
-from bot.domain.booking import forum_sittings
-from bot.domain.calendar import Slot, bookable_slots, slots_for_day
+from bot.domain.calendar import Slot
+from bot.domain.schedules import bookable_slots, slots_on
 from bot.logs import configure_logging
 from bot.runtime import build_services
 from bot.services import Services
@@ -153,17 +153,23 @@ class Stored:
     window: list[tuple[date, int, int]] = field(default_factory=list)  # the offered days: (day, booked, slots)
 
 
-def _sitting_args(services: Services) -> tuple[list[Any], int]:
-    return forum_sittings(services.policy.forum.sittings.by_weekday()), services.policy.bodies["forum"].slot_minutes
+def _forum(services: Services) -> Any:
+    return services.policy.bodies["forum"]
+
+
+def _free(services: Services, now: datetime, days: int, taken: set[datetime], lead: timedelta) -> list[Slot]:
+    """The forum's slots of the next `days` sitting days from now + lead, less those taken."""
+    forum = _forum(services).model_copy(update={"booking_lead_hours": 0})
+    return [slot for slot in bookable_slots(services.calendar, forum, now + lead, days)
+            if slot.starts_at not in taken]
 
 
 def _past_slots(services: Services, before: date, need: int) -> list[Slot]:
     """At least `need` sitting slots on the days before `before`, latest first."""
-    sittings, minutes = _sitting_args(services)
     slots: list[Slot] = []
     day = before - timedelta(days=1)
     while len(slots) < need:
-        slots.extend(reversed(slots_for_day(services.calendar, sittings, day, minutes)))
+        slots.extend(reversed(slots_on(services.calendar, _forum(services), day)))
         day -= timedelta(days=1)
     return slots
 
@@ -198,8 +204,7 @@ def _plan_bookings(services: Services, count: int, now: datetime,
                    rng: random.Random) -> list[tuple[Slot, bool, datetime, datetime | None]]:
     """`count` bookings as (slot, live, booked at, cancelled at), obeying one live booking per slot start."""
     calendar = services.calendar
-    sittings, minutes = _sitting_args(services)
-    upcoming = bookable_slots(calendar, sittings, minutes, now, timedelta(0), FUTURE_SITTING_DAYS, set())
+    upcoming = _free(services, now, FUTURE_SITTING_DAYS, set(), timedelta(0))
     by_day: dict[date, list[Slot]] = {}
     for slot in upcoming:
         by_day.setdefault(calendar.local_date(slot.starts_at), []).append(slot)
@@ -273,9 +278,8 @@ def preload(engine: Engine, services: Services, count: int, contenders: int) -> 
     stored.contenders = [(ids[f"bench:contender:{n}"], f"U0CW{n:05d}") for n in range(contenders)]
     stored.analysed = analyse(engine)
     taken = live_starts(engine)
-    sittings, minutes = _sitting_args(services)
-    offered = bookable_slots(services.calendar, sittings, minutes, now,
-                             timedelta(hours=services.policy.bodies["forum"].booking_lead_hours), DAYS_OFFERED, set())
+    offered = _free(services, now, DAYS_OFFERED, set(),
+                    timedelta(hours=services.policy.bodies["forum"].booking_lead_hours))
     per_day = Counter(services.calendar.local_date(slot.starts_at) for slot in offered)
     booked_day = Counter(services.calendar.local_date(slot.starts_at) for slot in offered if slot.starts_at in taken)
     stored.window = [(day, booked_day[day], total) for day, total in sorted(per_day.items())]
@@ -429,9 +433,7 @@ def _timed(calls: int, setup: Callable[[], Any], work: Callable[[Any], Any],
 
 def measure_in_process(services: Services, calls: int) -> dict[str, list[float]]:
     """`free_days` and its parts, and the whole `booking_choice`, `calls` times each (after warm-up)."""
-    calendar, forum = services.calendar, services.policy.forum
-    sittings, minutes = _sitting_args(services)
-    lead = timedelta(hours=forum.booking_lead_hours)
+    lead = timedelta(hours=_forum(services).booking_lead_hours)
 
     def open_session() -> Any:
         session = services.sessions()
@@ -453,13 +455,13 @@ def measure_in_process(services: Services, calls: int) -> dict[str, list[float]]
         session.scalars(select(Case.id).where(Case.reference == BENCH_REFERENCE, Case.is_open)).first()
 
     def arithmetic(_: Any) -> None:
-        bookable_slots(calendar, sittings, minutes, services.now(), lead, DAYS_OFFERED, set())
+        _free(services, services.now(), DAYS_OFFERED, set(), lead)
 
     def nothing() -> None:
         return None
 
     return {
-        "free_days()": _timed(calls, open_session, lambda s: free_days(services, s, services.now()), close),
+        "free_days()": _timed(calls, open_session, lambda s: free_days(services, s, services.now(), "forum"), close),
         "  its query": _timed(calls, open_session, taken_query, close),
         "  its slot arithmetic": _timed(calls, nothing, arithmetic, lambda _: None),
         "open case by reference": _timed(calls, open_session, by_reference, close),
@@ -567,14 +569,12 @@ def check_round(engine: Engine, round_: Round, contenders: list[tuple[int, str]]
 
 def free_slots(services: Services, need: int) -> list[Slot]:
     """At least `need` free bookable slots, earliest first."""
-    sittings, minutes = _sitting_args(services)
     lead = timedelta(hours=services.policy.bodies["forum"].booking_lead_hours)
     taken = live_starts(services.engine)
     days = DAYS_OFFERED
     while True:
         # A little past `now + lead`, so that no slot drifts into the lead time during the run.
-        slots = bookable_slots(services.calendar, sittings, minutes, services.now() + timedelta(minutes=10), lead,
-                               days, taken)
+        slots = _free(services, services.now() + timedelta(minutes=10), days, taken, lead)
         if len(slots) >= need:
             return slots[:need]
         days *= 2

@@ -104,9 +104,9 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from sqlalchemy import Engine, event, func, insert, select
 
-from bot.domain.booking import forum_sittings
-from bot.domain.calendar import Slot, slots_for_day
+from bot.domain.calendar import Slot
 from bot.domain.decisions import Outcome
+from bot.domain.schedules import slots_on
 from bot.logs import configure_logging
 from bot.runtime import build_services
 from bot.services import Services
@@ -206,12 +206,11 @@ def _case_row(rng: random.Random, n: int, key: str, reference: str, route: str, 
 def _slots_from(services: Services, first: date, step: int, *, need: int = 0, sitting_days: int = 0) -> list[Slot]:
     """Sitting slots day by day from `first` (step +1 forwards, -1 backwards): at least `need` of them, and all
     of the first `sitting_days` sitting days."""
-    sittings = forum_sittings(services.policy.forum.sittings.by_weekday())
-    minutes = services.policy.bodies["forum"].slot_minutes
+    forum = services.policy.bodies["forum"]
     slots: list[Slot] = []
     day, days_found = first, 0
     while len(slots) < need or days_found < sitting_days:
-        found = slots_for_day(services.calendar, sittings, day, minutes)
+        found = slots_on(services.calendar, forum, day)
         if found:
             days_found += 1
             slots.extend(found if step > 0 else reversed(found))

@@ -505,23 +505,23 @@ class WorkingDays(_Table):
 
 
 class Reviews(_Table):
-    send_review_months: int = Field(ge=1, le=24)
-    send_resubmission_months: int = Field(ge=1, le=24)
-    adults_first_review_weeks: int = Field(ge=1, le=52)
+    send_review_months: StrictInt = Field(ge=1, le=24)
+    send_resubmission_months: StrictInt = Field(ge=1, le=24)
+    adults_first_review_weeks: StrictInt = Field(ge=1, le=52)
 
 
 class Reminders(_Table):
     """Reminder timings beyond those in [reviews] (all optional, with these defaults)."""
 
-    resubmit_nudge_after_working_days: int = Field(default=10, ge=1, le=60)
-    adults_review_months: int = Field(default=12, ge=1, le=36)  # reviews after the first
+    resubmit_nudge_after_working_days: StrictInt = Field(default=10, ge=1, le=60)
+    adults_review_months: StrictInt = Field(default=12, ge=1, le=36)  # reviews after the first
     # Visit steps left undone are escalated to the senior QA officers after this many working days.
-    escalate_after_working_days: int = Field(default=5, ge=1, le=60)
+    escalate_after_working_days: StrictInt = Field(default=5, ge=1, le=60)
 
 
 # --- Monitoring visits (seed 002) ----------------------------------------------------------------------
 
-VisitDays = Annotated[int, Field(ge=0, le=365)]
+VisitDays = Annotated[StrictInt, Field(ge=0, le=365)]
 
 # The rules and steps that count in days, so may be switched to working days. The annual visit counts
 # months, so it is not one of them.
@@ -563,12 +563,12 @@ class Visits(_Table):
     calendar days unless it is named in `working_days`."""
 
     initial_within_days: VisitDays = 3  # of the placement starting (or before it)
-    annual_every_months: int = Field(default=12, ge=1, le=36)
+    annual_every_months: StrictInt = Field(default=12, ge=1, le=36)
     concern_within_days: VisitDays = 10  # of an issue or concern being raised
     rating_within_days: VisitDays = 14  # of an IFA or residential home being judged Good or Outstanding
     action_plan_within_days: VisitDays = 7  # of receiving Ofsted's action plan (Inadequate / Requires improvement)
     supported_16_plus_within_days: VisitDays = 3  # of a young person's 16+ supported accommodation starting
-    confirm_days_before: int = Field(default=14, ge=0, le=90)  # confirm the visit with the provider
+    confirm_days_before: StrictInt = Field(default=14, ge=0, le=90)  # confirm the visit with the provider
     working_days: tuple[Annotated[str, AfterValidator(_day_counted)], ...] = ()
     chain: VisitChain = VisitChain()
 
