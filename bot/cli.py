@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.errors import ConfigError
 from bot.logs import configure_logging
@@ -113,12 +113,18 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_policy(args: argparse.Namespace) -> int:
     """Validate a policy file and show, in plain words, how it routes example cases."""
+    from bot.domain.calendar import WorkingCalendar
     from bot.domain.routing import describe_examples
+    from bot.domain.schedules import describe_bodies
     from bot.policy import default_policy_path, load_policy
 
     path = args.file or default_policy_path()
     policy = load_policy(path)
     print(f"{path}: valid policy for {policy.council.name}")
+    calendar = WorkingCalendar(tz=policy.council.tz, closures=frozenset(policy.working_days.closures))
+    print("Its deciding bodies, and their next sittings:")
+    for line in describe_bodies(calendar, policy, calendar.local_date(datetime.now(UTC))):
+        print(f"  {line}")
     print("How it routes example cases:")
     for line in describe_examples(policy):
         print(f"  • {line}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import booking, cases, commands, decisions, errors, home, reminders, submit, visits
+from handlers import attendance, booking, cases, commands, decisions, errors, home, reminders, submit, visits
 
 
 def register_all(app: App, services: Services) -> None:
@@ -16,6 +16,7 @@ def register_all(app: App, services: Services) -> None:
     cases.register(app, services)
     booking.register(app, services)
     decisions.register(app, services)
+    attendance.register(app, services)
     reminders.register(app, services)
     visits.register(app, services)
     home.register(app, services)

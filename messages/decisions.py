@@ -25,6 +25,7 @@ from bot.domain.decisions import (
     MAX_WEEKLY,
     OUTCOME_LABELS,
     OUTCOMES_FOR,
+    Attendance,
     DecisionKind,
     DecisionView,
     Outcome,
@@ -41,7 +42,7 @@ from messages.cases import (
     route_text,
 )
 from messages.format import clock_time, count, cut, escape, long_date, mention, weekly
-from messages.ids import VALUE, Callback, Command, DecisionField, Subcommand
+from messages.ids import VALUE, Action, AttendanceField, Callback, Command, DecisionField, Subcommand
 
 __all__ = [
     "MODAL_TITLES",
@@ -319,6 +320,8 @@ def _agenda_line(case: CaseView) -> str:
         parts.append(f"{count(case.hours_per_month, 'hour')} a month")
     if case.practitioner_must_attend:
         parts.append("*practitioner must attend*")
+    if case.panel is not None and case.panel.carried_from is not None:
+        parts.append(f"_carried from {long_date(case.panel.carried_from)}_")
     parts.append(mention(case.submitter))
     if case.attendee:
         parts.append(f"with {mention(case.attendee)}")
@@ -383,7 +386,14 @@ def panel_agenda_message(agenda: PanelAgenda) -> dict[str, Any]:
     follow_heading = f"*For endorsement / ratification ({len(agenda.follow_ons)})*"
     follow_lines = [_follow_on_line(case) for case in agenda.follow_ons]
 
-    room = _MESSAGE_BLOCKS - len(blocks)
+    actions = []
+    if agenda.quorum:
+        blocks.append(_context(f"Quorum: {', '.join(agenda.quorum)} present. The chair or a panel admin records who "
+                               "is present before the panel decides."))
+        actions = [{"type": "actions", "elements": [{
+            "type": "button", "text": _plain("Record who is present"), "action_id": Action.RECORD_ATTENDANCE.value,
+            "value": f"{agenda.body}:{agenda.day.isoformat()}"}]}]
+    room = _MESSAGE_BLOCKS - len(blocks) - len(actions)
     follow_most = 0
     if follow_lines:
         need_decide, need_follow = _needed(decide_heading, decide_lines), _needed(follow_heading, follow_lines)
@@ -391,6 +401,7 @@ def panel_agenda_message(agenda: PanelAgenda) -> dict[str, Any]:
     blocks += _pack(decide_heading, decide_lines, room - follow_most)
     if follow_lines:
         blocks += _pack(follow_heading, follow_lines, follow_most)
+    blocks += actions
     text = (
         f"{agenda.body_name} — {long_date(agenda.day)}: {_cases(len(agenda.cases))} for a decision, "
         f"{len(agenda.follow_ons)} for endorsement or ratification"
@@ -400,3 +411,39 @@ def panel_agenda_message(agenda: PanelAgenda) -> dict[str, Any]:
 
 def _cases(n: int) -> str:
     return "1 case" if n == 1 else f"{n} cases"
+
+
+# --- Attendance at a panel's sitting (quorum) ------------------------------------------------------------
+
+
+def attendance_modal(attendance: Attendance) -> dict[str, Any]:
+    """The form the chair or a panel admin fills in from the agenda: who is present at the sitting."""
+    element: dict[str, Any] = {"type": "multi_users_select", "action_id": VALUE,
+                               "placeholder": _plain("Choose everyone present")}
+    if attendance.present:
+        element["initial_users"] = list(attendance.present)
+    quorum = ", ".join(attendance.quorum) or "none"
+    return {
+        "type": "modal",
+        "callback_id": Callback.ATTENDANCE_FORM.value,
+        "private_metadata": f"{attendance.body}:{attendance.day.isoformat()}",
+        "title": _plain("Who is present"),
+        "submit": _plain("Record"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            _section(cut(f"*{escape(attendance.body_name)}* — {long_date(attendance.day)}", 3000)),
+            _context(cut(f"Quorum: {escape(quorum)}.", 3000)),
+            {"type": "input", "block_id": AttendanceField.PRESENT.value, "label": _plain("Present"),
+             "element": element},
+        ],
+    }
+
+
+def attendance_text(attendance: Attendance) -> str:
+    """What the form turns into once recorded: how many are present, and whether the panel is quorate."""
+    people = len(attendance.present)
+    head = f"Recorded {people} {'person' if people == 1 else 'people'} present at the {escape(attendance.body_name)} " \
+           f"on {long_date(attendance.day)}."
+    if attendance.quorate:
+        return f"{head} The panel is quorate and may decide."
+    return f"{head} It is not quorate yet: it needs {escape(' and '.join(attendance.missing))}."

@@ -38,6 +38,7 @@ class Callback(StrEnum):
     PROVISION_FORM = "provision_form"  # private_metadata: the provision id when editing, else ""
     PLACEMENT_FORM = "placement_form"
     PLAN_VISIT_FORM = "plan_visit_form"  # private_metadata: the visit id
+    ATTENDANCE_FORM = "attendance_form"  # private_metadata: "<body>:<sitting date>"
 
 
 class SubmitField(StrEnum):
@@ -85,6 +86,7 @@ class Action(StrEnum):
     VISIT_DONE = "visit_done"  # value: the visit id; the visit took place today
     ACTION_PLAN_REQUESTED = "action_plan_requested"  # value: the provision id
     ACTION_PLAN_RECEIVED = "action_plan_received"  # value: the provision id
+    RECORD_ATTENDANCE = "record_attendance"  # value: "<body>:<sitting date>"; opens the attendance form
 
 
 # Decision buttons: one action id per outcome, "decide_<outcome>" (bot.domain.decisions.Outcome);
@@ -96,6 +98,12 @@ REMINDER_BLOCK_PREFIX = "reminder_"  # a reminder DM's actions block for one ite
 
 def decide_action(outcome: str) -> str:
     return DECIDE_PREFIX + outcome
+
+
+class AttendanceField(StrEnum):
+    """The attendance modal's one input (block id; its action id is VALUE)."""
+
+    PRESENT = "present"
 
 
 class DecisionField(StrEnum):

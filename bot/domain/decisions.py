@@ -216,6 +216,7 @@ class PanelAgenda:
     follow_ons: tuple[CaseView, ...]  # waiting for endorsement or ratification at this panel
     body: str = "send_panel"
     body_name: str = "SEND Quality Assurance Panel"
+    quorum: tuple[str, ...] = ()  # the roles it needs present, in words; empty when it has no quorum
 
 
 @dataclass(frozen=True)
@@ -225,3 +226,18 @@ class Decided:
     case: CaseView
     decision: DecisionView
 
+
+@dataclass(frozen=True)
+class Attendance:
+    """A sitting's attendance: who was recorded present, and what its quorum still lacks."""
+
+    body: str
+    body_name: str
+    day: date
+    present: tuple[str, ...]
+    missing: tuple[str, ...]  # e.g. "1 more of the parent representatives"; empty when quorate
+    quorum: tuple[str, ...]  # the quorum in words, e.g. "1 of the parent representatives"
+
+    @property
+    def quorate(self) -> bool:
+        return not self.missing

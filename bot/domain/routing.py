@@ -269,6 +269,9 @@ def _subject(when: Conditions, request: CaseRequest) -> str:
         parts.append(f"from the {request.team} team")
     if when.top_up is not None:
         parts.append("with a first-party top-up" if when.top_up else "with no first-party top-up")
+    if parts and not parts[0].startswith(("a ", "an ")):
+        parts.insert(0, f"a case of {_weekly(request.proposed_weekly)}")
+        parts = [f"{parts[0]} {parts[1]}", *parts[2:]]
     text = ", ".join(parts)
     if when.urgent:
         return f"marked urgent{': ' + text if text else ''}"
@@ -452,7 +455,7 @@ def example_requests(policy: Policy) -> list[CaseRequest]:
     kind = RequestType
     penny = Decimal("0.01")
     weeks = policy.routing.weeks_per_year
-    band = policy.case_form.age_bands[0] if policy.case_form.age_bands else None
+    band = policy.case_form.age_bands[-1] if policy.case_form.age_bands else None
     team = policy.case_form.teams[0] if policy.case_form.teams else None
 
     def case(service: Service, request_type: RequestType, weekly: str | Decimal, **more: object) -> CaseRequest:

@@ -25,13 +25,14 @@ from dateutil.rrule import rruleset, rrulestr
 from bot.domain.calendar import Slot, WorkingCalendar, long_date
 
 if TYPE_CHECKING:
-    from bot.policy import Body, Cutoff, Schedule
+    from bot.policy import Body, Cutoff, Policy, Schedule
 
 __all__ = [
     "BodySitting",
     "bookable_slots",
     "chair_role",
     "cutoff_words",
+    "describe_bodies",
     "next_sittings",
     "sitting_for_papers",
     "sittings_on",
@@ -220,3 +221,43 @@ def cutoff_words(sitting: BodySitting, cal: WorkingCalendar, cutoff: Cutoff | No
     if cutoff is not None and cutoff.at is not None:
         return f"papers due by {cutoff.at:%H:%M} on {long_date(sitting.papers_due)}"
     return f"papers due by the end of {long_date(sitting.papers_due)}"
+
+
+def describe_bodies(cal: WorkingCalendar, policy: Policy, today: date, count: int = 3) -> list[str]:
+    """Each body in plain lines: who decides (tiers and limits, or chairs, deputy and quorum), and for a
+    meeting or panel its next sittings with their chairs and cut-offs. What `policy check` prints."""
+    lines: list[str] = []
+    for key, body in policy.bodies.items():
+        lines.append(f"{body.name} ({key}): {body.kind.value}, cards in {body.channel}")
+        if body.tiers:
+            tiers = []
+            for tier in body.tiers_in_order():
+                limits = [f"£{tier.max_weekly:,.2f}/wk" for _ in [0] if tier.max_weekly is not None]
+                limits += [f"£{tier.max_yearly:,.2f} a year" for _ in [0] if tier.max_yearly is not None]
+                tiers.append(f"{tier.role.replace('_', ' ')} ({' and '.join(limits) or 'no limit'})")
+            beyond = f"; over every limit: {policy.bodies[body.beyond_limits].name}" if body.beyond_limits else ""
+            lines.append(f"    decided by the lowest tier that covers the case: {', then '.join(tiers)}{beyond}")
+        if body.chair is not None:
+            deputy = f", deputy {body.chair.deputy.replace('_', ' ')}" if body.chair.deputy else ""
+            turns = "per sitting" if body.chair.turns == "sitting" else "per working day"
+            rota = ", ".join(role.replace("_", " ") for role in body.chair.rota)
+            lines.append(f"    chaired by {rota} (turning {turns}){deputy}")
+        if body.quorum:
+            needs = ", ".join(f"{need.at_least} of the {need.role.replace('_', ' ')}" for need in body.quorum)
+            lines.append(f"    quorum: {needs} recorded present")
+        reminders = body.reminders
+        escalate = f", then {reminders.escalate_to.replace('_', ' ')} after {reminders.escalate_after_working_days}" \
+            if reminders.escalate_to else ", no escalation"
+        nudge = reminders.nudge_after_working_days
+        lines.append(f"    reminders: deciders nudged after {nudge} working {'day' if nudge == 1 else 'days'}{escalate}")
+        if body.schedule is None:
+            continue
+        for sitting in next_sittings(cal, body, after=today, count=count):
+            start = sitting.starts_at.astimezone(cal.tz)
+            where = f", {sitting.location}" if sitting.location else ""
+            chair = chair_role(cal, body, sitting).replace("_", " ")
+            due = cutoff_words(sitting, cal, body.cutoff)
+            moved = f" (moved from {long_date(sitting.moved_from)})" if sitting.moved_from else ""
+            lines.append(f"    sits {long_date(sitting.day)} at {start:%H:%M}{where}{moved}, chair {chair}"
+                         + (f"; {due}" if due else ""))
+    return lines

@@ -34,12 +34,13 @@ from bot.errors import UserError
 from bot.notify import Notice
 from bot.policy import Body
 from bot.services import Services
+from bot.services.attendance import missing_for_quorum, present_at
 from bot.services.bodies import chair_for, role_words
 from bot.services.outbox import queue_notice
 from bot.services.reminders import on_decided
 from bot.services.views import decision_view, live_booking, view_of
 from store.audit import record_audit
-from store.models import Case, Decision, FollowUp, SittingAttendance
+from store.models import Case, Decision, FollowUp
 
 
 class NotAllowed(UserError):
@@ -125,18 +126,12 @@ def _quorum_refusal(services: Services, session: Session, body: Body, row: Case)
     day = _sitting_day(services, body, row)
     if day is None:
         return f"The {body.name} has not sat yet, so it cannot decide."
-    present = session.scalars(select(SittingAttendance.person).where(
-        SittingAttendance.body == _body_id(services, body), SittingAttendance.day == day)).all()
-    missing = []
-    for need in body.quorum:
-        count = sum(1 for person in present if services.holds_role(person, need.role))
-        if count < need.at_least:
-            missing.append(f"{need.at_least - count} more of the {role_words(need.role)}")
+    missing = missing_for_quorum(services, body, present_at(session, _body_id(services, body), day))
     if not missing:
         return None
     when = long_date(day).rsplit(" ", 1)[0]
     return (f"The {body.name} of {when} is not quorate: it needs {' and '.join(missing)} recorded as present. "
-            "The chair or panel admin records who is present from the agenda.")
+            "The chair or a panel admin records who is present from the agenda.")
 
 
 def _body_id(services: Services, body: Body) -> str:

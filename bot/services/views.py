@@ -167,7 +167,8 @@ def panel_agenda_for(services: Services, session: Session, day: date, body_id: s
         papers_due=sitting.papers_due or day, chair=chairs, deputy=policy.members(deputy) if deputy else (),
         cases=tuple(view_of(services, c, full=False) for c in cases),
         follow_ons=tuple(view_of(services, c, full=False) for c in follow_ons),
-        body=body_id, body_name=body.name)
+        body=body_id, body_name=body.name,
+        quorum=tuple(f"{need.at_least} of the {need.role.replace('_', ' ')}" for need in body.quorum))
 
 
 def provision_view(session: Session, row: Provision) -> ProvisionView:

@@ -36,6 +36,8 @@ def form_state(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
             state = {"selected_option": {"value": answer} if answer is not None else None}
         elif kind == "users_select":
             state = {"selected_user": answer}
+        elif kind == "multi_users_select":
+            state = {"selected_users": list(answer or [])}
         elif kind == "datepicker":
             state = {"selected_date": answer}
         else:
