@@ -249,7 +249,8 @@ def describe_bodies(cal: WorkingCalendar, policy: Policy, today: date, count: in
         escalate = f", then {reminders.escalate_to.replace('_', ' ')} after {reminders.escalate_after_working_days}" \
             if reminders.escalate_to else ", no escalation"
         nudge = reminders.nudge_after_working_days
-        lines.append(f"    reminders: deciders nudged after {nudge} working {'day' if nudge == 1 else 'days'}{escalate}")
+        days = "day" if nudge == 1 else "days"
+        lines.append(f"    reminders: deciders nudged after {nudge} working {days}{escalate}")
         if body.schedule is None:
             continue
         for sitting in next_sittings(cal, body, after=today, count=count):
