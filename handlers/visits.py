@@ -16,14 +16,14 @@ from bot.services.visits import (
     VisitRefused,
     add_placement,
     complete_step,
-    find_provision,
     plan_visit,
-    provisions,
+    provision_to_edit,
+    provisions_for,
     raise_concern,
     record_action_plan,
     save_provision,
-    visit_by_id,
     visit_done,
+    visit_to_plan,
     visits_overview,
 )
 from handlers.forms import read_state
@@ -56,7 +56,11 @@ def _text(value: object) -> str | None:
 
 
 def provision(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
-    existing = find_provision(services, rest) if rest else None
+    try:
+        existing = provision_to_edit(services, command["user_id"], rest)
+    except VisitRefused as refused:
+        ack(_ephemeral(str(refused)))
+        return
     if rest and existing is None:
         ack(_ephemeral(f"panelbot knows no provision called {rest[:60]!r}. `/panel provision` adds one."))
         return
@@ -65,8 +69,13 @@ def provision(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, s
 
 
 def placement(ack: Ack, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+    try:
+        choices = provisions_for(services, command["user_id"])
+    except VisitRefused as refused:
+        ack(_ephemeral(str(refused)))
+        return
     ack()
-    client.views_open(trigger_id=command["trigger_id"], view=placement_modal(provisions(services)))
+    client.views_open(trigger_id=command["trigger_id"], view=placement_modal(choices))
 
 
 def concern(ack: Ack, rest: str, command: dict[str, Any], services: Services, **_: Any) -> None:
@@ -147,8 +156,11 @@ def register(app: App, services: Services) -> None:
                     respond: Respond) -> None:
         ack()
         try:
-            visit = visit_by_id(services, int(action["value"]))
-        except (VisitRefused, ValueError):
+            visit = visit_to_plan(services, body["user"]["id"], int(action["value"]))
+        except VisitRefused as refused:
+            respond(text=str(refused), response_type="ephemeral", replace_original=False)
+            return
+        except ValueError:
             respond(text="That visit is no longer in panelbot.", response_type="ephemeral", replace_original=False)
             return
         client.views_open(trigger_id=body["trigger_id"], view=plan_visit_modal(visit))
