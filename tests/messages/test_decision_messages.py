@@ -573,3 +573,27 @@ def test_every_form_is_within_slacks_limits(case, outcome):
     assert_within_slack_limits(modal)
     assert_slack_sdk_reads_it_back(modal)
     assert render_view(modal)[0] == f"┌ {MODAL_TITLES[outcome]}"
+
+
+# --- Channels carry no typed text -------------------------------------------------------------------------
+
+TYPED = {"reason": "TYPED-reason-Mrs-Example", "conditions": "TYPED-conditions-born-1950",
+         "info_needed": "TYPED-info-NHS-9434765919", "practice_concern": "TYPED-concern-daughter-Jane",
+         "concern_actions": "TYPED-actions-CF10-1AA"}
+
+
+def typed(case: CaseView, decision: DecisionView) -> CaseView:
+    return replace(case, decisions=(*case.decisions[:-1], replace(decision, **TYPED)))
+
+
+@pytest.mark.parametrize("made", EVERY_DECISION, ids=DECISION_IDS)
+def test_no_channel_builder_shows_what_a_decider_typed_whatever_it_is_given(made):
+    case = typed(replace(FORUM, decisions=(made,)), made)
+    agenda = replace(AGENDA, follow_ons=(typed(AWAITING_ENDORSEMENT, URGENT_APPROVED),
+                                         typed(AWAITING_RATIFICATION, SIGNED_OFF_CHANGE)))
+    for message in (case_card(case), decision_thread_reply(case, case.decisions[-1]), panel_agenda_message(agenda)):
+        assert "TYPED" not in everything(message)
+    assert "/panel case 1234567" in everything(case_card(case))
+    # Those words go to the people on the case instead.
+    notice = everything(decision_notice_dm(case, case.decisions[-1]))
+    assert TYPED["reason"] in notice and "TYPED-concern" not in notice
