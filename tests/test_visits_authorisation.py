@@ -164,3 +164,38 @@ def test_the_visitor_sees_their_planned_visit_and_their_step(app, signer, slack,
     plan_visit(services, PCO, visits["planned"].id, date(2026, 11, 30), visitor)
     seen = visits_seen_by(app, signer, visitor)
     assert Action.VISIT_DONE in seen and str(visit_by_id(services, visits["planned"].id).id) in seen
+
+
+@pytest.mark.parametrize(("action", "value"), [
+    (Action.PLAN_VISIT, "abc"), (Action.PLAN_VISIT, "99999999999999999999"), (Action.VISIT_DONE, "1;DROP"),
+    (Action.VISIT_DONE, "99999999999999999999"), (Action.STEP_DONE, "1:no_such_step"), (Action.STEP_DONE, ""),
+    (Action.ACTION_PLAN_RECEIVED, "-1"), (Action.ACTION_PLAN_REQUESTED, "99999999999999999999"),
+], ids=str)
+def test_a_button_with_a_forged_value_gets_a_sentence_not_an_error(app, signer, slack, engine, visits, action, value):
+    before = everything_stored(engine)
+    sentence = button(app, signer, slack, PCO, action, value)
+    assert sentence in ("That visit is no longer in panelbot.", "That button no longer works.",
+                        "Only a senior QA officer records the Ofsted action plan.")
+    assert everything_stored(engine) == before
+
+
+@pytest.mark.parametrize("metadata", ["abc", "99999999999999999999", "1.5"])
+def test_a_form_with_forged_metadata_gets_a_sentence_not_an_error(app, signer, engine, visits, metadata):
+    before = everything_stored(engine)
+    for view, answers in (
+        (provision_modal(visits["oakwood"]), {ProvisionField.NAME: "Oakwood House", ProvisionField.TYPE: "ifa"}),
+        (plan_visit_modal(visits["planned"]), {PlanVisitField.DATE: "2026-12-03", PlanVisitField.VISITOR: PCO}),
+    ):
+        assert submit(app, signer, PCO, {**view, "private_metadata": metadata}, answers) == (
+            "This form is out of date: close it and open it again.")
+    assert everything_stored(engine) == before
+
+
+def test_a_placement_for_a_forged_provision_id_is_refused_under_the_provision(app, signer, engine, visits):
+    before = everything_stored(engine)
+    for forged in ("99999999999999999999", "0", "abc"):
+        sentence = submit(app, signer, PCO, placement_modal([visits["oakwood"]]), {
+            PlacementField.PROVISION: forged, PlacementField.CHILD_REFERENCE: "7654322",
+            PlacementField.STARTS_ON: "2026-12-01"})
+        assert sentence.startswith("Choose a provision panelbot knows")
+    assert everything_stored(engine) == before
