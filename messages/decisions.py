@@ -207,14 +207,15 @@ def decision_modal(case: CaseView, outcome: Outcome) -> dict[str, Any]:
 
 def decision_thread_reply(case: CaseView, decision: DecisionView) -> dict[str, Any]:
     """The decision, posted in the case card's thread (a channel): outcome, who and when (London
-    clock), the agreed amount, where to read the reason, and the case's new stage. Nothing the
+    clock), the agreed amount, where to read the reason, the request, amount and route, and the
+    case's new stage. Nothing the
     decider typed (reason, conditions, information needed, practice concern) and none of the
     case's free text, whatever `decision` carries."""
     stage = _stage_after(case, decision)
     blocks = [
         _section("\n".join([f"*Case {_ref(case.reference)}: {decision_words(decision)}*",
                             *channel_decision_lines(case, decision)])),
-        _context(f"*Stage now:* {STAGE_LABELS[stage]}"),
+        _context(f"{_request(case)}, {ROUTE_LABELS[case.route]}  ·  *Stage now:* {STAGE_LABELS[stage]}"),
     ]
     text = f"Case {_ref(case.reference)}: {OUTCOME_LABELS[decision.outcome]} by {mention(decision.decided_by)}."
     return {"text": text, "blocks": blocks}

@@ -597,3 +597,8 @@ def test_no_channel_builder_shows_what_a_decider_typed_whatever_it_is_given(made
     # Those words go to the people on the case instead.
     notice = everything(decision_notice_dm(case, case.decisions[-1]))
     assert TYPED["reason"] in notice and "TYPED-concern" not in notice
+
+
+def test_the_thread_reply_names_the_request_amount_and_route_beside_the_stage():
+    words = section_texts(decision_thread_reply(FORUM, APPROVED))
+    assert f"new package £412.00/wk, Enhanced Peer Forum  ·  *Stage now:* {STAGE_LABELS[Stage.APPROVED]}" in words
