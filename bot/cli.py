@@ -121,6 +121,10 @@ def cmd_policy(args: argparse.Namespace) -> int:
     path = args.file or default_policy_path()
     policy = load_policy(path)
     print(f"{path}: valid policy for {policy.council.name}")
+    from bot.domain.privacy import reference_pattern_warnings
+
+    for warning in reference_pattern_warnings(policy.case_reference.pattern, policy.case_reference.example):
+        print(f"warning: {warning}")
     calendar = WorkingCalendar(tz=policy.council.tz, closures=frozenset(policy.working_days.closures))
     print("Its deciding bodies, and their next sittings:")
     for line in describe_bodies(calendar, policy, calendar.local_date(datetime.now(UTC))):

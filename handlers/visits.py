@@ -16,14 +16,14 @@ from bot.services.visits import (
     VisitRefused,
     add_placement,
     complete_step,
-    find_provision,
     plan_visit,
-    provisions,
+    provision_to_edit,
+    provisions_for,
     raise_concern,
     record_action_plan,
     save_provision,
-    visit_by_id,
     visit_done,
+    visit_to_plan,
     visits_overview,
 )
 from handlers.forms import read_state
@@ -55,8 +55,21 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _id(value: object) -> int | None:
+    """A form's private_metadata or a button's value as a row id; None unless it is one."""
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
+_STALE_FORM = "This form is out of date: close it and open it again."
+
+
 def provision(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
-    existing = find_provision(services, rest) if rest else None
+    try:
+        existing = provision_to_edit(services, command["user_id"], rest)
+    except VisitRefused as refused:
+        ack(_ephemeral(str(refused)))
+        return
     if rest and existing is None:
         ack(_ephemeral(f"panelbot knows no provision called {rest[:60]!r}. `/panel provision` adds one."))
         return
@@ -65,8 +78,13 @@ def provision(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, s
 
 
 def placement(ack: Ack, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+    try:
+        choices = provisions_for(services, command["user_id"])
+    except VisitRefused as refused:
+        ack(_ephemeral(str(refused)))
+        return
     ack()
-    client.views_open(trigger_id=command["trigger_id"], view=placement_modal(provisions(services)))
+    client.views_open(trigger_id=command["trigger_id"], view=placement_modal(choices))
 
 
 def concern(ack: Ack, rest: str, command: dict[str, Any], services: Services, **_: Any) -> None:
@@ -96,9 +114,13 @@ def register(app: App, services: Services) -> None:
     @app.view(Callback.PROVISION_FORM)
     def provision_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         answers = read_state(view["state"]["values"])
+        editing = view.get("private_metadata") or ""
+        if editing and _id(editing) is None:
+            ack(response_action="errors", errors={ProvisionField.NAME: _STALE_FORM})
+            return
         try:
             saved, due = save_provision(
-                services, body["user"]["id"], provision_id=int(view["private_metadata"] or 0) or None,
+                services, body["user"]["id"], provision_id=_id(editing),
                 name=_text(answers.get(ProvisionField.NAME)) or "",
                 provision_type=_text(answers.get(ProvisionField.TYPE)) or "",
                 rating=_text(answers.get(ProvisionField.RATING)),
@@ -116,7 +138,7 @@ def register(app: App, services: Services) -> None:
         chosen = _text(answers.get(PlacementField.PROVISION))
         try:
             name, visit = add_placement(
-                services, body["user"]["id"], provision_id=int(chosen) if chosen and chosen.isdigit() else None,
+                services, body["user"]["id"], provision_id=_id(chosen),
                 child_reference=_text(answers.get(PlacementField.CHILD_REFERENCE)) or "",
                 starts_on=_date(answers.get(PlacementField.STARTS_ON)),
                 social_worker=_text(answers.get(PlacementField.SOCIAL_WORKER)),
@@ -131,8 +153,12 @@ def register(app: App, services: Services) -> None:
     @app.view(Callback.PLAN_VISIT_FORM)
     def plan_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         answers = read_state(view["state"]["values"])
+        visit_id = _id(view.get("private_metadata"))
+        if visit_id is None:
+            ack(response_action="errors", errors={PlanVisitField.DATE: _STALE_FORM})
+            return
         try:
-            planned = plan_visit(services, body["user"]["id"], int(view["private_metadata"]),
+            planned = plan_visit(services, body["user"]["id"], visit_id,
                                  _date(answers.get(PlanVisitField.DATE)), _text(answers.get(PlanVisitField.VISITOR)))
         except VisitRefused as refused:
             ack(response_action="errors", errors={refused.field or PlanVisitField.DATE: str(refused)})
@@ -146,10 +172,13 @@ def register(app: App, services: Services) -> None:
     def plan_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                     respond: Respond) -> None:
         ack()
+        visit_id = _id(action.get("value"))
         try:
-            visit = visit_by_id(services, int(action["value"]))
-        except (VisitRefused, ValueError):
-            respond(text="That visit is no longer in panelbot.", response_type="ephemeral", replace_original=False)
+            if visit_id is None:
+                raise VisitRefused("That visit is no longer in panelbot.")
+            visit = visit_to_plan(services, body["user"]["id"], visit_id)
+        except VisitRefused as refused:
+            respond(text=str(refused), response_type="ephemeral", replace_original=False)
             return
         client.views_open(trigger_id=body["trigger_id"], view=plan_visit_modal(visit))
 
@@ -160,17 +189,20 @@ def register(app: App, services: Services) -> None:
     def visit_buttons(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         user, value = body["user"]["id"], str(action.get("value", ""))
+        number, _, step = value.partition(":")
+        row_id = _id(number)
         try:
+            if row_id is None:
+                raise ValueError("not a row id")
             if action["action_id"] == Action.VISIT_DONE:
-                visit = visit_done(services, user, int(value))
+                visit = visit_done(services, user, row_id)
                 text = f"Recorded: the visit to {visit.provision} took place today. Next: the report to the SQAO."
             elif action["action_id"] == Action.STEP_DONE:
-                visit_id, _, step = value.partition(":")
-                visit = complete_step(services, user, int(visit_id), Step(step))
+                visit = complete_step(services, user, row_id, Step(step))
                 text = f"Recorded: {step.replace('_', ' ')} for the visit to {visit.provision}."
             else:
                 received = action["action_id"] == Action.ACTION_PLAN_RECEIVED
-                record_action_plan(services, user, int(value), received=received)
+                record_action_plan(services, user, row_id, received=received)
                 text = "Recorded: the action plan is received; the visit is now due." if received else \
                     "Recorded: the action plan is requested."
         except (VisitRefused, ValueError) as refused:

@@ -5,9 +5,11 @@ carry (messages/decisions.py builds the rest of a decision and imports its share
 Privacy (DESIGN.md §4): the card goes to a channel, and notification text travels beyond Slack, so
 every builder here except `case_details_modal` uses only the case reference, amounts and
 panelbot's own words. The free-text fields and the record link appear in the details modal
-alone, which the services open only for people with a role on the case. A decision's reason,
-agreed amount, conditions and information needed are panel business and may be shown; its
-practice concern never is (it goes only to the worker's line manager, messages/decisions.py).
+alone, which the services open only for people with a role on the case. Whatever a decider typed
+(a decision's reason, conditions and the information needed) never goes on the card: people type
+names into them. The card shows the outcome, who decided and when, the agreed amount, and where
+to read the reason (`reason_pointer`); the reason itself is in the decision notice DM and the
+details modal. The practice concern goes only to the worker's line manager (messages/decisions.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "case_card",
     "case_details_modal",
     "case_summary_message",
+    "channel_decision_lines",
     "decider_notice",
     "decision_actions",
     "decision_lines",
@@ -37,6 +40,7 @@ __all__ = [
     "next_step",
     "office",
     "open_case_button",
+    "reason_pointer",
     "receipt_blocks",
     "receipt_dm",
     "route_text",
@@ -330,11 +334,35 @@ def decision_lines(decision: DecisionView, *, full: bool = True) -> list[str]:
     return lines
 
 
+def reason_pointer(case: CaseView, decision: DecisionView) -> str:
+    """Where a channel's reader finds what the decider wrote, without any of it: "The reason is in
+    the decision notice sent to the people on the case, and in `/panel case 1234567`."."""
+    what = ["reason"]
+    if decision.conditions:
+        what.append("conditions")
+    if decision.info_needed:
+        what.append("information needed")
+    words = "The " + (what[0] if len(what) == 1 else ", ".join(what[:-1]) + " and " + what[-1])
+    verb = "is" if len(what) == 1 else "are"
+    return (f"{words} {verb} in the decision notice sent to the people on the case, "
+            f"and in `{Command.PANEL} {Subcommand.CASE} {_ref(case)}`.")
+
+
+def channel_decision_lines(case: CaseView, decision: DecisionView) -> list[str]:
+    """A decision as a channel may see it: the agreed amount, if any, and where to read the reason.
+    Never the reason, conditions or information needed (typed text)."""
+    lines = []
+    if decision.amended_weekly is not None:
+        lines.append(f"*Agreed amount:* {weekly(decision.amended_weekly)}")
+    lines.append(reason_pointer(case, decision))
+    return lines
+
+
 def _latest_decision_text(case: CaseView) -> str | None:
     if not case.decisions:
         return None
     latest = case.decisions[-1]
-    return "\n".join([f"*{decision_words(latest)}*", *decision_lines(latest, full=False)])
+    return "\n".join([f"*{decision_words(latest)}*", *channel_decision_lines(case, latest)])
 
 
 # --- The case card (channel) --------------------------------------------------------------------------
@@ -356,10 +384,11 @@ def _case_body(case: CaseView) -> list[dict[str, Any]]:
 
 
 def case_card(case: CaseView) -> dict[str, Any]:
-    """The one card per case in the deciding forum's channel: reference, amounts, route and reasons,
-    evidence, the latest decision (outcome, by whom, reason, agreed amount), stage and who acts next,
-    and the decision buttons while the case waits on a decision, endorsement or ratification. It is
-    updated in place after each decision. No free text and no record link: a channel sees it."""
+    """The one card per case in the deciding forum's channel: reference, amounts, route and its
+    reasons (panelbot's words), evidence, the latest decision (outcome, by whom and when, agreed
+    amount, where to read the reason), stage and who acts next, and the decision buttons while the
+    case waits on a decision, endorsement or ratification. It is updated in place after each
+    decision. Nothing anyone typed except the reference, and no record link: a channel sees it."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _plain(cut(f"Case {case.reference}", _HEADER_TEXT))},
         *_case_body(case),

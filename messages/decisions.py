@@ -4,12 +4,14 @@ the worker's line manager, the answers to a late or unpermitted click, and the S
 The decision buttons themselves (`decision_actions`) live in messages/cases.py, because the case
 card and the decider's notice carry them; this module imports them from there, never the other way.
 
-Privacy (DESIGN.md §4): the thread reply and the panel agenda go to channels, and the decision
-notice to the worker, so they carry the case reference, amounts, stages and the decision with its
-reason (panel business: the form tells deciders it is shown in the thread and must not name the
-person or describe their needs), never a case's free-text fields or record link. The practice
-concern and its recommended actions go only to the worker's line manager, in
-`practice_concern_dm`, shown as plain text so nothing typed there can mention anyone.
+Privacy (DESIGN.md §4): the thread reply and the panel agenda go to channels, so they carry the
+case reference, amounts, stages, the outcome, who decided and when, and where to read the reason;
+never anything a decider typed (reason, conditions, information needed), because people type
+names into them, and never a case's free-text fields or record link. The reason, conditions and
+information needed go only to people with a role on the case: the decision notice to the worker
+and the AP/SM, and the case's details modal. The practice concern and its recommended actions go
+only to the worker's line manager, in `practice_concern_dm`, shown as plain text so nothing typed
+there can mention anyone.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from bot.domain.decisions import (
 from bot.domain.routing import REQUEST_TYPE_LABELS
 from messages.cases import (
     amount_fields,
+    channel_decision_lines,
     decision_actions,
     decision_lines,
     decision_words,
@@ -60,7 +63,7 @@ _MESSAGE_BLOCKS = 50
 _SECTION_TEXT = 3000
 _FIELD_TEXT = 2000
 _HEADER_TEXT = 150
-_THREAD_HINT = "Shown in the case's thread. Don't name the person or describe their needs."
+_THREAD_HINT = "Sent to the people on the case, never to the channel. Keep it to what the decision needs."
 
 # The decision form's title for each outcome (a modal title holds 24 characters).
 MODAL_TITLES = {
@@ -203,14 +206,16 @@ def decision_modal(case: CaseView, outcome: Outcome) -> dict[str, Any]:
 
 
 def decision_thread_reply(case: CaseView, decision: DecisionView) -> dict[str, Any]:
-    """The decision, posted in the case card's thread: outcome, who and when (London clock), the
-    reason, agreed amount and conditions or information needed, and the case's new stage. Never
-    the practice concern or the case's free text."""
+    """The decision, posted in the case card's thread (a channel): outcome, who and when (London
+    clock), the agreed amount, where to read the reason, the request, amount and route, and the
+    case's new stage. Nothing the
+    decider typed (reason, conditions, information needed, practice concern) and none of the
+    case's free text, whatever `decision` carries."""
     stage = _stage_after(case, decision)
     blocks = [
-        _section(f"*Case {_ref(case.reference)}: {decision_words(decision)}*"),
-        *_decision_sections(decision),
-        _context(f"*Stage now:* {STAGE_LABELS[stage]}"),
+        _section("\n".join([f"*Case {_ref(case.reference)}: {decision_words(decision)}*",
+                            *channel_decision_lines(case, decision)])),
+        _context(f"{_request(case)}, {escape(case.body_name)}  ·  *Stage now:* {STAGE_LABELS[stage]}"),
     ]
     text = f"Case {_ref(case.reference)}: {OUTCOME_LABELS[decision.outcome]} by {mention(decision.decided_by)}."
     return {"text": text, "blocks": blocks}

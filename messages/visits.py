@@ -323,7 +323,7 @@ def plan_visit_modal(visit: VisitView) -> dict[str, Any]:
 # --- /panel visits -----------------------------------------------------------------------------------
 
 
-def _visit_line(visit: VisitView, today: date) -> dict[str, Any]:
+def _visit_line(visit: VisitView, today: date, can_plan: bool) -> dict[str, Any]:
     lines = [_visit_summary(visit)]
     if flag := _overdue(visit.due_on, today):
         lines[-1] += f" — {flag}"
@@ -332,7 +332,7 @@ def _visit_line(visit: VisitView, today: date) -> dict[str, Any]:
         lines.append(f"Planned for {long_date(visit.planned_on)}{who}")
     if visit.state == "planned":
         button = _button("Visit done", Action.VISIT_DONE, str(visit.id))
-    elif visit.state == "due":
+    elif visit.state == "due" and can_plan:
         button = _button("Plan", Action.PLAN_VISIT, str(visit.id), style="primary")
     else:
         return _section("\n".join(lines))
@@ -370,7 +370,8 @@ def _more(n: int, what: str) -> dict[str, Any]:
 
 def visits_message(overview: VisitsOverview) -> dict[str, Any]:
     """`/panel visits` (the handler adds `response_type: ephemeral`): the visits not yet done, in the
-    order given, each flagged when overdue, with Plan (a due visit) or Visit done (a planned one);
+    order given, each flagged when overdue, with Plan (a due visit, in the officers' view: only they
+    plan) or Visit done (a planned one);
     then the open steps after visits, each with Done. The SQAO's view (`overview.everything`) starts
     with the share of visits and of each step done on time, and names whose each step is. At most
     MAX_VISITS_SHOWN visits and MAX_STEPS_SHOWN steps are listed, then "and N more"."""
@@ -388,7 +389,7 @@ def visits_message(overview: VisitsOverview) -> dict[str, Any]:
         heading = f"*Visits due ({len(overview.visits)}"
         heading += f", {overdue} overdue)*" if overdue else ")*"
         blocks.append(_section(heading))
-        blocks += [_visit_line(visit, today) for visit in overview.visits[:MAX_VISITS_SHOWN]]
+        blocks += [_visit_line(visit, today, overview.everything) for visit in overview.visits[:MAX_VISITS_SHOWN]]
         if len(overview.visits) > MAX_VISITS_SHOWN:
             blocks.append(_more(len(overview.visits) - MAX_VISITS_SHOWN, "visits"))
     if overview.steps:

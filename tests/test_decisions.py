@@ -85,10 +85,12 @@ def test_the_chair_of_the_day_approves_in_the_thread_and_the_worker_hears_at_onc
         assert reply.args["thread_ts"] == connection.scalar(select(Case.card_ts))
         assert connection.scalar(select(Audit.action).order_by(Audit.id.desc())) == "case.decision"
         [review] = connection.execute(select(FollowUp.kind, FollowUp.due_on)).all()
-    assert "Community options explored" in json.dumps(reply.args)
+    assert "Community options explored" not in json.dumps(reply.args)  # the reason never goes to the channel
+    assert "/panel case 1234567" in json.dumps(reply.args)  # but where to read it does
     assert review == ("review", date(2027, 1, 5))  # six weeks on
     for person in (PRIYA, ANNA):
         assert "Support planning may start" in json.dumps(dms_to(slack, person)[-1].args)
+        assert "Community options explored" in json.dumps(dms_to(slack, person)[-1].args)
 
 
 def test_someone_else_clicking_is_told_who_may_decide_and_nothing_changes(app, signer, slack, engine, forum_case):

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from bot.domain.privacy import personal_data_in
 from bot.domain.routing import CaseRequest, RequestType, Service
 from bot.policy import Policy
 
@@ -249,6 +250,10 @@ class Submission(BaseModel):
     @classmethod
     def _reference_has_the_council_shape(cls, value: str, info: ValidationInfo) -> str:
         case_reference = _policy(info).case_reference
+        if found := personal_data_in(value):
+            # The reference goes to channels, logs and the audit trail: never a person's details.
+            _refuse(f"{found} Use the case-system ID, like {case_reference.example}, not an NHS number or "
+                    "other personal details")
         if not case_reference.matches(value):
             _refuse(f"Use the case-system ID, like {case_reference.example}")
         return value

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.calendar import long_date
+from bot.domain.privacy import personal_data_in
 from bot.domain.reminders import ReminderKind, morning_of
 from bot.domain.visits import (
     SQAO,
@@ -63,13 +64,16 @@ def _today(services: Services) -> date:
     return services.calendar.local_date(services.now())
 
 
+VISITS_ROLES = (PCO_ROLE, SQAO)  # who manages provisions, placements and visits, and sees them all
+
+
 def _is_officer(services: Services, user: str) -> bool:
-    return any(services.holds_role(user, role) for role in (PCO_ROLE, SQAO, "panel_admins"))
+    return any(services.holds_role(user, role) for role in VISITS_ROLES)
 
 
 def _require_officer(services: Services, user: str) -> None:
     if not _is_officer(services, user):
-        raise VisitRefused("Only placement commissioning officers, senior QA officers and panel admins can do this.")
+        raise VisitRefused("Only placement commissioning officers and senior QA officers can do this.")
 
 
 def provisions(services: Services) -> list[ProvisionView]:
@@ -81,6 +85,19 @@ def find_provision(services: Services, name: str) -> ProvisionView | None:
     with services.sessions() as session:
         row = session.scalars(select(Provision).where(Provision.name.ilike(name.strip()))).first()
         return provision_view(session, row) if row else None
+
+
+def provisions_for(services: Services, user: str) -> list[ProvisionView]:
+    """The provisions, for the placement form: the visits roles only. Raises VisitRefused."""
+    _require_officer(services, user)
+    return provisions(services)
+
+
+def provision_to_edit(services: Services, user: str, name: str) -> ProvisionView | None:
+    """The provision called `name` for the provision form (None for a blank name: a new provision):
+    the visits roles only. Raises VisitRefused."""
+    _require_officer(services, user)
+    return find_provision(services, name) if name.strip() else None
 
 
 # -- making visits due -----------------------------------------------------------------------------
@@ -138,6 +155,10 @@ def save_provision(
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise VisitRefused("Give the provision's name (at most 200 characters).", "name")
+    if found := personal_data_in(name):
+        # The name goes into messages, logs and the audit trail: the organisation's name only.
+        raise VisitRefused(f"{found} Give only the organisation's name; its contact goes under Provider contact.",
+                           "name")
     try:
         kind = ProvisionType(provision_type)
     except ValueError:
@@ -216,6 +237,9 @@ def add_placement(
     _require_officer(services, user)
     now, today = services.now(), _today(services)
     reference = (child_reference or "").strip()
+    if found := personal_data_in(reference):
+        raise VisitRefused(f"{found} Use the child's case reference, like {services.policy.case_reference.example}.",
+                           "child_reference")
     if not services.policy.case_reference.matches(reference):
         raise VisitRefused(
             f"Use the child's case reference, like {services.policy.case_reference.example} (never their name).",
@@ -458,6 +482,8 @@ def visit_done(services: Services, user: str, visit_id: int) -> VisitView:
     now, today = services.now(), _today(services)
     with services.sessions.begin() as session:
         visit = _open_visit(session, visit_id)
+        if not (user == visit.visitor or _is_officer(services, user)):
+            raise VisitRefused("Only the visitor or a senior QA officer can record the visit.")
         if visit.state != "planned":
             raise VisitRefused("Plan the visit first (its date and who visits).")
         if user != visit.visitor and not services.holds_role(user, SQAO):
@@ -516,17 +542,28 @@ def complete_step(services: Services, user: str, visit_id: int, step: Step) -> V
 
 
 def visits_overview(services: Services, user: str) -> VisitsOverview:
-    """What is due and overdue for `user`; for a senior QA officer, everything, with on-time shares."""
+    """What is due and overdue for `user`: the visits whose placement names them (social worker, IRO,
+    SEN officer) or that they visit, and the open steps that are theirs. Placement commissioning
+    officers and senior QA officers see everything, with the on-time shares."""
     today = _today(services)
-    everything = services.holds_role(user, SQAO)
+    everything = _is_officer(services, user)
     with services.sessions() as session:
+        open_steps_query = select(VisitStep).where(VisitStep.finished_on.is_(None)).order_by(VisitStep.due_on)
+        mine_by_step = {step.visit_id for step in session.scalars(open_steps_query) if step.assignee == user}
+        named = {
+            placement.id for placement in session.scalars(select(Placement).where(
+                (Placement.social_worker == user) | (Placement.iro == user) | (Placement.sen_officer == user)))
+        }
+
+        def is_mine(visit: Visit) -> bool:
+            return everything or visit.visitor == user or visit.placement_id in named or visit.id in mine_by_step
+
         query = select(Visit).where(Visit.state.in_(OPEN_VISIT)).order_by(Visit.due_on)
-        visits = [visit_view(session, v) for v in session.scalars(query) if everything or v.visitor in (None, user)]
-        steps_query = select(VisitStep).where(VisitStep.finished_on.is_(None)).order_by(VisitStep.due_on)
+        visits = [visit_view(session, v) for v in session.scalars(query) if is_mine(v)]
         open_steps = []
-        for step in session.scalars(steps_query):
+        for step in session.scalars(open_steps_query):
             visit = session.get_one(Visit, step.visit_id)
-            if everything or visit.visitor == user:
+            if everything or visit.visitor == user or step.assignee == user:
                 view = visit_view(session, visit)
                 open_steps.append((view, next(s for s in view.steps if s.step == step.step)))
         if not everything:
@@ -543,6 +580,13 @@ def visits_overview(services: Services, user: str) -> VisitsOverview:
             visits_on_time=on_time_share(visit_pairs, today),
             steps_on_time=shares,
         )
+
+
+def visit_to_plan(services: Services, user: str, visit_id: int) -> VisitView:
+    """The visit, for the plan-visit form: the visits roles only (visit ids are sequential, so a
+    guessed one must not open anything). Raises VisitRefused."""
+    _require_officer(services, user)
+    return visit_by_id(services, visit_id)
 
 
 def visit_by_id(services: Services, visit_id: int) -> VisitView:

@@ -428,11 +428,14 @@ def test_a_card_shows_no_buttons_once_the_case_is_decided_or_deferred():
         assert '"button"' not in payload and '"actions"' not in payload
 
 
-def test_a_decided_card_shows_the_outcome_who_when_the_reason_and_the_agreed_amount():
-    words = section_texts(case_card(DECIDED))
+def test_a_decided_card_shows_the_outcome_who_when_the_agreed_amount_and_where_to_read_the_reason():
+    card = case_card(DECIDED)
+    words = section_texts(card)
     assert f"*Approved with changes by <@{CHAIR}> at 10:42 on Wednesday 25 November 2026*" in words
-    assert "*Reason:* Best value: two days of day opportunities rather than three." in words
+    assert "Best value" not in everything(card) and "Reason:" not in everything(card)  # typed: never in a channel
     assert "*Agreed amount:* £380.00/wk" in words
+    assert ("The reason and conditions are in the decision notice sent to the people on the case, "
+            "and in `/panel case 6789012`.") in words
     assert f"*Stage:* {STAGE_LABELS[Stage.APPROVED_WITH_CHANGES]}" in words
 
 

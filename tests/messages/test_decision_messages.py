@@ -199,10 +199,11 @@ def test_the_form_carries_case_round_and_outcome_and_its_buttons():
     assert decision_modal(FORUM, Outcome.APPROVED)["title"]["text"] == "Approve case"
 
 
-def test_the_reason_is_required_and_warns_it_is_shown_in_the_thread():
+def test_the_reason_is_required_and_says_it_goes_to_the_people_on_the_case_not_the_channel():
     reason = inputs(decision_modal(FORUM, Outcome.APPROVED))[DecisionField.REASON]
     assert "optional" not in reason
-    assert reason["hint"]["text"] == "Shown in the case's thread. Don't name the person or describe their needs."
+    assert reason["hint"]["text"] == ("Sent to the people on the case, never to the channel. "
+                                      "Keep it to what the decision needs.")
     assert reason["element"] == {"type": "plain_text_input", "action_id": VALUE, "multiline": True,
                                  "max_length": 3000}
 
@@ -254,23 +255,27 @@ def test_the_endorsement_form_shows_the_decision_it_endorses():
 # --- The reply in the case's thread ---------------------------------------------------------------------
 
 
-def test_the_thread_reply_gives_outcome_who_when_reason_amount_conditions_and_stage():
+def test_the_thread_reply_gives_outcome_who_when_amount_stage_and_where_the_reason_is_never_the_reason():
     reply = decision_thread_reply(FORUM, WITH_CHANGES)
     assert reply["text"] == f"Case 1234567: Approved with changes by <@{CHAIR}>."
     words = section_texts(reply)
     for expected in (
         f"*Case 1234567: Approved with changes by <@{CHAIR}> at 10:42 on Wednesday 25 November 2026*",
-        "*Reason:* Best value: two days of day opportunities rather than three.",
         "*Agreed amount:* £380.00/wk",
-        "*Changes and conditions:* Review the day opportunities after eight weeks.",
+        "The reason and conditions are in the decision notice sent to the people on the case, "
+        "and in `/panel case 1234567`.",
         f"*Stage now:* {STAGE_LABELS[Stage.APPROVED_WITH_CHANGES]}",
     ):
         assert expected in words
+    payload = everything(reply)
+    assert "Best value" not in payload and "Review the day opportunities" not in payload
 
 
-def test_a_deferral_in_the_thread_says_what_information_is_needed():
-    words = section_texts(decision_thread_reply(SEND_LATE, DEFERRED))
-    assert "*Information needed:* The occupational therapy assessment." in words
+def test_a_deferral_in_the_thread_says_where_to_read_what_information_is_needed():
+    reply = decision_thread_reply(SEND_LATE, DEFERRED)
+    words = section_texts(reply)
+    assert "The reason and information needed are in the decision notice" in words
+    assert "occupational therapy assessment" not in everything(reply)
     assert "*Stage now:* deferred for more information" in words
 
 
@@ -284,16 +289,17 @@ def test_the_decision_time_is_on_the_london_clock_in_summer():
     assert "at 10:42 on Wednesday 1 July 2026" in section_texts(decision_thread_reply(FORUM, summer))
 
 
-def test_a_reason_cannot_mention_the_channel():
+def test_a_reason_cannot_mention_anyone_in_the_notice():
     noisy = replace(APPROVED, reason="<!channel> see <@U0SOMEONE> & co")
-    payload = everything(decision_thread_reply(FORUM, noisy))
+    payload = everything(decision_notice_dm(FORUM, noisy))
     assert "<!channel>" not in payload and "&lt;!channel&gt; see &lt;@U0SOMEONE&gt; &amp; co" in payload
+    assert "channel" not in everything(decision_thread_reply(FORUM, noisy))
 
 
 def test_a_long_reason_is_cut_to_a_sections_3000_characters():
-    reply = decision_thread_reply(FORUM, replace(WITH_CHANGES, reason="R" * 3000, conditions="C" * 3000))
-    assert_within_slack_limits(reply)
-    assert "*Changes and conditions:* C" in section_texts(reply)
+    notice = decision_notice_dm(FORUM, replace(WITH_CHANGES, reason="R" * 3000, conditions="C" * 3000))
+    assert_within_slack_limits(notice)
+    assert "*Changes and conditions:* C" in section_texts(notice)
 
 
 # --- The decision notice (worker and AP/SM) --------------------------------------------------------------
@@ -567,3 +573,32 @@ def test_every_form_is_within_slacks_limits(case, outcome):
     assert_within_slack_limits(modal)
     assert_slack_sdk_reads_it_back(modal)
     assert render_view(modal)[0] == f"┌ {MODAL_TITLES[outcome]}"
+
+
+# --- Channels carry no typed text -------------------------------------------------------------------------
+
+TYPED = {"reason": "TYPED-reason-Mrs-Example", "conditions": "TYPED-conditions-born-1950",
+         "info_needed": "TYPED-info-NHS-9434765919", "practice_concern": "TYPED-concern-daughter-Jane",
+         "concern_actions": "TYPED-actions-CF10-1AA"}
+
+
+def typed(case: CaseView, decision: DecisionView) -> CaseView:
+    return replace(case, decisions=(*case.decisions[:-1], replace(decision, **TYPED)))
+
+
+@pytest.mark.parametrize("made", EVERY_DECISION, ids=DECISION_IDS)
+def test_no_channel_builder_shows_what_a_decider_typed_whatever_it_is_given(made):
+    case = typed(replace(FORUM, decisions=(made,)), made)
+    agenda = replace(AGENDA, follow_ons=(typed(AWAITING_ENDORSEMENT, URGENT_APPROVED),
+                                         typed(AWAITING_RATIFICATION, SIGNED_OFF_CHANGE)))
+    for message in (case_card(case), decision_thread_reply(case, case.decisions[-1]), panel_agenda_message(agenda)):
+        assert "TYPED" not in everything(message)
+    assert "/panel case 1234567" in everything(case_card(case))
+    # Those words go to the people on the case instead.
+    notice = everything(decision_notice_dm(case, case.decisions[-1]))
+    assert TYPED["reason"] in notice and "TYPED-concern" not in notice
+
+
+def test_the_thread_reply_names_the_request_amount_and_route_beside_the_stage():
+    words = section_texts(decision_thread_reply(FORUM, APPROVED))
+    assert f"new package £412.00/wk, Enhanced Peer Forum  ·  *Stage now:* {STAGE_LABELS[Stage.APPROVED]}" in words

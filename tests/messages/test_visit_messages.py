@@ -320,10 +320,8 @@ def test_visits_lists_each_visit_with_its_provision_kind_due_date_and_overdue_fl
         "*Visits due (3, 1 overdue)*",
         "*Sunrise House* (Residential home)",
         "*Visit after an issue or concern*, due by Saturday 21 November 2026 — ⚠ overdue by 3 days",
-        "[Plan]",
         "*Sunrise House* (Residential home) — placement of case C-7654321",
         "*Initial visit*, due by Friday 27 November 2026",
-        "[Plan]",
         "*Sunrise House* (Residential home) — placement of case C-7654321",
         "*Initial visit*, due by Friday 27 November 2026",
         f"Planned for Thursday 26 November 2026 with <@{PCO}>",
@@ -336,10 +334,16 @@ def test_visits_lists_each_visit_with_its_provision_kind_due_date_and_overdue_fl
 
 
 def test_a_due_visit_has_plan_and_a_planned_one_visit_done_each_valued_with_the_visit_id():
-    blocks = visits_message(MINE)["blocks"]
+    blocks = visits_message(replace(MINE, everything=True))["blocks"]
     buttons = [(b["accessory"]["action_id"], b["accessory"]["value"]) for b in blocks if "accessory" in b]
     assert buttons == [(Action.PLAN_VISIT, "13"), (Action.PLAN_VISIT, "12"), (Action.VISIT_DONE, "14"),
                        (Action.STEP_DONE, "15:report_to_sqao")]
+
+
+def test_only_the_officers_view_offers_plan_because_only_they_may_plan():
+    blocks = visits_message(MINE)["blocks"]
+    buttons = [(b["accessory"]["action_id"], b["accessory"]["value"]) for b in blocks if "accessory" in b]
+    assert buttons == [(Action.VISIT_DONE, "14"), (Action.STEP_DONE, "15:report_to_sqao")]
 
 
 @pytest.mark.parametrize(("due_on", "flag"), [
