@@ -20,15 +20,15 @@ import statistics
 import sys
 import time
 import tomllib
-from datetime import date
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.domain.bodies import BodyKind  # noqa: E402
-from bot.domain.routing import CaseRequest, RequestType, Service, deciding_tier, route_case  # noqa: E402
-from bot.policy import Policy, default_policy_path, load_policy  # noqa: E402
+from bot.domain.bodies import BodyKind
+from bot.domain.routing import CaseRequest, RequestType, Service, deciding_tier, route_case
+from bot.policy import Policy, default_policy_path, load_policy
 
 TARGET_MS = 1.0
 BANDS = ["0-17", "18-25", "26-64", "65+"]
@@ -133,7 +133,7 @@ def main() -> int:
     warm = cases[:500]
     measure(large, warm)
     measure(default, warm)
-    print(f"bench_routing on {date.today()}: {args.cases} cases, Python {sys.version.split()[0]}")
+    print(f"bench_routing on {datetime.now(UTC).date()}: {args.cases} cases, Python {sys.version.split()[0]}")
     print(f"large policy: {len(large.bodies)} bodies, {len(large.routing.rules)} rules; "
           f"floor: the default policy, {len(default.bodies)} bodies, {len(default.routing.rules)} rules")
     print("| policy | p50 ms | p99 ms | max ms | routed to | target |")

@@ -261,3 +261,56 @@ def test_two_workers_sweeping_at_once_send_each_reminder_once(services, slack, n
     ids = [i for c in slack.calls_to("chat.postMessage") if (c.args.get("metadata") or {}).get("event_type")
            == "panelbot_reminders" for i in c.args["metadata"]["event_payload"]["reminder_ids"]]
     assert len(ids) == len(set(ids)) == 12
+
+
+SEND_ANSWERS = {"reference": "3456789", "service": "children_send", "request_type": "direct_payment",
+                "proposed_weekly": "250", "ras_weekly": "250", "hours_per_month": "20", "attendee": None}
+SEND_CHAIR = "U0SENDOPS1"
+
+
+def follow_ups_of(engine, case_id):
+    from store.models import FollowUp
+
+    with engine.connect() as connection:
+        return dict(connection.execute(select(FollowUp.kind, FollowUp.due_on).where(FollowUp.case_id == case_id)
+                                       .order_by(FollowUp.due_on)).all())
+
+
+def test_a_send_resubmission_is_reminded_in_time_for_the_cut_off_of_the_last_panel_before_the_anniversary(
+        services, engine, team, new_case):
+    case_id = new_case(**SEND_ANSWERS)
+    decide(services, case_id, 1, DecisionForm(outcome=Outcome.APPROVED, reason="ok"), SEND_CHAIR)
+    assert follow_ups_of(engine, case_id) == {"review": date(2027, 5, 24), "resubmission": date(2027, 11, 24)}
+    [(_, person, due, state)] = reminders(engine, kind="resubmission_due")
+    # The last panel before 24 November 2027 sits on Wednesday 10 November; its papers are due Wednesday
+    # 27 October; the worker hears five working days before, Wednesday 20 October, 09:00 BST.
+    assert (person, due, state) == (PRIYA, datetime(2027, 10, 20, 8, 0, tzinfo=UTC), "pending")
+    with engine.connect() as connection:
+        why = connection.scalar(select(Reminder.why).where(Reminder.kind == "resubmission_due"))
+    assert "papers for the Wednesday 10 November 2027 sitting are due Wednesday 27 October 2027" in why
+
+
+def test_a_review_due_on_a_saturday_is_reminded_on_the_friday_before(services, engine, team, new_case, clock):
+    clock[0] = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)  # Sunday: six months on is Saturday 29 May 2027
+    case_id = new_case(**SEND_ANSWERS)
+    decide(services, case_id, 1, DecisionForm(outcome=Outcome.APPROVED, reason="ok"), SEND_CHAIR)
+    [(_, _, due, _)] = reminders(engine, kind="review_due")
+    assert due == datetime(2027, 5, 28, 8, 0, tzinfo=UTC)  # Friday 28 May, 09:00 BST
+
+
+def test_a_resubmission_renews_the_package_and_keeps_its_cycle_anchored_on_the_first_decision(
+        services, engine, team, new_case, clock):
+    first = new_case(**SEND_ANSWERS)
+    decide(services, first, 1, DecisionForm(outcome=Outcome.APPROVED, reason="ok"), SEND_CHAIR)
+    clock[0] = datetime(2027, 10, 20, 10, 0, tzinfo=UTC)
+    renewal = new_case(**SEND_ANSWERS)
+    with engine.connect() as connection:
+        from store.models import Case, FollowUp
+
+        assert connection.scalar(select(Case.renews_case_id).where(Case.id == renewal)) == first
+        assert connection.scalar(select(FollowUp.done_at).where(FollowUp.case_id == first,
+                                                                FollowUp.kind == "resubmission")) is not None
+    assert [state for *_, state in reminders(engine, kind="resubmission_due")] == ["withdrawn"]
+    clock[0] = datetime(2027, 11, 10, 11, 0, tzinfo=UTC)
+    decide(services, renewal, 1, DecisionForm(outcome=Outcome.APPROVED, reason="renewed"), SEND_CHAIR)
+    assert follow_ups_of(engine, renewal) == {"review": date(2028, 5, 24), "resubmission": date(2028, 11, 24)}

@@ -7,7 +7,7 @@ the reminder is written, so the sender only asks the database what is due.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from bot.domain.calendar import WorkingCalendar
@@ -53,6 +53,14 @@ def shift_into_hours(cal: WorkingCalendar, hours: WorkingHours, at: datetime) ->
 def morning_of(cal: WorkingCalendar, hours: WorkingHours, day: date) -> datetime:
     """The start of working hours on `day`, or on the next working day if `day` is not one."""
     return shift_into_hours(cal, hours, cal.instant(day, hours.start))
+
+
+def morning_on_or_before(cal: WorkingCalendar, hours: WorkingHours, day: date) -> datetime:
+    """The start of working hours on `day`, or on the last working day before it: a reminder about
+    something due on `day` must not arrive after it."""
+    while not cal.is_working_day(day):
+        day -= timedelta(days=1)
+    return cal.instant(day, hours.start)
 
 
 def eve_of_slot(cal: WorkingCalendar, hours: WorkingHours, slot_starts_at: datetime) -> datetime:

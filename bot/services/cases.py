@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.bodies import BodyKind
 from bot.domain.cases import STAGE_LABELS, CaseView, PanelListing, Stage, first_stage, is_open
+from bot.domain.reminders import ReminderKind
 from bot.domain.routing import Route, route_case
 from bot.domain.schedules import sitting_for_papers
 from bot.domain.submission import Submission
@@ -20,10 +21,10 @@ from bot.policy import Body
 from bot.services import Services
 from bot.services.bodies import follow_on_body, role_words
 from bot.services.outbox import queue_notice
-from bot.services.reminders import on_resubmitted, on_waiting_for_decision
+from bot.services.reminders import on_resubmitted, on_waiting_for_decision, withdraw
 from bot.services.views import view_of
 from store.audit import record_audit
-from store.models import Case
+from store.models import Case, FollowUp
 
 
 class SubmissionProblem(UserError):
@@ -109,6 +110,7 @@ def submit_case(services: Services, submission: Submission, *, key: str) -> Subm
             row = _new_case(services, submission, route, key, now)
             session.add(row)
             session.flush()
+            _link_renewal(session, row, now)
             record_audit(session, at=now, actor=submission.submitter, action="case.submitted", subject_type="case",
                          subject_id=row.reference, after=_audit_facts(row))
             _queue_submission_notices(services, session, row, told, now)
@@ -123,6 +125,23 @@ def submit_case(services: Services, submission: Submission, *, key: str) -> Subm
             if (open_case := _open_case(session, submission.reference)) is not None:
                 raise _in_flight(services, open_case) from None
         raise
+
+
+def _link_renewal(session: Session, row: Case, now: datetime) -> None:
+    """A case for a reference whose agreed package is due for resubmission renews that package: the
+    link keeps the cycle anchored on the first decision, and the resubmission is no longer owed."""
+    due = session.execute(
+        select(FollowUp, Case).join(Case, Case.id == FollowUp.case_id)
+        .where(Case.reference == row.reference, Case.id != row.id, FollowUp.kind == "resubmission",
+               FollowUp.done_at.is_(None))
+        .order_by(FollowUp.due_on)
+    ).first()
+    if due is None:
+        return
+    follow_up, renewed = due
+    row.renews_case_id = renewed.id
+    follow_up.done_at = now
+    withdraw(session, renewed.id, [ReminderKind.RESUBMISSION_DUE], now, about_id=follow_up.id)
 
 
 # What a resubmission replaces; the case keeps its id, card, first submission time and decisions.

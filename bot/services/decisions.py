@@ -239,8 +239,15 @@ def decide(services: Services, case_id: int, round_: int, form: DecisionForm, us
 
 def _schedule_follow_ups(services: Services, session: Session, row: Case, now) -> list[FollowUp]:  # type: ignore[no-untyped-def]
     reviews = services.policy.reviews
+    anchor = services.calendar.local_date(now)
+    if row.renews_case_id is not None:
+        # A renewal keeps the cycle of the package it renews: anchored on the first decision, not this one.
+        renewed = session.scalars(select(FollowUp.due_on).where(
+            FollowUp.case_id == row.renews_case_id, FollowUp.kind == "resubmission")
+            .order_by(FollowUp.due_on.desc())).first()
+        anchor = renewed or anchor
     rows = [FollowUp(case_id=row.id, round=row.round, kind=due.kind, due_on=due.due_on, why=due.why, created_at=now)
-            for due in follow_ups(Service(row.service), services.calendar.local_date(now),
+            for due in follow_ups(Service(row.service), anchor,
                                   send_review_months=reviews.send_review_months,
                                   send_resubmission_months=reviews.send_resubmission_months,
                                   adults_first_review_weeks=reviews.adults_first_review_weeks)]

@@ -14,7 +14,7 @@ import logging
 import time as clock
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,8 +28,10 @@ from bot.domain.reminders import (
     after_working_days,
     eve_of_slot,
     morning_of,
+    morning_on_or_before,
     shift_into_hours,
 )
+from bot.domain.schedules import BodySitting, next_sittings
 from bot.errors import UserError
 from bot.notify import DeliveryError, ReminderNotifier
 from bot.services import Services
@@ -139,11 +141,38 @@ def on_decided(services: Services, session: Session, row: Case, outcome: str, fo
         on_follow_up(services, session, row, follow_up, now)
 
 
+# A resubmission is reminded this many working days before the papers' cut-off it must make.
+RESUBMISSION_LEAD_WORKING_DAYS = 5
+
+
 def on_follow_up(services: Services, session: Session, row: Case, follow_up: FollowUp, now: datetime) -> None:
-    kind = ReminderKind.REVIEW_DUE if follow_up.kind == "review" else ReminderKind.RESUBMISSION_DUE
-    remind(session, kind=kind, case_id=row.id, person=row.submitter,
-           due_at=morning_of(services.calendar, hours(services), follow_up.due_on),
-           why=f"due {long_date(follow_up.due_on)}: {follow_up.why}", now=now, about_id=follow_up.id)
+    """A review is reminded on the morning it is due, or the working day before; a resubmission in
+    time for the papers' cut-off of the deciding panel's last sitting before the anniversary."""
+    calendar, span = services.calendar, hours(services)
+    why = f"due {long_date(follow_up.due_on)}: {follow_up.why}"
+    if follow_up.kind == "review":
+        kind, due_at = ReminderKind.REVIEW_DUE, morning_on_or_before(calendar, span, follow_up.due_on)
+    else:
+        kind, day = ReminderKind.RESUBMISSION_DUE, follow_up.due_on
+        sitting = _last_sitting_before(services, row, follow_up.due_on)
+        if sitting is not None and sitting.papers_due is not None:
+            day = calendar.add_working_days(sitting.papers_due, -RESUBMISSION_LEAD_WORKING_DAYS)
+            why += f"; papers for the {long_date(sitting.day)} sitting are due {long_date(sitting.papers_due)}"
+        due_at = max(morning_on_or_before(calendar, span, day), morning_of(calendar, span, calendar.local_date(now)))
+    remind(session, kind=kind, case_id=row.id, person=row.submitter, due_at=due_at, why=why, now=now,
+           about_id=follow_up.id)
+
+
+def _last_sitting_before(services: Services, row: Case, day: date) -> BodySitting | None:
+    """The last sitting on or before `day` of the panel that decided the case (or endorsed it)."""
+    bodies = services.policy.bodies
+    for key in (row.route, row.follow_on_body):
+        body = bodies.get(key) if key else None
+        if body is not None and body.schedule is not None and body.cutoff is not None:
+            recent = next_sittings(services.calendar, body, after=day - timedelta(days=120), count=60)
+            before = [sitting for sitting in recent if sitting.day <= day]
+            return before[-1] if before else None
+    return None
 
 
 def on_resubmitted(session: Session, row: Case, now: datetime) -> None:
