@@ -119,3 +119,31 @@ def test_the_schema_downgrades_to_nothing_with_data_in_it_and_upgrades_again(eng
     assert migrate.current_revision(engine) is None
     migrate.upgrade(engine)
     assert migrate.is_current(engine)
+
+
+def test_cases_routed_under_the_old_built_in_routes_keep_their_history_under_the_equivalent_bodies(
+        engine, new_case, services, slack):
+    """0009: the shipped policy's bodies carry the old routes' names, so a stored case's route is its body;
+    a case waiting for endorsement gets the body that was implied (the forum for adults, the SEND panel for
+    children) and stops holding its reference; delegated and urgent cases get the tier that decided them."""
+    from sqlalchemy import text
+
+    from bot.services.cases import case_by_id
+    from store.models import Case
+
+    slack.groups["S0OPSMGRS1"] = ["U0OLUOPS"]
+    delegated = new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
+    urgent = new_case(reference="4567890", urgent=["urgent"], urgent_reason="carer in hospital")
+    migrate.downgrade(engine, "0008")
+    with engine.begin() as connection:  # as the old code left an urgent decision waiting for endorsement
+        connection.execute(text("UPDATE cases SET stage = 'awaiting_endorsement', is_open = :yes WHERE id = :id"),
+                           {"yes": True, "id": urgent})
+    migrate.upgrade(engine)
+    with make_sessions(engine)() as session:
+        rows = {row.id: row for row in session.scalars(select(Case)).all()}
+    assert (rows[delegated].route, rows[delegated].tier_role, rows[delegated].follow_on_body) == (
+        "delegated", "team_managers", None)
+    assert (rows[urgent].route, rows[urgent].tier_role, rows[urgent].follow_on_body, rows[urgent].is_open) == (
+        "urgent", "operations_managers", "forum", False)
+    view = case_by_id(services, urgent, "U0PRIYA").case
+    assert (view.body_name, view.follow_on_name) == ("urgent decision out of panel", "Enhanced Peer Forum")
