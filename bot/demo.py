@@ -34,6 +34,7 @@ from messages.decisions import decision_modal
 from messages.ids import (
     VALUE,
     Action,
+    AttendanceField,
     BookField,
     Callback,
     PlacementField,
@@ -61,12 +62,17 @@ PEOPLE = {
     "U0SQAO0001": "Quinn (senior QA officer)",
     "U0CSW0001": "Chris (the child's social worker)",
     "U0IRO0001": "Ira (independent reviewing officer)",
+    "U0SVCMGR1": "Sol (service manager, chairs the Resource Allocation Panel)",
+    "U0FINANCE": "Fin (finance officer)",
+    "U0PRACLEAD": "Lee (practice lead)",
 }
 CHANNELS = {
     "C0FORUM001": "#enhanced-peer-forum",
     "C0DELEGAT1": "#delegated-sign-off",
     "C0SENDQAP1": "#send-qa-panel",
     "C0URGENT01": "#urgent-decisions",
+    "C0RAPANEL1": "#resource-allocation-panel",
+    "C0TMSIGN01": "#team-manager-sign-off",
 }
 OPERATIONS_MANAGERS_GROUP = "S0OPSMGRS1"
 TEAM_MANAGERS_GROUP = "S0TEAMMGRS"
@@ -261,20 +267,23 @@ def _json(value: Any) -> Any:
     return value or []
 
 
-def open_conversation(out: IO[str], workdir: Path) -> Conversation:
+def open_conversation(out: IO[str], workdir: Path, policy: Path | None = None) -> Conversation:
     standin = SlackStandIn().start()
     for user_id, name in PEOPLE.items():
         standin.add_user(user_id, name.split(" ")[0])
     standin.groups[OPERATIONS_MANAGERS_GROUP] = ["U0OLUOPS"]
     standin.groups[TEAM_MANAGERS_GROUP] = ["U0TOMAS"]
     standin.groups[PCO_GROUP] = ["U0PCO0001"]
+    # The second council's roles (weekly_panel.toml).
+    standin.groups.update({"S0SVCMGRS1": ["U0SVCMGR1"], "S0FINANCE1": ["U0FINANCE"], "S0PRACLD01": ["U0PRACLEAD"]})
     secret = secrets.token_hex(16)
     settings = load_settings(
         env_file=None,
         slack_bot_token="xoxb-demo-token",  # noqa: S106 (the stand-in accepts any token)
         slack_signing_secret=secret,
         slack_api_url=standin.api_url,
-        database_url=f"sqlite:///{workdir / 'demo.db'}",
+        database_url=f"sqlite:///{workdir / (policy.stem if policy else 'demo')}.db",
+        panelbot_policy=policy,
     )
     services = build_services(settings)
     services.clock = lambda: DEMO_NOW
@@ -348,6 +357,7 @@ def run_demo(out: IO[str]) -> None:
             talk.tick(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
             talk.tick(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
             monitoring_visits(talk)
+            second_council(out, Path(tmp))
             talk.step("A mistyped subcommand gets usage, not an error")
             talk.command("U0PRIYA", "sumbit")
             talk.step("A forged request (signed with the wrong secret) is refused")
@@ -391,3 +401,38 @@ def monitoring_visits(talk: Conversation) -> None:
     talk.step("The senior QA officer sees everything, with the share done on time")
     talk.command(quinn, "visits")
 
+
+WEEKLY_PANEL = Path(__file__).parent / "policies" / "weekly_panel.toml"
+SECOND_COUNCIL_CASE = {
+    "reference": "7654321", "service": "adults", "request_type": "new_package", "proposed_weekly": "412",
+    "ras_weekly": "298", "strengths_and_needs": "Strengths, eligible needs and work so far (free text).",
+    "outcomes": "Desired outcomes (free text).", "alternatives": "Reablement tried (free text).",
+    "evidence": ["assessment"], "team_manager": "U0TOMAS",
+}
+
+
+def second_council(out: IO[str], workdir: Path) -> None:
+    """The same app run from another council's policy file: a weekly panel with papers due by 17:00 on
+    the Thursday before, and a quorum the chair records from the agenda."""
+    talk = open_conversation(out, workdir, policy=WEEKLY_PANEL)
+    try:
+        talk.step("A second council, from its own policy file: bot/policies/weekly_panel.toml")
+        talk._print("  Example District Council: a weekly Resource Allocation Panel, papers due by 17:00 on the")
+        talk._print("  Thursday of the week before, quorate with a finance officer and a practice lead present.")
+        talk.step("Submitted on Tuesday: too late for Wednesday's papers, so listed for the next week")
+        talk.fill_form("U0PRIYA", SECOND_COUNCIL_CASE, "V0DEMO2C1")
+        talk.step("At the sitting the chair tries to decide before anyone is recorded present")
+        talk.at(datetime(2026, 12, 2, 10, 30, tzinfo=UTC))
+        talk.decide("U0SVCMGR1", "7654321", "approved", {"reason": "Best value agreed"}, "V0DEMO2C2")
+        talk.step("The chair records who is present from the agenda")
+        signed = talk.signer.block_action("U0SVCMGR1", Action.RECORD_ATTENDANCE, value="resource_panel:2026-12-02",
+                                          channel="C0RAPANEL1", message_ts="1800000000.000400")
+        talk.send("U0SVCMGR1", signed, "presses “Record who is present” on the agenda")
+        form = _json(talk.standin.calls_to("views.open")[-1].args.get("view"))
+        talk.submit_view("U0SVCMGR1", form, {AttendanceField.PRESENT: ["U0SVCMGR1", "U0FINANCE", "U0PRACLEAD"]},
+                         "V0DEMO2C3", "chooses Sol, Fin and Lee and presses Record")
+        talk.step("Now quorate, the panel decides")
+        talk.decide("U0SVCMGR1", "7654321", "approved", {"reason": "Best value agreed"}, "V0DEMO2C4")
+    finally:
+        talk.standin.stop()
+        talk.services.engine.dispose()

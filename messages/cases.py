@@ -152,7 +152,8 @@ def _sitting_words(case: CaseView) -> str | None:
     panel = case.panel
     if panel is None:
         return None
-    return f"{long_date(panel.day)} ({escape(office(panel.location))}), papers due {long_date(panel.papers_due)}"
+    where = f" ({escape(office(panel.location))})" if panel.location else ""
+    return f"{long_date(panel.day)}{where}, papers due {long_date(panel.papers_due)}"
 
 
 def _panel_sentence(case: CaseView) -> str | None:
@@ -260,10 +261,13 @@ def _panel_text(case: CaseView) -> str | None:
     panel = case.panel
     if panel is None:
         return None
+    where = f", {escape(office(panel.location))}" if panel.location else ""
     text = (
-        f"*Panel:* {long_date(panel.day)} at {clock_time(panel.starts_at)}, {escape(office(panel.location))}. "
+        f"*Panel:* {long_date(panel.day)} at {clock_time(panel.starts_at)}{where}. "
         f"Papers due {long_date(panel.papers_due)}."
     )
+    if panel.carried_from is not None:
+        text += f"\nCarried from {long_date(panel.carried_from)}, where it was not heard."
     if late := _late_sentence(case):
         text += f"\n{late}."
     return text

@@ -73,3 +73,13 @@ def test_the_demo_runs_as_a_command_without_any_slack_settings(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "/panel help" in result.stdout
     assert list(tmp_path.iterdir()) == []  # the demo's database is thrown away
+
+
+def test_the_demo_shows_a_second_councils_policy_beside_the_seeds(demo):
+    assert "A second council, from its own policy file: bot/policies/weekly_panel.toml" in demo
+    assert "Route: Resource Allocation Panel" in demo
+    assert "Papers for the Wednesday 25 November 2026 panel were past their due date" in demo
+    assert "is not quorate: it needs 1 more of the finance officers and 1 more of the practice leads" in demo
+    assert "Recorded 3 people present at the Resource Allocation Panel on Wednesday 2 December 2026. The panel is " \
+           "quorate and may decide." in demo
+    assert "( office)" not in demo
