@@ -68,7 +68,12 @@ def show_agenda(ack: Ack, rest: str, services: Services, **_: Any) -> None:
     if day is None:
         ack(_ephemeral("Usage: `/panel agenda [date]`, e.g. `/panel agenda tomorrow` or `/panel agenda 1/12/2026`."))
         return
-    ack({**agenda_message(agenda(services, day)), "response_type": "ephemeral"})
+    try:
+        found = agenda(services, day)
+    except BookingRefused as refused:
+        ack(_ephemeral(str(refused)))
+        return
+    ack({**agenda_message(found), "response_type": "ephemeral"})
 
 
 SUBCOMMANDS = {Subcommand.BOOK.value: book, Subcommand.AGENDA.value: show_agenda}

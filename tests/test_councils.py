@@ -247,3 +247,19 @@ class TestHighCost:
         assert (tuesday.body_name, tuesday.chair_role, thursday.chair_role) == (
             "Practice Forum", "north_chair", "south_chair")
         assert len(tuesday.items) == 6  # 14:00-16:00 in 20-minute slots
+
+
+def test_a_council_with_no_meeting_is_told_so_by_the_agenda_and_a_panel_case_has_no_slot(
+        app, signer, slack, engine):
+    # The module's `policy` fixture (below) runs the app on weekly_panel.toml, which has no meeting.
+    answer = json.loads(dispatch(app, signer.command(PRIYA, "agenda")).body)
+    assert answer["text"] == "This council's policy has no meeting with bookable slots."
+    submit(app, signer, WEEKLY, CASE)
+    answer = json.loads(dispatch(app, signer.command(PRIYA, "book 7654321")).body)
+    assert "does not go to a meeting with slots, so it has no slot to book" in answer["text"]
+
+
+@pytest.fixture
+def policy():
+    """Outside the classes, the app runs on the weekly panel's policy."""
+    return WEEKLY
