@@ -14,7 +14,7 @@ Each timed request is a signed `block_actions` payload for the button "decide_ap
   decision form (`decision_modal`). Every click is permitted and the case undecided: a click only
   opens the form, so nothing changes from one click to the next.
 - **refused**: a chair of another day clicks on the same cases; the service refuses it
-  (`NotAllowed`: "Only the chair of the forum on Tuesday 24 November …") and the listener posts
+  (`NotAllowed`: "Only the chair of the Enhanced Peer Forum on Tuesday 24 November …") and the listener posts
   that as an ephemeral to the payload's `response_url`.
 - **bare-bolt**, the floor: a plain Bolt app whose `@app.action("decide_approved")` listener acks
   and calls `client.views_open` with a static decision form (the one panelbot builds for the first
@@ -136,7 +136,7 @@ BENCH_SUBMITTER = "U0BENCHSW1"  # submitted the benchmark's own cases (never a c
 BENCH_REFERENCES = 88_200_000  # pre-loaded references are 7 digits, the benchmark's 8: they never meet
 FUTURE_SITTING_DAYS = 20  # how far ahead open forum cases are booked
 FUTURE_FILL = 0.70  # share of those slots booked
-REFUSAL_WORDS = "Only the chair of the forum on Tuesday 24 November"
+REFUSAL_WORDS = "Only the chair of the Enhanced Peer Forum on Tuesday 24 November"
 
 
 # -- the pre-load -----------------------------------------------------------------------------------
@@ -488,7 +488,7 @@ def measure_in_process(services: Services, stored: Stored, chair: str, other: st
         "start_decision(), the chair": _timed(calls, lambda n: start_decision(services, cases[n % len(cases)], 1,
                                                                               OUTCOME, chair)),
         "start_decision(), refused": _timed(calls, refused),
-        "  of which chair_of()": _timed(calls, lambda _: chair_of(services, TODAY)),
+        "  of which chair_of()": _timed(calls, lambda _: chair_of(services, services.policy.bodies["forum"], TODAY)),
         "decision_modal()": _timed(calls, lambda _: decision_modal(view, OUTCOME)),
     }
 
@@ -612,10 +612,11 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 stored = preload(engine, services, args.stored)
                 before = table_counts(engine, stored.cases)
-                role, chairs = chair_of(services, TODAY)
+                forum = services.policy.bodies["forum"]
+                role, chairs = chair_of(services, forum, TODAY)
                 chair = chairs[0]
                 other = next(member for later in range(1, 10)
-                             for member in chair_of(services, TODAY + timedelta(days=later))[1]
+                             for member in chair_of(services, forum, TODAY + timedelta(days=later))[1]
                              if not services.holds_role(member, role))
                 report_setup(url, stored, before, role, chair, other)
                 if args.profile:
