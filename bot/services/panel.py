@@ -3,14 +3,16 @@ passed (DESIGN.md §2, seed 000), and a case not heard at its sitting is carried
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, time
 
 from sqlalchemy import select
 
 from bot.domain.bodies import BodyKind
 from bot.domain.cases import Stage
-from bot.domain.schedules import next_sittings
+from bot.domain.schedules import BodySitting, next_sittings
 from bot.notify import Notice
+from bot.policy import Body
 from bot.services import Services
 from bot.services.outbox import queue_notice
 from store.audit import record_audit
@@ -21,6 +23,15 @@ def panel_bodies(services: Services) -> list[str]:
     return [key for key, body in services.policy.bodies.items() if body.kind is BodyKind.PANEL]
 
 
+def _next_sittings(services: Services, today: date) -> Iterator[tuple[str, Body, BodySitting]]:
+    """Each panel body with its next sitting on or after `today` (panels whose schedule has ended are left out)."""
+    for body_id in panel_bodies(services):
+        body = services.policy.bodies[body_id]
+        upcoming = next_sittings(services.calendar, body, after=today, count=1)
+        if upcoming:
+            yield body_id, body, upcoming[0]
+
+
 def post_panel_agenda(services: Services, now: datetime) -> int:
     """The worker's job: from 08:00 on the first working day after a panel's papers were due, queue its
     next sitting's agenda for its channel, once (its outbox key makes a repeat a no-op)."""
@@ -28,13 +39,9 @@ def post_panel_agenda(services: Services, now: datetime) -> int:
     local = now.astimezone(calendar.tz)
     today = local.date()
     posted = 0
-    for body_id in panel_bodies(services):
-        body = services.policy.bodies[body_id]
-        upcoming = next_sittings(calendar, body, after=today, count=1)
-        if not upcoming:
-            continue
-        sitting = upcoming[0]
-        due_at = sitting.papers_due_at or calendar.instant(sitting.day - timedelta(days=1), local.time())
+    for body_id, body, sitting in _next_sittings(services, today):
+        # Without a cut-off, the agenda goes out the working day before the sitting.
+        due_at = sitting.papers_due_at or calendar.instant(calendar.add_working_days(sitting.day, -1), time())
         if not (now > due_at and calendar.is_working_day(today) and local.hour >= 8):
             continue
         day = sitting.day.isoformat()
@@ -53,12 +60,7 @@ def carry_forward(services: Services, now: datetime) -> int:
     calendar = services.calendar
     today = calendar.local_date(now)
     moved = 0
-    for body_id in panel_bodies(services):
-        body = services.policy.bodies[body_id]
-        upcoming = next_sittings(calendar, body, after=today, count=1)
-        if not upcoming:
-            continue
-        sitting = upcoming[0]
+    for body_id, _, sitting in _next_sittings(services, today):
         with services.sessions.begin() as session:
             rows = session.scalars(select(Case).where(
                 Case.route == body_id, Case.stage == Stage.LISTED, Case.panel_day < today)).all()
