@@ -8,9 +8,19 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.services import Services
-from bot.services.cases import case_by_id, cases_of, look_up_case
-from messages.cases import case_details_modal, case_summary_message, mine_message
-from messages.ids import Action, Subcommand
+from bot.services.cases import (
+    WithdrawRefused,
+    case_by_id,
+    cases_of,
+    look_up_case,
+    start_withdrawal,
+    withdraw_case,
+)
+from bot.services.outbox import deliver_due
+from handlers.forms import read_state
+from messages.cases import case_details_modal, case_summary_message, mine_message, withdraw_modal
+from messages.help import notice_view
+from messages.ids import Action, Callback, Subcommand, WithdrawField
 
 
 def mine(ack: Ack, command: dict[str, Any], services: Services, **_: Any) -> None:
@@ -33,10 +43,47 @@ def case(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, servic
         ack(case_summary_message(found.case))
 
 
-SUBCOMMANDS = {Subcommand.MINE.value: mine, Subcommand.CASE.value: case}
+def withdraw(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+    reference = rest.split(" ")[0] if rest else ""
+    if not reference:
+        ack({"response_type": "ephemeral", "text": "Usage: `/panel withdraw <case reference>`, e.g. "
+             f"`/panel withdraw {services.policy.case_reference.example}`."})
+        return
+    try:
+        found = start_withdrawal(services, reference[:64], command["user_id"])
+    except WithdrawRefused as refused:
+        ack({"response_type": "ephemeral", "text": str(refused)})
+        return
+    ack()
+    client.views_open(trigger_id=command["trigger_id"], view=withdraw_modal(found))
+
+
+SUBCOMMANDS = {Subcommand.MINE.value: mine, Subcommand.CASE.value: case, Subcommand.WITHDRAW.value: withdraw}
 
 
 def register(app: App, services: Services) -> None:
+    @app.view(Callback.WITHDRAW_FORM)
+    def withdraw_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        reason = read_state(view.get("state", {}).get("values", {})).get(WithdrawField.REASON)
+        reason = reason.strip() if isinstance(reason, str) else ""
+        metadata = str(view.get("private_metadata", ""))
+        if not reason:
+            ack(response_action="errors", errors={WithdrawField.REASON: "Say why the case is withdrawn."})
+            return
+        if len(reason) > 3000 or not metadata.isdigit():
+            ack(response_action="errors", errors={WithdrawField.REASON: "Keep this under 3,000 characters."
+                                                  if metadata.isdigit() else "This form is out of date: close it."})
+            return
+        try:
+            withdrawn = withdraw_case(services, int(metadata), reason, body["user"]["id"])
+        except WithdrawRefused as refused:
+            ack(response_action="errors", errors={WithdrawField.REASON: str(refused)})
+            return
+        ack(response_action="update", view=notice_view(
+            "Case withdrawn", f"Case {withdrawn.case.reference} is withdrawn. The people on the case and its "
+                              "deciders are told; any booked slot is free again."))
+        deliver_due(services, services.now())
+
     @app.action(Action.OPEN_CASE)
     def open_case(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Any) -> None:
         ack()

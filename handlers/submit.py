@@ -61,7 +61,7 @@ def register(app: App, services: Services) -> None:
             logger.exception("incident %s: could not store a submission", incident)
             ack(response_action="errors", errors={SubmitField.REFERENCE: NOT_SAVED.format(incident=incident)})
             return
-        ack(response_action="update", view=submitted_view(result.case))
+        ack(response_action="update", view=submitted_view(result.case, corrected=result.corrected))
         try:
             deliver_due(services, services.now(), case_id=result.case.id)
         except Exception:

@@ -21,7 +21,7 @@ from bot.domain.cases import STAGE_LABELS, CaseView, Stage, is_waiting
 from bot.domain.decisions import KIND_AT_STAGE, OUTCOME_LABELS, OUTCOMES_FOR, DecisionView, Outcome
 from bot.domain.routing import FOLLOW_ON_LABELS, REQUEST_TYPE_LABELS, SERVICE_LABELS, FollowOn
 from messages.format import clock_time, count, cut, escape, long_date, mention, weekly
-from messages.ids import DECIDE_BLOCK, Action, Callback, Command, Subcommand, decide_action
+from messages.ids import DECIDE_BLOCK, VALUE, Action, Callback, Command, Subcommand, WithdrawField, decide_action
 
 __all__ = [
     "BUTTON_TEXT",
@@ -586,3 +586,27 @@ def case_summary_message(case: CaseView) -> dict[str, Any]:
     text = f"Case {_ref(case)}: {case.body_name}, {stage_words(case)}."
     body = f"*{text}*\nOnly people with a role on this case can see its details."
     return {"response_type": "ephemeral", "text": text, "blocks": [_section(body)]}
+
+
+# --- Withdrawing a case (modal) ----------------------------------------------------------------------------
+
+
+def withdraw_modal(case: CaseView) -> dict[str, Any]:
+    """The form the worker or their team manager fills in to withdraw a case not yet decided."""
+    return {
+        "type": "modal",
+        "callback_id": Callback.WITHDRAW_FORM.value,
+        "private_metadata": str(case.id),
+        "title": _plain(cut(f"Withdraw {case.reference}", _MODAL_TITLE)),
+        "submit": _plain("Withdraw"),
+        "close": _plain("Keep it"),
+        "blocks": [
+            _section(f"*Case {_ref(case)}:* {escape(_request_words(case))} — {escape(case.body_name)}, "
+                     f"{stage_words(case)}."),
+            _context("Withdrawing frees any booked slot, stops its reminders and tells the deciders. The reason "
+                     "goes to the people on the case, never to a channel."),
+            {"type": "input", "block_id": WithdrawField.REASON.value, "label": _plain("Why is it withdrawn?"),
+             "element": {"type": "plain_text_input", "action_id": VALUE, "multiline": True,
+                         "max_length": 3000}},
+        ],
+    }

@@ -22,6 +22,7 @@ class Subcommand(StrEnum):
     PLACEMENT = "placement"
     CONCERN = "concern"
     VISITS = "visits"
+    WITHDRAW = "withdraw"
 
 
 class Callback(StrEnum):
@@ -35,6 +36,7 @@ class Callback(StrEnum):
     BOOKED = "book_slot_done"
     DECISION_FORM = "decision_form"  # private_metadata: "<case id>:<round>:<outcome>"
     REVIEW_FORM = "review_form"  # private_metadata: the case id
+    WITHDRAW_FORM = "withdraw_form"  # private_metadata: the case id
     PROVISION_FORM = "provision_form"  # private_metadata: the provision id when editing, else ""
     PLACEMENT_FORM = "placement_form"
     PLAN_VISIT_FORM = "plan_visit_form"  # private_metadata: the visit id
@@ -98,6 +100,12 @@ REMINDER_BLOCK_PREFIX = "reminder_"  # a reminder DM's actions block for one ite
 
 def decide_action(outcome: str) -> str:
     return DECIDE_PREFIX + outcome
+
+
+class WithdrawField(StrEnum):
+    """The withdrawal modal's one input (block id; its action id is VALUE)."""
+
+    REASON = "reason"
 
 
 class AttendanceField(StrEnum):

@@ -263,13 +263,18 @@ def submit_modal(policy: Policy, *, private_metadata: str = "") -> dict[str, Any
     return view
 
 
-def submitted_view(case: CaseView) -> dict[str, Any]:
+def submitted_view(case: CaseView, *, corrected: tuple[str, ...] = ()) -> dict[str, Any]:
     """The modal the form becomes after a successful submission (the `view` of a
-    `response_action: update`): where the case goes, why, and what happens next."""
+    `response_action: update`): where the case goes, why, and what happens next; for a correction of a
+    case not yet decided, what changed."""
+    blocks = receipt_blocks(case)
+    if corrected:
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": cut(
+            f"*Case {case.reference} is corrected:* " + "; ".join(corrected) + ".", 3000)}}, *blocks]
     return {
         "type": "modal",
         "callback_id": Callback.SUBMITTED.value,
-        "title": _plain("Case submitted"),
+        "title": _plain("Case corrected" if corrected else "Case submitted"),
         "close": _plain("Done"),
-        "blocks": receipt_blocks(case),
+        "blocks": blocks,
     }

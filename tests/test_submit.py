@@ -172,7 +172,9 @@ def test_a_wrong_field_gets_an_inline_error_and_nothing_is_stored_or_sent(app, s
 
 def test_a_case_already_in_flight_is_refused_naming_its_stage_and_where_it_is(app, signer, slack, policy):
     submit(app, signer, policy, FORUM_CASE, view_id="V0FIRST")
-    answer = submit(app, signer, policy, {**FORUM_CASE, "proposed_weekly": "450"}, view_id="V0SECOND")
+    # Another worker submitting the same reference (the worker who submitted it corrects it instead).
+    answer = submit(app, signer, policy, {**FORUM_CASE, "proposed_weekly": "450"}, user="U0BENWORK",
+                    view_id="V0SECOND")
     assert answer["response_action"] == "errors"
     message = answer["errors"]["reference"]
     assert "already in flight" in message

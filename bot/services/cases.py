@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.bodies import BodyKind
-from bot.domain.cases import STAGE_LABELS, CaseView, PanelListing, Stage, first_stage, is_open
+from bot.domain.cases import DECISION_STAGES, STAGE_LABELS, CaseView, PanelListing, Stage, first_stage, is_open
+from bot.domain.decisions import Decided, DecisionKind, Outcome
 from bot.domain.reminders import ReminderKind
 from bot.domain.routing import Route, route_case
 from bot.domain.schedules import sitting_for_papers
@@ -19,12 +21,12 @@ from bot.errors import UserError
 from bot.notify import Notice
 from bot.policy import Body
 from bot.services import Services
-from bot.services.bodies import follow_on_body, role_words
+from bot.services.bodies import decider_ids, follow_on_body, role_words
 from bot.services.outbox import queue_notice
 from bot.services.reminders import on_resubmitted, on_waiting_for_decision, withdraw
-from bot.services.views import view_of
+from bot.services.views import decision_view, live_booking, view_of
 from store.audit import record_audit
-from store.models import Case, FollowUp
+from store.models import Audit, Case, Decision, FollowUp
 
 
 class SubmissionProblem(UserError):
@@ -46,6 +48,7 @@ class CaseInFlight(SubmissionProblem):
 class SubmitResult:
     case: CaseView
     created: bool  # False when this was a repeat of a submission already stored (a double click)
+    corrected: tuple[str, ...] = ()  # a correction of the case before its decision: what changed, in words
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,10 @@ def submit_case(services: Services, submission: Submission, *, key: str) -> Subm
                 if Stage(open_case.stage) is Stage.DEFERRED and submission.submitter in (open_case.submitter,
                                                                                           open_case.attendee):
                     return _resubmit(services, session, open_case, submission, route, key, told, now)
+                if open_case.submission_key == key:  # the same form again, seen once the first was stored
+                    return SubmitResult(view_of(services, open_case, full=True), created=False)
+                if Stage(open_case.stage) in DECISION_STAGES and submission.submitter == open_case.submitter:
+                    return _correct(services, session, open_case, submission, route, key, told, now)
                 raise _in_flight(services, open_case)
             row = _new_case(services, submission, route, key, now)
             session.add(row)
@@ -173,6 +180,81 @@ def _resubmit(services: Services, session: Session, row: Case, submission: Submi
     on_resubmitted(session, row, now)
     on_waiting_for_decision(services, session, row, told, now)
     return SubmitResult(view_of(services, row, full=True), created=True)
+
+
+# What a correction compares, in the words it says what changed with.
+_CORRECTABLE = (("service", "service"), ("request_type", "request type"), ("proposed_weekly", "proposed cost"),
+                ("ras_weekly", "RAS"), ("current_weekly", "current cost"), ("hours_per_month", "hours a month"),
+                ("respite_weeks_per_year", "respite weeks a year"), ("urgent", "urgent"),
+                ("evidence", "evidence"), ("team_manager", "team manager"), ("attendee", "attending"),
+                ("age_band", None), ("team", None), ("top_up", None))
+
+
+def _changes(row: Case, fresh: Case) -> list[str]:
+    """What a correction changed, in words: amounts and choices, never free text."""
+    changed = []
+    for column, words in _CORRECTABLE:
+        if words is None or not hasattr(row, column):
+            continue
+        old, new = getattr(row, column), getattr(fresh, column)
+        if old != new:
+            if column in ("team_manager", "attendee"):
+                changed.append(f"{words} changed")
+            elif column == "evidence":
+                changed.append("evidence changed")
+            else:
+                changed.append(f"{words} {_word(old)} → {_word(new)}")
+    return changed
+
+
+def _word(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, Decimal):
+        return f"£{value:,.2f}"
+    return str(value).replace("_", " ")
+
+
+def _correct(services: Services, session: Session, row: Case, submission: Submission, route: Route, key: str,
+             told: list[str], now: datetime) -> SubmitResult:
+    """The worker corrects a case before its decision: the same case and round, its figures, evidence and
+    people replaced, its route worked out again; a slot at a meeting it no longer goes to is freed; the
+    audit keeps what it was."""
+    fresh = _new_case(services, submission, route, key, now)
+    changes = _changes(row, fresh)
+    before = _audit_facts(row)
+    old_body, old_stage, old_channel = row.route, Stage(row.stage), route_channel(services, row.route)
+    for column in RESUBMITTED:
+        if column in ("panel_day", "panel_starts_at", "panel_location", "papers_due", "panel_late_for") and \
+                row.route == fresh.route:
+            continue  # still the same panel: it keeps its place on the agenda
+        setattr(row, column, getattr(fresh, column))
+    if fresh.route == old_body and old_stage is Stage.BOOKED:
+        row.stage = Stage.BOOKED  # the same meeting: the slot stands
+    elif (booking := live_booking(session, row.id)) is not None:
+        booking.cancelled_at, booking.cancelled_by = now, submission.submitter
+    if fresh.route != old_body:
+        changes.append(f"now goes to the {services.policy.bodies[fresh.route].name}")
+    row.updated_at = now
+    if route_channel(services, row.route) != old_channel:
+        row.card_channel = row.card_ts = None  # a new card in the new body's channel
+    session.flush()
+    record_audit(session, at=now, actor=submission.submitter, action="case.corrected", subject_type="case",
+                 subject_id=row.reference, before=before, after={**_audit_facts(row), "changed": changes})
+    corrections = session.scalar(select(func.count()).select_from(Audit).where(
+        Audit.action == "case.corrected", Audit.subject_id == row.reference))
+    suffix = f":c{corrections}"
+    card = Notice.CASE_CARD if row.card_ts is None else Notice.CARD_UPDATE
+    queue_notice(session, card, row.id, route_channel(services, row.route), now, key=f"{card}:{row.id}{suffix}")
+    queue_notice(session, Notice.RECEIPT, row.id, row.submitter, now, key=f"{Notice.RECEIPT}:{row.id}{suffix}")
+    for person in told:
+        queue_notice(session, Notice.DECIDER_NOTICE, row.id, person, now,
+                     key=f"{Notice.DECIDER_NOTICE}:{row.id}{suffix}:{person}")
+    if fresh.route != old_body:  # the old body's deciders are no longer waited on
+        withdraw(session, row.id, [ReminderKind.DECISION_WAITING, ReminderKind.DECISION_OVERDUE], now)
+    on_waiting_for_decision(services, session, row, told, now)
+    return SubmitResult(view_of(services, row, full=True), created=True, corrected=tuple(changes) or
+                        ("nothing changed in the figures, evidence or people",))
 
 
 def _new_case(services: Services, submission: Submission, route: Route, key: str, now: datetime) -> Case:
@@ -278,3 +360,79 @@ def case_by_id(services: Services, case_id: int, viewer: str) -> LookUp | None:
             return None
         full = has_role_on(services, row, viewer)
         return LookUp(view_of(services, row, full=full), full)
+
+
+class WithdrawRefused(UserError):
+    """The case cannot be withdrawn by this person now; the message says why."""
+
+
+WITHDRAWABLE = frozenset({*DECISION_STAGES, Stage.DEFERRED})
+
+
+def _withdrawable(services: Services, session: Session, case_id: int | None, reference: str | None,
+                  user: str) -> Case:
+    row = session.get(Case, case_id) if case_id is not None else _open_case(session, reference or "")
+    if row is None:
+        raise WithdrawRefused("There is no open case with that reference in panelbot.")
+    if user not in (row.submitter, row.team_manager):
+        raise WithdrawRefused(f"Only the worker who submitted case {row.reference}, or their team manager, can "
+                              "withdraw it.")
+    if Stage(row.stage) not in WITHDRAWABLE:
+        raise WithdrawRefused(f"Case {row.reference} is {STAGE_LABELS[Stage(row.stage)]}: it can no longer be "
+                              "withdrawn.")
+    return row
+
+
+def start_withdrawal(services: Services, reference: str, user: str) -> CaseView:
+    """The open case `user` may withdraw (for the form). Raises WithdrawRefused."""
+    with services.sessions() as session:
+        return view_of(services, _withdrawable(services, session, None, reference, user), full=True)
+
+
+def withdraw_case(services: Services, case_id: int, reason: str, user: str) -> Decided:
+    """Withdraw an open case with a reason, once: its slot is freed, its reminders withdrawn, the card
+    updated, and the worker, the person attending and the deciders told. Raises WithdrawRefused (also
+    when someone withdrew or decided it first: the message says what it is now)."""
+    now = services.now()
+    try:
+        with services.sessions.begin() as session:
+            row = _withdrawable(services, session, case_id, None, user)
+            before, old_round = Stage(row.stage), row.round
+            round_ = old_round + 1 if before is Stage.DEFERRED else old_round  # a deferral is that round's decision
+            decision = Decision(case_id=row.id, round=round_, kind=DecisionKind.DECISION, outcome=Outcome.WITHDRAWN,
+                                reason=reason, stage_after=Stage.WITHDRAWN, decided_by=user, decided_at=now)
+            session.add(decision)
+            session.flush()  # one decision of a kind a round: a second withdrawal or a decision loses here
+            moved = session.execute(
+                update(Case).where(Case.id == row.id, Case.stage == before, Case.round == old_round)
+                .values(stage=Stage.WITHDRAWN, is_open=False, round=round_, updated_at=now)).rowcount
+            if moved != 1:
+                raise IntegrityError("stage moved on", {}, Exception("conditional update matched no row"))
+            session.refresh(row)
+            booking = live_booking(session, row.id)
+            if booking is not None:
+                booking.cancelled_at, booking.cancelled_by = now, user
+            withdraw(session, row.id, list(ReminderKind), now)
+            record_audit(session, at=now, actor=user, action="case.withdrawn", subject_type="case",
+                         subject_id=row.reference,
+                         before={"stage": before, "round": old_round,
+                                 "slot": booking.starts_at.isoformat() if booking else None},
+                         after={"stage": Stage.WITHDRAWN, "round": round_, "decision_id": decision.id, "slot": None})
+            tag = f"{row.id}:{decision.id}"
+            channel = row.card_channel or "card"
+            queue_notice(session, Notice.CARD_UPDATE, row.id, channel, now, key=f"{Notice.CARD_UPDATE}:{tag}")
+            queue_notice(session, Notice.THREAD_REPLY, row.id, channel, now, key=f"{Notice.THREAD_REPLY}:{tag}",
+                         payload={"decision_id": decision.id})
+            body = services.policy.bodies.get(row.route)
+            deciders = services.people(decider_ids(services, body, row)) if body is not None else []
+            for person in dict.fromkeys([p for p in (row.submitter, row.attendee, row.team_manager) if p]
+                                        + deciders):
+                if person != user:
+                    queue_notice(session, Notice.DECISION_NOTICE, row.id, person, now,
+                                 key=f"{Notice.DECISION_NOTICE}:{tag}:{person}", payload={"decision_id": decision.id})
+            return Decided(view_of(services, row, full=False), decision_view(decision))
+    except IntegrityError:
+        with services.sessions() as session:
+            row = session.get_one(Case, case_id)
+            raise WithdrawRefused(f"Case {row.reference} is {STAGE_LABELS[Stage(row.stage)]}: someone got there "
+                                  "first, so nothing changed.") from None
