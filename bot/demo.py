@@ -40,6 +40,7 @@ from messages.ids import (
     PlacementField,
     PlanVisitField,
     ProvisionField,
+    WithdrawField,
     decide_action,
 )
 from messages.submit import submit_modal
@@ -312,8 +313,8 @@ def run_demo(out: IO[str]) -> None:
             talk.fill_form("U0PRIYA", SEND_CASE, "V0DEMO3")
             talk.step("Urgent: the operations manager decides now, the next panel endorses")
             talk.fill_form("U0PRIYA", URGENT_CASE, "V0DEMO4")
-            talk.step("The same case again while it is in flight")
-            talk.fill_form("U0PRIYA", FORUM_CASE, "V0DEMO5")
+            talk.step("Another worker submits the same reference while it is in flight")
+            talk.fill_form("U0BENWORK", FORUM_CASE, "V0DEMO5")
             talk.step("Priya's cases")
             talk.command("U0PRIYA", "mine")
             talk.step("A colleague with no role on a case sees only its stage")
@@ -356,6 +357,13 @@ def run_demo(out: IO[str]) -> None:
             talk.step("A sign-off left waiting: the team manager is nudged, then the operations manager told")
             talk.tick(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
             talk.tick(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+            talk.step("Priya corrects a case before it is decided: it is routed again and says what changed")
+            talk.fill_form("U0PRIYA", {**WAITING_CASE, "proposed_weekly": "240"}, "V0DEMO17")
+            talk.step("Priya withdraws it, with a reason that only the people on the case see")
+            talk.command("U0PRIYA", "withdraw 6789012")
+            form = _json(talk.standin.calls_to("views.open")[-1].args.get("view"))
+            talk.submit_view("U0PRIYA", form, {WithdrawField.REASON: "The family found another way (free text)."},
+                             "V0DEMO18", "writes why and presses Withdraw")
             monitoring_visits(talk)
             second_council(out, Path(tmp))
             talk.step("A mistyped subcommand gets usage, not an error")

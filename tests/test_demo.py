@@ -83,3 +83,11 @@ def test_the_demo_shows_a_second_councils_policy_beside_the_seeds(demo):
     assert "Recorded 3 people present at the Resource Allocation Panel on Wednesday 2 December 2026. The panel is " \
            "quorate and may decide." in demo
     assert "( office)" not in demo
+
+
+def test_the_demo_shows_a_correction_and_a_withdrawal(demo):
+    assert "Case 6789012 is corrected:* proposed cost £250.00 → £240.00." in demo
+    assert "Case 6789012 is withdrawn. The people on the case and its deciders are told" in demo
+    assert "*Reason:* The family found another way (free text)." in demo  # in a DM only
+    thread = demo.split("a reply in the case's thread in #delegated-sign-off")[-1].split("sees (a DM")[0]
+    assert "The family found another way" not in thread
