@@ -300,7 +300,7 @@ def decision_actions(case: CaseView) -> dict[str, Any] | None:
     `decide_action(outcome)` and its value "<case id>:<round>", so a click on an old round's card
     is recognised as stale. Who may decide is checked by the service, not here."""
     kind = KIND_AT_STAGE.get(case.stage)
-    if kind is None:
+    if kind is None or case.stage is Stage.AWAITING_BOOKING:  # a meeting decides once a slot is booked
         return None
     buttons = []
     for outcome in OUTCOMES_FOR[kind]:

@@ -33,7 +33,7 @@ from bot.domain.decisions import (
     Outcome,
     PanelAgenda,
 )
-from bot.domain.routing import REQUEST_TYPE_LABELS
+from bot.domain.routing import REQUEST_TYPE_LABELS, Service
 from messages.cases import (
     amount_fields,
     channel_decision_lines,
@@ -230,15 +230,22 @@ def _next_steps(case: CaseView, decision: DecisionView) -> list[str]:
     stage = _stage_after(case, decision)
     if outcome in (Outcome.APPROVED, Outcome.APPROVED_WITH_CHANGES):
         budget = decision.amended_weekly if decision.amended_weekly is not None else case.proposed_weekly
-        steps = [
-            "Support planning may start now.",
-            f"The practice lead signs off the support plan against the agreed budget of {weekly(budget)}.",
-            "Tell the person or their family the decision and update the case record.",
-        ]
+        if case.service is Service.CHILDREN_SEND:  # seed 000, stage 4
+            steps = [
+                "Support planning may start now.",
+                f"The practice lead signs off the support plan against the agreed budget of {weekly(budget)}.",
+                "Tell the child's family the decision and update the case record.",
+            ]
+        else:
+            steps = [
+                f"Support planning may start now, within the agreed budget of {weekly(budget)}.",
+                "Tell the person the decision and update the case record.",
+            ]
+        where = escape(case.follow_on_name) if case.follow_on_name else "panel"
         if stage is Stage.AWAITING_ENDORSEMENT:
-            steps.append("It goes to the next panel for endorsement.")
+            steps.append(f"It goes to the next {where} for endorsement.")
         elif stage is Stage.AWAITING_RATIFICATION:
-            steps.append("It goes to the next panel for ratification.")
+            steps.append(f"It goes to the next {where} for ratification.")
         return steps
     if outcome is Outcome.DEFERRED:
         steps = [f"What is needed: {escape(decision.info_needed)}"] if decision.info_needed else []

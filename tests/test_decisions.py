@@ -191,7 +191,28 @@ def test_a_team_manager_cannot_approve_beyond_delegated_limits(app, signer, serv
                              {DecisionField.REASON: "More hours", DecisionField.AMENDED_WEEKLY: "420",
                               DecisionField.CONDITIONS: "Review in 4 weeks"})
     assert "beyond what delegated sign-off can agree" in answer["errors"][DecisionField.REASON]
+    assert "(£420.00/wk is over the £350.00 threshold)" in answer["errors"][DecisionField.REASON]
     assert stage(engine, case_id) == "awaiting_sign_off"
+
+
+def test_amending_above_the_ras_says_it_is_over_the_ras(app, signer, services, engine, team, new_case):
+    case_id = new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
+    answer = submit_decision(app, signer, services, TOMAS, case_id, "approved_with_changes",
+                             {DecisionField.REASON: "More hours", DecisionField.AMENDED_WEEKLY: "320",
+                              DecisionField.CONDITIONS: "Review in 4 weeks"})
+    assert "(£320.00/wk is over the RAS indicative budget of £300.00/wk)" in answer["errors"][DecisionField.REASON]
+    assert stage(engine, case_id) == "awaiting_sign_off"
+
+
+def test_an_increase_approved_with_changes_below_its_current_cost_is_recorded(
+        app, signer, services, engine, team, new_case):
+    case_id = new_case(reference="2345678", request_type="increase", current_weekly="240", proposed_weekly="280",
+                       ras_weekly="300")
+    answer = submit_decision(app, signer, services, TOMAS, case_id, "approved_with_changes",
+                             {DecisionField.REASON: "Less is needed", DecisionField.AMENDED_WEEKLY: "230",
+                              DecisionField.CONDITIONS: "Review in 4 weeks"})
+    assert answer == {}
+    assert stage(engine, case_id) == "approved_with_changes"
 
 
 def test_only_a_team_manager_signs_off_and_any_of_them_may(app, signer, services, slack, engine, team, new_case):
@@ -216,6 +237,20 @@ def test_an_urgent_decision_goes_to_the_next_panel_for_endorsement(
     submit_decision(app, signer, services, chairs[0], case_id, "endorsed", {DecisionField.REASON: "Agreed"},
                     view_id="V0ENDORSE")
     assert stage(engine, case_id) == "endorsed"
+
+
+def test_an_urgent_decision_not_endorsed_owes_no_review(app, signer, slack, services, engine, team, new_case):
+    from store.models import Reminder
+
+    case_id = new_case(reference="4567890", urgent=["urgent"], urgent_reason="carer in hospital")
+    submit_decision(app, signer, services, "U0OLUOPS", case_id, "approved", {DecisionField.REASON: "Cannot wait"})
+    _, chairs = chair_of(services, services.policy.bodies["forum"], date(2026, 11, 24))
+    submit_decision(app, signer, services, chairs[0], case_id, "not_endorsed", {DecisionField.REASON: "No"},
+                    view_id="V0ENDORSE")
+    assert stage(engine, case_id) == "not_endorsed"
+    with engine.connect() as connection:
+        assert set(connection.scalars(select(Reminder.state).where(Reminder.kind == "review_due"))) == {"withdrawn"}
+        assert connection.scalar(select(FollowUp.id).where(FollowUp.done_at.is_(None))) is None
 
 
 def test_an_adults_change_signed_off_within_delegation_needs_no_ratification(

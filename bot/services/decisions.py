@@ -28,7 +28,8 @@ from bot.domain.decisions import (
     follow_ups,
     stage_after,
 )
-from bot.domain.routing import CaseRequest, Service, covering_tiers, route_case
+from bot.domain.reminders import ReminderKind
+from bot.domain.routing import CaseRequest, RequestType, Service, covering_tiers, route_case
 from bot.domain.schedules import next_sittings
 from bot.errors import UserError
 from bot.notify import Notice
@@ -37,7 +38,7 @@ from bot.services import Services
 from bot.services.attendance import missing_for_quorum, present_at
 from bot.services.bodies import chair_for, role_words
 from bot.services.outbox import queue_notice
-from bot.services.reminders import on_decided
+from bot.services.reminders import on_decided, withdraw
 from bot.services.views import decision_view, live_booking, view_of
 from store.audit import record_audit
 from store.models import Case, Decision, FollowUp
@@ -175,12 +176,20 @@ def _within_authority(services: Services, row: Case, form: DecisionForm, user: s
         return
     amended = form.amended_weekly
     view = view_of(services, row, full=False)
+    request_type, current = view.request_type, view.current_weekly
+    if current is not None and request_type in (RequestType.INCREASE, RequestType.DECREASE):
+        # An amount agreed below (above) the current cost makes the change the other way, or none.
+        if amended == current:
+            request_type, current = RequestType.NEW_PACKAGE, None
+        else:
+            request_type = RequestType.INCREASE if amended > current else RequestType.DECREASE
     again = route_case(services.policy, CaseRequest(
-        service=view.service, request_type=view.request_type, proposed_weekly=amended,
-        ras_weekly=view.ras_weekly, current_weekly=view.current_weekly, hours_per_month=view.hours_per_month,
+        service=view.service, request_type=request_type, proposed_weekly=amended,
+        ras_weekly=view.ras_weekly, current_weekly=current, hours_per_month=view.hours_per_month,
         respite_weeks_per_year=view.respite_weeks_per_year, urgent=view.urgent))
     if again.body != row.route:
-        why = again.reasons[-2] if len(again.reasons) > 1 else again.reasons[0]
+        # The first comparison that now fails or holds against it: "£420.00/wk is over the £350.00 threshold".
+        why = next((reason for reason in again.reasons if " is over " in reason), again.reasons[0])
         raise DecisionRefused(f"£{amended:,.2f}/wk is beyond what {body.name} can agree: at that amount the case "
                               f"goes to the {again.name} ({why}). "
                               "Defer or decline, and resubmit it.")
@@ -226,6 +235,8 @@ def decide(services: Services, case_id: int, round_: int, form: DecisionForm, us
             scheduled = []
             if kind is DecisionKind.DECISION and agrees_funding(form.outcome):
                 scheduled = _schedule_follow_ups(services, session, row, now)
+            if form.outcome is Outcome.NOT_ENDORSED:
+                _cancel_follow_ups(session, row, now)  # the decision out of panel does not stand
             on_decided(services, session, row, form.outcome, scheduled, now)
             _queue_decision_notices(session, row, decision, now)
             if after in FOLLOW_ON_STAGES:
@@ -266,6 +277,14 @@ def _tell_follow_on_body(services: Services, session: Session, row: Case, stage:
             queue_notice(session, Notice.DECIDER_NOTICE, row.id, person, now,
                          key=f"{Notice.DECIDER_NOTICE}:{row.id}:r{row.round}:{kind}:{person}",
                          payload={"follow_on": str(kind)})
+
+
+def _cancel_follow_ups(session: Session, row: Case, now: datetime) -> None:
+    """The reviews and resubmission an approval scheduled are no longer owed, nor reminded."""
+    for follow_up in session.scalars(select(FollowUp).where(FollowUp.case_id == row.id,
+                                                            FollowUp.done_at.is_(None))).all():
+        follow_up.done_at = now
+    withdraw(session, row.id, [ReminderKind.REVIEW_DUE, ReminderKind.RESUBMISSION_DUE], now)
 
 
 def _queue_decision_notices(session: Session, row: Case, decision: Decision, now) -> None:  # type: ignore[no-untyped-def]

@@ -413,7 +413,12 @@ def test_the_card_shows_reference_amounts_route_reasons_evidence_stage_and_submi
     assert "Current" not in words and "Urgent" not in words
 
 
-@pytest.mark.parametrize("case", [FORUM, DELEGATED, SEND_LATE, URGENT, ENDORSING],
+def test_a_meetings_card_has_no_decision_buttons_until_a_slot_is_booked():
+    assert decision_actions(FORUM) is None
+    assert decision_actions(replace(FORUM, stage=Stage.BOOKED)) is not None
+
+
+@pytest.mark.parametrize("case", [replace(FORUM, stage=Stage.BOOKED), DELEGATED, SEND_LATE, URGENT, ENDORSING],
                          ids=["forum", "delegated", "send", "urgent", "endorsing"])
 def test_a_card_waiting_on_a_decision_ends_with_the_decision_buttons(case):
     card = case_card(case)

@@ -93,8 +93,9 @@ AWAITING_ENDORSEMENT = replace(URGENT, stage=Stage.AWAITING_ENDORSEMENT, decisio
 AWAITING_RATIFICATION = replace(DELEGATED, stage=Stage.AWAITING_RATIFICATION, decisions=(SIGNED_OFF_CHANGE,))
 BOOKED = replace(FORUM, stage=Stage.BOOKED)
 RESUBMITTED = replace(SEND_LATE, round=2, decisions=(DEFERRED,))
-DECISION_CASES = [FORUM, BOOKED, DELEGATED, SEND_LATE, URGENT, RESUBMITTED]
-DECISION_CASE_IDS = ["awaiting-booking", "booked", "awaiting-sign-off", "listed", "urgent", "resubmitted"]
+# A meeting's case waiting for its slot is not yet decided by anyone: its card has no decision buttons.
+DECISION_CASES = [BOOKED, DELEGATED, SEND_LATE, URGENT, RESUBMITTED]
+DECISION_CASE_IDS = ["booked", "awaiting-sign-off", "listed", "urgent", "resubmitted"]
 CLOSED_OR_DEFERRED = [Stage.DEFERRED, Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.DECLINED, Stage.ENDORSED,
                       Stage.NOT_ENDORSED, Stage.RATIFIED, Stage.NOT_RATIFIED, Stage.WITHDRAWN]
 
@@ -311,24 +312,30 @@ def test_an_approval_lets_support_planning_start_against_the_proposed_budget():
     words = section_texts(notice)
     for expected in (
         "*Reason:* The reason for approved.",
-        "• Support planning may start now.",
-        "• The practice lead signs off the support plan against the agreed budget of £412.00/wk.",
-        "• Tell the person or their family the decision and update the case record.",
+        "• Support planning may start now, within the agreed budget of £412.00/wk.",
+        "• Tell the person the decision and update the case record.",
     ):
         assert expected in words
     assert "next panel" not in words
+    assert "practice lead" not in words  # seed 000's practice lead signs off SEND support plans only
+
+
+def test_a_send_approval_has_the_practice_lead_sign_off_the_support_plan():
+    words = section_texts(decision_notice_dm(SEND_LATE, replace(APPROVED, decided_by=CHAIR)))
+    assert "• The practice lead signs off the support plan against the agreed budget of £1,234.50/wk." in words
+    assert "• Tell the child's family the decision and update the case record." in words
 
 
 def test_an_approval_with_changes_names_the_agreed_budget():
     words = section_texts(decision_notice_dm(FORUM, WITH_CHANGES))
-    assert "against the agreed budget of £380.00/wk." in words
+    assert "within the agreed budget of £380.00/wk." in words
     assert "*Changes and conditions:* Review the day opportunities after eight weeks." in words
 
 
 def test_an_urgent_approval_goes_to_the_next_panel_for_endorsement():
     words = section_texts(decision_notice_dm(URGENT, URGENT_APPROVED))
-    assert "• Support planning may start now." in words
-    assert "• It goes to the next panel for endorsement." in words
+    assert "• Support planning may start now, within the agreed budget of £500.00/wk." in words
+    assert "• It goes to the next Enhanced Peer Forum for endorsement." in words
 
 
 def test_a_signed_off_change_goes_to_the_next_panel_for_ratification():
