@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -37,6 +38,18 @@ def review(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, serv
 SUBCOMMANDS = {Subcommand.REVIEW.value: review}
 
 
+def _pounds(value: object) -> Decimal | None:
+    """A weekly amount from the form, to the penny, within the form's bounds; None if not one."""
+    try:
+        amount = Decimal(str(value).replace("£", "").replace(",", "").strip()) if isinstance(value, str) else None
+    except InvalidOperation:
+        return None
+    if amount is None or not amount.is_finite() or amount < 0 or amount > Decimal("25000") or \
+            amount != amount.quantize(Decimal("0.01")):
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
 def register(app: App, services: Services) -> None:
     @app.action(Action.REMINDER_DONE)
     @app.action(Action.SNOOZE_DAY)
@@ -68,6 +81,9 @@ def register(app: App, services: Services) -> None:
         notes = answers.get(ReviewField.NOTES)
         if isinstance(notes, str) and len(notes) > 3000:
             errors[ReviewField.NOTES] = "Keep the notes under 3,000 characters."
+        new_weekly = _pounds(answers.get(ReviewField.NEW_WEEKLY))
+        if answers.get(ReviewField.PACKAGE) == PackageAfterReview.CHANGES and new_weekly is None:
+            errors[ReviewField.NEW_WEEKLY] = "Enter the changed package's weekly cost in pounds, like 320.00."
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -75,7 +91,8 @@ def register(app: App, services: Services) -> None:
             recorded = record_review(services, int(view["private_metadata"]), body["user"]["id"],
                                      QualityOfLife(answers[ReviewField.QUALITY_OF_LIFE]),
                                      PackageAfterReview(answers[ReviewField.PACKAGE]),
-                                     notes.strip() if isinstance(notes, str) and notes.strip() else None)
+                                     notes.strip() if isinstance(notes, str) and notes.strip() else None,
+                                     new_weekly=new_weekly)
         except ReviewRefused as refused:
             ack(response_action="errors", errors={ReviewField.PACKAGE: str(refused)})
             return

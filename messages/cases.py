@@ -403,7 +403,9 @@ def case_card(case: CaseView) -> dict[str, Any]:
         blocks.append(_section(waiting))
     notes = [f"*Stage:* {stage_words(case)}", _submitted(case)]
     if case.round > 1:
-        notes.append(f"Resubmitted (round {case.round})")
+        resubmitted = any(decision.outcome is Outcome.DEFERRED for decision in case.decisions)
+        notes.append(f"Resubmitted (round {case.round})" if resubmitted else
+                     f"Changed at a review (round {case.round})")
     blocks.append(_context("  ·  ".join(notes)))
     if buttons := decision_actions(case):
         blocks.append(buttons)

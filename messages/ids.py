@@ -131,6 +131,7 @@ class ReviewField(StrEnum):
     QUALITY_OF_LIFE = "quality_of_life"  # radio: improved / same / worse
     PACKAGE = "package"  # radio: continues / changes / ends
     NOTES = "notes"  # optional free text, kept with the case (never in a channel)
+    NEW_WEEKLY = "new_weekly"  # the changed package's weekly cost, when the package changes
 
 
 class ProvisionField(StrEnum):

@@ -202,6 +202,13 @@ def review_modal(case: CaseView) -> dict[str, Any]:
         _radio_input(ReviewField.PACKAGE, "What happens to the package?", PACKAGE_LABELS),
         {
             "type": "input",
+            "block_id": ReviewField.NEW_WEEKLY.value,
+            "label": _plain("New weekly cost, if the package changes (£ a week)"),
+            "element": {"type": "number_input", "action_id": VALUE, "is_decimal_allowed": True, "min_value": "0"},
+            "optional": True,
+        },
+        {
+            "type": "input",
             "block_id": ReviewField.NOTES.value,
             "label": _plain("Notes"),
             "element": {"type": "plain_text_input", "action_id": VALUE, "multiline": True,

@@ -314,3 +314,25 @@ def test_a_resubmission_renews_the_package_and_keeps_its_cycle_anchored_on_the_f
     clock[0] = datetime(2027, 11, 10, 11, 0, tzinfo=UTC)
     decide(services, renewal, 1, DecisionForm(outcome=Outcome.APPROVED, reason="renewed"), SEND_CHAIR)
     assert follow_ups_of(engine, renewal) == {"review": date(2028, 5, 24), "resubmission": date(2028, 11, 24)}
+
+
+def test_a_review_that_changes_the_package_asks_its_new_cost_and_the_card_says_so(
+        app, signer, services, engine, team, new_case):
+    from bot.services.cases import case_by_id
+    from bot.standin.requests import form_state
+    from messages.cases import case_card
+    from messages.reminders import review_modal
+
+    case_id = new_case(**SEND_ANSWERS)
+    decide(services, case_id, 1, DecisionForm(outcome=Outcome.APPROVED, reason="ok"), SEND_CHAIR)
+    view = {**review_modal(case_by_id(services, case_id, PRIYA).case), "id": "V0REVIEW"}
+    answers = {ReviewField.QUALITY_OF_LIFE: "same", ReviewField.PACKAGE: "changes"}
+    missing = json.loads(dispatch(app, signer.view_submission(PRIYA, view, form_state(view, answers))).body)
+    assert missing["errors"] == {ReviewField.NEW_WEEKLY: "Enter the changed package's weekly cost in pounds, "
+                                                         "like 320.00."}
+    dispatch(app, signer.view_submission(PRIYA, view, form_state(view, {**answers, ReviewField.NEW_WEEKLY: "310"})))
+    case = case_by_id(services, case_id, PRIYA).case
+    assert (case.stage, case.request_type, case.current_weekly, case.proposed_weekly) == (
+        "awaiting_ratification", "increase", 250, 310)
+    words = json.dumps(case_card(case), ensure_ascii=False)
+    assert "Changed at a review (round 2)" in words and "Resubmitted" not in words

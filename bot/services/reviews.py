@@ -4,13 +4,15 @@ improved?). The next review is scheduled from it; a change goes to the panel for
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.domain.cases import CaseView, Stage, can_move, is_open
 from bot.domain.reminders import PackageAfterReview, QualityOfLife, ReminderKind, ReviewRecorded
-from bot.domain.routing import FollowOn, Service
+from bot.domain.routing import FollowOn, RequestType, Service
 from bot.errors import UserError
 from bot.notify import Notice
 from bot.services import Services
@@ -18,7 +20,7 @@ from bot.services.outbox import queue_notice
 from bot.services.reminders import on_follow_up, withdraw
 from bot.services.views import view_of
 from store.audit import record_audit
-from store.models import Case, FollowUp, Review
+from store.models import Case, Decision, FollowUp, Review
 
 AGREED = (Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.ENDORSED, Stage.RATIFIED)
 
@@ -45,6 +47,13 @@ def start_review(services: Services, reference: str, user: str) -> CaseView:
         return view_of(services, _reviewable(services, row, user), full=True)
 
 
+def _agreed(session: Session, row: Case) -> Decimal:
+    """The weekly amount last agreed for the case: an amendment, else what was proposed."""
+    amended = session.scalars(select(Decision.amended_weekly).where(
+        Decision.case_id == row.id, Decision.amended_weekly.is_not(None)).order_by(Decision.id.desc())).first()
+    return amended if amended is not None else row.proposed_weekly
+
+
 def ratifying_body(services: Services, row: Case) -> str | None:
     """Where a change found at a review is ratified: the body of the first routing rule that ratifies
     changes for this service (None: the policy asks for no ratification, e.g. adults' packages)."""
@@ -62,8 +71,9 @@ def next_review_on(services: Services, service: Service, reviewed_on: date) -> d
 
 
 def record_review(services: Services, case_id: int, user: str, quality: QualityOfLife, package: PackageAfterReview,
-                  notes: str | None) -> ReviewRecorded:
-    """Record the review, close its follow-up and reminder, and schedule what comes next."""
+                  notes: str | None, *, new_weekly: Decimal | None = None) -> ReviewRecorded:
+    """Record the review, close its follow-up and reminder, and schedule what comes next. A package
+    that changes takes its new weekly cost (`new_weekly`), so a ratification decides that amount."""
     now = services.now()
     today = services.calendar.local_date(now)
     with services.sessions.begin() as session:
@@ -98,6 +108,10 @@ def record_review(services: Services, case_id: int, user: str, quality: QualityO
                 # panel): a new round, so the ratification is one decision of its own.
                 row.stage = Stage.AWAITING_RATIFICATION
                 row.round += 1
+                if new_weekly is not None and new_weekly != row.proposed_weekly:
+                    agreed = _agreed(session, row)
+                    row.current_weekly, row.proposed_weekly = agreed, new_weekly
+                    row.request_type = RequestType.INCREASE if new_weekly > agreed else RequestType.DECREASE
                 row.follow_on_body = ratifier
                 row.then = [*row.then, FollowOn.RATIFICATION] if FollowOn.RATIFICATION not in row.then else row.then
         row.is_open, row.updated_at = is_open(Stage(row.stage)), now

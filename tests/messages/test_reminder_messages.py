@@ -318,7 +318,8 @@ def test_the_amount_agreed_with_changes_still_shows_after_the_panel_endorses_it(
 
 def test_the_review_form_asks_about_quality_of_life_and_the_package_with_the_labelled_options():
     inputs = {block["block_id"]: block for block in review_modal(FORUM)["blocks"] if block["type"] == "input"}
-    assert list(inputs) == [ReviewField.QUALITY_OF_LIFE, ReviewField.PACKAGE, ReviewField.NOTES]
+    assert list(inputs) == [ReviewField.QUALITY_OF_LIFE, ReviewField.PACKAGE, ReviewField.NEW_WEEKLY,
+                            ReviewField.NOTES]
     quality, package = inputs[ReviewField.QUALITY_OF_LIFE], inputs[ReviewField.PACKAGE]
     assert quality["label"]["text"] == "Has the person's quality of life improved?"
     for block, labels in ((quality, QUALITY_LABELS), (package, PACKAGE_LABELS)):
@@ -348,6 +349,7 @@ def test_the_review_form_reads_as_lines():
         "│ *Agreed:* £412.00/wk",
         "│ Has the person's quality of life improved?: ____",
         "│ What happens to the package?: ____",
+        "│ New weekly cost, if the package changes (£ a week) (optional): ____",
         "│ Notes (optional): ____",
         "└ [Record review]",
     ]
