@@ -206,7 +206,9 @@ def next_step(case: CaseView) -> str | None:
             command = f"`{Command.PANEL} {Subcommand.BOOK} {_ref(case)}`"
             return f"Next: book a slot at the {escape(case.body_name)} with {command}"
         case Stage.BOOKED:
-            return f"Next: attend the {escape(case.body_name)} at the slot you booked"
+            when = f" on {case.slot.label()}" if case.slot else ""
+            return (f"Booked into the {escape(case.body_name)}{when}: the chair decides there; if the slot passes "
+                    "without a decision, ask the chair or rebook")
         case Stage.AWAITING_SIGN_OFF:
             who = f" ({_deciders(case)})" if case.deciders else ""
             return f"Waiting on {_tier_words(case)}{who} to sign off"

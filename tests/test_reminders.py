@@ -67,10 +67,13 @@ def test_cancelling_withdraws_the_reminder_and_rebooking_moves_it(services, engi
     case_id = new_case()
     book_slot(services, case_id, THURSDAY_NINE, PRIYA)
     cancel_booking(services, case_id, PRIYA)
-    assert {state for *_, state in reminders(engine)} == {"withdrawn"}
+    assert {state for *_, state in reminders(engine)} == {"withdrawn"}  # the eve and the chair's nudge
     book_slot(services, case_id, datetime(2026, 11, 27, 9, 30, tzinfo=UTC), PRIYA)
-    assert [(p, d) for _, p, d, s in reminders(engine) if s == "pending"] == [
+    assert [(p, d) for _, p, d, s in reminders(engine, kind="forum_tomorrow") if s == "pending"] == [
         (PRIYA, datetime(2026, 11, 26, 9, 0, tzinfo=UTC)), (ANNA, datetime(2026, 11, 26, 9, 0, tzinfo=UTC))]
+    # The chair of Friday's sitting is nudged the working day after it if the case is still undecided.
+    assert [(p, d) for _, p, d, s in reminders(engine, kind="decision_waiting") if s == "pending"] == [
+        ("U0SDASCOP1", datetime(2026, 11, 30, 9, 0, tzinfo=UTC))]
 
 
 def test_several_things_due_at_once_come_in_one_dm(services, slack, new_case):
@@ -120,7 +123,8 @@ def test_done_and_snooze_are_recorded_and_only_work_for_their_person(app, signer
     book_slot(services, new_case(), THURSDAY_NINE, PRIYA)
     send_due_reminders(services, WEDNESDAY_NINE)
     with engine.connect() as connection:
-        mine, annas = connection.scalars(select(Reminder.id).order_by(Reminder.id)).all()
+        mine, annas = connection.scalars(select(Reminder.id).where(Reminder.kind == "forum_tomorrow")
+                                         .order_by(Reminder.id)).all()
     clock[0] = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)  # Friday 16:00
     dispatch(app, signer.block_action(PRIYA, Action.SNOOZE_DAY, value=str(mine), channel="DPRIYA", message_ts="1"))
     dispatch(app, signer.block_action(PRIYA, Action.REMINDER_DONE, value=str(annas), channel="DPRIYA", message_ts="1"))
@@ -172,10 +176,11 @@ def test_after_a_crash_between_sending_and_marking_the_reminder_is_not_sent_agai
     book_slot(services, new_case(), THURSDAY_NINE, PRIYA)
     send_due_reminders(services, WEDNESDAY_NINE)
     with engine.begin() as connection:  # as if the process died before marking them sent
-        connection.execute(update(Reminder).values(state="sending", claimed_at=WEDNESDAY_NINE, sent_ts=None))
+        connection.execute(update(Reminder).where(Reminder.kind == "forum_tomorrow")
+                           .values(state="sending", claimed_at=WEDNESDAY_NINE, sent_ts=None))
     later = WEDNESDAY_NINE + services.claim_timeout + timedelta(seconds=1)
     assert send_due_reminders(services, later) == 0
-    assert {s for *_, s in reminders(engine)} == {"sent"}
+    assert {s for *_, s in reminders(engine, kind="forum_tomorrow")} == {"sent"}
     assert len(reminder_dms(slack, PRIYA)) == 1
 
 

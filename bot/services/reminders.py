@@ -86,8 +86,21 @@ def withdraw(session: Session, case_id: int | None, kinds: Iterable[ReminderKind
 
 
 def on_booked(services: Services, session: Session, row: Case, booking_id: int, slot: Slot, now: datetime) -> None:
-    """The working day before the slot, the worker and the AP/SM are reminded (if that is still ahead)."""
+    """The working day before the slot, the worker and the AP/SM are reminded (if that is still ahead);
+    the working day after it, if the case is still undecided, the chair of that sitting is nudged."""
     withdraw(session, row.id, [ReminderKind.FORUM_TOMORROW], now)
+    withdraw(session, row.id, [ReminderKind.DECISION_WAITING], now)  # a slot given up owes its chair nothing
+    body = services.policy.bodies.get(row.route)
+    if body is not None and body.chair is not None:
+        from bot.services.bodies import chair_for
+
+        role, _ = chair_for(services, body, services.calendar.local_date(slot.starts_at))
+        after = after_working_days(services.calendar, hours(services), slot.ends_at, 1)
+        why = f"its slot on {slot.label(services.calendar.tz)} passed without a decision"
+        for person in services.people(services.policy.members(role) if role else ()):
+            if person not in (row.submitter, row.attendee):
+                remind(session, kind=ReminderKind.DECISION_WAITING, case_id=row.id, person=person, due_at=after,
+                       why=why, now=now, about_id=booking_id)
     due = eve_of_slot(services.calendar, hours(services), slot.starts_at)
     if due <= now:
         return  # booked for today or the next working day after this morning: the confirmation is the reminder
@@ -98,7 +111,7 @@ def on_booked(services: Services, session: Session, row: Case, booking_id: int, 
 
 
 def on_booking_cancelled(session: Session, row: Case, now: datetime) -> None:
-    withdraw(session, row.id, [ReminderKind.FORUM_TOMORROW], now)
+    withdraw(session, row.id, [ReminderKind.FORUM_TOMORROW, ReminderKind.DECISION_WAITING], now)
 
 
 def on_waiting_for_decision(services: Services, session: Session, row: Case, deciders: list[str],
