@@ -15,8 +15,10 @@ from slack_sdk import WebClient
 from bot.services import Services
 from bot.services.booking import BookingRefused, SlotTaken, agenda, book_slot, booking_choice, cancel_booking
 from bot.services.outbox import deliver_due
+from bot.services.panel import panel_agenda, panel_bodies
 from handlers.forms import read_state
 from messages.booking import agenda_message, booked_view, booking_modal, slot_taken_notice
+from messages.decisions import panel_agenda_message
 from messages.ids import Action, BookField, Callback, Subcommand
 
 logger = logging.getLogger("panelbot.booking")
@@ -64,6 +66,15 @@ def parse_day(text: str, today: date) -> date | None:
 
 
 def show_agenda(ack: Ack, rest: str, services: Services, **_: Any) -> None:
+    first, _, after = rest.strip().partition(" ")
+    if first in panel_bodies(services):  # `/panel agenda send_panel [date]`: a panel's next sitting
+        day = parse_day(after, services.calendar.local_date(services.now()))
+        found = panel_agenda(services, first, day) if day is not None else None
+        if found is None:
+            ack(_ephemeral("Usage: `/panel agenda <panel> [date]`: that panel's first sitting on or after the date."))
+            return
+        ack({**panel_agenda_message(found), "response_type": "ephemeral"})
+        return
     day = parse_day(rest, services.calendar.local_date(services.now()))
     if day is None:
         ack(_ephemeral("Usage: `/panel agenda [date]`, e.g. `/panel agenda tomorrow` or `/panel agenda 1/12/2026`."))
@@ -71,7 +82,8 @@ def show_agenda(ack: Ack, rest: str, services: Services, **_: Any) -> None:
     try:
         found = agenda(services, day)
     except BookingRefused as refused:
-        ack(_ephemeral(str(refused)))
+        panels = ", ".join(f"`{key}`" for key in panel_bodies(services))
+        ack(_ephemeral(f"{refused} For a panel's agenda: `/panel agenda <panel> [date]` ({panels})."))
         return
     ack({**agenda_message(found), "response_type": "ephemeral"})
 

@@ -13,7 +13,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     (Subcommand.CASE, "<reference>", "one case (details only if you have a role on it)"),
     (Subcommand.WITHDRAW, "<reference>", "withdraw a case not yet decided (the worker or their team manager)"),
     (Subcommand.BOOK, "<reference>", "book, move or cancel a case's slot at a meeting (the forum)"),
-    (Subcommand.AGENDA, "[date]", "a meeting's agenda for a day (default today)"),
+    (Subcommand.AGENDA, "[panel] [date]", "a meeting's agenda for a day, or a panel's next sitting"),
     (Subcommand.REVIEW, "<reference>", "record a review of an agreed package"),
     (Subcommand.PROVISION, "[name]", "add a provision, or edit one (type, Ofsted rating, contact)"),
     (Subcommand.PLACEMENT, "", "record a child's placement (by case reference) at a provision"),

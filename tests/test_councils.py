@@ -253,10 +253,15 @@ def test_a_council_with_no_meeting_is_told_so_by_the_agenda_and_a_panel_case_has
         app, signer, slack, engine):
     # The module's `policy` fixture (below) runs the app on weekly_panel.toml, which has no meeting.
     answer = json.loads(dispatch(app, signer.command(PRIYA, "agenda")).body)
-    assert answer["text"] == "This council's policy has no meeting with bookable slots."
+    assert answer["text"] == ("This council's policy has no meeting with bookable slots. For a panel's agenda: "
+                              "`/panel agenda <panel> [date]` (`resource_panel`).")
     submit(app, signer, WEEKLY, CASE)
     answer = json.loads(dispatch(app, signer.command(PRIYA, "book 7654321")).body)
     assert "does not go to a meeting with slots, so it has no slot to book" in answer["text"]
+    # The panel's own agenda, for anyone, in /panel: its next sitting with the case listed.
+    answer = json.loads(dispatch(app, signer.command(PRIYA, "agenda resource_panel 2/12/2026")).body)
+    words = json.dumps(answer, ensure_ascii=False)
+    assert "Resource Allocation Panel — Wednesday 2 December 2026, 10:00" in words and "7654321" in words
 
 
 @pytest.fixture

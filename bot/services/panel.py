@@ -10,11 +10,13 @@ from sqlalchemy import select
 
 from bot.domain.bodies import BodyKind
 from bot.domain.cases import Stage
+from bot.domain.decisions import PanelAgenda
 from bot.domain.schedules import BodySitting, next_sittings
 from bot.notify import Notice
 from bot.policy import Body
 from bot.services import Services
 from bot.services.outbox import queue_notice
+from bot.services.views import panel_agenda_for
 from store.audit import record_audit
 from store.models import Case
 
@@ -30,6 +32,16 @@ def _next_sittings(services: Services, today: date) -> Iterator[tuple[str, Body,
         upcoming = next_sittings(services.calendar, body, after=today, count=1)
         if upcoming:
             yield body_id, body, upcoming[0]
+
+
+def panel_agenda(services: Services, body_id: str, after: date) -> PanelAgenda | None:
+    """The agenda of a panel's first sitting on or after `after` (None when its schedule has ended)."""
+    body = services.policy.bodies[body_id]
+    upcoming = next_sittings(services.calendar, body, after=after, count=1)
+    if not upcoming:
+        return None
+    with services.sessions() as session:
+        return panel_agenda_for(services, session, upcoming[0].day, body_id)
 
 
 def post_panel_agenda(services: Services, now: datetime) -> int:
