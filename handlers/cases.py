@@ -16,15 +16,19 @@ from bot.services.cases import (
     start_withdrawal,
     withdraw_case,
 )
+from bot.services.home import home_of
 from bot.services.outbox import deliver_due
 from handlers.forms import read_state
 from messages.cases import case_details_modal, case_summary_message, mine_message, withdraw_modal
 from messages.help import notice_view
+from messages.home import task_line
 from messages.ids import Action, Callback, Subcommand, WithdrawField
 
 
 def mine(ack: Ack, command: dict[str, Any], services: Services, **_: Any) -> None:
-    ack(mine_message(cases_of(services, command["user_id"])))
+    user = command["user_id"]
+    home = home_of(services, user)
+    ack(mine_message(cases_of(services, user), [task_line(task, home.today) for task in home.waiting]))
 
 
 def case(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:

@@ -1,4 +1,4 @@
-"""The App Home tab, published when a person opens it."""
+"""The App Home tab: each person's own, published when they open it."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.services import Services
-from messages.help import home_view
+from bot.services.home import home_of
+from messages.home import home_view
 
 
 def register(app: App, services: Services) -> None:
     @app.event("app_home_opened")
     def publish_home(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab") == "home":
-            client.views_publish(user_id=event["user"], view=home_view())
+            client.views_publish(user_id=event["user"], view=home_view(home_of(services, event["user"])))

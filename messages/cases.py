@@ -506,15 +506,23 @@ def _mine_line(case: CaseView) -> str:
     return " — ".join(parts)
 
 
-def mine_message(cases: Sequence[CaseView]) -> dict[str, Any]:
-    """The ephemeral answer to `/panel mine`: the caller's cases, newest first, at most MINE_LIMIT."""
+def mine_message(cases: Sequence[CaseView], waiting: Sequence[str] = ()) -> dict[str, Any]:
+    """The ephemeral answer to `/panel mine`: what waits on the caller (`waiting`, lines oldest first),
+    then the caller's cases, newest first, at most MINE_LIMIT."""
+    first: list[dict[str, Any]] = []
+    if waiting:
+        first = [_section(cut(f"*Waiting on you ({len(waiting)})*\n" + "\n".join(waiting[:MINE_LIMIT]), 3000))]
+        if len(waiting) > MINE_LIMIT:
+            first.append(_context(f"and {len(waiting) - MINE_LIMIT} more on your Home tab"))
     if not cases:
         text = f"You have no cases yet. Use `{Command.PANEL} {Subcommand.SUBMIT}` to send one."
-        return {"response_type": "ephemeral", "text": text, "blocks": [_section(text)]}
+        if waiting:
+            text = f"Waiting on you: {len(waiting)}. You have submitted no cases."
+        return {"response_type": "ephemeral", "text": text, "blocks": [*first, _section(text)]}
     newest_first = sorted(cases, key=lambda case: case.submitted_at, reverse=True)
     shown = newest_first[:MINE_LIMIT]
     text = f"Your cases, newest first ({len(cases)})"
-    blocks: list[dict[str, Any]] = [_section(f"*{text}*")]
+    blocks: list[dict[str, Any]] = [*first, _section(f"*{text}*")]
     for case in shown:
         block = _section(_mine_line(case))
         block["accessory"] = open_case_button(case, "Open")

@@ -23,7 +23,8 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
 ]
 
 
-def _lines() -> str:
+def help_lines() -> str:
+    """Every subcommand, one bullet a line."""
     return "\n".join(
         f"• `{Command.PANEL} {name}{' ' + args if args else ''}` — {what}" for name, args, what in SUBCOMMANDS
     )
@@ -33,7 +34,7 @@ def help_message() -> dict[str, Any]:
     """The ephemeral answer to `/panel` and `/panel help`."""
     text = (
         "*panelbot* carries a funding request to whoever may decide it, books the forum, "
-        "and tells you the outcome.\n" + _lines()
+        "and tells you the outcome.\n" + help_lines()
     )
     return {
         "response_type": "ephemeral",
@@ -45,7 +46,7 @@ def help_message() -> dict[str, Any]:
 def usage_message(word: str) -> dict[str, Any]:
     """The ephemeral answer to a subcommand panelbot does not know. `word` is echoed only to its author."""
     shown = word if len(word) <= 30 else word[:30] + "…"
-    text = f"I don't know `{shown}`. Try one of these:\n" + _lines()
+    text = f"I don't know `{shown}`. Try one of these:\n" + help_lines()
     return {
         "response_type": "ephemeral",
         "text": text,
@@ -59,19 +60,6 @@ def incident_message(incident_id: str) -> str:
         "Sorry, panelbot hit a problem and could not finish that. Please try again; "
         f"if it keeps happening, give your panelbot administrator this incident id: `{incident_id}`."
     )
-
-
-def home_view() -> dict[str, Any]:
-    """The App Home tab: how to use panelbot. Later features add the person's cases and tasks."""
-    return {
-        "type": "home",
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": "panelbot"}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": (
-                "panelbot carries a funding request to whoever may decide it, books the forum, "
-                "and tells you the outcome. Type these in any channel or here:\n" + _lines())}},
-        ],
-    }
 
 
 def notice_view(title: str, text: str) -> dict[str, Any]:

@@ -1,20 +1,96 @@
-"""The App Home tab."""
+"""The App Home tab: each person's own (what waits on them, their cases and bookings, what their role
+needs today), and `/panel mine` showing what waits on them too."""
 
 import json
+from datetime import UTC, date, datetime
 
+from bot.services.booking import book_slot
+from bot.services.home import home_of
+from messages.home import HOME_BLOCKS, home_view
 from tests.conftest import dispatch
 
+PRIYA, TOMAS, CHAIR_TODAY = "U0PRIYA", "U0TOMAS", "U0SDASCOP1"
 
-def test_opening_the_home_tab_publishes_how_to_use_panelbot(app, signer, slack):
-    response = dispatch(app, signer.event({"type": "app_home_opened", "user": "U0PRIYA", "tab": "home"}))
-    assert response.status == 200
-    [call] = slack.calls_to("views.publish")
-    assert call.args["user_id"] == "U0PRIYA"
-    view = json.loads(call.args["view"]) if isinstance(call.args["view"], str) else call.args["view"]
+
+def published(slack, user):
+    [call] = [c for c in slack.calls_to("views.publish") if c.args["user_id"] == user]
+    view = call.args["view"]
+    return json.loads(view) if isinstance(view, str) else view
+
+
+def text_of(view):
+    return json.dumps(view, ensure_ascii=False)
+
+
+def test_opening_the_home_tab_publishes_the_persons_own_home(app, signer, slack, new_case):
+    new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
+    dispatch(app, signer.event({"type": "app_home_opened", "user": TOMAS, "tab": "home"}))
+    view = published(slack, TOMAS)
     assert view["type"] == "home"
-    assert "/panel help" in json.dumps(view)
+    words = text_of(view)
+    assert "*Waiting on you (1)*" in words
+    assert "*sign-off* — 2345678 · new package £280.00/wk, delegated sign-off · since today" in words
+    assert "/panel help" in words
+
+
+def test_the_worker_sees_their_open_cases_and_bookings(app, signer, slack, services, new_case):
+    case_id = new_case()
+    book_slot(services, case_id, datetime(2026, 11, 26, 9, 0, tzinfo=UTC), PRIYA)
+    dispatch(app, signer.event({"type": "app_home_opened", "user": PRIYA, "tab": "home"}))
+    words = text_of(published(slack, PRIYA))
+    assert "*Your open cases (1)*" in words
+    assert "*1234567* — new package £412.00/wk · Enhanced Peer Forum · booked into a sitting" in words
+    assert "1234567: Enhanced Peer Forum, Thursday 26 November 2026, 09:00–09:30" in words
+    assert "Nothing waits on you." in words
+
+
+def test_the_chair_of_the_day_sees_todays_decisions_and_the_days_waiting_grow(services, new_case, clock):
+    case_id = new_case()
+    book_slot(services, case_id, datetime(2026, 11, 24, 12, 30, tzinfo=UTC), PRIYA)  # today, 12:30
+    home = home_of(services, CHAIR_TODAY)
+    assert [(task.what, task.reference) for task in home.waiting] == [("decision", "1234567")]
+    assert home.chairing == ("You chair the Enhanced Peer Forum today: 8 slots; `/panel agenda` shows them.",)
+    clock[0] = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    later = home_of(services, CHAIR_TODAY)
+    assert later.waiting[0].days_waiting(later.today) == 3
+
+
+def test_a_panel_admin_sees_the_next_panel_and_its_cut_off(services):
+    home = home_of(services, "U0PANELAD1")
+    assert home.panels == ("SEND Quality Assurance Panel: next sits Wednesday 9 December 2026; papers due by the end "
+                           "of Wednesday 25 November 2026 (`/panel agenda send_panel`)",)
+
+
+def test_a_long_home_stays_within_slacks_hundred_blocks_and_says_how_many_more(services, new_case):
+    for n in range(60):
+        new_case(reference=f"{3000000 + n}", proposed_weekly="280", ras_weekly="300")
+    home = home_of(services, TOMAS)
+    assert len(home.waiting) == 60
+    view = home_view(home)
+    assert len(view["blocks"]) <= HOME_BLOCKS
+    assert "and 40 more" in text_of(view)
+
+
+def test_panel_mine_shows_what_waits_on_a_team_manager(app, signer, new_case):
+    new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
+    answer = json.loads(dispatch(app, signer.command(TOMAS, "mine")).body)
+    assert "*Waiting on you (1)*" in answer["blocks"][0]["text"]["text"]
+    assert "You have no cases yet" not in json.dumps(answer)
 
 
 def test_opening_the_messages_tab_publishes_nothing(app, signer, slack):
-    assert dispatch(app, signer.event({"type": "app_home_opened", "user": "U0PRIYA", "tab": "messages"})).status == 200
+    assert dispatch(app, signer.event({"type": "app_home_opened", "user": PRIYA, "tab": "messages"})).status == 200
     assert slack.calls_to("views.publish") == []
+
+
+def test_the_senior_qa_officer_sees_overdue_visits(services, slack, clock):
+    from bot.services.visits import add_placement, save_provision
+
+    slack.groups["S0PCOTEAM"] = ["U0PCO0001"]
+    view, _ = save_provision(services, "U0PCO0001", provision_id=None, name="Oakwood House",
+                             provision_type="residential_home", rating=None, rated_on=None, contact=None)
+    add_placement(services, "U0PCO0001", provision_id=view.id, child_reference="7654321",
+                  starts_on=date(2026, 11, 25), social_worker=None, iro=None, sen_officer=None)
+    clock[0] = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
+    home = home_of(services, "U0SQAO0001")
+    assert home.overdue_visits and home.overdue_visits[0].startswith("Oakwood House: initial visit, due ")
