@@ -46,6 +46,9 @@ from messages.text import render_message, render_view
 from messages.visits import placement_modal, plan_visit_modal, provision_modal
 from store.models import Case, Reminder
 
+# The demo's fixed audit key (a real council's is PANELBOT_AUDIT_KEY, kept outside the database).
+DEMO_AUDIT_KEY = "demo-audit-key-not-for-real-data-0123456789"
+
 # The demo's cast: Slack user IDs and who they are. Channels and chairs come from the default policy.
 PEOPLE = {
     "U0PRIYA": "Priya (social worker)",
@@ -275,6 +278,7 @@ def open_conversation(out: IO[str], workdir: Path) -> Conversation:
         slack_signing_secret=secret,
         slack_api_url=standin.api_url,
         database_url=f"sqlite:///{workdir / 'demo.db'}",
+        panelbot_audit_key=DEMO_AUDIT_KEY,
     )
     services = build_services(settings)
     services.clock = lambda: DEMO_NOW

@@ -48,8 +48,10 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
                 connection.commit()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", *, audit_key: str | None = None) -> None:
+    """Upgrade the schema. `audit_key` (PANELBOT_AUDIT_KEY) seals existing audit rows when 0010 runs."""
     config = _config()
+    config.attributes["audit_key"] = audit_key
     with _migrating(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
