@@ -111,6 +111,14 @@ def app_role() -> str | None:
     return make_url(_normalise(TEST_DATABASE_URL)).username
 
 
+def upgrade_as_owner(migration_engine: Engine, **kwargs: object) -> None:
+    """`panelbot db upgrade` in a test: migrate as the owner, then grant the app role, as the CLI does."""
+    migrate.upgrade(migration_engine, **kwargs)  # type: ignore[arg-type]
+    if app_role():
+        with migration_engine.begin() as connection:
+            grant_app_role(connection, app_role())
+
+
 @pytest.fixture
 def migration_engine(database_url: str) -> Iterator[Engine]:
     """The owner's engine (the same database as `engine`): for tests that migrate."""
