@@ -147,6 +147,42 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Subject access: write everything held about a case reference as JSON and as readable text."""
+    import getpass
+    import os
+    import re
+    from pathlib import Path
+
+    settings = _settings()
+    settings.require("panelbot_audit_key")
+    from bot.runtime import council_policy, open_database
+    from bot.services import Services
+    from bot.services.export import export_reference
+
+    by = (args.by or f"cli:{getpass.getuser()}")[:32]
+    services = Services(engine=open_database(settings), policy=council_policy(settings),
+                        audit_key=settings.secret("panelbot_audit_key"))
+    try:
+        export = export_reference(services, args.reference, by)
+    finally:
+        services.engine.dispose()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", export.reference)[:64]
+    stem = f"subject-access-{safe}-{export.exported_at:%Y%m%dT%H%M%SZ}"
+    written = []
+    for suffix, content in ((".json", export.as_json()), (".txt", export.as_text())):
+        path = out / (stem + suffix)
+        # Special-category data: readable by the person who ran the export only.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as file:
+            file.write(content)
+        written.append(str(path))
+    rows = sum(len(found) for found in export.tables.values())
+    print(f"exported {rows} rows about {export.reference}: {', '.join(written)}")
+    return 0
+
+
 def cmd_policy(args: argparse.Namespace) -> int:
     """Validate a policy file and show, in plain words, how it routes example cases."""
     from bot.domain.routing import describe_examples
@@ -197,6 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="verify: walk the tamper-evident audit chain")
     audit.add_argument("action", choices=["verify"])
     audit.set_defaults(func=cmd_audit)
+
+    export = sub.add_parser("export", help="REFERENCE: everything held about a case reference (subject access)")
+    export.add_argument("reference", help="the case reference (the council's case system ID)")
+    export.add_argument("--out", default=".", metavar="DIR", help="where to write the files (default: here)")
+    export.add_argument("--by", metavar="WHO", help="who is exporting, for the audit (default: cli:<login name>)")
+    export.set_defaults(func=cmd_export)
     return parser
 
 
