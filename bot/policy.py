@@ -37,6 +37,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bot.domain.retention import Retention
 from bot.domain.routing import RequestType
 from bot.domain.visits import Step, VisitKind
 from bot.errors import ConfigError
@@ -443,6 +444,7 @@ class Policy(_Table):
     reviews: Reviews
     reminders: Reminders = Reminders()
     visits: Visits = Visits()
+    retention: Retention = Retention()
     roles: dict[RoleName, Members]
 
     @model_validator(mode="after")

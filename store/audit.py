@@ -115,6 +115,13 @@ def chain_hash(key: bytes, prev_hash: str, fields: Mapping[str, Any]) -> str:
     return hmac.new(key, prev_hash.encode() + b"\n" + canonical(fields), hashlib.sha256).hexdigest()
 
 
+def hold_chain(session: Session) -> None:
+    """Take the chain head's lock now, until the caller's transaction ends: for a change that must
+    read fresh state and then be the only one of its kind (everything that audits waits for it)."""
+    head = AuditChain.__table__
+    session.execute(update(head).where(head.c.id == 1).values(last_id=head.c.last_id))
+
+
 def record_audit(
     session: Session,
     *,

@@ -414,4 +414,5 @@ class MessageDeletion(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
     done_at: Mapped[datetime | None]

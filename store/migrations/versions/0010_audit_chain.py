@@ -127,6 +127,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("error", sa.String(length=100), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("claimed_at", UTCDateTime(), nullable=True),
         sa.Column("done_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_message_deletion_case_id_cases")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_message_deletion")),
