@@ -214,11 +214,12 @@ def test_the_chain_head_is_one_row(engine):
         assert connection.scalar(select(func.count()).select_from(text("audit_chain"))) == 1
 
 
-@pytest.mark.parametrize("command", [["worker", "--once"], ["serve"]])
+@pytest.mark.parametrize("command", [["worker", "--once"], ["serve"], ["run"]])
 def test_the_app_will_not_start_without_the_audit_key_and_says_so_in_one_line(tmp_path, command):
     from tests.test_settings_and_cli import run_panelbot
 
     result = run_panelbot(*command, env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s" * 32,
+                                         "SLACK_APP_TOKEN": "xapp-1", "SLACK_API_URL": "http://127.0.0.1:9/api/",
                                          "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
@@ -232,3 +233,16 @@ def test_a_short_audit_key_is_refused_by_name(tmp_path):
                                                    "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
     assert result.returncode == 2
     assert result.stderr.startswith("panelbot: PANELBOT_AUDIT_KEY is shorter than 32 characters")
+
+
+def test_a_bulk_load_is_chained_like_single_appends(engine):
+    from store.audit import append_audit_rows
+
+    write(engine, 1)
+    with engine.begin() as connection:
+        append_audit_rows(connection, KEY, [
+            {"at": PINNED_NOW, "actor": "U0PRIYA", "action": "case.submitted", "subject_type": "case",
+             "subject_id": f"R{n}", "after": {"n": n}} for n in range(5)])
+    write(engine, 1, start=1)
+    result = check(engine)
+    assert (result.ok, result.rows) == (True, 7), result.problem
