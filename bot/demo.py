@@ -19,6 +19,7 @@ from typing import IO, Any
 from slack_bolt.request import BoltRequest
 from sqlalchemy import select
 
+from bot.demo_records import records
 from bot.domain.decisions import Outcome
 from bot.runtime import build_services
 from bot.services import Services
@@ -352,6 +353,7 @@ def run_demo(out: IO[str]) -> None:
             talk.tick(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
             talk.tick(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
             monitoring_visits(talk)
+            records(talk)  # subject access, the audit chain, retention (bot/demo_records.py)
             talk.step("A mistyped subcommand gets usage, not an error")
             talk.command("U0PRIYA", "sumbit")
             talk.step("A forged request (signed with the wrong secret) is refused")

@@ -133,7 +133,12 @@ def pseudonymise_reference(services: Services, reference: str, now: datetime) ->
     today = services.calendar.local_date(now)
     erased = tombstone(today)
     with services.sessions.begin() as session:
-        hold_chain(session)  # one pseudonymisation at a time, each reading what the last one left
+        # The person's rows first, then the chain head: the order every audited change takes them in,
+        # so retention never deadlocks with a service (PostgreSQL; SQLite has one write lock and
+        # ignores FOR UPDATE). Holding the head makes a second worker wait, then find nothing due.
+        session.execute(select(Case.id).where(Case.reference == reference).with_for_update())
+        session.execute(select(Placement.id).where(Placement.child_reference == reference).with_for_update())
+        hold_chain(session)
         found = held(session, reference)
         if not is_due(services, found, today):
             return False  # something happened since the scan, or another worker got there first
