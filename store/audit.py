@@ -36,7 +36,7 @@ SYSTEM_ACTOR = "panelbot"
 GENESIS = "0" * 64  # the `prev_hash` of the first row
 # Subjects named by panelbot's own row ids; every other subject id (a case reference, and whatever a
 # later feature audits) goes into the audit as its keyed pseudonym.
-PLAIN_SUBJECTS = frozenset({"provision", "placement", "visit"})
+PLAIN_SUBJECTS = frozenset({"provision", "placement", "visit", "sitting"})
 PSEUDONYM_PREFIX = "PSN-"
 AUDIT_KEY = "audit_key"  # where a session finds the key: `Session.info` (see store.db.make_sessions)
 

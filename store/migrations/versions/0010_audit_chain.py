@@ -4,7 +4,8 @@ Slack messages to delete.
 Existing audit rows are sealed here, in id order, with PANELBOT_AUDIT_KEY (the migration refuses to
 run without it when there are rows to seal). While sealing, the case references they carry are
 replaced by their keyed pseudonyms and a provision's name by a keyed fingerprint, as new rows have
-them: the audit then holds nothing retention would have to erase.
+them: the audit then holds nothing retention would have to erase. Downgrading keeps the pseudonyms
+(the references cannot be computed back from them) and drops the hashes.
 
 Revision ID: 0010
 Revises: 0008
