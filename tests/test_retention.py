@@ -242,3 +242,17 @@ def test_two_workers_pseudonymising_the_same_case_at_once_do_it_once(services, e
         assert connection.scalars(select(Audit.action).where(Audit.action == "case.pseudonymised")).all() == [
             "case.pseudonymised"]
         assert verify_chain(connection, KEY).ok
+
+
+def test_the_search_runs_once_a_day_but_deletions_are_retried_every_tick(services, engine, closed_case, clock,
+                                                                         slack, monkeypatch):
+    import bot.services.retention as retention
+
+    slack.reset()
+    slack.fail_next("chat.delete", status=503)
+    now = years_later(clock, 8, days=1)
+    assert pseudonymise_due_cases(services, now) == 1
+    monkeypatch.setattr(retention, "candidates", lambda *args: pytest.fail("searched twice in a day"))
+    pseudonymise_due_cases(services, now + timedelta(minutes=1))
+    with engine.connect() as connection:
+        assert set(connection.scalars(select(MessageDeletion.state))) == {"deleted"}

@@ -30,7 +30,15 @@ from sqlalchemy.orm import Session
 from bot.domain.retention import is_past_retention, kept_until, tombstone
 from bot.notify import DeliveryError, MessageEraser
 from bot.services import Services
-from store.audit import SYSTEM_ACTOR, hold_chain, is_pseudonym, pseudonym, record_audit, session_key
+from store.audit import (
+    PSEUDONYM_PREFIX,
+    SYSTEM_ACTOR,
+    claim_delivery,
+    hold_chain,
+    pseudonym,
+    record_audit,
+    session_key,
+)
 from store.models import (
     Case,
     Decision,
@@ -110,20 +118,27 @@ def candidates(session: Session, services: Services, today: date) -> list[str]:
     than the shortest period. `held` decides for each."""
     retention = services.policy.retention
     cutoff = today - relativedelta(years=min(retention.adults, retention.children_send, retention.placements))
-    found = set(session.scalars(select(Case.reference).where(
-        ~Case.is_open, Case.updated_at < datetime.combine(cutoff, time.min, tzinfo=UTC))))
-    found |= set(session.scalars(select(Placement.child_reference).where(Placement.starts_on < cutoff)))
-    return sorted(reference for reference in found if not is_pseudonym(reference))
+    found = set(session.scalars(select(Case.reference).distinct().where(
+        ~Case.is_open, Case.updated_at < datetime.combine(cutoff, time.min, tzinfo=UTC),
+        ~Case.reference.startswith(PSEUDONYM_PREFIX, autoescape=True))))
+    found |= set(session.scalars(select(Placement.child_reference).distinct().where(
+        Placement.starts_on < cutoff, ~Placement.child_reference.startswith(PSEUDONYM_PREFIX, autoescape=True))))
+    return sorted(found)
 
 
 def pseudonymise_due_cases(services: Services, now: datetime) -> int:
-    """The worker job: pseudonymise every reference past retention, then delete what Slack still
-    shows about them. Returns how many references were pseudonymised."""
+    """The worker job: once a day (the first tick of each London day claims it), pseudonymise every
+    reference past retention; on every tick, delete what Slack still shows about them. Returns how
+    many references were pseudonymised."""
     today = services.calendar.local_date(now)
-    with services.sessions() as session:
-        due = [reference for reference in candidates(session, services, today)
-               if is_due(services, held(session, reference), today)]
-    done = sum(1 for reference in due if pseudonymise_reference(services, reference, now))
+    with services.sessions.begin() as session:
+        first_today = claim_delivery(session, f"retention:{today.isoformat()}", now)
+    done = 0
+    if first_today:
+        with services.sessions() as session:
+            due = [reference for reference in candidates(session, services, today)
+                   if is_due(services, held(session, reference), today)]
+        done = sum(1 for reference in due if pseudonymise_reference(services, reference, now))
     delete_erased_messages(services, now)
     return done
 
