@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -190,12 +190,6 @@ class _Fields:
         self.__dict__.update(values)
 
 
-def audit_rows_about(session: Session, key: bytes, reference: str) -> list[Audit]:
-    """Audit rows whose subject is this case reference (through its pseudonym)."""
-    return list(session.scalars(select(Audit).where(Audit.subject_id == pseudonym(key, reference))
-                                .order_by(Audit.id)))
-
-
 # -- verifying -------------------------------------------------------------------------------------
 
 
@@ -214,11 +208,11 @@ class ChainCheck:
         return self.problem is None
 
 
-def _rows(connection: Connection, batch: int = 1000) -> Iterator[Any]:
+def _rows(connection: Connection, upto: int, batch: int = 1000) -> Iterator[Any]:
     table = Audit.__table__
     last = None
     while True:
-        query = select(table).order_by(table.c.id).limit(batch)
+        query = select(table).where(table.c.id <= upto).order_by(table.c.id).limit(batch)
         if last is not None:
             query = query.where(table.c.id > last)
         rows = connection.execute(query).all()
@@ -228,33 +222,43 @@ def _rows(connection: Connection, batch: int = 1000) -> Iterator[Any]:
         last = rows[-1].id
 
 
+def _head(connection: Connection) -> Any:
+    return connection.execute(select(AuditChain.__table__)).first()
+
+
 def verify_chain(connection: Connection, key: bytes) -> ChainCheck:
-    """Walk every audit row in id order and check each against its hash and its predecessor."""
+    """Walk the audit rows in id order up to the chain head and check each against its hash and its
+    predecessor. Rows appended while it walks (the head moved past them) are left for the next run;
+    a row past the head that no append accounts for was inserted around panelbot."""
+    head = _head(connection)
+    if head is None:
+        return ChainCheck(0, GENESIS, None, "the chain head (table audit_chain) is missing")
     prev_hash, prev_id, count = GENESIS, None, 0
-    for row in _rows(connection):
+    for row in _rows(connection, head.last_id):
         fields = row_fields(row)
         stored_prev = row.prev_hash or ""
-        if row.row_hash is None:
-            return ChainCheck(count, prev_hash, row.id, f"row {row.id} has no hash: it was inserted around panelbot")
         if stored_prev != prev_hash:
             after = f"row {prev_id}" if prev_id is not None else "the start of the chain"
-            if hmac.compare_digest(chain_hash(key, stored_prev, fields), row.row_hash):
+            if hmac.compare_digest(chain_hash(key, stored_prev, fields), row.row_hash or ""):
                 problem = (f"row {row.id} does not follow {after}: a row between them was deleted, "
                            "or rows were reordered or inserted")
             else:
                 problem = f"row {row.id} does not match its hash: it was changed, or inserted without the key"
             return ChainCheck(count, prev_hash, row.id, problem)
-        if not hmac.compare_digest(chain_hash(key, prev_hash, fields), row.row_hash):
+        if not hmac.compare_digest(chain_hash(key, prev_hash, fields), row.row_hash or ""):
             return ChainCheck(count, prev_hash, row.id,
                               f"row {row.id} does not match its hash: it was changed, or inserted without the key")
         prev_hash, prev_id, count = row.row_hash, row.id, count + 1
-    head = connection.execute(select(AuditChain.__table__)).first()
-    if head is None:
-        return ChainCheck(count, prev_hash, None, "the chain head (table audit_chain) is missing")
     if (head.last_hash, head.last_id) != (prev_hash, prev_id or 0):
         return ChainCheck(count, prev_hash, None,
                           f"the chain head says the last row is {head.last_id} but the chain ends at "
                           f"{prev_id or 'nothing'}: rows at the end were deleted, or the head was changed")
+    table = Audit.__table__
+    beyond = connection.execute(select(func.min(table.c.id), func.max(table.c.id))
+                                .where(table.c.id > head.last_id)).one()
+    if beyond[1] is not None and _head(connection).last_id < beyond[1]:
+        return ChainCheck(count, prev_hash, beyond[0],
+                          f"row {beyond[0]} comes after the chain head: it was inserted around panelbot")
     return ChainCheck(count, prev_hash)
 
 

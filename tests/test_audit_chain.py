@@ -246,3 +246,27 @@ def test_a_bulk_load_is_chained_like_single_appends(engine):
     write(engine, 1, start=1)
     result = check(engine)
     assert (result.ok, result.rows) == (True, 7), result.problem
+
+
+def test_rows_appended_while_verify_walks_are_left_for_the_next_run(engine, monkeypatch):
+    import store.audit as audit
+
+    write(engine, 2)
+    with engine.connect() as connection:
+        then = connection.execute(select(text("last_id, last_hash")).select_from(text("audit_chain"))).one()
+    write(engine, 2, start=2)  # appended after verify read the head
+    heads = iter([then])
+    real = audit._head
+    monkeypatch.setattr(audit, "_head", lambda connection: next(heads, None) or real(connection))
+    result = check(engine)
+    assert (result.ok, result.rows) == (True, 2), result.problem
+
+
+def test_a_row_added_past_the_chain_head_is_named(engine, migration_engine):
+    write(engine, 2)
+    with as_owner_without_triggers(migration_engine) as owner:
+        row = owner.execute(select(Audit.__table__).where(Audit.id == 2)).one()._asdict()
+        owner.execute(Audit.__table__.insert().values(**{**row, "id": 3, "actor": "U0MALLORY"}))
+    result = check(engine)
+    assert result.broken_at == 3
+    assert "row 3 comes after the chain head" in result.problem

@@ -124,6 +124,8 @@ def test_the_audit_rows_about_the_case_still_find_it_and_an_export_shows_the_tom
     assert [row["reference"] for row in after.tables["cases"]] == [pseudonym(KEY, "2345678")]
     assert "Jane Example" not in after.as_json() and "Mrs Example" not in after.as_json()
     assert "Jane Example" in before.as_json()
+    by_pseudonym = export_reference(services, pseudonym(KEY, "2345678"), "U0DPO")
+    assert [row["id"] for row in by_pseudonym.tables["audit"]][:-1] == [row["id"] for row in after.tables["audit"]]
     assert {row["action"] for row in after.tables["audit"]} >= {"case.submitted", "case.decision",
                                                                 "case.pseudonymised", "subject.exported"}
 

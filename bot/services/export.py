@@ -20,7 +20,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from bot.services import Services
-from store.audit import pseudonym, record_audit, session_key
+from store.audit import is_pseudonym, pseudonym, record_audit, session_key
 from store.models import (
     Audit,
     Base,
@@ -91,7 +91,8 @@ def _all(session: Session, query: Select[Any]) -> list[Any]:
 def collect(session: Session, reference: str) -> dict[str, list[Base]]:
     """Every row held about `reference`, by table name."""
     key = session_key(session)
-    names = [reference, pseudonym(key, reference)]  # after retention only the pseudonym is left
+    # After retention only the pseudonym is left; a pseudonym given is looked up as it is.
+    names = [reference, reference if is_pseudonym(reference) else pseudonym(key, reference)]
     cases = _all(session, select(Case).where(Case.reference.in_(names)).order_by(Case.id))
     case_ids = [row.id for row in cases]
     placements = _all(session, select(Placement).where(Placement.child_reference.in_(names)).order_by(Placement.id))
