@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from bot.cli import main
 from store import migrate
-from store.audit import AuditKeyMissing, pseudonym, record_audit, verify_chain
+from store.audit import AuditKeyMissing, fingerprint, pseudonym, record_audit, verify_chain
 from store.db import make_sessions
 from store.models import Audit
 from tests.conftest import PINNED_NOW, TEST_AUDIT_KEY, upgrade_as_owner
@@ -164,22 +164,29 @@ def test_the_migration_seals_existing_rows_in_id_order_and_pseudonymises_them(en
     migrate.downgrade(migration_engine, "0008")
     with migration_engine.begin() as connection:
         sqlite = connection.dialect.name == "sqlite"
-        for n, (subject_type, subject_id) in enumerate([("case", "1234567"), ("visit", "4"), ("case", "2345678")]):
+        old_rows = [("case", "1234567", "case.submitted", '{"route": "forum"}'),
+                    ("visit", "4", "visit.planned", '{"on": "2026-12-01"}'),
+                    ("provision", "2", "placement.added", '{"placement": 1, "child": "7654321"}'),
+                    ("provision", "2", "provision.saved", '{"name": "Oakwood House", "rating": "good"}'),
+                    ("case", "2345678", "case.submitted", '{"route": "forum"}')]
+        for n, (subject_type, subject_id, action, after) in enumerate(old_rows):
             connection.execute(text(
                 "INSERT INTO audit (id, at, actor, action, subject_type, subject_id, after) "
-                "VALUES (:id, :at, 'U0PRIYA', 'case.submitted', :type, :subject, :after)"),
-                {"id": n + 1, "at": PINNED_NOW.replace(tzinfo=None) if sqlite else PINNED_NOW,
-                 "type": subject_type, "subject": subject_id, "after": '{"route": "forum"}'})
-    with pytest.raises(AuditKeyMissing, match="seals the 3 existing audit rows"):
+                "VALUES (:id, :at, 'U0PRIYA', :action, :type, :subject, :after)"),
+                {"id": n + 1, "at": PINNED_NOW.replace(tzinfo=None) if sqlite else PINNED_NOW, "action": action,
+                 "type": subject_type, "subject": subject_id, "after": after})
+    with pytest.raises(AuditKeyMissing, match="seals the 5 existing audit rows"):
         migrate.upgrade(migration_engine)
     upgrade_as_owner(migration_engine, audit_key=TEST_AUDIT_KEY)
     result = check(engine)
-    assert (result.ok, result.rows) == (True, 3), result.problem
+    assert (result.ok, result.rows) == (True, 5), result.problem
     with engine.connect() as connection:
-        subjects = connection.scalars(select(Audit.subject_id).order_by(Audit.id)).all()
-    assert subjects == [pseudonym(KEY, "1234567"), "4", pseudonym(KEY, "2345678")]
-    write(engine, 1, start=3)  # new rows carry on from the sealed ones
-    assert check(engine).rows == 4
+        rows = connection.execute(select(Audit.subject_id, Audit.after).order_by(Audit.id)).all()
+    assert [subject for subject, _ in rows] == [pseudonym(KEY, "1234567"), "4", "2", "2", pseudonym(KEY, "2345678")]
+    assert rows[2].after == {"placement": 1, "child": pseudonym(KEY, "7654321")}
+    assert rows[3].after == {"name": fingerprint(KEY, "Oakwood House"), "rating": "good"}
+    write(engine, 1, start=5)  # new rows carry on from the sealed ones
+    assert check(engine).rows == 6
 
 
 def test_audit_verify_prints_the_row_count_when_whole(engine, database_url, monkeypatch, capsys):
