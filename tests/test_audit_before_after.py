@@ -56,3 +56,21 @@ def test_a_provision_edit_keeps_every_old_value_and_never_the_typed_name(service
     assert row.after["name"] == fingerprint(KEY, "Oakwood House (North)")
     assert (row.after["rating"], row.after["contact"]) == ("requires_improvement", None)
     assert "Oakwood" not in str(row.before) + str(row.after) and "Example" not in str(row.before)
+
+
+def test_a_senior_qa_officer_recording_the_visit_for_the_visitor_acts_on_their_behalf(services, engine, policy):
+    from bot.services.visits import complete_step, visit_done
+
+    sqao = policy.members("senior_qa_officers")[0]
+    services.directory = Officers()
+    provision, _ = save_provision(services, OFFICER, provision_id=None, name="Oakwood House",
+                                  provision_type="residential_home", rating=None, rated_on=None, contact=None)
+    _, visit = add_placement(services, OFFICER, provision_id=provision.id, child_reference="7654321",
+                             starts_on=date(2026, 11, 24), social_worker=None, iro=None, sen_officer=None)
+    plan_visit(services, OFFICER, visit.id, date(2026, 11, 24), OFFICER)
+    visit_done(services, sqao, visit.id)
+    done = last_audit(engine, "visit.done")
+    assert (done.actor, done.on_behalf_of) == (sqao, OFFICER)
+    complete_step(services, OFFICER, visit.id, "report_to_sqao")
+    step = last_audit(engine, "visit.step_done")
+    assert (step.actor, step.on_behalf_of) == (OFFICER, None)

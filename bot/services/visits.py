@@ -109,6 +109,12 @@ def _visit_facts(visit: Visit | None) -> dict[str, object] | None:
     }
 
 
+def _for_whom(user: str, owner: str | None) -> str | None:
+    """Whom `user` acts for: the person the visit or step belongs to, when it is someone else (a
+    senior QA officer recording it for the visitor). Nobody when it belongs to a group or to them."""
+    return owner if owner and owner != user and owner.startswith(("U", "W")) else None
+
+
 def _open_of_kind(session: Session, provision_id: int, kind: str) -> Visit | None:
     return session.scalars(
         select(Visit).where(Visit.provision_id == provision_id, Visit.kind == kind, Visit.state.in_(OPEN_VISIT),
@@ -540,6 +546,7 @@ def visit_done(services: Services, user: str, visit_id: int) -> VisitView:
             action="visit.done",
             subject_type="visit",
             subject_id=str(visit.id),
+            on_behalf_of=_for_whom(user, visit.visitor),
             before={**(before or {}), "annual": annual_before},
             after={**(_visit_facts(visit) or {}), "annual": _visit_facts(annual)},
         )
@@ -571,6 +578,7 @@ def complete_step(services: Services, user: str, visit_id: int, step: Step) -> V
             action="visit.step_done",
             subject_type="visit",
             subject_id=str(visit_id),
+            on_behalf_of=_for_whom(user, row.assignee),
             before={"step": step, "due": str(row.due_on), "finished_on": None, "finished_by": None},
             after={"step": step, "due": str(row.due_on), "finished_on": str(today), "finished_by": user,
                    "next": following},
