@@ -277,3 +277,24 @@ def test_a_row_added_past_the_chain_head_is_named(engine, migration_engine):
     result = check(engine)
     assert result.broken_at == 3
     assert "row 3 comes after the chain head" in result.problem
+
+
+def test_db_upgrade_over_existing_audit_rows_without_the_key_says_so_in_one_line(tmp_path):
+    from store.db import make_engine
+    from tests.test_settings_and_cli import run_panelbot
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    old = make_engine(url)
+    migrate.upgrade(old, "0008")
+    with old.begin() as connection:
+        connection.execute(text("INSERT INTO audit (at, actor, action, subject_type, subject_id) "
+                                "VALUES ('2026-11-24 10:00:00', 'U0PRIYA', 'case.submitted', 'case', '1234567')"))
+    old.dispose()
+    refused = run_panelbot("db", "upgrade", env={"DATABASE_URL": url})
+    assert refused.returncode == 2
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith("panelbot: PANELBOT_AUDIT_KEY is not set: this migration seals the 1 existing audit rows")
+    sealed = run_panelbot("db", "upgrade", env={"DATABASE_URL": url, "PANELBOT_AUDIT_KEY": TEST_AUDIT_KEY})
+    assert sealed.returncode == 0, sealed.stderr
+    verified = run_panelbot("audit", "verify", env={"DATABASE_URL": url, "PANELBOT_AUDIT_KEY": TEST_AUDIT_KEY})
+    assert "audit chain verified: 1 rows" in verified.stdout
