@@ -130,10 +130,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """Walk the audit chain; exit 1 naming the first row that does not match."""
     settings = _settings()
     settings.require("panelbot_audit_key")
+    from bot.runtime import open_database
     from store.audit import verify_chain
-    from store.db import make_engine
 
-    engine = make_engine(settings.database_url)
+    engine = open_database(settings)  # one line, not a traceback, for a database that is down or out of date
     try:
         with engine.connect() as connection:
             check = verify_chain(connection, settings.secret("panelbot_audit_key").encode())

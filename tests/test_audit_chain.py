@@ -298,3 +298,10 @@ def test_db_upgrade_over_existing_audit_rows_without_the_key_says_so_in_one_line
     assert sealed.returncode == 0, sealed.stderr
     verified = run_panelbot("audit", "verify", env={"DATABASE_URL": url, "PANELBOT_AUDIT_KEY": TEST_AUDIT_KEY})
     assert "audit chain verified: 1 rows" in verified.stdout
+
+
+def test_audit_verify_against_an_unreachable_database_is_one_line(monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    monkeypatch.setenv("PANELBOT_AUDIT_KEY", TEST_AUDIT_KEY)
+    assert main(["audit", "verify"]) == 2
+    assert capsys.readouterr().err.startswith("panelbot: DATABASE_URL: cannot connect to")
