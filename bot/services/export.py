@@ -151,7 +151,7 @@ def summary(export: SubjectExport) -> str:
     for name, rows in export.tables.items():
         lines.append(f"{TITLES.get(name, name)}: {len(rows) or 'none'}")
         for row in rows:
-            lines.append(f"  - {name} {row.get('id', '')}".rstrip())
+            lines.append(f"  - {name.removesuffix('s').replace('_', ' ')} {row.get('id', '')}".rstrip())
             for field, value in row.items():
                 if field in ("id", "prev_hash", "row_hash") or value is None or value == [] or value == {}:
                     continue
