@@ -75,6 +75,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from common import (
+    BENCH_AUDIT_KEY,
     DATABASE_URL_HELP,
     PERCENTILES_NOTE,
     TOKEN,
@@ -706,7 +707,8 @@ def main(argv: list[str] | None = None) -> int:
             standin = TimedStandIn().start()
             secret = secrets.token_hex(16)
             settings = load_settings(env_file=None, slack_bot_token=TOKEN, slack_signing_secret=secret,
-                                     slack_api_url=standin.api_url, database_url=url)
+                                     slack_api_url=standin.api_url, database_url=url,
+                                     panelbot_audit_key=BENCH_AUDIT_KEY)
             services = build_services(settings)
             try:
                 stored = preload(engine, services, args.stored, 2 * args.rounds * args.contenders)

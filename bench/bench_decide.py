@@ -74,6 +74,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from common import (
+    BENCH_AUDIT_KEY,
     DATABASE_URL_HELP,
     FILLER,
     OPEN_STAGES,
@@ -606,7 +607,8 @@ def main(argv: list[str] | None = None) -> int:
             standin = TimedStandIn().start()
             secret = secrets.token_hex(16)
             settings = load_settings(env_file=None, slack_bot_token=TOKEN, slack_signing_secret=secret,
-                                     slack_api_url=standin.api_url, database_url=url)
+                                     slack_api_url=standin.api_url, database_url=url,
+                                     panelbot_audit_key=BENCH_AUDIT_KEY)
             services = build_services(settings)
             services.clock = lambda: PINNED
             try:

@@ -31,6 +31,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from common import (
+    BENCH_AUDIT_KEY,
     PERCENTILES_NOTE,
     TOKEN,
     Target,
@@ -124,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             standin = SlackStandIn().start()
             secret = secrets.token_hex(16)
             settings = load_settings(env_file=None, slack_bot_token=TOKEN, slack_signing_secret=secret,
-                                     slack_api_url=standin.api_url, database_url=f"sqlite:///{tmp}/bench.db")
+                                     slack_api_url=standin.api_url, database_url=f"sqlite:///{tmp}/bench.db",
+                                     panelbot_audit_key=BENCH_AUDIT_KEY)
             services = build_services(settings)
             inline = InlineExecutor() if args.inline_listeners else None
             app = create_app(settings, services, listener_executor=inline)

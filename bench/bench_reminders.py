@@ -79,7 +79,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from common import DATABASE_URL_HELP, analyse, bench_database
+from common import BENCH_AUDIT_KEY, DATABASE_URL_HELP, analyse, bench_database
 from psycopg import sql
 from sqlalchemy import Engine, event, func, insert, select, update
 
@@ -852,7 +852,8 @@ def main(argv: list[str] | None = None) -> int:
         engine = make_engine(url)
         migrate.upgrade(engine)
         notifier = FakeNotifier()
-        services = Services(engine=engine, policy=load_policy(default_policy_path()), notifier=notifier)
+        services = Services(engine=engine, policy=load_policy(default_policy_path()), notifier=notifier,
+                            audit_key=BENCH_AUDIT_KEY)
         timers = Timers(engine)
         try:
             return run(args, services, notifier, timers, limit, rng)

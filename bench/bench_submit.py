@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from common import (
+    BENCH_AUDIT_KEY,
     DATABASE_URL_HELP,
     FILLER,
     OPEN_STAGES,
@@ -100,6 +101,7 @@ from bot.web import SlackWsgi
 from messages.ids import Callback
 from messages.submit import submit_modal
 from store import migrate
+from store.audit import append_audit_rows
 from store.db import make_engine
 from store.models import Audit, Case, Outbox
 
@@ -215,7 +217,7 @@ def preload(engine: Engine, policy: Policy, count: int) -> tuple[float, float | 
                                  "claimed_at": at, "sent_at": at, "sent_channel": recipient, "sent_ts": row["card_ts"],
                                  "error": None, "created_at": at})
         if audits:
-            connection.execute(insert(Audit), audits)
+            append_audit_rows(connection, BENCH_AUDIT_KEY.encode(), audits)
             connection.execute(insert(Outbox), messages)
     inserted = time.perf_counter() - started
     return inserted, analyse(engine)
@@ -339,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
             standin = SlackStandIn().start()
             secret = secrets.token_hex(16)
             settings = load_settings(env_file=None, slack_bot_token=TOKEN, slack_signing_secret=secret,
-                                     slack_api_url=standin.api_url, database_url=url)
+                                     slack_api_url=standin.api_url, database_url=url,
+                                     panelbot_audit_key=BENCH_AUDIT_KEY)
             services = build_services(settings)
             try:
                 inserted, analysed = preload(engine, services.policy, args.stored)

@@ -45,6 +45,7 @@ from store import migrate
 from store.db import make_engine
 
 TOKEN = "xoxb-bench"  # noqa: S105 (the stand-in accepts any token)
+BENCH_AUDIT_KEY = "bench-audit-key-not-for-real-data-0123456789"  # PANELBOT_AUDIT_KEY of the benchmarks
 WARMUP = 50
 BLOCKS = 10
 # The adjustments `bot.web.serve` uses in production, given to both servers alike.

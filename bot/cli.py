@@ -1,4 +1,4 @@
-"""`panelbot run | serve | worker | demo | db | policy`.
+"""`panelbot run | serve | worker | demo | db | policy | audit | export`.
 
 Every command reads and validates the settings first; a bad or missing setting ends the command
 with one line on stderr naming it (exit status 2), never a traceback.
@@ -99,15 +99,87 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_db(args: argparse.Namespace) -> int:
     settings = _settings()
-    from store import migrate
-    from store.db import make_engine
+    from sqlalchemy.engine import make_url
 
-    engine = make_engine(settings.database_url)
+    from store import migrate
+    from store.audit import AuditKeyMissing
+    from store.db import make_engine
+    from store.grants import grant_app_role
+
+    # The owner role migrates (DATABASE_MIGRATION_URL); the app role (DATABASE_URL) is then granted
+    # only what it needs, so it can never alter, truncate or rewrite the audit.
+    engine = make_engine(settings.database_migration_url or settings.database_url)
     if args.action == "upgrade":
-        migrate.upgrade(engine)
+        try:
+            migrate.upgrade(engine, audit_key=settings.secret("panelbot_audit_key") or None)
+        except AuditKeyMissing as exc:
+            raise ConfigError(str(exc)) from None
+        app_role = make_url(settings.database_url).username
+        owner = make_url(settings.database_migration_url).username if settings.database_migration_url else None
+        if engine.dialect.name == "postgresql" and app_role and owner and app_role != owner:
+            with engine.begin() as connection:
+                grant_app_role(connection, app_role)
+            print(f"granted {app_role} read and write on panelbot's tables, only INSERT and SELECT on the audit")
     current = migrate.current_revision(engine)
     state = "up to date" if current == migrate.head_revision() else f"needs upgrade to {migrate.head_revision()}"
     print(f"database schema: {current or 'empty'} ({state})")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Walk the audit chain; exit 1 naming the first row that does not match."""
+    settings = _settings()
+    settings.require("panelbot_audit_key")
+    from bot.runtime import open_database
+    from store.audit import verify_chain
+
+    engine = open_database(settings)  # one line, not a traceback, for a database that is down or out of date
+    try:
+        with engine.connect() as connection:
+            check = verify_chain(connection, settings.secret("panelbot_audit_key").encode())
+    finally:
+        engine.dispose()
+    if not check.ok:
+        print(f"audit chain broken: {check.problem} ({check.rows} rows verified before it)", file=sys.stderr)
+        return 1
+    print(f"audit chain verified: {check.rows} rows")
+    print(f"last hash: {check.last_hash} (keep a copy outside the database: a later verify must reach it)")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Subject access: write everything held about a case reference as JSON and as readable text."""
+    import getpass
+    import os
+    import re
+    from pathlib import Path
+
+    settings = _settings()
+    settings.require("panelbot_audit_key")
+    from bot.runtime import council_policy, open_database
+    from bot.services import Services
+    from bot.services.export import export_reference
+
+    by = (args.by or f"cli:{getpass.getuser()}")[:32]
+    services = Services(engine=open_database(settings), policy=council_policy(settings),
+                        audit_key=settings.secret("panelbot_audit_key"))
+    try:
+        export = export_reference(services, args.reference, by)
+    finally:
+        services.engine.dispose()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", export.reference)[:64]
+    stem = f"subject-access-{safe}-{export.exported_at:%Y%m%dT%H%M%SZ}"
+    written = []
+    for suffix, content in ((".json", export.as_json()), (".txt", export.as_text())):
+        path = out / (stem + suffix)
+        # Special-category data: readable by the person who ran the export only.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as file:
+            file.write(content)
+        written.append(str(path))
+    rows = sum(len(found) for found in export.tables.values())
+    print(f"exported {rows} rows about {export.reference}: {', '.join(written)}")
     return 0
 
 
@@ -168,6 +240,15 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_argument("action", choices=["check"])
     policy.add_argument("file", nargs="?", help="the policy file (default: the shipped one)")
     policy.set_defaults(func=cmd_policy)
+    audit = sub.add_parser("audit", help="verify: walk the tamper-evident audit chain")
+    audit.add_argument("action", choices=["verify"])
+    audit.set_defaults(func=cmd_audit)
+
+    export = sub.add_parser("export", help="REFERENCE: everything held about a case reference (subject access)")
+    export.add_argument("reference", help="the case reference (the council's case system ID)")
+    export.add_argument("--out", default=".", metavar="DIR", help="where to write the files (default: here)")
+    export.add_argument("--by", metavar="WHO", help="who is exporting, for the audit (default: cli:<login name>)")
+    export.set_defaults(func=cmd_export)
     return parser
 
 

@@ -19,6 +19,7 @@ from typing import IO, Any
 from slack_bolt.request import BoltRequest
 from sqlalchemy import select
 
+from bot.demo_records import records
 from bot.domain.decisions import Outcome
 from bot.runtime import build_services
 from bot.services import Services
@@ -47,6 +48,9 @@ from messages.submit import submit_modal
 from messages.text import render_message, render_view
 from messages.visits import placement_modal, plan_visit_modal, provision_modal
 from store.models import Case, Reminder
+
+# The demo's fixed audit key (a real council's is PANELBOT_AUDIT_KEY, kept outside the database).
+DEMO_AUDIT_KEY = "demo-audit-key-not-for-real-data-0123456789"
 
 # The demo's cast: Slack user IDs and who they are. Channels and chairs come from the default policy.
 PEOPLE = {
@@ -285,6 +289,7 @@ def open_conversation(out: IO[str], workdir: Path, policy: Path | None = None) -
         slack_api_url=standin.api_url,
         database_url=f"sqlite:///{workdir / (policy.stem if policy else 'demo')}.db",
         panelbot_policy=policy,
+        panelbot_audit_key=DEMO_AUDIT_KEY,
     )
     services = build_services(settings)
     services.clock = lambda: DEMO_NOW
@@ -366,6 +371,7 @@ def run_demo(out: IO[str]) -> None:
                              "V0DEMO18", "writes why and presses Withdraw")
             monitoring_visits(talk)
             second_council(out, Path(tmp))
+            records(talk)  # subject access, the audit chain, retention (bot/demo_records.py)
             talk.step("A mistyped subcommand gets usage, not an error")
             talk.command("U0PRIYA", "sumbit")
             talk.step("A forged request (signed with the wrong secret) is refused")

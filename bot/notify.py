@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.domain.booking import Agenda, BookingChange
 from bot.domain.cases import CaseView
@@ -90,6 +90,15 @@ class ReminderNotifier(Protocol):
 
     def tell_admin(self, admin: str, person: str, references: Sequence[str], error: str) -> None:
         """Tell a panel admin that reminders to `person` could not be delivered."""
+        ...
+
+
+@runtime_checkable
+class MessageEraser(Protocol):
+    """Retention's side of the seam (the Slack notifier implements it)."""
+
+    def delete_message(self, channel: str, ts: str) -> None:
+        """Delete a message panelbot posted; one already gone counts as deleted. Raises DeliveryError."""
         ...
 
 

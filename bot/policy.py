@@ -41,6 +41,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.domain.bodies import BodyKind
+from bot.domain.retention import Retention
 from bot.domain.routing import RequestType, Service
 from bot.domain.visits import Step, VisitKind
 from bot.errors import ConfigError
@@ -600,6 +601,7 @@ class Policy(_Table):
     reviews: Reviews
     reminders: Reminders = Reminders()
     visits: Visits = Visits()
+    retention: Retention = Retention()
     roles: dict[RoleName, Members]
 
     @model_validator(mode="after")

@@ -34,7 +34,7 @@ def open_database(settings: Settings) -> Engine:
         if current == migrate.head_revision():
             return engine
         if make_url(url).get_backend_name() == "sqlite":
-            migrate.upgrade(engine)
+            migrate.upgrade(engine, audit_key=settings.secret("panelbot_audit_key") or None)
             return engine
     except OperationalError:
         raise ConfigError(f"DATABASE_URL: cannot connect to {make_url(url).render_as_string()}") from None
@@ -53,5 +53,7 @@ def build_services(settings: Settings, client: WebClient | None = None) -> Servi
     """Services wired to Slack through `client` (by default one for SLACK_API_URL and the bot token)."""
     policy = council_policy(settings)
     client = client or make_client(settings)
-    return Services(engine=open_database(settings), policy=policy, notifier=SlackNotifier(client),
-                    directory=SlackDirectory(client))
+    settings.require("panelbot_audit_key")  # nothing may change without an audit row, and none without the key
+    engine = open_database(settings)
+    return Services(engine=engine, policy=policy, notifier=SlackNotifier(client),
+                    directory=SlackDirectory(client), audit_key=settings.secret("panelbot_audit_key"))

@@ -28,6 +28,11 @@ HOW_TO_FIX = {
     "SLACK_APP_TOKEN": "an App-Level Token (xapp-…) with connections:write, from Basic Information",
     "SLACK_API_URL": "the Web API base URL, e.g. https://slack.com/api/ (GovSlack: https://slack-gov.com/api/)",
     "DATABASE_URL": "e.g. sqlite:///panelbot.db or postgresql://user@host/panelbot",
+    "DATABASE_MIGRATION_URL": "the URL of the PostgreSQL role that owns the tables, used only by `panelbot db "
+                              "upgrade` (e.g. postgresql://panelbot_owner@host/panelbot); unset means DATABASE_URL",
+    "PANELBOT_AUDIT_KEY": "a random secret of at least 32 characters kept outside the database (e.g. the output "
+                          "of `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`); it signs the audit "
+                          "chain, so keep it and never change it",
     "PANELBOT_POLICY": "the path of your council's policy file (TOML); unset means the shipped default",
     "PORT": "the HTTP port for `panelbot serve`, 1-65535",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
@@ -43,6 +48,8 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_API_URL
     database_url: str = DEFAULT_DATABASE_URL
+    database_migration_url: str | None = None
+    panelbot_audit_key: SecretStr | None = None
     panelbot_policy: Path | None = None
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -54,6 +61,13 @@ class Settings(BaseSettings):
         # An empty signing secret would make every signature "valid" for an empty key.
         if value is not None and not value.get_secret_value().strip():
             raise ValueError("is set but empty")
+        return value
+
+    @field_validator("panelbot_audit_key")
+    @classmethod
+    def _audit_key_strength(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < 32:
+            raise ValueError("is shorter than 32 characters")
         return value
 
     @field_validator("slack_bot_token")
@@ -77,9 +91,11 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_migration_url")
     @classmethod
-    def _database_url(cls, value: str) -> str:
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants a driver name.
         if value.startswith("postgres://"):
             value = "postgresql://" + value.removeprefix("postgres://")

@@ -44,6 +44,11 @@ PERMANENT = frozenset({
     "invalid_blocks", "msg_too_long", "no_permission",
 })
 
+# chat.delete errors meaning the message is already gone: nothing left to delete.
+GONE = frozenset({"message_not_found"})
+# chat.delete errors another try will not fix (beyond PERMANENT).
+CANNOT_DELETE = frozenset({"cant_delete_message", "compliance_exports_prevent_deletion"})
+
 METADATA_EVENT = "panelbot_outbox"
 REMINDER_EVENT = "panelbot_reminders"
 
@@ -114,6 +119,19 @@ class SlackNotifier:
                 for reminder_id in metadata.get("event_payload", {}).get("reminder_ids", []):
                     found[int(reminder_id)] = Sent(channel=channel, ts=str(message["ts"]))
         return found
+
+    def delete_message(self, channel: str, ts: str) -> None:
+        """Delete a message panelbot posted (retention). One Slack no longer has counts as deleted."""
+        try:
+            self.client.chat_delete(channel=channel, ts=ts)
+        except SlackApiError as exc:
+            error = as_delivery_error(exc)
+            if str(error) in CANNOT_DELETE:
+                raise DeliveryError(str(error), permanent=True) from None
+            if str(error) not in GONE:
+                raise error from None
+        except (SlackClientError, OSError) as exc:
+            raise DeliveryError(type(exc).__name__, permanent=False) from None
 
     def tell_admin(self, admin: str, person: str, references: Sequence[str], error: str) -> None:
         message = reminder_failed_admin(person, references, error)

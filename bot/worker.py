@@ -20,6 +20,7 @@ from bot.services.booking import post_agendas
 from bot.services.outbox import worker_job as deliver_outbox
 from bot.services.panel import carry_forward, post_panel_agenda
 from bot.services.reminders import send_due_reminders
+from bot.services.retention import pseudonymise_due_cases
 
 logger = logging.getLogger("panelbot.worker")
 
@@ -33,6 +34,7 @@ JOBS: list[tuple[str, Job]] = [
     ("deliver_outbox", deliver_outbox),
     ("send_due_reminders", send_due_reminders),
 ]
+JOBS.append(("pseudonymise_due_cases", pseudonymise_due_cases))  # retention: records past the policy's period
 
 
 def tick(services: Services, now: datetime | None = None) -> dict[str, int]:

@@ -24,8 +24,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def make_sessions(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessions(engine: Engine, audit_key: str | None = None) -> sessionmaker[Session]:
+    """Sessions for `engine`; with `audit_key` (PANELBOT_AUDIT_KEY) they can write audit rows."""
+    return sessionmaker(engine, expire_on_commit=False, info={"audit_key": audit_key} if audit_key else None)
 
 
 def database_answers(engine: Engine) -> bool:

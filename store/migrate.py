@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 
 def _config() -> Config:
@@ -48,11 +48,33 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
                 connection.commit()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", *, audit_key: str | None = None) -> None:
+    """Upgrade the schema. `audit_key` (PANELBOT_AUDIT_KEY) seals existing audit rows when 0010 runs."""
+    _refuse_unsealable(engine, audit_key)
     config = _config()
+    config.attributes["audit_key"] = audit_key
     with _migrating(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def _refuse_unsealable(engine: Engine, audit_key: str | None) -> None:
+    """Before any migration runs: 0010 seals the audit rows already there with the key, so without it an
+    upgrade that would pass 0010 is refused whole, not left half-done (SQLite's batch rebuilds of the
+    migrations before it are not all undone by a rollback)."""
+    if audit_key:
+        return
+    current = current_revision(engine)
+    if current is None or current >= "0010":
+        return
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT count(*) FROM audit")).scalar_one()
+    if rows:
+        from store.audit import AuditKeyMissing
+
+        raise AuditKeyMissing(
+            f"PANELBOT_AUDIT_KEY is not set: this migration seals the {rows} existing audit rows with it. "
+            "Set it (the same key panelbot will run with) and run `panelbot db upgrade` again.")
 
 
 def downgrade(engine: Engine, revision: str) -> None:

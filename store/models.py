@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -46,8 +47,10 @@ class Base(DeclarativeBase):
 class Audit(Base):
     """One row per state change: who, acting for whom, what, before/after, when (UTC).
 
-    Append-only: the migration adds triggers that refuse UPDATE and DELETE on both backends.
-    Rows carry case references, amounts and stages, never names or free text.
+    Append-only: the migrations add triggers that refuse UPDATE and DELETE on both backends, and the
+    app's database role may only INSERT and SELECT. Tamper-evident: `row_hash` is a keyed HMAC over
+    the row and the previous row's hash (see store/audit.py). Rows carry pseudonyms of case
+    references, row ids, amounts and stages, never references, names or free text.
     """
 
     __tablename__ = "audit"
@@ -61,6 +64,23 @@ class Audit(Base):
     subject_id: Mapped[str] = mapped_column(String(64), index=True)
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChain(Base):
+    """The head of the audit chain: one row, the last audit row's id and hash.
+
+    Every append updates it first, in the appending transaction, so appends are serialised (its row
+    lock on PostgreSQL, the write lock on SQLite) and each new row follows the last committed one.
+    """
+
+    __tablename__ = "audit_chain"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class Delivery(Base):
@@ -390,3 +410,28 @@ class VisitStep(Base):
     finished_on: Mapped[date | None] = mapped_column(Date)
     finished_by: Mapped[str | None] = mapped_column(String(32))
 
+
+
+class MessageDeletion(Base):
+    """A Slack message panelbot posted about a case that retention has pseudonymised: to delete.
+
+    Queued in the pseudonymising transaction; the retention job claims each row (pending → deleting)
+    and asks Slack to delete the message. One row per message (`channel`, `ts`).
+    """
+
+    __tablename__ = "message_deletion"
+    __table_args__ = (
+        UniqueConstraint("channel", "ts", name="uq_message_deletion_message"),
+        Index("ix_message_deletion_due", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(12))  # pending, deleting, deleted, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]

@@ -1,7 +1,9 @@
 """The test harness: a Slack Web API stand-in, signed requests, and a fresh database per test.
 
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set (the database
-is wiped and migrated at the start of the session, then emptied before every test).
+is wiped and migrated at the start of the session, then emptied before every test). With
+TEST_DATABASE_MIGRATION_URL also set, the tests run as the app's restricted role (TEST_DATABASE_URL)
+while the owner role (TEST_DATABASE_MIGRATION_URL) wipes, migrates and grants, as in production.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 
 from bot.policy import Policy, default_policy_path, load_policy
 from bot.services import Services
@@ -28,15 +31,21 @@ from bot.standin.inline import InlineExecutor
 from bot.standin.requests import RequestSigner, SignedRequest
 from bot.standin.webapi import SlackStandIn
 from store import migrate
+from store.audit import GENESIS
 from store.db import make_engine
-from store.models import Base
+from store.grants import grant_app_role
+from store.models import AuditChain, Base
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-token"
 # Tuesday 24 November 2026, 10:00 in London (GMT, so also 10:00 UTC).
 PINNED_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
+# The fixed audit key of the tests and the demo (production's comes from PANELBOT_AUDIT_KEY).
+TEST_AUDIT_KEY = "test-audit-key-0123456789abcdef0123456789"
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_DATABASE_MIGRATION_URL = os.environ.get("TEST_DATABASE_MIGRATION_URL") or TEST_DATABASE_URL
 
 
 @pytest.fixture(scope="session")
@@ -65,14 +74,13 @@ def _normalise(url: str) -> str:
 def _database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated database: a SQLite file to copy, or the PostgreSQL test database, reset once."""
     if TEST_DATABASE_URL:
-        url = _normalise(TEST_DATABASE_URL)
-        engine = make_engine(url)
+        engine = make_engine(_normalise(TEST_DATABASE_MIGRATION_URL))
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, audit_key=TEST_AUDIT_KEY)
         engine.dispose()
-        return url
+        return _normalise(TEST_DATABASE_URL)
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
@@ -84,15 +92,44 @@ def _database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 def database_url(_database_template: str, tmp_path: Path) -> str:
     """A fresh, migrated, empty database for this test."""
     if TEST_DATABASE_URL:
-        engine = make_engine(_database_template)
+        engine = make_engine(_normalise(TEST_DATABASE_MIGRATION_URL))
         tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            connection.execute(AuditChain.__table__.insert().values(id=1, last_id=0, last_hash=GENESIS))
+            if app_role():  # a test may have migrated down and up again: the new tables need their grants
+                grant_app_role(connection, app_role())
         engine.dispose()
         return _database_template
     path = tmp_path / "panelbot.db"
     shutil.copyfile(_database_template, path)
     return f"sqlite:///{path}"
+
+
+def app_role() -> str | None:
+    """The restricted role the tests run as, when it is not the owner."""
+    if not TEST_DATABASE_URL or TEST_DATABASE_MIGRATION_URL == TEST_DATABASE_URL:
+        return None
+    return make_url(_normalise(TEST_DATABASE_URL)).username
+
+
+def upgrade_as_owner(migration_engine: Engine, **kwargs: object) -> None:
+    """`panelbot db upgrade` in a test: migrate as the owner, then grant the app role, as the CLI does."""
+    migrate.upgrade(migration_engine, **kwargs)  # type: ignore[arg-type]
+    if app_role():
+        with migration_engine.begin() as connection:
+            grant_app_role(connection, app_role())
+
+
+@pytest.fixture
+def migration_engine(database_url: str) -> Iterator[Engine]:
+    """The owner's engine (the same database as `engine`): for tests that migrate."""
+    engine = make_engine(_normalise(TEST_DATABASE_MIGRATION_URL) if TEST_DATABASE_URL else database_url)
+    yield engine
+    if app_role():
+        with engine.begin() as connection:
+            grant_app_role(connection, app_role())
+    engine.dispose()
 
 
 @pytest.fixture
@@ -128,7 +165,7 @@ def client(slack: SlackStandIn) -> WebClient:
 def services(engine: Engine, clock: list[datetime], policy: Policy, client: WebClient) -> Services:
     """Real services on the test database, reaching Slack (the stand-in) through the real notifier."""
     return Services(engine=engine, policy=policy, notifier=SlackNotifier(client), directory=SlackDirectory(client),
-                    clock=lambda: clock[0])
+                    clock=lambda: clock[0], audit_key=TEST_AUDIT_KEY)
 
 
 @pytest.fixture
@@ -139,6 +176,7 @@ def settings(slack: SlackStandIn, database_url: str) -> Settings:
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=slack.api_url,
         database_url=database_url,
+        panelbot_audit_key=TEST_AUDIT_KEY,
     )
 
 

@@ -16,7 +16,7 @@ from bot.services import Services
 from bot.standin.requests import RequestSigner
 from bot.web import SlackWsgi
 from store.db import make_engine
-from tests.conftest import SIGNING_SECRET
+from tests.conftest import SIGNING_SECRET, TEST_AUDIT_KEY
 
 
 def free_port() -> int:
@@ -41,7 +41,8 @@ def server(standin, tmp_path_factory):
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DATABASE_URL"))}
     env.update(SLACK_BOT_TOKEN="xoxb-http-test", SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=standin.api_url,
-               DATABASE_URL=f"sqlite:///{tmp_path_factory.mktemp('serve')}/serve.db", PORT=str(port))
+               DATABASE_URL=f"sqlite:///{tmp_path_factory.mktemp('serve')}/serve.db", PORT=str(port),
+               PANELBOT_AUDIT_KEY=TEST_AUDIT_KEY)
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 30

@@ -11,10 +11,10 @@ from bot.cli import main
 from bot.errors import ConfigError
 from bot.policy import default_policy_path
 from bot.settings import load_settings
-from tests.conftest import SIGNING_SECRET
+from tests.conftest import SIGNING_SECRET, TEST_AUDIT_KEY
 
 SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL",
-            "PANELBOT_POLICY", "PORT", "LOG_LEVEL", "LOG_FORMAT")
+            "PANELBOT_POLICY", "PORT", "LOG_LEVEL", "LOG_FORMAT", "PANELBOT_AUDIT_KEY", "DATABASE_MIGRATION_URL")
 
 
 @pytest.fixture
@@ -119,7 +119,8 @@ def test_db_upgrade_then_current_reports_an_up_to_date_schema(tmp_path):
 
 
 def test_an_unreachable_database_is_one_line_not_a_traceback():
-    result = run_panelbot("worker", "--once", env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"})
+    result = run_panelbot("worker", "--once", env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none",
+                                                   "PANELBOT_AUDIT_KEY": TEST_AUDIT_KEY})
     assert result.returncode == 2
     assert result.stderr.startswith("panelbot: DATABASE_URL: cannot connect to")
     assert "Traceback" not in result.stderr
@@ -164,6 +165,7 @@ def test_run_with_all_three_tokens_connects_over_socket_mode_with_the_app_token(
     clean_env.setenv("SLACK_APP_TOKEN", "xapp-1")
     clean_env.setenv("SLACK_API_URL", slack.api_url)
     clean_env.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/run.db")
+    clean_env.setenv("PANELBOT_AUDIT_KEY", TEST_AUDIT_KEY)
     assert main(["run", "--no-worker"]) == 0
     [handler] = started
     assert handler.app_token == "xapp-1"

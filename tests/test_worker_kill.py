@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from store.db import make_sessions
 from store.models import Reminder
-from tests.conftest import BOT_TOKEN
+from tests.conftest import BOT_TOKEN, TEST_AUDIT_KEY
 
 PEOPLE = [f"U0PERSON{n:03d}" for n in range(40)]
 # Before the machine's real clock: the worker runs on real time and must find these due.
@@ -22,7 +22,8 @@ LONG_AGO = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 def run_worker(slack, database_url, *args):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DATABASE_URL"))}
-    env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=slack.api_url, DATABASE_URL=database_url, LOG_LEVEL="WARNING")
+    env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=slack.api_url, DATABASE_URL=database_url, LOG_LEVEL="WARNING",
+               PANELBOT_AUDIT_KEY=TEST_AUDIT_KEY)
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--claim-timeout", "0", *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 

@@ -40,10 +40,12 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     # A message or reminder claimed longer ago than this was abandoned by a process that died.
     claim_timeout: timedelta = timedelta(minutes=2)
+    # PANELBOT_AUDIT_KEY: signs the audit chain and pseudonymises references; never stored in the database.
+    audit_key: str | None = field(default=None, repr=False)
     sessions: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sessions = make_sessions(self.engine)
+        self.sessions = make_sessions(self.engine, self.audit_key)
 
     def now(self) -> datetime:
         return self.clock()

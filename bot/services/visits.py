@@ -43,7 +43,7 @@ from bot.services import Services
 from bot.services.outbox import queue_notice
 from bot.services.reminders import hours, remind, withdraw
 from bot.services.views import provision_view, visit_view
-from store.audit import record_audit
+from store.audit import record_audit, text_fingerprint
 from store.models import ActionPlan, Concern, Placement, Provision, Visit, VisitStep
 
 PCO_ROLE = "placement_commissioning_officers"
@@ -98,6 +98,45 @@ def provision_to_edit(services: Services, user: str, name: str) -> ProvisionView
     the visits roles only. Raises VisitRefused."""
     _require_officer(services, user)
     return find_provision(services, name) if name.strip() else None
+
+
+def _provision_facts(session: Session, row: Provision) -> dict[str, str | None]:
+    """A provision as its audit rows keep it: the name and contact were typed, so only as fingerprints."""
+    return {
+        "name": text_fingerprint(session, row.name),
+        "type": row.provision_type,
+        "rating": row.ofsted_rating,
+        "rated_on": str(row.rated_on) if row.rated_on else None,
+        "contact": text_fingerprint(session, row.contact),
+    }
+
+
+def _visit_facts(visit: Visit | None) -> dict[str, object] | None:
+    """A visit as its audit rows keep it (ids, dates, state, who visits)."""
+    if visit is None:
+        return None
+    return {
+        "visit": visit.id,
+        "kind": visit.kind,
+        "state": visit.state,
+        "due_on": str(visit.due_on),
+        "planned_on": str(visit.planned_on) if visit.planned_on else None,
+        "visitor": visit.visitor,
+        "done_on": str(visit.done_on) if visit.done_on else None,
+    }
+
+
+def _for_whom(user: str, owner: str | None) -> str | None:
+    """Whom `user` acts for: the person the visit or step belongs to, when it is someone else (a
+    senior QA officer recording it for the visitor). Nobody when it belongs to a group or to them."""
+    return owner if owner and owner != user and owner.startswith(("U", "W")) else None
+
+
+def _open_of_kind(session: Session, provision_id: int, kind: str) -> Visit | None:
+    return session.scalars(
+        select(Visit).where(Visit.provision_id == provision_id, Visit.kind == kind, Visit.state.in_(OPEN_VISIT),
+                            Visit.placement_id.is_(None))
+    ).first()
 
 
 # -- making visits due -----------------------------------------------------------------------------
@@ -180,7 +219,10 @@ def save_provision(
             raise VisitRefused("That provision is no longer in panelbot.")
         if clash is not None and clash is not row:
             raise VisitRefused(f"There is already a provision called {clash.name}.", "name")
-        before = None if row is None else {"rating": row.ofsted_rating, "rated_on": str(row.rated_on)}
+        before = None if row is None else {
+            **_provision_facts(session, row),
+            "rating_visit": _visit_facts(_open_of_kind(session, row.id, VisitKind.RATING)),
+        }
         if row is None:
             row = Provision(name=name, provision_type=kind, created_by=user, created_at=now, updated_at=now)
             session.add(row)
@@ -213,10 +255,8 @@ def save_provision(
             subject_id=str(row.id),
             before=before,
             after={
-                "name": row.name,
-                "type": row.provision_type,
-                "rating": row.ofsted_rating,
-                "rated_on": str(row.rated_on) if row.rated_on else None,
+                **_provision_facts(session, row),
+                "rating_visit": _visit_facts(_open_of_kind(session, row.id, VisitKind.RATING)),
             },
         )
         return provision_view(session, row), [visit_view(session, visit) for visit in made]
@@ -269,18 +309,21 @@ def add_placement(
             services.calendar, services.policy.visits, ProvisionType(provision.provision_type), starts_on
         )
         visit = _make_due(services, session, provision, due, now, placement)
+        # The placement row holds the child's reference; its audit row names it by id only.
         record_audit(
             session,
             at=now,
             actor=user,
             action="placement.added",
-            subject_type="provision",
-            subject_id=str(provision.id),
+            subject_type="placement",
+            subject_id=str(placement.id),
             after={
-                "placement": placement.id,
-                "child": reference,
+                "provision": provision.id,
                 "starts_on": str(starts_on),
-                "visit_due": str(visit.due_on),
+                "social_worker": social_worker,
+                "iro": iro,
+                "sen_officer": sen_officer,
+                "visit": _visit_facts(visit),
             },
         )
         return provision.name, visit_view(session, visit)
@@ -300,6 +343,9 @@ def raise_concern(services: Services, user: str, provision_name: str) -> tuple[V
             select(Concern).where(Concern.provision_id == provision.id, Concern.closed_at.is_(None))
         ).first()
         joined = concern is not None
+        open_before = _open_of_kind(session, provision.id, VisitKind.CONCERN)
+        before = {"concern": concern.id if concern else None, "joined": concern.joined if concern else None,
+                  "visit": _visit_facts(open_before)}
         if concern is None:
             concern = Concern(provision_id=provision.id, raised_on=today, raised_by=user, joined=0)
             session.add(concern)
@@ -326,7 +372,9 @@ def raise_concern(services: Services, user: str, provision_name: str) -> tuple[V
             action="concern.joined" if joined else "concern.raised",
             subject_type="provision",
             subject_id=str(provision.id),
-            after={"visit_due": str(visit.due_on)},
+            before=before,
+            after={"concern": concern.id, "joined": concern.joined, "raised_on": str(concern.raised_on),
+                   "visit": _visit_facts(visit)},
         )
         return visit_view(session, visit), joined, concern.raised_on
 
@@ -343,9 +391,16 @@ def record_action_plan(services: Services, user: str, provision_id: int, *, rece
         plan = session.scalars(
             select(ActionPlan).where(ActionPlan.provision_id == provision_id, ActionPlan.received_on.is_(None))
         ).first()
+        before = {
+            "plan": plan.id if plan else None,
+            "requested_on": str(plan.requested_on) if plan else None,
+            "received_on": None,
+            "visit": _visit_facts(_open_of_kind(session, provision_id, VisitKind.ACTION_PLAN)) if received else None,
+        }
         if plan is None:
             plan = ActionPlan(provision_id=provision_id, requested_on=today, requested_by=user)
             session.add(plan)
+            session.flush()
         visit = None
         if received:
             plan.received_on = today
@@ -363,7 +418,13 @@ def record_action_plan(services: Services, user: str, provision_id: int, *, rece
             action="action_plan.received" if received else "action_plan.requested",
             subject_type="provision",
             subject_id=str(provision_id),
-            after={"visit_due": str(visit.due_on) if visit else None},
+            before=before,
+            after={
+                "plan": plan.id,
+                "requested_on": str(plan.requested_on),
+                "received_on": str(plan.received_on) if plan.received_on else None,
+                "visit": _visit_facts(visit),
+            },
         )
         return visit_view(session, visit) if visit else None
 
@@ -395,6 +456,7 @@ def plan_visit(services: Services, user: str, visit_id: int, on: date | None, vi
         initial = visit.kind in (VisitKind.INITIAL, VisitKind.SUPPORTED_16_PLUS)
         if placement and on < placement.starts_on and not initial:
             raise VisitRefused("The visit date is before the placement starts.", "date")
+        before = _visit_facts(visit)
         visit.planned_on, visit.visitor, visit.state = on, visitor, "planned"
         confirm_on = confirmation_due(on, services.policy.visits, planned_on=today)
         withdraw(session, None, [ReminderKind.VISIT_CONFIRM], now, visit_id=visit.id)
@@ -424,10 +486,11 @@ def plan_visit(services: Services, user: str, visit_id: int, on: date | None, vi
             session,
             at=now,
             actor=user,
-            action="visit.planned",
+            action="visit.replanned" if before and before["state"] == "planned" else "visit.planned",
             subject_type="visit",
             subject_id=str(visit.id),
-            after={"on": str(on), "visitor": visitor},
+            before=before,
+            after=_visit_facts(visit),
         )
         return visit_view(session, visit)
 
@@ -488,11 +551,15 @@ def visit_done(services: Services, user: str, visit_id: int) -> VisitView:
             raise VisitRefused("Plan the visit first (its date and who visits).")
         if user != visit.visitor and not services.holds_role(user, SQAO):
             raise VisitRefused("Only the visitor or a senior QA officer can record the visit.")
+        before = _visit_facts(visit)
         visit.state, visit.done_on = "done", today
         withdraw(session, None, [ReminderKind.VISIT_CONFIRM], now, visit_id=visit.id)
         _assign(services, session, visit, FIRST_STEP, today, now)
         provision = session.get_one(Provision, visit.provision_id)
-        _make_due(services, session, provision, annual_visit_due(services.calendar, services.policy.visits, today), now)
+        annual_before = _visit_facts(_open_of_kind(session, provision.id, VisitKind.ANNUAL))
+        annual = _make_due(
+            services, session, provision, annual_visit_due(services.calendar, services.policy.visits, today), now
+        )
         if visit.kind == VisitKind.CONCERN:
             for concern in session.scalars(
                 select(Concern).where(Concern.provision_id == provision.id, Concern.closed_at.is_(None))
@@ -505,7 +572,9 @@ def visit_done(services: Services, user: str, visit_id: int) -> VisitView:
             action="visit.done",
             subject_type="visit",
             subject_id=str(visit.id),
-            after={"done_on": str(today)},
+            on_behalf_of=_for_whom(user, visit.visitor),
+            before={**(before or {}), "annual": annual_before},
+            after={**(_visit_facts(visit) or {}), "annual": _visit_facts(annual)},
         )
         return visit_view(session, visit)
 
@@ -535,7 +604,10 @@ def complete_step(services: Services, user: str, visit_id: int, step: Step) -> V
             action="visit.step_done",
             subject_type="visit",
             subject_id=str(visit_id),
-            after={"step": step, "on": str(today), "due": str(row.due_on)},
+            on_behalf_of=_for_whom(user, row.assignee),
+            before={"step": step, "due": str(row.due_on), "finished_on": None, "finished_by": None},
+            after={"step": step, "due": str(row.due_on), "finished_on": str(today), "finished_by": user,
+                   "next": following},
         )
         session.flush()
         return visit_view(session, visit)
