@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.domain.calendar import long_date
 from bot.services import Services
 from bot.services.cases import (
     WithdrawRefused,
@@ -16,13 +18,14 @@ from bot.services.cases import (
     start_withdrawal,
     withdraw_case,
 )
+from bot.services.cover import CoverRefused, end_cover, set_cover
 from bot.services.home import home_of
 from bot.services.outbox import deliver_due
 from handlers.forms import read_state
 from messages.cases import case_details_modal, case_summary_message, mine_message, withdraw_modal
 from messages.help import notice_view
-from messages.home import task_line
-from messages.ids import Action, Callback, Subcommand, WithdrawField
+from messages.home import away_modal, task_line
+from messages.ids import Action, AwayField, Callback, Subcommand, WithdrawField
 
 
 def mine(ack: Ack, command: dict[str, Any], services: Services, **_: Any) -> None:
@@ -66,6 +69,8 @@ SUBCOMMANDS = {Subcommand.MINE.value: mine, Subcommand.CASE.value: case, Subcomm
 
 
 def register(app: App, services: Services) -> None:
+    register_cover(app, services)
+
     @app.view(Callback.WITHDRAW_FORM)
     def withdraw_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         reason = read_state(view.get("state", {}).get("values", {})).get(WithdrawField.REASON)
@@ -99,3 +104,45 @@ def register(app: App, services: Services) -> None:
             client.views_open(trigger_id=body["trigger_id"], view=case_details_modal(found.case))
         else:
             respond(**case_summary_message(found.case), replace_original=False)
+
+
+def away(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+    user = command["user_id"]
+    if rest.strip().lower() == "off":
+        ended = end_cover(services, user)
+        ack({"response_type": "ephemeral", "text": "Your cover has ended: your messages come to you again."
+             if ended else "You have no cover set."})
+        return
+    ack()
+    today = services.calendar.local_date(services.now()).isoformat()
+    client.views_open(trigger_id=command["trigger_id"], view=away_modal(today))
+
+
+SUBCOMMANDS[Subcommand.AWAY.value] = away
+
+
+def register_cover(app: App, services: Services) -> None:
+    @app.view(Callback.AWAY_FORM)
+    def away_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        answers = read_state(view.get("state", {}).get("values", {}))
+
+        def day(field: AwayField) -> date | None:
+            value = answers.get(field)
+            try:
+                return date.fromisoformat(value) if isinstance(value, str) else None
+            except ValueError:
+                return None
+
+        colleague = answers.get(AwayField.COLLEAGUE)
+        if not isinstance(colleague, str) or not colleague:
+            ack(response_action="errors", errors={AwayField.COLLEAGUE: "Choose the colleague who covers for you."})
+            return
+        try:
+            cover = set_cover(services, body["user"]["id"], colleague, day(AwayField.FIRST_DAY),
+                              day(AwayField.LAST_DAY))
+        except CoverRefused as refused:
+            ack(response_action="errors", errors={refused.field: str(refused)})
+            return
+        ack(response_action="update", view=notice_view(
+            "Cover set", f"<@{cover.colleague}> covers for you from {long_date(cover.first_day)} to "
+                         f"{long_date(cover.last_day)}. `/panel away off` ends it early."))

@@ -321,10 +321,10 @@ def decision_actions(case: CaseView) -> dict[str, Any] | None:
 def decision_words(decision: DecisionView) -> str:
     """"Approved by <@U…> at 10:42 on Tuesday 24 November 2026" (London clock)."""
     at = decision.decided_at
-    return (
-        f"{OUTCOME_LABELS[decision.outcome]} by {mention(decision.decided_by)} "
-        f"at {clock_time(at)} on {long_date(at)}"
-    )
+    who = mention(decision.decided_by)
+    if decision.decided_for:
+        who += f" for {mention(decision.decided_for)}"  # acting in cover
+    return f"{OUTCOME_LABELS[decision.outcome]} by {who} at {clock_time(at)} on {long_date(at)}"
 
 
 def decision_lines(decision: DecisionView, *, full: bool = True) -> list[str]:

@@ -217,7 +217,8 @@ def decision_thread_reply(case: CaseView, decision: DecisionView) -> dict[str, A
                             *channel_decision_lines(case, decision)])),
         _context(f"{_request(case)}, {escape(case.body_name)}  ·  *Stage now:* {STAGE_LABELS[stage]}"),
     ]
-    text = f"Case {_ref(case.reference)}: {OUTCOME_LABELS[decision.outcome]} by {mention(decision.decided_by)}."
+    text = f"Case {_ref(case.reference)}: {OUTCOME_LABELS[decision.outcome]} by {mention(decision.decided_by)}" + \
+        (f" for {mention(decision.decided_for)}." if decision.decided_for else ".")
     return {"text": text, "blocks": blocks}
 
 

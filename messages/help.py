@@ -19,6 +19,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     (Subcommand.PLACEMENT, "", "record a child's placement (by case reference) at a provision"),
     (Subcommand.CONCERN, "<provision>", "record an issue or concern about a provision: a visit is due"),
     (Subcommand.VISITS, "", "monitoring visits and steps due from you (the SQAO sees everything)"),
+    (Subcommand.AWAY, "[off]", "set cover while you are away: a colleague acts in your place (`off` ends it)"),
     (Subcommand.HELP, "", "show this list"),
 ]
 

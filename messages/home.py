@@ -9,7 +9,7 @@ from typing import Any
 from bot.domain.home import Home, Task
 from messages.format import cut, escape
 from messages.help import help_lines
-from messages.ids import Command, Subcommand
+from messages.ids import VALUE, AwayField, Callback, Command, Subcommand
 
 HOME_BLOCKS = 100
 _SECTION_TEXT = 3000
@@ -65,7 +65,7 @@ def home_view(home: Home | None = None) -> dict[str, Any]:
     if home is not None:
         blocks += _list(f"Waiting on you ({len(home.waiting)})",
                         [task_line(task, home.today) for task in home.waiting], "Nothing waits on you.")
-        blocks += _list("Today", [*home.chairing, *home.panels])
+        blocks += _list("Today", [*home.cover, *home.chairing, *home.panels])
         blocks += _list(f"Overdue visits and steps ({len(home.overdue_visits)})", list(home.overdue_visits))
         blocks += _list(f"Your open cases ({len(home.cases)})",
                         [f"*{escape(case.reference)}* — {escape(case.request)} · {escape(case.body_name)} · "
@@ -75,3 +75,26 @@ def home_view(home: Home | None = None) -> dict[str, Any]:
         blocks.append({"type": "divider"})
     blocks.append(_section("Type these in any channel or here:\n" + help_lines()))
     return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}
+
+
+def away_modal(today_iso: str) -> dict[str, Any]:
+    """The cover form (`/panel away`): the days away and the colleague who acts in your place."""
+    def day(field: AwayField, label: str) -> dict[str, Any]:
+        return {"type": "input", "block_id": field.value, "label": _plain(label),
+                "element": {"type": "datepicker", "action_id": VALUE, "initial_date": today_iso}}
+
+    return {
+        "type": "modal",
+        "callback_id": Callback.AWAY_FORM.value,
+        "title": _plain("Cover while away"),
+        "submit": _plain("Set cover"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            _section("While you are away your colleague gets your panelbot messages and reminders and may act in "
+                     "your place. They never decide their own cases, nor above their own limits."),
+            day(AwayField.FIRST_DAY, "First day away"),
+            day(AwayField.LAST_DAY, "Last day away"),
+            {"type": "input", "block_id": AwayField.COLLEAGUE.value, "label": _plain("Colleague covering"),
+             "element": {"type": "users_select", "action_id": VALUE, "placeholder": _plain("Choose a colleague")}},
+        ],
+    }

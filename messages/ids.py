@@ -23,6 +23,7 @@ class Subcommand(StrEnum):
     CONCERN = "concern"
     VISITS = "visits"
     WITHDRAW = "withdraw"
+    AWAY = "away"
 
 
 class Callback(StrEnum):
@@ -37,6 +38,7 @@ class Callback(StrEnum):
     DECISION_FORM = "decision_form"  # private_metadata: "<case id>:<round>:<outcome>"
     REVIEW_FORM = "review_form"  # private_metadata: the case id
     WITHDRAW_FORM = "withdraw_form"  # private_metadata: the case id
+    AWAY_FORM = "away_form"
     PROVISION_FORM = "provision_form"  # private_metadata: the provision id when editing, else ""
     PLACEMENT_FORM = "placement_form"
     PLAN_VISIT_FORM = "plan_visit_form"  # private_metadata: the visit id
@@ -100,6 +102,14 @@ REMINDER_BLOCK_PREFIX = "reminder_"  # a reminder DM's actions block for one ite
 
 def decide_action(outcome: str) -> str:
     return DECIDE_PREFIX + outcome
+
+
+class AwayField(StrEnum):
+    """The cover modal's inputs (block ids; every action id is VALUE)."""
+
+    FIRST_DAY = "first_day"
+    LAST_DAY = "last_day"
+    COLLEAGUE = "colleague"
 
 
 class WithdrawField(StrEnum):

@@ -233,6 +233,7 @@ class Decision(Base):
     concern_actions: Mapped[str | None] = mapped_column(Text)
     stage_after: Mapped[str] = mapped_column(String(40))
     decided_by: Mapped[str] = mapped_column(String(32))
+    decided_for: Mapped[str | None] = mapped_column(String(32))  # whom the decider covered for, if anyone
     decided_at: Mapped[datetime]
 
 
@@ -248,6 +249,22 @@ class SittingAttendance(Base):
     person: Mapped[str] = mapped_column(String(32))
     recorded_by: Mapped[str] = mapped_column(String(32))
     recorded_at: Mapped[datetime]
+
+
+class Cover(Base):
+    """A person away (`absent`) and the colleague who acts in their place, from `first_day` to
+    `last_day` inclusive (local dates); `ended_at` when cancelled early."""
+
+    __tablename__ = "cover"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    absent: Mapped[str] = mapped_column(String(32), index=True)
+    colleague: Mapped[str] = mapped_column(String(32), index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
 
 
 class FollowUp(Base):

@@ -200,6 +200,7 @@ class DecisionView:
     practice_concern: str | None = None
     concern_actions: str | None = None
     stage_after: Stage | None = None
+    decided_for: str | None = None  # whom the decider covered for, if anyone
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ directory of user groups, clock) and return small results that a chat surface re
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -18,6 +20,10 @@ from bot.domain.calendar import WorkingCalendar
 from bot.notify import Directory, Notifier
 from bot.policy import Policy
 from store.db import database_answers, make_sessions
+
+COVER_CACHE_SECONDS = 15.0  # cover set in another process counts here within this long
+# False while a permission is asked without cover (to tell whether someone acts for another).
+_COVER_COUNTS: ContextVar[bool] = ContextVar("cover_counts", default=True)
 
 
 def utcnow() -> datetime:
@@ -43,6 +49,7 @@ class Services:
     # PANELBOT_AUDIT_KEY: signs the audit chain and pseudonymises references; never stored in the database.
     audit_key: str | None = field(default=None, repr=False)
     sessions: sessionmaker[Session] = field(init=False)
+    _cover_cache: tuple[date, float, dict[str, tuple[str, ...]]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.sessions = make_sessions(self.engine, self.audit_key)
@@ -65,8 +72,48 @@ class Services:
         return list(dict.fromkeys(found))
 
     def holds_role(self, user: str, role: str) -> bool:
-        """True when `user` is listed in the policy role directly or through one of its user groups."""
+        """True when `user` is listed in the policy role directly or through one of its user groups, or
+        covers today for someone who holds it (never a tier's role: limits are not lent by cover)."""
+        if self._holds_itself(user, role):
+            return True
+        if not _COVER_COUNTS.get() or role in self._tier_roles:
+            return False
+        return any(self._holds_itself(absent, role) for absent in self.covering(user))
+
+    def _holds_itself(self, user: str, role: str) -> bool:
         members = self.policy.members(role)
         if user in members:
             return True
         return any(user in self.directory.group_members(member) for member in members if member.startswith("S"))
+
+    @cached_property
+    def _tier_roles(self) -> frozenset[str]:
+        return frozenset(tier.role for body in self.policy.bodies.values() for tier in body.tiers)
+
+    def covering(self, user: str) -> tuple[str, ...]:
+        """The people `user` covers for today (read from the database at most every few seconds)."""
+        from bot.services.cover import active_covers  # services import this module
+
+        stamp = time.monotonic()
+        today = self.calendar.local_date(self.now())
+        cached = self._cover_cache
+        if cached is None or cached[0] != today or stamp - cached[1] > COVER_CACHE_SECONDS:
+            cached = (today, stamp, active_covers(self, today))
+            self._cover_cache = cached
+        return cached[2].get(user, ())
+
+    def forget_cover(self) -> None:
+        """Read cover again on the next question (after it changed in this process)."""
+        self._cover_cache = None
+
+    def acting_for(self, user: str, allowed: Callable[[], bool]) -> str | None:
+        """Whom `user` acts for when `allowed()` holds only through cover: the person they cover, or None."""
+        token = _COVER_COUNTS.set(False)
+        try:
+            if allowed():
+                return None
+        finally:
+            _COVER_COUNTS.reset(token)
+        for absent in self.covering(user):
+            return absent
+        return None

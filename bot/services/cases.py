@@ -374,7 +374,8 @@ def _withdrawable(services: Services, session: Session, case_id: int | None, ref
     row = session.get(Case, case_id) if case_id is not None else _open_case(session, reference or "")
     if row is None:
         raise WithdrawRefused("There is no open case with that reference in panelbot.")
-    if user not in (row.submitter, row.team_manager):
+    if user not in (row.submitter, row.team_manager) and not set(services.covering(user)) & {row.submitter,
+                                                                                             row.team_manager}:
         raise WithdrawRefused(f"Only the worker who submitted case {row.reference}, or their team manager, can "
                               "withdraw it.")
     if Stage(row.stage) not in WITHDRAWABLE:

@@ -214,11 +214,12 @@ def decide(services: Services, case_id: int, round_: int, form: DecisionForm, us
             _within_authority(services, row, form, user)
             before = Stage(row.stage)
             after = stage_after(form.outcome, tuple(row.then))
+            on_behalf = services.acting_for(user, lambda: refusal(services, session, row, kind, user) is None)
             decision = Decision(case_id=row.id, round=row.round, kind=kind, outcome=form.outcome, reason=form.reason,
                                 amended_weekly=form.amended_weekly, conditions=form.conditions,
                                 info_needed=form.info_needed, practice_concern=form.practice_concern,
                                 concern_actions=form.concern_actions, stage_after=after, decided_by=user,
-                                decided_at=now)
+                                decided_for=on_behalf, decided_at=now)
             session.add(decision)
             session.flush()  # the unique constraint decides a race here
             moved = session.execute(
@@ -228,7 +229,8 @@ def decide(services: Services, case_id: int, round_: int, form: DecisionForm, us
             if moved != 1:
                 raise IntegrityError("stage moved on", {}, Exception("conditional update matched no row"))
             session.refresh(row)
-            record_audit(session, at=now, actor=user, action=f"case.{kind}", subject_type="case",
+            record_audit(session, at=now, actor=user, on_behalf_of=on_behalf, action=f"case.{kind}",
+                         subject_type="case",
                          subject_id=row.reference, before={"stage": before, "round": round_},
                          after={"stage": after, "outcome": form.outcome, "decision_id": decision.id,
                                 "amended_weekly": str(form.amended_weekly) if form.amended_weekly else None})

@@ -16,6 +16,7 @@ from bot.domain.schedules import cutoff_words, next_sittings, slots_on
 from bot.domain.visits import SQAO
 from bot.services import Services
 from bot.services.bodies import chair_for
+from bot.services.cover import cover_for
 from store.models import Case, FollowUp, ForumBooking, Provision, Visit, VisitStep
 
 WAITING = (Stage.AWAITING_BOOKING, Stage.BOOKED, Stage.AWAITING_SIGN_OFF, Stage.LISTED,
@@ -130,6 +131,10 @@ def home_of(services: Services, user: str, now: datetime | None = None) -> Home:
                     due = cutoff_words(sitting, calendar, body.cutoff)
                     panels.append(f"{body.name}: next sits {long_date(sitting.day)}" + (f"; {due}" if due else "")
                                   + f" (`/panel agenda {key}`)")
+    cover = tuple(
+        [f"You cover for <@{absent}> today: their messages and reminders come to you." for absent in
+         services.covering(user)]
+        + [f"<@{colleague}> covers for you today." for colleague in [cover_for(services, user, today)] if colleague])
     waiting.sort(key=lambda task: (task.since, task.reference))
     return Home(person=user, today=today, waiting=tuple(waiting), cases=cases, bookings=bookings,
-                chairing=tuple(chairing), panels=tuple(panels), overdue_visits=overdue)
+                chairing=tuple(chairing), panels=tuple(panels), overdue_visits=overdue, cover=cover)

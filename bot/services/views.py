@@ -138,6 +138,7 @@ def decision_view(row: Decision, *, concern: bool = True) -> DecisionView:
     """A recorded decision; the practice concern only when `concern` (for the line manager)."""
     return DecisionView(
         kind=DecisionKind(row.kind), outcome=Outcome(row.outcome), reason=row.reason, decided_by=row.decided_by,
+        decided_for=row.decided_for,
         decided_at=row.decided_at, amended_weekly=row.amended_weekly, conditions=row.conditions,
         info_needed=row.info_needed, practice_concern=row.practice_concern if concern else None,
         concern_actions=row.concern_actions if concern else None, stage_after=Stage(row.stage_after))
