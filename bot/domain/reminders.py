@@ -23,6 +23,8 @@ class ReminderKind(StrEnum):
     VISIT_CONFIRM = "visit_confirm"  # confirm a planned monitoring visit with the provider, 2 weeks ahead
     VISIT_STEP_DUE = "visit_step_due"  # a step after a monitoring visit is due (to the person it belongs to)
     VISIT_STEP_OVERDUE = "visit_step_overdue"  # …and overdue: escalated to the senior QA officers
+    VISIT_DUE = "visit_due"  # a monitoring visit falls due (to the placement commissioning officers)
+    VISIT_OVERDUE = "visit_overdue"  # …and is overdue: escalated to the senior QA officers
 
 
 REMINDER_LABELS = {
@@ -35,6 +37,8 @@ REMINDER_LABELS = {
     ReminderKind.VISIT_CONFIRM: "Confirm a monitoring visit",
     ReminderKind.VISIT_STEP_DUE: "Monitoring visit step due",
     ReminderKind.VISIT_STEP_OVERDUE: "Monitoring visit step overdue (escalated)",
+    ReminderKind.VISIT_DUE: "Monitoring visit falling due",
+    ReminderKind.VISIT_OVERDUE: "Monitoring visit overdue (escalated)",
 }
 
 

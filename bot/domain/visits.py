@@ -209,7 +209,7 @@ class ActionPlanNeeded:
 # --- Counting days -----------------------------------------------------------------------------------
 
 def _days(n: int, working: bool) -> str:
-    unit = "working day" if working else "day"
+    unit = "working day" if working else "calendar day"
     return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 

@@ -4,7 +4,7 @@ Reminders and escalations come from the reminders engine (`bot.services.reminder
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
@@ -160,7 +160,10 @@ def _make_due(
         )
     ).first()
     if open_visit is not None:
-        open_visit.due_on, open_visit.why = min(open_visit.due_on, due.due_on), due.why
+        if due.due_on < open_visit.due_on:
+            withdraw(session, None, [ReminderKind.VISIT_DUE, ReminderKind.VISIT_OVERDUE], now, visit_id=open_visit.id)
+            open_visit.due_on, open_visit.why = due.due_on, due.why
+            _remind_due(services, session, open_visit, provision, now)
         return open_visit
     visit = Visit(
         provision_id=provision.id,
@@ -173,7 +176,47 @@ def _make_due(
     )
     session.add(visit)
     session.flush()
+    _remind_due(services, session, visit, provision, now)
     return visit
+
+
+# The placement commissioning officers hear of a visit this many days before it is due (or at once).
+VISIT_DUE_NOTICE_DAYS = 7
+
+
+def _remind_due(services: Services, session: Session, visit: Visit, provision: Provision, now: datetime) -> None:
+    """A visit falling due is DMed to the PCOs in working hours; once overdue by the policy's working
+    days, the senior QA officers hear. Both go when the visit is done or another covers it."""
+    calendar, span = services.calendar, hours(services)
+    today = calendar.local_date(now)
+    notice_on = max(visit.due_on - timedelta(days=VISIT_DUE_NOTICE_DAYS), today)
+    why = f"{provision.name}: {visit.kind.replace('_', ' ')} visit due {long_date(visit.due_on)}"
+    for person in services.people(services.policy.members(PCO_ROLE)):
+        remind(session, kind=ReminderKind.VISIT_DUE, case_id=None, visit_id=visit.id, person=person,
+               due_at=morning_of(calendar, span, notice_on), why=why, now=now, about_id=visit.due_on.toordinal())
+    overdue_on = calendar.add_working_days(visit.due_on, services.policy.reminders.escalate_after_working_days)
+    for person in services.people(services.policy.members(SQAO)):
+        remind(session, kind=ReminderKind.VISIT_OVERDUE, case_id=None, visit_id=visit.id, person=person,
+               due_at=morning_of(calendar, span, overdue_on), why=f"{why}, not yet done", now=now,
+               about_id=visit.due_on.toordinal())
+
+
+def _covered(session: Session, visit: Visit, done_on: date, now: datetime) -> list[Visit]:
+    """The other open visits a visit just made satisfies, which are superseded: a visit to the provision
+    (annual, rating, concern, action plan) covers every provision-wide visit that fell due on or before
+    the day it was made (its reason, an Ofsted judgement or a concern, came before the visit); a
+    placement's visit (initial, 16+) covers that placement's own."""
+    same = Visit.placement_id.is_(None) if visit.placement_id is None else Visit.placement_id == visit.placement_id
+    others = [other for other in session.scalars(select(Visit).where(
+        Visit.provision_id == visit.provision_id, Visit.id != visit.id, Visit.state.in_(OPEN_VISIT), same)).all()
+        if other.created_at.date() <= done_on]
+    for other in others:
+        other.state = "superseded"
+        withdraw(session, None, list(VISIT_KINDS_OF_REMINDER), now, visit_id=other.id)
+    return list(others)
+
+
+VISIT_KINDS_OF_REMINDER = (ReminderKind.VISIT_DUE, ReminderKind.VISIT_OVERDUE, ReminderKind.VISIT_CONFIRM)
 
 
 def save_provision(
@@ -459,7 +502,8 @@ def plan_visit(services: Services, user: str, visit_id: int, on: date | None, vi
         before = _visit_facts(visit)
         visit.planned_on, visit.visitor, visit.state = on, visitor, "planned"
         confirm_on = confirmation_due(on, services.policy.visits, planned_on=today)
-        withdraw(session, None, [ReminderKind.VISIT_CONFIRM], now, visit_id=visit.id)
+        # Planned: the PCOs need no more telling that it falls due (the SQAO still hears if it is overdue).
+        withdraw(session, None, [ReminderKind.VISIT_CONFIRM, ReminderKind.VISIT_DUE], now, visit_id=visit.id)
         remind(
             session,
             kind=ReminderKind.VISIT_CONFIRM,
@@ -540,8 +584,26 @@ def _assign(services: Services, session: Session, visit: Visit, step: Step, star
             )
 
 
-def visit_done(services: Services, user: str, visit_id: int) -> VisitView:
-    """The visit took place today: the chain starts (report to the SQAO) and the next annual visit is due."""
+# How far back a visit or a step may be recorded as done (a record made late, not a correction of history).
+LONGEST_AGO = timedelta(days=60)
+
+
+def _done_on(on: date | None, today: date, after: date | None) -> date:
+    """The day something was done, as entered: not in the future, not long ago, not before `after`."""
+    on = on or today
+    if on > today:
+        raise VisitRefused("That day is still to come: record it once it is done.", field="date")
+    if on < today - LONGEST_AGO:
+        raise VisitRefused("That is more than 60 days ago: ask a senior QA officer to correct the record.",
+                           field="date")
+    if after is not None and on < after:
+        raise VisitRefused(f"It cannot be before {long_date(after)}.", field="date")
+    return on
+
+
+def visit_done(services: Services, user: str, visit_id: int, on: date | None = None) -> VisitView:
+    """The visit took place on `on` (today unless entered): the chain starts (report to the SQAO), the
+    next annual visit is due, and every open visit it covers is superseded."""
     now, today = services.now(), _today(services)
     with services.sessions.begin() as session:
         visit = _open_visit(session, visit_id)
@@ -552,13 +614,15 @@ def visit_done(services: Services, user: str, visit_id: int) -> VisitView:
         if user != visit.visitor and not services.holds_role(user, SQAO):
             raise VisitRefused("Only the visitor or a senior QA officer can record the visit.")
         before = _visit_facts(visit)
-        visit.state, visit.done_on = "done", today
-        withdraw(session, None, [ReminderKind.VISIT_CONFIRM], now, visit_id=visit.id)
-        _assign(services, session, visit, FIRST_STEP, today, now)
+        done_on = _done_on(on, today, None)
+        visit.state, visit.done_on = "done", done_on
+        withdraw(session, None, list(VISIT_KINDS_OF_REMINDER), now, visit_id=visit.id)
+        covered = _covered(session, visit, done_on, now)
+        _assign(services, session, visit, FIRST_STEP, done_on, now)
         provision = session.get_one(Provision, visit.provision_id)
         annual_before = _visit_facts(_open_of_kind(session, provision.id, VisitKind.ANNUAL))
         annual = _make_due(
-            services, session, provision, annual_visit_due(services.calendar, services.policy.visits, today), now
+            services, session, provision, annual_visit_due(services.calendar, services.policy.visits, done_on), now
         )
         if visit.kind == VisitKind.CONCERN:
             for concern in session.scalars(
@@ -573,14 +637,17 @@ def visit_done(services: Services, user: str, visit_id: int) -> VisitView:
             subject_type="visit",
             subject_id=str(visit.id),
             on_behalf_of=_for_whom(user, visit.visitor),
-            before={**(before or {}), "annual": annual_before},
-            after={**(_visit_facts(visit) or {}), "annual": _visit_facts(annual)},
+            before={**(before or {}), "annual": annual_before,
+                    "covered": [_visit_facts(other) for other in covered]},
+            after={**(_visit_facts(visit) or {}), "annual": _visit_facts(annual),
+                   "superseded": [other.id for other in covered]},
         )
         return visit_view(session, visit)
 
 
-def complete_step(services: Services, user: str, visit_id: int, step: Step) -> VisitView:
-    """Mark a step done (only by the person it belongs to); the next step's deadline runs from today."""
+def complete_step(services: Services, user: str, visit_id: int, step: Step, on: date | None = None) -> VisitView:
+    """Mark a step done on `on` (today unless entered; only by the person it belongs to); the next step's
+    deadline runs from that day."""
     now, today = services.now(), _today(services)
     with services.sessions.begin() as session:
         row = session.scalars(select(VisitStep).where(VisitStep.visit_id == visit_id, VisitStep.step == step)).first()
@@ -592,11 +659,12 @@ def complete_step(services: Services, user: str, visit_id: int, step: Step) -> V
         )
         if not allowed:
             raise VisitRefused("That step belongs to someone else.")
-        row.finished_on, row.finished_by = today, user
+        finished_on = _done_on(on, today, row.started_on)
+        row.finished_on, row.finished_by = finished_on, user
         withdraw(session, None, [ReminderKind.VISIT_STEP_DUE, ReminderKind.VISIT_STEP_OVERDUE], now, visit_id=visit_id)
         following = next_step(step)
         if following is not None:
-            _assign(services, session, visit, following, today, now)
+            _assign(services, session, visit, following, finished_on, now)
         record_audit(
             session,
             at=now,
@@ -606,7 +674,7 @@ def complete_step(services: Services, user: str, visit_id: int, step: Step) -> V
             subject_id=str(visit_id),
             on_behalf_of=_for_whom(user, row.assignee),
             before={"step": step, "due": str(row.due_on), "finished_on": None, "finished_by": None},
-            after={"step": step, "due": str(row.due_on), "finished_on": str(today), "finished_by": user,
+            after={"step": step, "due": str(row.due_on), "finished_on": str(finished_on), "finished_by": user,
                    "next": following},
         )
         session.flush()

@@ -119,7 +119,7 @@ def test_the_initial_visit_says_why_with_the_dates() -> None:
     assert due == DueVisit(
         VisitKind.INITIAL,
         date(2026, 12, 3),
-        "ideally before the placement is made, or within 3 days of the placement starting on Monday 30 November 2026",
+        "ideally before the placement is made, or within 3 calendar days of the placement starting on Monday 30 November 2026",
     )
     working = initial_visit_due(CAL, Visits(working_days=["supported_16_plus"]), SUPPORTED, date(2026, 11, 30))
     assert working.why == (
@@ -173,13 +173,13 @@ CONCERN_IN_WORKING_DAYS = Visits(working_days=["concern"])
     ("policy", "raised_on", "due_on", "why"),
     [
         pytest.param(SEED, date(2026, 11, 6), date(2026, 11, 16),
-                     "within 10 days of the issue or concern raised on Friday 6 November 2026",
+                     "within 10 calendar days of the issue or concern raised on Friday 6 November 2026",
                      id="10 calendar days from a Friday is a Monday"),
         pytest.param(CONCERN_IN_WORKING_DAYS, date(2026, 11, 6), date(2026, 11, 20),
                      "within 10 working days of the issue or concern raised on Friday 6 November 2026",
                      id="10 working days from a Friday is two weeks later"),
         pytest.param(SEED, date(2026, 12, 18), date(2026, 12, 28),
-                     "within 10 days of the issue or concern raised on Friday 18 December 2026",
+                     "within 10 calendar days of the issue or concern raised on Friday 18 December 2026",
                      id="calendar days may end on a bank holiday"),
         pytest.param(CONCERN_IN_WORKING_DAYS, date(2026, 12, 18), date(2027, 1, 6),
                      "within 10 working days of the issue or concern raised on Friday 18 December 2026",
@@ -224,20 +224,20 @@ def test_a_new_ofsted_rating_asks_for(
 def test_a_good_rating_says_why_with_the_date() -> None:
     due = rating_visit_due(CAL, SEED, IFA, OfstedRating.GOOD, RATED_ON)
     assert isinstance(due, DueVisit)
-    assert due.why == "within 14 days of Ofsted's Good judgement on Monday 2 November 2026"
+    assert due.why == "within 14 calendar days of Ofsted's Good judgement on Monday 2 November 2026"
 
 
 def test_an_inadequate_rating_then_its_action_plan_gives_a_visit_within_seven_days() -> None:
     needed = rating_visit_due(CAL, SEED, RESIDENTIAL, OfstedRating.INADEQUATE, RATED_ON)
     assert needed == ActionPlanNeeded(
         "After Ofsted's Inadequate judgement on Monday 2 November 2026, the Senior Quality Assurance Officer "
-        "requests Ofsted's action plan; the visit is due within 7 days of receiving it"
+        "requests Ofsted's action plan; the visit is due within 7 calendar days of receiving it"
     )
     due = action_plan_visit_due(CAL, SEED, date(2026, 11, 20))
     assert due == DueVisit(
         VisitKind.ACTION_PLAN,
         date(2026, 11, 27),
-        "within 7 days of receiving the Ofsted action plan on Friday 20 November 2026",
+        "within 7 calendar days of receiving the Ofsted action plan on Friday 20 November 2026",
     )
 
 

@@ -59,6 +59,8 @@ WHY = {
     ReminderKind.VISIT_CONFIRM: "Confirm the visit on Monday 7 December 2026 with the provider",
     ReminderKind.VISIT_STEP_DUE: "Report to SQAO: due Monday 14 December 2026",
     ReminderKind.VISIT_STEP_OVERDUE: "Report to SQAO was due Monday 14 December 2026",
+    ReminderKind.VISIT_DUE: "Oakwood House: annual visit due Monday 14 December 2026",
+    ReminderKind.VISIT_OVERDUE: "Oakwood House: annual visit due Monday 14 December 2026, not yet done",
 }
 
 
