@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
-from slack_sdk.signature import SignatureVerifier
 
+from bot.logs import log_request
 from bot.services import Services
+from bot.slack_app import REFUSED, RequestCheck
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -35,12 +37,17 @@ def _json(start_response: StartResponse, code: int, body: dict[str, Any]) -> Ite
 
 
 class SlackWsgi:
-    """The web process's WSGI application."""
+    """The web process's WSGI application.
+
+    The raw body's signature is checked before anything parses it (`RequestCheck`); an unsigned,
+    stale or malformed request gets 401 and one log line naming nothing it carried. A signed body
+    that is not UTF-8 or not parsable gets 400. Only then does Bolt see the request.
+    """
 
     def __init__(self, app: App, services: Services, signing_secret: str) -> None:
         self.app = app
         self.services = services
-        self._verifier = SignatureVerifier(signing_secret)
+        self._check = RequestCheck(signing_secret)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -52,23 +59,33 @@ class SlackWsgi:
             return _json(start_response, 404, {"error": "not found"})
         if method != "POST":
             return _json(start_response, 405, {"error": "POST only"})
+        started = time.perf_counter()
+
+        def refuse(code: int, kind: str) -> Iterable[bytes]:
+            log_request(kind, "-", str(code), (time.perf_counter() - started) * 1000)
+            return _json(start_response, code, REFUSED)
+
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return _json(start_response, 400, {"error": "bad content length"})
+            return refuse(400, "malformed")
+        if length < 0:
+            return refuse(400, "malformed")
         if length > MAX_BODY:
-            return _json(start_response, 413, {"error": "too large"})
-        raw = environ["wsgi.input"].read(length).decode("utf-8", errors="replace") if length else ""
+            return refuse(413, "refused")
+        raw: bytes = environ["wsgi.input"].read(length) if length else b""
+        if not self._check.signed(raw, environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
+                                  environ.get("HTTP_X_SLACK_SIGNATURE")):
+            return refuse(401, "refused")
         headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
                    if key.startswith("HTTP_")}
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
         try:
-            request = BoltRequest(body=raw, query=environ.get("QUERY_STRING", ""), headers=headers)
-        except ValueError:
-            # An unparsable body: refused as forged unless its signature is good.
-            signed = self._verifier.is_valid_request(raw, headers) if _ascii(headers) else False
-            return _json(start_response, 400 if signed else 401, {"error": "invalid request"})
+            request = BoltRequest(body=raw.decode("utf-8"), query=environ.get("QUERY_STRING", ""), headers=headers)
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
+            # Signed, so from Slack, but not a body Bolt can read (Bolt's parser raises these).
+            return refuse(400, "malformed")
         response = self.app.dispatch(request)
         data = (response.body or "").encode()
         out_headers = [(name, value) for name, values in response.headers.items() for value in values
@@ -76,10 +93,6 @@ class SlackWsgi:
         out_headers.append(("Content-Length", str(len(data))))
         start_response(_status(response.status), out_headers)
         return [data]
-
-
-def _ascii(headers: dict[str, str]) -> bool:
-    return all(value.isascii() for value in headers.values())
 
 
 def serve(wsgi: SlackWsgi, port: int, host: str = "0.0.0.0", threads: int = 8) -> None:  # noqa: S104

@@ -23,9 +23,11 @@ def new_incident_id() -> str:
 def register(app: App, services: Services) -> None:
     @app.error
     def on_error(error: Exception, body: dict[str, Any], client: WebClient, respond: Any = None) -> None:
+        from bot.slack_app import describe  # the app imports the handlers
+
         incident = new_incident_id()
-        kind = body.get("type") or ("command" if "command" in body else "unknown")
-        logger.error("incident %s while handling a %s request", incident, kind, exc_info=error)
+        kind, name = describe(body)  # our own ids only: the body may carry anything
+        logger.error("incident %s while handling a %s %s request", incident, kind, name, exc_info=error)
         text = incident_message(incident)
         try:
             if body.get("response_url") or body.get("response_urls"):
