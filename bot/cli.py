@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events and GET /healthz on $PORT")
     serve.add_argument("--port", type=int, help="overrides PORT")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default all)")  # noqa: S104
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--threads", type=int, help="request threads (default: bot.web.SERVER_SETTINGS, 16)")
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="the scheduler process (run exactly one)")

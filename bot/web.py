@@ -95,10 +95,48 @@ class SlackWsgi:
         return [data]
 
 
-def serve(wsgi: SlackWsgi, port: int, host: str = "0.0.0.0", threads: int = 8) -> None:  # noqa: S104
+# waitress, set for Slack's traffic (README, "Serving"). Idle and slowly trickling clients hold a
+# connection, never a thread: waitress reads a whole request before it gives it to a thread. With its
+# defaults (100 connections, 120 s idle timeout) about 100 idle sockets stopped it answering anyone,
+# so the limit is raised and idle connections are closed sooner.
+SERVER_SETTINGS: dict[str, Any] = {
+    # Request threads. Each waits at most for a listener's ack (Slack gives up after 3 s); listeners
+    # call Slack off these threads (bot.later), so 16 covers 50 people pressing at once on 2 cores.
+    "threads": 16,
+    # Open connections before waitress stops accepting: idle keep-alive sockets from the load
+    # balancer, and anyone holding one open. Each costs a descriptor and a few KB, not a thread.
+    "connection_limit": 1000,
+    # Close a connection that has sent and received nothing for 20 s (Slack sends a request at once;
+    # a load balancer reopens a closed keep-alive connection), checked every 5 s.
+    "channel_timeout": 20,
+    "cleanup_interval": 5,
+    # poll() rather than select(): select() cannot watch more than 1,024 descriptors.
+    "asyncore_use_poll": True,
+    "backlog": 2048,
+    "max_request_header_size": 65_536,  # Slack's headers are well under 4 KB
+    "max_request_body_size": MAX_BODY,
+    "clear_untrusted_proxy_headers": True,
+    "ident": "panelbot",
+}
+
+
+def _raise_descriptor_limit(wanted: int) -> None:
+    """Let the process hold `wanted` descriptors if the hard limit allows (connections are descriptors)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def serve(wsgi: SlackWsgi, port: int, host: str = "0.0.0.0", threads: int | None = None) -> None:  # noqa: S104
     """Serve until interrupted (waitress: a production WSGI server, pure Python, any OS)."""
     from waitress import serve as waitress_serve
 
+    settings = {**SERVER_SETTINGS, **({"threads": threads} if threads else {})}
+    _raise_descriptor_limit(int(settings["connection_limit"]) + 256)
     logger.info("serving %s and %s on port %d", EVENTS_PATH, HEALTH_PATH, port)
-    waitress_serve(wsgi, host=host, port=port, threads=threads, max_request_body_size=MAX_BODY,
-                   ident="panelbot", clear_untrusted_proxy_headers=True)
+    waitress_serve(wsgi, host=host, port=port, **settings)
