@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -25,12 +25,14 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.domain.decisions import Outcome
 from bot.errors import ConfigError
+from bot.later import Later
 from bot.logs import log_request
 from bot.runtime import make_client
 from bot.services import Services
 from bot.settings import Settings
 from handlers import register_all
 from handlers.commands import split_command
+from handlers.replies import AfterAck
 from messages.ids import Action, Callback, Command, Subcommand, decide_action
 
 _TIMESTAMP = re.compile(r"\d{1,12}")
@@ -119,16 +121,11 @@ def describe(body: dict[str, Any]) -> tuple[str, str]:
     return kind, name if name in _OWN_IDS else "?"
 
 
-def services_client(services: Services) -> WebClient | None:
-    """The client the services' notifier already uses, so the app and the outbox share one."""
-    client = getattr(services.notifier, "client", None)
-    return client if isinstance(client, WebClient) else None
-
-
 class PanelbotApp(App):
     """Bolt's App with the signature checked on the raw body before anything reads the parsed one."""
 
     request_check: RequestCheck
+    after_ack: AfterAck
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.perf_counter()
@@ -144,6 +141,16 @@ class PanelbotApp(App):
         return response
 
 
+# Listener threads: each runs a listener up to its ack (database work only: Slack calls go to the
+# pools below), so 16, the number of request threads waitress has, keeps one ready for each request.
+LISTENER_THREADS = 16
+# The pools for Slack calls after the ack (sized for a Slack answering in up to 8 s: 16 threads keep 2
+# calls a second going; a modal whose trigger would expire before a thread frees is skipped) and for
+# delivering what a change owes (8 threads; whatever is not sent stays in the outbox for the worker).
+SLACK_THREADS, SLACK_QUEUE = 16, 512
+DELIVERY_THREADS, DELIVERY_QUEUE = 8, 256
+
+
 def create_app(
     settings: Settings,
     services: Services,
@@ -154,7 +161,9 @@ def create_app(
     """Build the Bolt app with every handler registered.
 
     Needs SLACK_BOT_TOKEN and a non-blank SLACK_SIGNING_SECRET; calls `auth.test` once to check the
-    token. `listener_executor` exists for tests that want listeners to finish before dispatch returns.
+    token. `listener_executor` exists for tests that want listeners, and the Slack calls and deliveries
+    they start after their ack, to finish before dispatch returns (the demo and tests pass
+    `InlineExecutor`).
     """
     settings.require("slack_bot_token", "slack_signing_secret")
     if not settings.secret("slack_signing_secret").strip():
@@ -163,9 +172,13 @@ def create_app(
         name="panelbot",
         logger=logging.getLogger("slack_bolt.panelbot"),
         signing_secret=settings.secret("slack_signing_secret"),
-        client=client or services_client(services) or make_client(settings),
-        listener_executor=listener_executor,
+        client=client or make_client(settings, interactive=True),
+        listener_executor=listener_executor or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
     )
     app.request_check = RequestCheck(settings.secret("slack_signing_secret"))
+    app.after_ack = AfterAck(
+        slack=Later("slack", SLACK_THREADS, SLACK_QUEUE, listener_executor),
+        deliveries=Later("deliveries", DELIVERY_THREADS, DELIVERY_QUEUE, listener_executor),
+    )
     register_all(app, services)
     return app

@@ -14,8 +14,8 @@ from slack_sdk import WebClient
 
 from bot.services import Services
 from bot.services.booking import BookingRefused, SlotTaken, agenda, book_slot, booking_choice, cancel_booking
-from bot.services.outbox import deliver_due
 from handlers.forms import read_state
+from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
 from messages.booking import agenda_message, booked_view, booking_modal, slot_taken_notice
 from messages.ids import Action, BookField, Callback, Subcommand
 
@@ -26,14 +26,8 @@ def _ephemeral(text: str) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": text}
 
 
-def _deliver(services: Services, case_id: int) -> None:
-    try:
-        deliver_due(services, services.now(), case_id=case_id)
-    except Exception:
-        logger.exception("case id %s: booking messages left for the worker to send", case_id)
-
-
-def book(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+def book(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, later: AfterAck,
+         **_: Any) -> None:
     reference = rest.split(" ")[0][:64] if rest else ""
     if not reference:
         ack(_ephemeral("Usage: `/panel book <case reference>`, e.g. "
@@ -45,7 +39,7 @@ def book(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, servic
         ack(_ephemeral(str(refused)))
         return
     ack()
-    client.views_open(trigger_id=command["trigger_id"], view=booking_modal(choice))
+    open_view(later, client, command.get("trigger_id"), booking_modal(choice))
 
 
 def parse_day(text: str, today: date) -> date | None:
@@ -75,6 +69,8 @@ SUBCOMMANDS = {Subcommand.BOOK.value: book, Subcommand.AGENDA.value: show_agenda
 
 
 def register(app: App, services: Services) -> None:
+    later = after_ack(app)
+
     @app.action(Action.BOOK_SLOT)
     @app.action(Action.REBOOK)
     def open_booking(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -86,15 +82,13 @@ def register(app: App, services: Services) -> None:
                 raise BookingRefused("That button no longer points at a case.")
             choice = booking_choice(services, body["user"]["id"], case_id=int(value))
         except BookingRefused as refused:
-            respond(text=str(refused), response_type="ephemeral", replace_original=False)
+            tell(later, body, client, respond, str(refused))
             return
-        if body.get("view"):  # the button was in a modal (the submitted form): stack the booking on it
-            client.views_push(trigger_id=body["trigger_id"], view=booking_modal(choice))
-        else:
-            client.views_open(trigger_id=body["trigger_id"], view=booking_modal(choice))
+        # A button in a modal (the submitted form) stacks the booking on it.
+        open_view(later, client, body.get("trigger_id"), booking_modal(choice), push=bool(body.get("view")))
 
     @app.action(Action.CANCEL_BOOKING)
-    def cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         value = str(action.get("value", ""))
         try:
@@ -102,12 +96,12 @@ def register(app: App, services: Services) -> None:
                 raise BookingRefused("That button no longer points at a case.")
             change = cancel_booking(services, int(value), body["user"]["id"])
         except BookingRefused as refused:
-            respond(text=str(refused), response_type="ephemeral", replace_original=False)
+            tell(later, body, client, respond, str(refused))
             return
         if change is None:
-            respond(text="That slot was already cancelled.", response_type="ephemeral", replace_original=False)
+            tell(later, body, client, respond, "That slot was already cancelled.")
             return
-        _deliver(services, change.booking.case_id)
+        deliver(later, services, change.booking.case_id)
 
     @app.action(Action.ADD_TO_CALENDAR)
     def calendar_link(ack: Ack) -> None:
@@ -130,4 +124,4 @@ def register(app: App, services: Services) -> None:
             return
         ack(response_action="update", view=booked_view(result.change))
         if result.changed:
-            _deliver(services, case_id)
+            deliver(later, services, case_id)

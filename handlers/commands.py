@@ -9,11 +9,12 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.services import Services
+from handlers.replies import after_ack
 from messages.help import help_message, usage_message
 from messages.ids import Command, Subcommand
 
-# A subcommand handler is called with ack=, rest= (the text after the word), command=, client=, respond=
-# and services=; it takes what it needs and `**_` for the rest.
+# A subcommand handler is called with ack=, rest= (the text after the word), command=, client=, respond=,
+# services= and later= (handlers.replies.AfterAck); it takes what it needs and `**_` for the rest.
 SubcommandHandler = Callable[..., None]
 
 
@@ -24,6 +25,8 @@ def split_command(text: str | None) -> tuple[str, str]:
 
 
 def register(app: App, services: Services, subcommands: Mapping[str, SubcommandHandler]) -> None:
+    later = after_ack(app)
+
     @app.command(Command.PANEL)
     def panel(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         word, rest = split_command(command.get("text"))
@@ -34,4 +37,5 @@ def register(app: App, services: Services, subcommands: Mapping[str, SubcommandH
         if handler is None:
             ack(usage_message(word))
             return
-        handler(ack=ack, rest=rest, command=command, client=client, respond=respond, services=services)
+        handler(ack=ack, rest=rest, command=command, client=client, respond=respond, services=services,
+                later=later)

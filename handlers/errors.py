@@ -11,6 +11,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.services import Services
+from handlers.replies import after_ack, tell
 from messages.help import incident_message
 
 logger = logging.getLogger("panelbot.errors")
@@ -21,6 +22,8 @@ def new_incident_id() -> str:
 
 
 def register(app: App, services: Services) -> None:
+    later = after_ack(app)
+
     @app.error
     def on_error(error: Exception, body: dict[str, Any], client: WebClient, respond: Any = None) -> None:
         from bot.slack_app import describe  # the app imports the handlers
@@ -28,13 +31,6 @@ def register(app: App, services: Services) -> None:
         incident = new_incident_id()
         kind, name = describe(body)  # our own ids only: the body may carry anything
         logger.error("incident %s while handling a %s %s request", incident, kind, name, exc_info=error)
-        text = incident_message(incident)
-        try:
-            if body.get("response_url") or body.get("response_urls"):
-                respond(text=text, response_type="ephemeral", replace_original=False)
-                return
-            user = body.get("user_id") or (body.get("user") or {}).get("id")
-            if user:
-                client.chat_postMessage(channel=user, text=text)
-        except Exception:
-            logger.exception("incident %s: could not tell the person", incident)
+        # Off the listener thread, like every Slack call after the ack: in the modal or by DM when the
+        # request had no response_url (a button in a modal).
+        tell(later, body, client, respond, incident_message(incident), title="Something went wrong")

@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 
 from bot.domain.visits import Step
 from bot.services import Services
-from bot.services.outbox import deliver_due
 from bot.services.visits import (
     VisitRefused,
     add_placement,
@@ -27,6 +26,7 @@ from bot.services.visits import (
     visits_overview,
 )
 from handlers.forms import read_state
+from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
 from messages.help import notice_view
 from messages.ids import Action, Callback, PlacementField, PlanVisitField, ProvisionField, Subcommand
 from messages.visits import (
@@ -55,18 +55,20 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def provision(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+def provision(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, later: AfterAck,
+              **_: Any) -> None:
     existing = find_provision(services, rest) if rest else None
     if rest and existing is None:
         ack(_ephemeral(f"panelbot knows no provision called {rest[:60]!r}. `/panel provision` adds one."))
         return
     ack()
-    client.views_open(trigger_id=command["trigger_id"], view=provision_modal(existing))
+    open_view(later, client, command.get("trigger_id"), provision_modal(existing))
 
 
-def placement(ack: Ack, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+def placement(ack: Ack, command: dict[str, Any], client: WebClient, services: Services, later: AfterAck,
+              **_: Any) -> None:
     ack()
-    client.views_open(trigger_id=command["trigger_id"], view=placement_modal(provisions(services)))
+    open_view(later, client, command.get("trigger_id"), placement_modal(provisions(services)))
 
 
 def concern(ack: Ack, rest: str, command: dict[str, Any], services: Services, **_: Any) -> None:
@@ -90,8 +92,10 @@ SUBCOMMANDS = {Subcommand.PROVISION.value: provision, Subcommand.PLACEMENT.value
 
 
 def register(app: App, services: Services) -> None:
-    def deliver() -> None:
-        deliver_due(services, services.now())
+    later = after_ack(app)
+
+    def deliver_all() -> None:
+        deliver(later, services)
 
     @app.view(Callback.PROVISION_FORM)
     def provision_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -108,7 +112,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={refused.field or ProvisionField.NAME: str(refused)})
             return
         ack(response_action="update", view=notice_view("Provision saved", provision_saved_text(saved, due)))
-        deliver()
+        deliver_all()
 
     @app.view(Callback.PLACEMENT_FORM)
     def placement_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -140,7 +144,7 @@ def register(app: App, services: Services) -> None:
         when = planned.planned_on
         ack(response_action="update", view=notice_view(
             "Visit planned", f"The visit to {planned.provision} is planned for {when:%A} {when.day} {when:%B %Y}."))
-        deliver()
+        deliver_all()
 
     @app.action(Action.PLAN_VISIT)
     def plan_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -149,15 +153,16 @@ def register(app: App, services: Services) -> None:
         try:
             visit = visit_by_id(services, int(action["value"]))
         except (VisitRefused, ValueError):
-            respond(text="That visit is no longer in panelbot.", response_type="ephemeral", replace_original=False)
+            tell(later, body, client, respond, "That visit is no longer in panelbot.")
             return
-        client.views_open(trigger_id=body["trigger_id"], view=plan_visit_modal(visit))
+        open_view(later, client, body.get("trigger_id"), plan_visit_modal(visit), push=bool(body.get("view")))
 
     @app.action(Action.VISIT_DONE)
     @app.action(Action.STEP_DONE)
     @app.action(Action.ACTION_PLAN_REQUESTED)
     @app.action(Action.ACTION_PLAN_RECEIVED)
-    def visit_buttons(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def visit_buttons(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                      respond: Respond) -> None:
         ack()
         user, value = body["user"]["id"], str(action.get("value", ""))
         try:
@@ -175,5 +180,5 @@ def register(app: App, services: Services) -> None:
                     "Recorded: the action plan is requested."
         except (VisitRefused, ValueError) as refused:
             text = str(refused) if isinstance(refused, VisitRefused) else "That button no longer works."
-        respond(text=text, response_type="ephemeral", replace_original=False)
-        deliver()
+        tell(later, body, client, respond, text)
+        deliver_all()
