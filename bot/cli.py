@@ -102,7 +102,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     from store import migrate
     from store.db import make_engine
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, statement_timeout_ms=None)  # migrations may take long
     if args.action == "upgrade":
         migrate.upgrade(engine)
     current = migrate.current_revision(engine)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
@@ -17,6 +19,7 @@ from bot.slack_app import REFUSED, RequestCheck
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+HEALTH_LIMIT = 0.8  # seconds /healthz waits for the database before answering 503
 MAX_BODY = 1_048_576  # Slack payloads are a few KB; refuse anything absurd before reading it.
 
 logger = logging.getLogger("panelbot.web")
@@ -36,6 +39,33 @@ def _json(start_response: StartResponse, code: int, body: dict[str, Any]) -> Ite
     return [data]
 
 
+class HealthCheck:
+    """Whether the database answers, decided within `limit` seconds whatever the database does.
+
+    One check runs at a time, on a thread of its own: a probe that arrives while one is still waiting on
+    a hung database shares its answer instead of starting another, so a load balancer polling a hung
+    database gets 503 at once and never piles up threads. The check itself ends at the engine's connect
+    or statement timeout (store.db).
+    """
+
+    def __init__(self, check: Callable[[], bool], limit: float = HEALTH_LIMIT) -> None:
+        self._check = check
+        self._limit = limit
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz")
+        self._lock = threading.Lock()
+        self._running: Future[bool] | None = None
+
+    def __call__(self) -> bool:
+        with self._lock:
+            if self._running is None or self._running.done():
+                self._running = self._pool.submit(self._check)
+            running = self._running
+        try:
+            return bool(running.result(timeout=self._limit))
+        except Exception:  # a timeout, or the check failed
+            return False
+
+
 class SlackWsgi:
     """The web process's WSGI application.
 
@@ -48,12 +78,13 @@ class SlackWsgi:
         self.app = app
         self.services = services
         self._check = RequestCheck(signing_secret)
+        self._health = HealthCheck(services.database_ok)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            ok = self.services.database_ok()
+            ok = self._health()
             return _json(start_response, 200 if ok else 503, {"ok": ok, "database": "up" if ok else "down"})
         if path != EVENTS_PATH:
             return _json(start_response, 404, {"error": "not found"})
