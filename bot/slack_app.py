@@ -32,7 +32,7 @@ from bot.services import Services
 from bot.settings import Settings
 from handlers import register_all
 from handlers.commands import split_command
-from handlers.replies import AfterAck
+from handlers.replies import AfterAck, ack_with_sentence
 from messages.ids import Action, Callback, Command, Subcommand, decide_action
 
 _TIMESTAMP = re.compile(r"\d{1,12}")
@@ -98,6 +98,21 @@ def well_formed(body: Any) -> bool:
     return True
 
 
+NO_USER = "panelbot could not tell who sent this, so it did nothing. Please try again."
+_ABOUT_A_PERSON = {"block_actions", "view_submission", "view_closed", "shortcut", "message_action"}
+
+
+def has_user(body: dict[str, Any]) -> bool:
+    """False for a command, click or form that names nobody: panelbot acts for a person or not at all."""
+    if "command" in body:
+        user = body.get("user_id")
+    elif body.get("type") in _ABOUT_A_PERSON:
+        user = (body.get("user") or {}).get("id")
+    else:
+        return True
+    return isinstance(user, str) and user != ""
+
+
 def describe(body: dict[str, Any]) -> tuple[str, str]:
     """(kind, id) for the request log: panelbot's own ids only, never anything else a request carries."""
     if "command" in body:
@@ -134,6 +149,9 @@ class PanelbotApp(App):
             response, kind, name = BoltResponse(status=401, body=REFUSED), "refused", "-"
         elif not well_formed(req.body):
             response, kind, name = BoltResponse(status=400, body=REFUSED), "malformed", "-"
+        elif not has_user(req.body):
+            answer = ack_with_sentence(req.body, NO_USER)
+            response, kind, name = BoltResponse(status=200, body=answer if answer is not None else ""), "no-user", "-"
         else:
             response = super().dispatch(req)
             kind, name = ("refused", "-") if response.status == 401 else describe(req.body)

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from dateutil import parser as dateparser
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.domain.days import NotADay, read_day
 from bot.services import Services
 from bot.services.booking import BookingRefused, SlotTaken, agenda, book_slot, booking_choice, cancel_booking
-from handlers.forms import read_state
+from handlers.forms import checked_answers, metadata_ints, refuse_form
 from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
 from messages.booking import agenda_message, booked_view, booking_modal, slot_taken_notice
 from messages.ids import Action, BookField, Callback, Subcommand
@@ -42,25 +42,32 @@ def book(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, servic
     open_view(later, client, command.get("trigger_id"), booking_modal(choice))
 
 
-def parse_day(text: str, today: date) -> date | None:
-    """'' or 'today', 'tomorrow', or a date such as 2026-12-01, 1/12/2026 or '1 December'."""
-    words = text.strip().lower()
-    if words in ("", "today"):
-        return today
-    if words == "tomorrow":
-        return today + timedelta(days=1)
+NOT_A_SLOT = "That is not one of the slots panelbot offered: pick one from the list."
+
+
+def _slot_start(value: str) -> datetime:
+    """A slot's start as the form sends it (ISO 8601 with its offset); BookingRefused with our own
+    sentence for anything else, never Python's error text."""
     try:
-        # A local calendar date, no time of day: the default only fills a missing year or month.
-        default = datetime(today.year, today.month, today.day)  # noqa: DTZ001
-        return dateparser.parse(words, dayfirst=True, default=default).date()
-    except (ValueError, OverflowError):
-        return None
+        start = datetime.fromisoformat(value)
+    except ValueError:
+        raise BookingRefused(NOT_A_SLOT) from None
+    if start.tzinfo is None:
+        raise BookingRefused(NOT_A_SLOT)
+    return start
+
+
+AGENDA_USAGE = ("Usage: `/panel agenda [date]`, e.g. `/panel agenda tomorrow`, `/panel agenda 1/12/2026` "
+                "(day first) or `/panel agenda 2026-12-01`.")
 
 
 def show_agenda(ack: Ack, rest: str, services: Services, **_: Any) -> None:
-    day = parse_day(rest, services.calendar.local_date(services.now()))
+    day = read_day(rest, services.calendar.local_date(services.now()))
     if day is None:
-        ack(_ephemeral("Usage: `/panel agenda [date]`, e.g. `/panel agenda tomorrow` or `/panel agenda 1/12/2026`."))
+        ack(_ephemeral(AGENDA_USAGE))
+        return
+    if isinstance(day, NotADay):
+        ack(_ephemeral(f"{day.sentence} {AGENDA_USAGE}"))
         return
     ack({**agenda_message(agenda(services, day)), "response_type": "ephemeral"})
 
@@ -109,17 +116,23 @@ def register(app: App, services: Services) -> None:
 
     @app.view(Callback.BOOK_FORM)
     def book_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        chosen = read_state(view["state"]["values"]).get(BookField.SLOT)
-        case_id = int(view["private_metadata"])
+        answers = checked_answers(ack, view)
+        metadata = metadata_ints(view, 1)
+        if answers is None:
+            return
+        if metadata is None:
+            refuse_form(ack, view)
+            return
+        case_id, chosen = metadata[0], answers.get(BookField.SLOT)
         try:
             if not isinstance(chosen, str):
                 raise BookingRefused("Pick a slot.")
-            result = book_slot(services, case_id, datetime.fromisoformat(chosen), body["user"]["id"])
+            result = book_slot(services, case_id, _slot_start(chosen), body["user"]["id"])
         except SlotTaken as taken:
             offer = replace(taken.choice, notice=slot_taken_notice(taken.slot))
             ack(response_action="update", view=booking_modal(offer))
             return
-        except (BookingRefused, ValueError) as refused:
+        except BookingRefused as refused:
             ack(response_action="errors", errors={BookField.SLOT: str(refused)[:150]})
             return
         ack(response_action="update", view=booked_view(result.change))

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from bot.domain.decisions import DecisionFormError, Outcome, read_decision
 from bot.services import Services
 from bot.services.decisions import AlreadyDecided, DecisionRefused, NotAllowed, decide, start_decision
-from handlers.forms import read_state
+from handlers.forms import checked_answers, refuse_form
 from handlers.replies import after_ack, deliver, open_view, tell
 from messages.decisions import already_decided, decision_modal, not_allowed
 from messages.ids import DECIDE_PREFIX, Callback, DecisionField
@@ -26,6 +26,17 @@ def _already(refused: AlreadyDecided) -> str:
     if refused.decision is None:
         return f"Case {refused.reference} has moved on since this was shown: open it again to see where it is."
     return already_decided(refused.reference, refused.decision)
+
+
+def _decision_metadata(raw: object) -> tuple[int, int, Outcome] | None:
+    """"<case id>:<round>:<outcome>" as `decision_modal` writes it; None for anything else."""
+    parts = raw.split(":") if isinstance(raw, str) else []
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() and len(part) <= 12 for part in parts[:2]):
+        return None
+    try:
+        return int(parts[0]), int(parts[1]), Outcome(parts[2])
+    except ValueError:
+        return None
 
 
 def register(app: App, services: Services) -> None:
@@ -57,11 +68,17 @@ def register(app: App, services: Services) -> None:
 
     @app.view(Callback.DECISION_FORM)
     def decision_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        case_id, round_, outcome_value = view["private_metadata"].split(":")
-        outcome = Outcome(outcome_value)
+        answers = checked_answers(ack, view)
+        if answers is None:
+            return
+        written = _decision_metadata(view.get("private_metadata"))
+        if written is None:
+            refuse_form(ack, view)
+            return
+        case_id, round_, outcome = written
         try:
-            form = read_decision(outcome, read_state(view["state"]["values"]))
-            decided = decide(services, int(case_id), int(round_), form, body["user"]["id"])
+            form = read_decision(outcome, answers)
+            decided = decide(services, case_id, round_, form, body["user"]["id"])
         except DecisionFormError as problems:
             ack(response_action="errors", errors=problems.errors)
             return

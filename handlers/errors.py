@@ -13,8 +13,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 
 from bot.services import Services
-from handlers.replies import after_ack, tell
-from messages.help import database_down_message, incident_message, notice_view
+from handlers.replies import ack_with_sentence, after_ack, tell
+from messages.help import database_down_message, incident_message
 
 # The database did not answer in time (connect, statement, lock or pool timeout) or is unreachable.
 DATABASE_UNAVAILABLE = (OperationalError, SATimeoutError)
@@ -39,23 +39,10 @@ def register(app: App, services: Services) -> None:
         logger.error("incident %s while handling a %s %s request", incident, kind, name, exc_info=error)
         database = isinstance(error, DATABASE_UNAVAILABLE)
         text = database_down_message(incident) if database else incident_message(incident)
-        answer = _in_the_ack(body, text) if response is not None else None
+        answer = ack_with_sentence(body, text) if response is not None else None
         if answer is not None:  # not acked yet: the sentence travels in the ack, never a 500
             return BoltResponse(status=200, body=answer)
         # Otherwise off the listener thread, like every Slack call after an ack; in a modal or by DM when
         # the request had no response_url (a button in a modal).
         tell(later, body, client, respond, text, title="Something went wrong")
         return BoltResponse(status=200, body="") if response is not None else None
-
-
-def _in_the_ack(body: dict[str, Any], text: str) -> dict[str, Any] | None:
-    """The ack that carries `text`: ephemeral for a slash command, an inline error for a form."""
-    if "command" in body:
-        return {"response_type": "ephemeral", "text": text}
-    if body.get("type") == "view_submission":
-        blocks = (body.get("view") or {}).get("blocks") or []
-        inputs = [block.get("block_id") for block in blocks if isinstance(block, dict) and block.get("type") == "input"]
-        if inputs and isinstance(inputs[0], str):
-            return {"response_action": "errors", "errors": {inputs[0]: text}}
-        return {"response_action": "update", "view": notice_view("Something went wrong", text)}
-    return None

@@ -11,7 +11,7 @@ from bot.domain.reminders import PackageAfterReview, QualityOfLife
 from bot.services import Services
 from bot.services.reminders import ReminderRefused, complete_reminder, snooze_reminder
 from bot.services.reviews import ReviewRefused, record_review, start_review
-from handlers.forms import read_state
+from handlers.forms import checked_answers, metadata_ints, refuse_form
 from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
 from messages.help import notice_view
 from messages.ids import Action, Callback, ReviewField, Subcommand
@@ -63,7 +63,13 @@ def register(app: App, services: Services) -> None:
 
     @app.view(Callback.REVIEW_FORM)
     def review_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        answers = read_state(view["state"]["values"])
+        answers = checked_answers(ack, view)
+        metadata = metadata_ints(view, 1)
+        if answers is None:
+            return
+        if metadata is None:
+            refuse_form(ack, view)
+            return
         errors = {}
         if answers.get(ReviewField.QUALITY_OF_LIFE) not in set(QualityOfLife):
             errors[ReviewField.QUALITY_OF_LIFE] = "Say whether the person's quality of life has improved."
@@ -76,7 +82,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=errors)
             return
         try:
-            recorded = record_review(services, int(view["private_metadata"]), body["user"]["id"],
+            recorded = record_review(services, metadata[0], body["user"]["id"],
                                      QualityOfLife(answers[ReviewField.QUALITY_OF_LIFE]),
                                      PackageAfterReview(answers[ReviewField.PACKAGE]),
                                      notes.strip() if isinstance(notes, str) and notes.strip() else None)

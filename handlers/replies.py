@@ -21,6 +21,7 @@ from bot.later import Later
 from bot.services import Services
 from bot.services.outbox import deliver_due
 from bot.standin.inline import InlineExecutor
+from handlers.forms import form_error_ack
 from messages.help import notice_view
 
 # A trigger_id lives 3 s from Slack's click; leave half a second for the call itself.
@@ -47,6 +48,16 @@ def after_ack(app: App) -> AfterAck:
 def user_of(body: dict[str, Any]) -> str | None:
     user = body.get("user_id") or (body.get("user") or {}).get("id")
     return user if isinstance(user, str) and user else None
+
+
+def ack_with_sentence(body: dict[str, Any], text: str) -> dict[str, Any] | None:
+    """An ack that carries `text`: ephemeral for a slash command, an inline error on a submitted form;
+    None for requests whose ack cannot carry words (buttons, shortcuts, events)."""
+    if "command" in body:
+        return {"response_type": "ephemeral", "text": text}
+    if body.get("type") == "view_submission" and isinstance(body.get("view"), dict):
+        return form_error_ack(body["view"], text)
+    return None
 
 
 def open_view(later: AfterAck, client: WebClient, trigger_id: str | None, view: dict[str, Any], *,

@@ -15,7 +15,7 @@ from bot.domain.submission import FormErrors, parse_submission
 from bot.services import Services
 from bot.services.cases import SubmissionProblem, submit_case
 from handlers.errors import new_incident_id
-from handlers.forms import read_state
+from handlers.forms import checked_answers
 from handlers.replies import AfterAck, after_ack, deliver, open_view
 from messages.ids import Callback, Subcommand, SubmitField
 from messages.submit import submit_modal, submitted_view
@@ -49,10 +49,12 @@ def register(app: App, services: Services) -> None:
     @app.view(Callback.SUBMIT_FORM)
     def submit_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         submitter = body["user"]["id"]
+        answers = checked_answers(ack, view)
+        if answers is None:
+            return
         try:
-            submission = parse_submission(read_state(view["state"]["values"]), policy=services.policy,
-                                          submitter=submitter)
-            result = submit_case(services, submission, key=f"submit:{view['id']}")
+            submission = parse_submission(answers, policy=services.policy, submitter=submitter)
+            result = submit_case(services, submission, key=f"submit:{view.get('id')}")
         except FormErrors as problems:
             ack(response_action="errors", errors=problems.errors)
             return

@@ -25,7 +25,7 @@ from bot.services.visits import (
     visit_done,
     visits_overview,
 )
-from handlers.forms import read_state
+from handlers.forms import checked_answers, metadata_ints, refuse_form
 from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
 from messages.help import notice_view
 from messages.ids import Action, Callback, PlacementField, PlanVisitField, ProvisionField, Subcommand
@@ -99,10 +99,16 @@ def register(app: App, services: Services) -> None:
 
     @app.view(Callback.PROVISION_FORM)
     def provision_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        answers = read_state(view["state"]["values"])
+        answers = checked_answers(ack, view)
+        metadata = metadata_ints(view, 1, blank=0)
+        if answers is None:
+            return
+        if metadata is None:
+            refuse_form(ack, view)
+            return
         try:
             saved, due = save_provision(
-                services, body["user"]["id"], provision_id=int(view["private_metadata"] or 0) or None,
+                services, body["user"]["id"], provision_id=metadata[0] or None,
                 name=_text(answers.get(ProvisionField.NAME)) or "",
                 provision_type=_text(answers.get(ProvisionField.TYPE)) or "",
                 rating=_text(answers.get(ProvisionField.RATING)),
@@ -116,7 +122,9 @@ def register(app: App, services: Services) -> None:
 
     @app.view(Callback.PLACEMENT_FORM)
     def placement_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        answers = read_state(view["state"]["values"])
+        answers = checked_answers(ack, view)
+        if answers is None:
+            return
         chosen = _text(answers.get(PlacementField.PROVISION))
         try:
             name, visit = add_placement(
@@ -134,9 +142,15 @@ def register(app: App, services: Services) -> None:
 
     @app.view(Callback.PLAN_VISIT_FORM)
     def plan_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        answers = read_state(view["state"]["values"])
+        answers = checked_answers(ack, view)
+        metadata = metadata_ints(view, 1)
+        if answers is None:
+            return
+        if metadata is None:
+            refuse_form(ack, view)
+            return
         try:
-            planned = plan_visit(services, body["user"]["id"], int(view["private_metadata"]),
+            planned = plan_visit(services, body["user"]["id"], metadata[0],
                                  _date(answers.get(PlanVisitField.DATE)), _text(answers.get(PlanVisitField.VISITOR)))
         except VisitRefused as refused:
             ack(response_action="errors", errors={refused.field or PlanVisitField.DATE: str(refused)})

@@ -48,8 +48,8 @@ def test_requests_are_acked_at_once_while_slack_takes_3_seconds_for_a_dozen_call
     with ThreadPoolExecutor(len(slow_ones)) as pool:
         acks = list(pool.map(lambda signed: _timed(threaded_app, signed), slow_ones))
         help_acks = [_timed(threaded_app, signer.command("U0PRIYA", "help")) for _ in range(5)]
-    assert all(status == 200 and seconds < 1.0 for status, seconds in acks), acks
-    assert all(status == 200 and seconds < 1.0 for status, seconds in help_acks), help_acks
+    assert all(status == 200 and seconds < 2.0 for status, seconds in acks), acks
+    assert all(status == 200 and seconds < 2.0 for status, seconds in help_acks), help_acks
     # The modals still open and the Home tabs are still published, after the ack.
     assert wait_for(lambda: len(slack.calls_to("views.open")) == 12 and len(slack.calls_to("views.publish")) == 6)
 
