@@ -65,6 +65,18 @@ def make_client(settings: Settings, *, interactive: bool = False) -> WebClient:
                      timeout=5 if interactive else 10, retry_handlers=handlers)
 
 
+# usergroups.users.list is read on the request path, before the ack (who may decide, who sees a case),
+# so it gets the least time: 2 s, no retry, leaving the rest of Slack's 3 s for the answer. A timeout
+# fails the request with a sentence in its ack (handlers/errors.py) rather than losing the ack.
+DIRECTORY_TIMEOUT_S = 2
+
+
+def make_directory_client(settings: Settings) -> WebClient:
+    """The client for reading user-group members during a request (see DIRECTORY_TIMEOUT_S)."""
+    return WebClient(token=settings.secret("slack_bot_token"), base_url=settings.slack_api_url,
+                     timeout=DIRECTORY_TIMEOUT_S, retry_handlers=[])
+
+
 def open_database(settings: Settings) -> Engine:
     """An engine whose schema matches this code.
 
@@ -98,4 +110,4 @@ def build_services(settings: Settings, client: WebClient | None = None) -> Servi
     policy = council_policy(settings)
     client = client or make_client(settings)
     return Services(engine=open_database(settings), policy=policy, notifier=SlackNotifier(client),
-                    directory=SlackDirectory(client))
+                    directory=SlackDirectory(make_directory_client(settings)))

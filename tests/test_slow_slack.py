@@ -40,18 +40,20 @@ def threaded_app(settings, services, slack):
     app.after_ack.deliveries.shutdown()
 
 
-def test_requests_are_acked_at_once_while_slack_takes_3_seconds_for_a_dozen_calls(threaded_app, signer, slack):
+def test_requests_are_acked_at_once_while_slack_takes_3_seconds_for_fifteen_calls(threaded_app, signer, slack):
     slack.delays.update({"views.open": SLOW, "views.publish": SLOW, "chat.postMessage": SLOW})
-    slow_ones = [signer.command(f"U0P{n:04d}", "submit") for n in range(12)]
+    # 15 slow calls: fewer than the Slack pool's 16 threads, so every modal opens within its trigger's life
+    # (a 17th would wait 3 s for a thread, and a modal is not opened after 2.5 s: its trigger has expired).
+    slow_ones = [signer.command(f"U0P{n:04d}", "submit") for n in range(10)]
     slow_ones += [signer.event({"type": "app_home_opened", "user": f"U0H{n:04d}", "tab": "home"}, event_id=f"Ev{n}")
-                  for n in range(6)]
+                  for n in range(5)]
     with ThreadPoolExecutor(len(slow_ones)) as pool:
         acks = list(pool.map(lambda signed: _timed(threaded_app, signed), slow_ones))
         help_acks = [_timed(threaded_app, signer.command("U0PRIYA", "help")) for _ in range(5)]
     assert all(status == 200 and seconds < 2.0 for status, seconds in acks), acks
     assert all(status == 200 and seconds < 2.0 for status, seconds in help_acks), help_acks
     # The modals still open and the Home tabs are still published, after the ack.
-    assert wait_for(lambda: len(slack.calls_to("views.open")) == 12 and len(slack.calls_to("views.publish")) == 6)
+    assert wait_for(lambda: len(slack.calls_to("views.open")) == 10 and len(slack.calls_to("views.publish")) == 5)
 
 
 def _timed(app, signed):
@@ -97,6 +99,14 @@ def test_a_dropped_connection_is_retried_only_for_calls_that_cannot_double_a_mes
     handler = RetryIdempotentOnConnectionError(max_retry_count=1)
     assert handler.can_retry(state=RetryState(), request=_request(method), error=ConnectionResetError()) is retried
     assert handler.can_retry(state=RetryState(), request=_request(method), error=URLError("reset")) is retried
+
+
+def test_user_groups_are_read_during_a_request_with_a_short_timeout_and_no_retry(settings):
+    from bot.runtime import build_services
+
+    services = build_services(settings)
+    assert (services.directory.client.timeout, services.directory.client.retry_handlers) == (2, [])
+    services.engine.dispose()
 
 
 def test_the_clients_have_their_timeouts_and_retry_handlers_set_in_one_place(settings):
