@@ -4,7 +4,9 @@ Each of `--people` people (50) does five steps in turn, all people starting toge
 case (the real case form, £412/wk against a RAS of £298/wk), `/panel book <ref>`, books a slot of
 their own on the booking form, then the chair of that slot's day presses "Approve" on the case card
 and sends the decision form. Every step is a signed request over HTTP, timed from just before it is
-sent to just after its whole answer is read: the ack, which Slack abandons after 3 s.
+sent to just after its whole answer is read: the ack, which Slack abandons after 3 s. After `/panel book`
+and the decision button a person waits (untimed, up to 10 s) for the modal to open before sending its
+form, as in Slack; the time from the click to its `views.open` reaching Slack is reported too.
 
 - **panelbot** is `panelbot serve` in a process of its own (waitress with `bot.web.SERVER_SETTINGS`,
   Bolt's listener threads, the after-ack pools of `bot.later`), on a fresh SQLite file or, with
@@ -32,6 +34,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -43,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from common import DATABASE_URL_HELP, PERCENTILES_NOTE, bench_database, describe_database, environment, latency_table
 from slow_standin import SlowStandIn
@@ -111,6 +115,7 @@ class Phase:
     over: int = 0  # acks over 3 s, or no answer
     wrong: list[str] = field(default_factory=list)
     sent_submit: dict[str, float] = field(default_factory=dict)  # reference -> monotonic time sent
+    sent_trigger: dict[str, float] = field(default_factory=dict)  # trigger_id -> monotonic time its click was sent
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -136,13 +141,17 @@ CHECKS: dict[str, Callable[[bytes], bool]] = {
 
 
 def person(phase: Phase, port: int, signer: RequestSigner, policy: Any, plan: Plan, case_id: Callable[[str], int],
-           start: threading.Barrier, tag: str) -> None:
+           start: threading.Barrier, tag: str, modal_shown: Callable[[str], bool]) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
     view = {**submit_modal(policy), "id": f"V{tag}{plan.reference}"}
     start.wait()
 
     def step(name: str, signed: SignedRequest) -> bool:
         nonlocal connection
+        trigger = _trigger_of(signed) if name in ("book command", "decide button") else None
+        if trigger is not None:
+            with phase.lock:
+                phase.sent_trigger[trigger] = time.monotonic()
         try:
             status, body, ms = _send(connection, signed)
         except OSError as exc:
@@ -159,6 +168,8 @@ def person(phase: Phase, port: int, signer: RequestSigner, policy: Any, plan: Pl
             if status != 200 or not CHECKS[name](body):
                 phase.wrong.append(f"{name}: HTTP {status} {body[:160]!r}")
                 return False
+        if trigger is not None:
+            modal_shown(trigger)  # a person fills in a form once it has opened, not before
         return True
 
     with phase.lock:
@@ -184,11 +195,29 @@ def person(phase: Phase, port: int, signer: RequestSigner, policy: Any, plan: Pl
     connection.close()
 
 
+def _trigger_of(signed: SignedRequest) -> str:
+    form = dict(parse_qsl(signed.body))
+    if "payload" in form:
+        return str(json.loads(form["payload"]).get("trigger_id"))
+    return form.get("trigger_id", "")
+
+
 def run_phase(name: str, port: int, signer: RequestSigner, policy: Any, plans: list[Plan],
-              case_id: Callable[[str], int], tag: str) -> Phase:
+              case_id: Callable[[str], int], tag: str, standin: SlowStandIn) -> Phase:
     phase = Phase(name)
     start = threading.Barrier(len(plans))
-    threads = [threading.Thread(target=person, args=(phase, port, signer, policy, plan, case_id, start, tag))
+
+    def modal_shown(trigger: str, limit: float = 10.0) -> bool:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            with standin._posted_lock:
+                if trigger in standin.opened:
+                    return True
+            time.sleep(0.02)
+        return False
+
+    threads = [threading.Thread(target=person,
+                                args=(phase, port, signer, policy, plan, case_id, start, tag, modal_shown))
                for plan in plans]
     for thread in threads:
         thread.start()
@@ -223,7 +252,15 @@ def card_latency(standin: SlowStandIn, phase: Phase) -> list[float]:
     return out
 
 
-def report(delay: float, floor: Phase, panelbot: Phase, cards: list[float], drained: float) -> None:
+def modal_latency(standin: SlowStandIn, phase: Phase) -> list[float]:
+    """Per click (`/panel book`, a decision button): ms from sending it to its views.open reaching Slack."""
+    with standin._posted_lock:
+        opened = dict(standin.opened)
+    return [(opened[trigger] - sent) * 1000 for trigger, sent in phase.sent_trigger.items() if trigger in opened]
+
+
+def report(delay: float, floor: Phase, panelbot: Phase, cards: list[float], drained: float,
+           modals: dict[str, list[float]]) -> None:
     print(f"\n== Slack answering every call after {delay * 1000:.0f} ms ==")
     for phase in (floor, panelbot):
         total = sum(len(samples) for samples in phase.samples.values())
@@ -239,12 +276,21 @@ def report(delay: float, floor: Phase, panelbot: Phase, cards: list[float], drai
     rows["panelbot all steps"] = [ms for samples in panelbot.samples.values() for ms in samples]
     if len(cards) >= 2:
         rows["panelbot case card in channel"] = cards
+    for name, samples in modals.items():
+        clicks = len((floor if name == "floor" else panelbot).sent_trigger)
+        print(f"{name}: {len(samples)} modals opened of {clicks} clicks, "
+              f"{sum(ms > ACK_LIMIT_MS for ms in samples)} after the trigger's 3 s")
+        rows[f"{name} views.open after click"] = samples
     figures = latency_table({name: samples for name, samples in rows.items() if len(samples) >= 2})
     if "floor all steps" in figures and "panelbot all steps" in figures:
         (p50, p99, _), (f50, f99, _) = figures["panelbot all steps"], figures["floor all steps"]
         print(f"ack p50 panelbot / floor: {p50 / f50:.2f}x; p99: {p99 / f99:.2f}x "
               f"(target: p99 within 2x: {'PASS' if p99 <= 2 * f99 else 'OVER'})")
     print(f"panelbot's deliveries finished {drained:.1f} s after the last ack")
+
+
+def _without_figures(line: str) -> str:
+    return re.sub(r"\d+(\.\d+)?", "N", line)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -305,8 +351,10 @@ def main(argv: list[str] | None = None) -> int:
                     standin.forget()
                     floor_plans = [Plan(f"U0FW{n:05d}", f"{6_000_000 + round_ * 1000 + n}", "x", f"U0FC{n:05d}", 1)
                                    for n in range(args.people)]
-                    floor_phase = run_phase("floor", floor_port, signer, policy, floor_plans, lambda _: 1, f"F{round_}")
+                    floor_phase = run_phase("floor", floor_port, signer, policy, floor_plans, lambda _: 1, f"F{round_}",
+                                            standin)
                     wait_quiet(standin)
+                    floor_modals = modal_latency(standin, floor_phase)
                     standin.forget()
                     plans = []
                     for n in range(args.people):
@@ -314,9 +362,11 @@ def main(argv: list[str] | None = None) -> int:
                         _, chairs = chair_of(services, services.calendar.local_date(slot.starts_at))
                         plans.append(Plan(f"U0SW{round_}{n:04d}", f"{7_000_000 + round_ * 1000 + n}",
                                           slot.starts_at.isoformat(), chairs[0]))
-                    panelbot_phase = run_phase("panelbot", panelbot_port, signer, policy, plans, case_id, f"P{round_}")
+                    panelbot_phase = run_phase("panelbot", panelbot_port, signer, policy, plans, case_id, f"P{round_}",
+                                               standin)
                     drained = wait_quiet(standin)
-                    report(delay, floor_phase, panelbot_phase, card_latency(standin, panelbot_phase), drained)
+                    modals = {"floor": floor_modals, "panelbot": modal_latency(standin, panelbot_phase)}
+                    report(delay, floor_phase, panelbot_phase, card_latency(standin, panelbot_phase), drained, modals)
                     with engine.connect() as connection:
                         decided = connection.scalar(select(func.count()).select_from(Decision).join(
                             Case, Case.id == Decision.case_id).where(Case.reference.in_([p.reference for p in plans])))
@@ -325,11 +375,11 @@ def main(argv: list[str] | None = None) -> int:
                         print("WRONG: panelbot's answers or outcome were not right")
                         failed = True
                 lines = serve_log.read_text(errors="replace").splitlines()
-                errors = [line for line in lines if " ERROR " in line]
-                print(f"\npanelbot serve log: {len(errors)} ERROR lines")
-                kinds = sorted({line.split(" ERROR ", 1)[1] for line in errors})
-                for kind in kinds[:8]:
-                    print(f"   {kind}")
+                for level in ("ERROR", "WARNING"):
+                    found = [line.split(f" {level} ", 1)[1] for line in lines if f" {level} " in line]
+                    print(f"\npanelbot serve log: {len(found)} {level} lines")
+                    for kind in sorted({_without_figures(line) for line in found})[:8]:
+                        print(f"   {kind}")
                 exceptions = sorted({line for line in lines if line and not line.startswith((" ", "Traceback"))
                                      and ": " in line and line.split(":", 1)[0].endswith(("Error", "Exception"))})
                 for line in exceptions[:8]:

@@ -25,11 +25,12 @@ from store.db import make_engine
 # cannot double a message. chat.postMessage has no idempotency key: if the connection drops after
 # Slack kept the message, slack_sdk's default ConnectionErrorRetryHandler posts it again (30 dropped
 # connections doubled 29 messages), so it and the other posting methods are never retried here; the
-# outbox reconciles them instead.
+# outbox reconciles them instead. views.open and views.push are safe to send again: Slack accepts a
+# trigger_id once, so a second call after a first that got through fails without opening anything.
 IDEMPOTENT_METHODS = frozenset({
     "auth.test", "conversations.history", "conversations.info", "conversations.open", "users.info",
     "usergroups.users.list", "chat.getPermalink", "chat.update", "chat.delete", "views.update",
-    "views.publish",
+    "views.publish", "views.open", "views.push",
 })
 
 

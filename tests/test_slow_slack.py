@@ -92,7 +92,7 @@ def _request(method: str) -> HttpRequest:
 
 
 @pytest.mark.parametrize(("method", "retried"), [
-    ("chat.postMessage", False), ("chat.postEphemeral", False), ("views.open", False),
+    ("chat.postMessage", False), ("chat.postEphemeral", False), ("views.open", True),
     ("conversations.open", True), ("views.publish", True), ("chat.update", True), ("users.info", True),
 ])
 def test_a_dropped_connection_is_retried_only_for_calls_that_cannot_double_a_message(method, retried):
