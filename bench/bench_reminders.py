@@ -849,7 +849,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(SEED)
     with tempfile.TemporaryDirectory(prefix="panelbot-bench-", ignore_cleanup_errors=True) as tmp, \
             bench_database(args.database_url, Path(tmp), "bench_reminders") as url:
-        engine = make_engine(url)
+        engine = make_engine(url, statement_timeout_ms=None)  # the bulk COPY runs longer than the app's 5 s
         migrate.upgrade(engine)
         notifier = FakeNotifier()
         services = Services(engine=engine, policy=load_policy(default_policy_path()), notifier=notifier,

@@ -108,7 +108,8 @@ def cmd_db(args: argparse.Namespace) -> int:
 
     # The owner role migrates (DATABASE_MIGRATION_URL); the app role (DATABASE_URL) is then granted
     # only what it needs, so it can never alter, truncate or rewrite the audit.
-    engine = make_engine(settings.database_migration_url or settings.database_url)
+    engine = make_engine(settings.database_migration_url or settings.database_url,
+                         statement_timeout_ms=None)  # migrations may take long
     if args.action == "upgrade":
         try:
             migrate.upgrade(engine, audit_key=settings.secret("panelbot_audit_key") or None)
@@ -218,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events and GET /healthz on $PORT")
     serve.add_argument("--port", type=int, help="overrides PORT")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default all)")  # noqa: S104
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--threads", type=int, help="request threads (default: bot.web.SERVER_SETTINGS, 16)")
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="the scheduler process (run exactly one)")

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.services import Services
 from bot.services.attendance import AttendanceRefused, attendance, record_attendance
 from handlers.forms import read_state
+from handlers.replies import after_ack, open_view, tell
 from messages.decisions import attendance_modal, attendance_text
 from messages.help import notice_view
 from messages.ids import Action, AttendanceField, Callback
@@ -25,20 +26,22 @@ def _sitting(value: str) -> tuple[str, date] | None:
 
 
 def register(app: App, services: Services) -> None:
+    later = after_ack(app)
+
     @app.action(Action.RECORD_ATTENDANCE)
     def attendance_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                           respond: Respond) -> None:
         ack()
         sitting = _sitting(str(action.get("value", "")))
         if sitting is None:
-            respond(text="That button is out of date.", response_type="ephemeral", replace_original=False)
+            tell(later, body, client, respond, "That button is out of date.")
             return
         try:
             recorded = attendance(services, sitting[0], sitting[1], body["user"]["id"])
         except AttendanceRefused as refused:
-            respond(text=str(refused), response_type="ephemeral", replace_original=False)
+            tell(later, body, client, respond, str(refused))
             return
-        client.views_open(trigger_id=body["trigger_id"], view=attendance_modal(recorded))
+        open_view(later, client, body.get("trigger_id"), attendance_modal(recorded), push=bool(body.get("view")))
 
     @app.view(Callback.ATTENDANCE_FORM)
     def attendance_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

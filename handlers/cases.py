@@ -20,8 +20,8 @@ from bot.services.cases import (
 )
 from bot.services.cover import CoverRefused, end_cover, set_cover
 from bot.services.home import home_of
-from bot.services.outbox import deliver_due
 from handlers.forms import read_state
+from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
 from messages.cases import case_details_modal, case_summary_message, mine_message, withdraw_modal
 from messages.help import notice_view
 from messages.home import away_modal, task_line
@@ -34,7 +34,8 @@ def mine(ack: Ack, command: dict[str, Any], services: Services, **_: Any) -> Non
     ack(mine_message(cases_of(services, user), [task_line(task, home.today) for task in home.waiting]))
 
 
-def case(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+def case(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, later: AfterAck,
+         **_: Any) -> None:
     reference = rest.split(" ")[0] if rest else ""
     if not reference:
         ack({"response_type": "ephemeral", "text": "Usage: `/panel case <case reference>`, e.g. "
@@ -45,12 +46,13 @@ def case(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, servic
         ack({"response_type": "ephemeral", "text": "There is no case with that reference in panelbot."})
     elif found.full:
         ack()
-        client.views_open(trigger_id=command["trigger_id"], view=case_details_modal(found.case))
+        open_view(later, client, command.get("trigger_id"), case_details_modal(found.case))
     else:
         ack(case_summary_message(found.case))
 
 
-def withdraw(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+def withdraw(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, later: AfterAck,
+             **_: Any) -> None:
     reference = rest.split(" ")[0] if rest else ""
     if not reference:
         ack({"response_type": "ephemeral", "text": "Usage: `/panel withdraw <case reference>`, e.g. "
@@ -62,13 +64,14 @@ def withdraw(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, se
         ack({"response_type": "ephemeral", "text": str(refused)})
         return
     ack()
-    client.views_open(trigger_id=command["trigger_id"], view=withdraw_modal(found))
+    open_view(later, client, command.get("trigger_id"), withdraw_modal(found))
 
 
 SUBCOMMANDS = {Subcommand.MINE.value: mine, Subcommand.CASE.value: case, Subcommand.WITHDRAW.value: withdraw}
 
 
 def register(app: App, services: Services) -> None:
+    later = after_ack(app)
     register_cover(app, services)
 
     @app.view(Callback.WITHDRAW_FORM)
@@ -91,7 +94,7 @@ def register(app: App, services: Services) -> None:
         ack(response_action="update", view=notice_view(
             "Case withdrawn", f"Case {withdrawn.case.reference} is withdrawn. The people on the case and its "
                               "deciders are told; any booked slot is free again."))
-        deliver_due(services, services.now())
+        deliver(later, services)
 
     @app.action(Action.OPEN_CASE)
     def open_case(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Any) -> None:
@@ -99,14 +102,17 @@ def register(app: App, services: Services) -> None:
         viewer = body["user"]["id"]
         found = case_by_id(services, int(action["value"]), viewer) if str(action.get("value")).isdigit() else None
         if found is None:
-            respond(text="That case is no longer in panelbot.", response_type="ephemeral", replace_original=False)
+            tell(later, body, client, respond, "That case is no longer in panelbot.")
         elif found.full:
-            client.views_open(trigger_id=body["trigger_id"], view=case_details_modal(found.case))
+            in_modal = bool(body.get("view"))
+            open_view(later, client, body.get("trigger_id"), case_details_modal(found.case), push=in_modal)
+        elif respond is not None and body.get("response_url"):
+            summary = case_summary_message(found.case)
+            later.slack("respond", lambda: respond(**summary, replace_original=False))
         else:
-            respond(**case_summary_message(found.case), replace_original=False)
-
-
-def away(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+            tell(later, body, client, respond, case_summary_message(found.case)["text"])
+def away(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, later: AfterAck,
+         **_: Any) -> None:
     user = command["user_id"]
     if rest.strip().lower() == "off":
         ended = end_cover(services, user)
@@ -115,7 +121,7 @@ def away(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, servic
         return
     ack()
     today = services.calendar.local_date(services.now()).isoformat()
-    client.views_open(trigger_id=command["trigger_id"], view=away_modal(today))
+    open_view(later, client, command.get("trigger_id"), away_modal(today))
 
 
 SUBCOMMANDS[Subcommand.AWAY.value] = away

@@ -14,8 +14,8 @@ from slack_sdk import WebClient
 from bot.domain.decisions import DecisionFormError, Outcome, read_decision
 from bot.services import Services
 from bot.services.decisions import AlreadyDecided, DecisionRefused, NotAllowed, decide, start_decision
-from bot.services.outbox import deliver_due
-from handlers.forms import read_state
+from handlers.forms import checked_answers, refuse_form
+from handlers.replies import after_ack, deliver, open_view, tell
 from messages.decisions import already_decided, decision_modal, not_allowed
 from messages.ids import DECIDE_PREFIX, Callback, DecisionField
 
@@ -28,7 +28,20 @@ def _already(refused: AlreadyDecided) -> str:
     return already_decided(refused.reference, refused.decision)
 
 
+def _decision_metadata(raw: object) -> tuple[int, int, Outcome] | None:
+    """"<case id>:<round>:<outcome>" as `decision_modal` writes it; None for anything else."""
+    parts = raw.split(":") if isinstance(raw, str) else []
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() and len(part) <= 12 for part in parts[:2]):
+        return None
+    try:
+        return int(parts[0]), int(parts[1]), Outcome(parts[2])
+    except ValueError:
+        return None
+
+
 def register(app: App, services: Services) -> None:
+    later = after_ack(app)
+
     @app.action(re.compile(f"^{DECIDE_PREFIX}"))
     def decision_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                         respond: Respond) -> None:
@@ -38,29 +51,34 @@ def register(app: App, services: Services) -> None:
             outcome = Outcome(action["action_id"].removeprefix(DECIDE_PREFIX))
             case_id, round_ = (int(part) for part in str(action.get("value", "")).split(":"))
         except ValueError:
-            respond(text="That button is out of date: open the case again.", response_type="ephemeral",
-                    replace_original=False)
+            tell(later, body, client, respond, "That button is out of date: open the case again.")
             return
         try:
             case = start_decision(services, case_id, round_, outcome, user)
         except NotAllowed as refused:
-            respond(text=not_allowed(str(refused)), response_type="ephemeral", replace_original=False)
+            tell(later, body, client, respond, not_allowed(str(refused)))
             return
         except AlreadyDecided as refused:
-            respond(text=_already(refused), response_type="ephemeral", replace_original=False)
+            tell(later, body, client, respond, _already(refused))
             return
         except DecisionRefused as refused:
-            respond(text=str(refused), response_type="ephemeral", replace_original=False)
+            tell(later, body, client, respond, str(refused))
             return
-        client.views_open(trigger_id=body["trigger_id"], view=decision_modal(case, outcome))
+        open_view(later, client, body.get("trigger_id"), decision_modal(case, outcome), push=bool(body.get("view")))
 
     @app.view(Callback.DECISION_FORM)
     def decision_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        case_id, round_, outcome_value = view["private_metadata"].split(":")
-        outcome = Outcome(outcome_value)
+        answers = checked_answers(ack, view)
+        if answers is None:
+            return
+        written = _decision_metadata(view.get("private_metadata"))
+        if written is None:
+            refuse_form(ack, view)
+            return
+        case_id, round_, outcome = written
         try:
-            form = read_decision(outcome, read_state(view["state"]["values"]))
-            decided = decide(services, int(case_id), int(round_), form, body["user"]["id"])
+            form = read_decision(outcome, answers)
+            decided = decide(services, case_id, round_, form, body["user"]["id"])
         except DecisionFormError as problems:
             ack(response_action="errors", errors=problems.errors)
             return
@@ -71,7 +89,4 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={DecisionField.REASON: _already(refused)})
             return
         ack()
-        try:
-            deliver_due(services, services.now(), case_id=decided.case.id)
-        except Exception:
-            logger.exception("case %s: decision messages left for the worker to send", decided.case.reference)
+        deliver(later, services, decided.case.id)

@@ -7,11 +7,17 @@ import logging
 import secrets
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 
 from bot.services import Services
-from messages.help import incident_message
+from handlers.replies import ack_with_sentence, after_ack, tell
+from messages.help import database_down_message, incident_message
+
+# The database did not answer in time (connect, statement, lock or pool timeout) or is unreachable.
+DATABASE_UNAVAILABLE = (OperationalError, SATimeoutError)
 
 logger = logging.getLogger("panelbot.errors")
 
@@ -21,18 +27,22 @@ def new_incident_id() -> str:
 
 
 def register(app: App, services: Services) -> None:
+    later = after_ack(app)
+
     @app.error
-    def on_error(error: Exception, body: dict[str, Any], client: WebClient, respond: Any = None) -> None:
+    def on_error(error: Exception, body: dict[str, Any], client: WebClient, respond: Any = None,
+                 response: BoltResponse | None = None) -> BoltResponse | None:
+        from bot.slack_app import describe  # the app imports the handlers
+
         incident = new_incident_id()
-        kind = body.get("type") or ("command" if "command" in body else "unknown")
-        logger.error("incident %s while handling a %s request", incident, kind, exc_info=error)
-        text = incident_message(incident)
-        try:
-            if body.get("response_url") or body.get("response_urls"):
-                respond(text=text, response_type="ephemeral", replace_original=False)
-                return
-            user = body.get("user_id") or (body.get("user") or {}).get("id")
-            if user:
-                client.chat_postMessage(channel=user, text=text)
-        except Exception:
-            logger.exception("incident %s: could not tell the person", incident)
+        kind, name = describe(body)  # our own ids only: the body may carry anything
+        logger.error("incident %s while handling a %s %s request", incident, kind, name, exc_info=error)
+        database = isinstance(error, DATABASE_UNAVAILABLE)
+        text = database_down_message(incident) if database else incident_message(incident)
+        answer = ack_with_sentence(body, text) if response is not None else None
+        if answer is not None:  # not acked yet: the sentence travels in the ack, never a 500
+            return BoltResponse(status=200, body=answer)
+        # Otherwise off the listener thread, like every Slack call after an ack; in a modal or by DM when
+        # the request had no response_url (a button in a modal).
+        tell(later, body, client, respond, text, title="Something went wrong")
+        return BoltResponse(status=200, body="") if response is not None else None

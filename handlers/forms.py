@@ -1,12 +1,24 @@
-"""Reading a submitted modal's `state.values` into plain values, whatever the input type."""
+"""Reading a submitted modal: its `state.values` into plain values, whatever the input type, after
+checking that the form is one panelbot can read and that every answer can be stored.
+
+A submission Slack signed can still carry what panelbot never wrote (a view without state, metadata
+that is not ours) or what no database should keep (NUL and other control characters, text longer than
+any input allows). Each gets an inline error (`response_action: errors`) and changes nothing.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt import Ack
+
+from bot.domain.text import form_problems
+from messages.help import notice_view
 from messages.ids import VALUE
 
 FormValue = str | list[str] | None
+
+STALE_FORM = "This form is out of date or was not made by panelbot: close it and open it again."
 
 
 def read_state(values: dict[str, dict[str, Any]]) -> dict[str, FormValue]:
@@ -31,3 +43,56 @@ def read_state(values: dict[str, dict[str, Any]]) -> dict[str, FormValue]:
             value = element.get("value")
             read[block_id] = value if value not in (None, "") else None
     return read
+
+
+def first_input(view: dict[str, Any]) -> str | None:
+    """The block_id of the view's first input block: where a form-wide error is shown."""
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "input" and isinstance(block.get("block_id"), str):
+            return block["block_id"]
+    return None
+
+
+def form_error_ack(view: dict[str, Any], sentence: str) -> dict[str, Any]:
+    """The ack that shows `sentence` on the form (on its first input), or replaces a form without inputs."""
+    block = first_input(view)
+    if block is not None:
+        return {"response_action": "errors", "errors": {block: sentence}}
+    return {"response_action": "update", "view": notice_view("panelbot", sentence)}
+
+
+def refuse_form(ack: Ack, view: dict[str, Any], sentence: str = STALE_FORM) -> None:
+    ack(**form_error_ack(view, sentence))
+
+
+def checked_answers(ack: Ack, view: dict[str, Any]) -> dict[str, FormValue] | None:
+    """The form's answers; or None, with the form refused in the ack, when there are no readable answers
+    or one cannot be stored (control characters, too long)."""
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    try:
+        answers = read_state(values) if isinstance(values, dict) else None
+    except (AttributeError, TypeError, KeyError):  # signed, but not the shape Slack sends
+        answers = None
+    if answers is None:
+        refuse_form(ack, view)
+        return None
+    problems = form_problems(answers)
+    if problems:
+        ack(response_action="errors", errors=problems)
+        return None
+    return answers
+
+
+def metadata_ints(view: dict[str, Any], count: int, *, blank: int | None = None) -> list[int] | None:
+    """`private_metadata` read as `count` non-negative integers joined by ':' (what panelbot writes); None
+    when it is anything else. `blank` is the value of an empty metadata, where a form allows one."""
+    raw = view.get("private_metadata")
+    if raw == "" and blank is not None and count == 1:
+        return [blank]
+    if not isinstance(raw, str):
+        return None
+    parts = raw.split(":")
+    if len(parts) != count or not all(part.isascii() and part.isdigit() and len(part) <= 12 for part in parts):
+        return None
+    return [int(part) for part in parts]

@@ -9,11 +9,16 @@ from slack_sdk import WebClient
 
 from bot.services import Services
 from bot.services.home import home_of
+from handlers.replies import after_ack
 from messages.home import home_view
 
 
 def register(app: App, services: Services) -> None:
+    later = after_ack(app)
+
     @app.event("app_home_opened")
     def publish_home(event: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab") == "home":
-            client.views_publish(user_id=event["user"], view=home_view(home_of(services, event["user"])))
+        user = event.get("user")
+        if event.get("tab") == "home" and isinstance(user, str):
+            later.slack("views.publish", lambda: client.views_publish(user_id=user, view=home_view(home_of(services,
+                                                                                                          user))))

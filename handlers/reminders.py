@@ -10,10 +10,10 @@ from slack_sdk import WebClient
 
 from bot.domain.reminders import PackageAfterReview, QualityOfLife
 from bot.services import Services
-from bot.services.outbox import deliver_due
 from bot.services.reminders import ReminderRefused, complete_reminder, snooze_reminder
 from bot.services.reviews import ReviewRefused, record_review, start_review
-from handlers.forms import read_state
+from handlers.forms import checked_answers, metadata_ints, refuse_form
+from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
 from messages.help import notice_view
 from messages.ids import Action, Callback, ReviewField, Subcommand
 from messages.reminders import reminder_done_text, reminder_snoozed_text, review_modal, review_recorded_text
@@ -21,7 +21,8 @@ from messages.reminders import reminder_done_text, reminder_snoozed_text, review
 SNOOZES = {Action.SNOOZE_DAY: 1, Action.SNOOZE_WEEK: 7}
 
 
-def review(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+def review(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, later: AfterAck,
+           **_: Any) -> None:
     reference = rest.split(" ")[0][:64] if rest else ""
     if not reference:
         ack({"response_type": "ephemeral", "text": "Usage: `/panel review <case reference>`."})
@@ -32,7 +33,7 @@ def review(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, serv
         ack({"response_type": "ephemeral", "text": str(refused)})
         return
     ack()
-    client.views_open(trigger_id=command["trigger_id"], view=review_modal(case))
+    open_view(later, client, command.get("trigger_id"), review_modal(case))
 
 
 SUBCOMMANDS = {Subcommand.REVIEW.value: review}
@@ -51,10 +52,13 @@ def _pounds(value: object) -> Decimal | None:
 
 
 def register(app: App, services: Services) -> None:
+    later = after_ack(app)
+
     @app.action(Action.REMINDER_DONE)
     @app.action(Action.SNOOZE_DAY)
     @app.action(Action.SNOOZE_WEEK)
-    def reminder_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def reminder_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                        respond: Respond) -> None:
         ack()
         value = str(action.get("value", ""))
         try:
@@ -68,11 +72,17 @@ def register(app: App, services: Services) -> None:
                 text = reminder_snoozed_text(reference, until)
         except ReminderRefused as refused:
             text = str(refused)
-        respond(text=text, response_type="ephemeral", replace_original=False)
+        tell(later, body, client, respond, text)
 
     @app.view(Callback.REVIEW_FORM)
     def review_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        answers = read_state(view["state"]["values"])
+        answers = checked_answers(ack, view)
+        metadata = metadata_ints(view, 1)
+        if answers is None:
+            return
+        if metadata is None:
+            refuse_form(ack, view)
+            return
         errors = {}
         if answers.get(ReviewField.QUALITY_OF_LIFE) not in set(QualityOfLife):
             errors[ReviewField.QUALITY_OF_LIFE] = "Say whether the person's quality of life has improved."
@@ -88,7 +98,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=errors)
             return
         try:
-            recorded = record_review(services, int(view["private_metadata"]), body["user"]["id"],
+            recorded = record_review(services, metadata[0], body["user"]["id"],
                                      QualityOfLife(answers[ReviewField.QUALITY_OF_LIFE]),
                                      PackageAfterReview(answers[ReviewField.PACKAGE]),
                                      notes.strip() if isinstance(notes, str) and notes.strip() else None,
@@ -97,4 +107,4 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={ReviewField.PACKAGE: str(refused)})
             return
         ack(response_action="update", view=notice_view("Review recorded", review_recorded_text(recorded)))
-        deliver_due(services, services.now(), case_id=recorded.case_id)
+        deliver(later, services, recorded.case_id)

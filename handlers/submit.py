@@ -14,9 +14,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.domain.submission import FormErrors, parse_submission
 from bot.services import Services
 from bot.services.cases import SubmissionProblem, submit_case
-from bot.services.outbox import deliver_due
 from handlers.errors import new_incident_id
-from handlers.forms import read_state
+from handlers.forms import checked_answers
+from handlers.replies import AfterAck, after_ack, deliver, open_view
 from messages.ids import Callback, Subcommand, SubmitField
 from messages.submit import submit_modal, submitted_view
 
@@ -26,30 +26,35 @@ NOT_SAVED = ("panelbot could not save this just now, so nothing was saved. Press
              "(incident {incident}).")
 
 
-def open_form(ack: Ack, client: WebClient, services: Services, trigger_id: str) -> None:
+def open_form(ack: Ack, client: WebClient, services: Services, later: AfterAck, trigger_id: str | None) -> None:
     ack()
-    client.views_open(trigger_id=trigger_id, view=submit_modal(services.policy))
+    open_view(later, client, trigger_id, submit_modal(services.policy))
 
 
-def submit_subcommand(ack: Ack, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
-    open_form(ack, client, services, command["trigger_id"])
+def submit_subcommand(ack: Ack, command: dict[str, Any], client: WebClient, services: Services, later: AfterAck,
+                      **_: Any) -> None:
+    open_form(ack, client, services, later, command.get("trigger_id"))
 
 
 SUBCOMMANDS = {Subcommand.SUBMIT.value: submit_subcommand}
 
 
 def register(app: App, services: Services) -> None:
+    later = after_ack(app)
+
     @app.shortcut(Callback.SUBMIT_SHORTCUT)
     def submit_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        open_form(ack, client, services, body["trigger_id"])
+        open_form(ack, client, services, later, body.get("trigger_id"))
 
     @app.view(Callback.SUBMIT_FORM)
     def submit_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         submitter = body["user"]["id"]
+        answers = checked_answers(ack, view)
+        if answers is None:
+            return
         try:
-            submission = parse_submission(read_state(view["state"]["values"]), policy=services.policy,
-                                          submitter=submitter)
-            result = submit_case(services, submission, key=f"submit:{view['id']}")
+            submission = parse_submission(answers, policy=services.policy, submitter=submitter)
+            result = submit_case(services, submission, key=f"submit:{view.get('id')}")
         except FormErrors as problems:
             ack(response_action="errors", errors=problems.errors)
             return
@@ -62,8 +67,4 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={SubmitField.REFERENCE: NOT_SAVED.format(incident=incident)})
             return
         ack(response_action="update", view=submitted_view(result.case, corrected=result.corrected))
-        try:
-            deliver_due(services, services.now(), case_id=result.case.id)
-        except Exception:
-            # The messages stay in the outbox; the worker's next tick sends them.
-            logger.exception("case %s: messages left for the worker to send", result.case.reference)
+        deliver(later, services, result.case.id)  # what is not sent stays in the outbox for the worker

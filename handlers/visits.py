@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 
 from bot.domain.visits import Step
 from bot.services import Services
-from bot.services.outbox import deliver_due
 from bot.services.visits import (
     VisitRefused,
     add_placement,
@@ -26,7 +25,8 @@ from bot.services.visits import (
     visit_to_plan,
     visits_overview,
 )
-from handlers.forms import read_state
+from handlers.forms import checked_answers, metadata_ints, refuse_form
+from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
 from messages.help import notice_view
 from messages.ids import Action, Callback, PlacementField, PlanVisitField, ProvisionField, Subcommand
 from messages.visits import (
@@ -61,10 +61,8 @@ def _id(value: object) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
-_STALE_FORM = "This form is out of date: close it and open it again."
-
-
-def provision(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+def provision(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, later: AfterAck,
+              **_: Any) -> None:
     try:
         existing = provision_to_edit(services, command["user_id"], rest)
     except VisitRefused as refused:
@@ -74,17 +72,18 @@ def provision(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, s
         ack(_ephemeral(f"panelbot knows no provision called {rest[:60]!r}. `/panel provision` adds one."))
         return
     ack()
-    client.views_open(trigger_id=command["trigger_id"], view=provision_modal(existing))
+    open_view(later, client, command.get("trigger_id"), provision_modal(existing))
 
 
-def placement(ack: Ack, command: dict[str, Any], client: WebClient, services: Services, **_: Any) -> None:
+def placement(ack: Ack, command: dict[str, Any], client: WebClient, services: Services, later: AfterAck,
+              **_: Any) -> None:
     try:
         choices = provisions_for(services, command["user_id"])
     except VisitRefused as refused:
         ack(_ephemeral(str(refused)))
         return
     ack()
-    client.views_open(trigger_id=command["trigger_id"], view=placement_modal(choices))
+    open_view(later, client, command.get("trigger_id"), placement_modal(choices))
 
 
 def concern(ack: Ack, rest: str, command: dict[str, Any], services: Services, **_: Any) -> None:
@@ -108,19 +107,23 @@ SUBCOMMANDS = {Subcommand.PROVISION.value: provision, Subcommand.PLACEMENT.value
 
 
 def register(app: App, services: Services) -> None:
-    def deliver() -> None:
-        deliver_due(services, services.now())
+    later = after_ack(app)
+
+    def deliver_all() -> None:
+        deliver(later, services)
 
     @app.view(Callback.PROVISION_FORM)
     def provision_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        answers = read_state(view["state"]["values"])
-        editing = view.get("private_metadata") or ""
-        if editing and _id(editing) is None:
-            ack(response_action="errors", errors={ProvisionField.NAME: _STALE_FORM})
+        answers = checked_answers(ack, view)
+        metadata = metadata_ints(view, 1, blank=0)
+        if answers is None:
+            return
+        if metadata is None:
+            refuse_form(ack, view)
             return
         try:
             saved, due = save_provision(
-                services, body["user"]["id"], provision_id=_id(editing),
+                services, body["user"]["id"], provision_id=metadata[0] or None,
                 name=_text(answers.get(ProvisionField.NAME)) or "",
                 provision_type=_text(answers.get(ProvisionField.TYPE)) or "",
                 rating=_text(answers.get(ProvisionField.RATING)),
@@ -130,11 +133,13 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={refused.field or ProvisionField.NAME: str(refused)})
             return
         ack(response_action="update", view=notice_view("Provision saved", provision_saved_text(saved, due)))
-        deliver()
+        deliver_all()
 
     @app.view(Callback.PLACEMENT_FORM)
     def placement_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        answers = read_state(view["state"]["values"])
+        answers = checked_answers(ack, view)
+        if answers is None:
+            return
         chosen = _text(answers.get(PlacementField.PROVISION))
         try:
             name, visit = add_placement(
@@ -152,13 +157,15 @@ def register(app: App, services: Services) -> None:
 
     @app.view(Callback.PLAN_VISIT_FORM)
     def plan_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        answers = read_state(view["state"]["values"])
-        visit_id = _id(view.get("private_metadata"))
-        if visit_id is None:
-            ack(response_action="errors", errors={PlanVisitField.DATE: _STALE_FORM})
+        answers = checked_answers(ack, view)
+        metadata = metadata_ints(view, 1)
+        if answers is None:
+            return
+        if metadata is None:
+            refuse_form(ack, view)
             return
         try:
-            planned = plan_visit(services, body["user"]["id"], visit_id,
+            planned = plan_visit(services, body["user"]["id"], metadata[0],
                                  _date(answers.get(PlanVisitField.DATE)), _text(answers.get(PlanVisitField.VISITOR)))
         except VisitRefused as refused:
             ack(response_action="errors", errors={refused.field or PlanVisitField.DATE: str(refused)})
@@ -166,7 +173,7 @@ def register(app: App, services: Services) -> None:
         when = planned.planned_on
         ack(response_action="update", view=notice_view(
             "Visit planned", f"The visit to {planned.provision} is planned for {when:%A} {when.day} {when:%B %Y}."))
-        deliver()
+        deliver_all()
 
     @app.action(Action.PLAN_VISIT)
     def plan_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -178,15 +185,16 @@ def register(app: App, services: Services) -> None:
                 raise VisitRefused("That visit is no longer in panelbot.")
             visit = visit_to_plan(services, body["user"]["id"], visit_id)
         except VisitRefused as refused:
-            respond(text=str(refused), response_type="ephemeral", replace_original=False)
+            tell(later, body, client, respond, str(refused))
             return
-        client.views_open(trigger_id=body["trigger_id"], view=plan_visit_modal(visit))
+        open_view(later, client, body.get("trigger_id"), plan_visit_modal(visit), push=bool(body.get("view")))
 
     @app.action(Action.VISIT_DONE)
     @app.action(Action.STEP_DONE)
     @app.action(Action.ACTION_PLAN_REQUESTED)
     @app.action(Action.ACTION_PLAN_RECEIVED)
-    def visit_buttons(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def visit_buttons(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                      respond: Respond) -> None:
         ack()
         user, value = body["user"]["id"], str(action.get("value", ""))
         number, _, step = value.partition(":")
@@ -207,5 +215,5 @@ def register(app: App, services: Services) -> None:
                     "Recorded: the action plan is requested."
         except (VisitRefused, ValueError) as refused:
             text = str(refused) if isinstance(refused, VisitRefused) else "That button no longer works."
-        respond(text=text, response_type="ephemeral", replace_original=False)
-        deliver()
+        tell(later, body, client, respond, text)
+        deliver_all()

@@ -63,6 +63,14 @@ def incident_message(incident_id: str) -> str:
     )
 
 
+def database_down_message(incident_id: str) -> str:
+    """The sentence a person sees when panelbot's database does not answer in time."""
+    return (
+        "panelbot cannot reach its database just now, so nothing was changed. Please try again in a few "
+        f"minutes; if it keeps happening, give your panelbot administrator this incident id: `{incident_id}`."
+    )
+
+
 def notice_view(title: str, text: str) -> dict[str, Any]:
     """A modal that only says something (what a form turns into once it has done its work)."""
     return {

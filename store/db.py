@@ -1,18 +1,54 @@
-"""Engines and sessions."""
+"""Engines and sessions, with timeouts so that a database that stops answering cannot hold a request.
+
+Slack waits 3 s for an ack. A database that accepts connections and then never answers used to hold
+`/healthz` and submissions for ever. Every wait now has a bound:
+
+- PostgreSQL: `connect_timeout` (libpq's and psycopg's minimum, 2 s) for a new connection;
+  `statement_timeout` and `lock_timeout` on the server for each statement (`options=-c …`);
+  `idle_in_transaction_session_timeout` so a stuck process cannot hold locks; `pool_timeout` for a
+  free pooled connection; TCP keepalives so a dead peer is noticed. A server that keeps the TCP
+  connection but stops answering a statement already sent is not bounded by any of these: `/healthz`
+  bounds its own wait (bot.web) and reports it.
+- SQLite: the busy timeout, how long a writer waits for another process's write lock.
+
+`panelbot db upgrade` runs migrations without the statement timeout (`statement_timeout_ms=None`).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+CONNECT_TIMEOUT_S = 2  # the least libpq and psycopg allow
+STATEMENT_TIMEOUT_MS = 5_000  # the app's statements take milliseconds; the worker's sweeps about one second
+LOCK_TIMEOUT_MS = 2_000  # a request waiting for a row lock gives up while the ack can still carry a sentence
+IDLE_IN_TRANSACTION_MS = 60_000
+POOL_TIMEOUT_S = 2  # waiting for a free pooled connection
+SQLITE_BUSY_TIMEOUT_MS = 2_500  # within Slack's 3 s: a writer waits this long for another's lock
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url` that never writes SQL parameters (personal data) into errors or logs."""
+
+def postgresql_connect_args(statement_timeout_ms: int | None = STATEMENT_TIMEOUT_MS) -> dict[str, Any]:
+    """psycopg connection arguments: the connect timeout, keepalives and the per-session server timeouts."""
+    options = [f"-c lock_timeout={LOCK_TIMEOUT_MS}", f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"]
+    if statement_timeout_ms is not None:
+        options.insert(0, f"-c statement_timeout={statement_timeout_ms}")
+    return {"connect_timeout": CONNECT_TIMEOUT_S, "options": " ".join(options), "keepalives": 1,
+            "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
+
+
+def make_engine(url: str, *, statement_timeout_ms: int | None = STATEMENT_TIMEOUT_MS) -> Engine:
+    """An engine for `url` that never writes SQL parameters (personal data) into errors or logs.
+
+    `statement_timeout_ms=None` leaves PostgreSQL statements unbounded (schema migrations only).
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, hide_parameters=True, connect_args={"timeout": 30})
+        engine = create_engine(url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True)
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_timeout=POOL_TIMEOUT_S,
+                         connect_args=postgresql_connect_args(statement_timeout_ms))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -20,7 +56,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     # WAL lets the web and worker processes read while one writes; foreign keys are off by default.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 

@@ -187,7 +187,7 @@ def test_a_form_with_forged_metadata_gets_a_sentence_not_an_error(app, signer, e
         (plan_visit_modal(visits["planned"]), {PlanVisitField.DATE: "2026-12-03", PlanVisitField.VISITOR: PCO}),
     ):
         assert submit(app, signer, PCO, {**view, "private_metadata": metadata}, answers) == (
-            "This form is out of date: close it and open it again.")
+            "This form is out of date or was not made by panelbot: close it and open it again.")
     assert everything_stored(engine) == before
 
 

@@ -109,9 +109,10 @@ class RequestSigner:
             payload["channel"] = {"id": channel}
             payload["container"] = {"type": "message", "channel_id": channel, "message_ts": message_ts}
             payload["message"] = {"ts": message_ts, "text": ""}
-        if view is not None:
+        if view is not None:  # a button in a modal: Slack sends no response_url there
             payload["view"] = view
             payload["container"] = {"type": "view", "view_id": view.get("id")}
+            payload.pop("response_url")
         return self._interactive(payload, **sign)
 
     def shortcut(self, user: str, callback_id: str, **sign: Any) -> SignedRequest:

@@ -119,7 +119,8 @@ def test_the_initial_visit_says_why_with_the_dates() -> None:
     assert due == DueVisit(
         VisitKind.INITIAL,
         date(2026, 12, 3),
-        "ideally before the placement is made, or within 3 calendar days of the placement starting on Monday 30 November 2026",
+        "ideally before the placement is made, or within 3 calendar days of the placement starting on Monday 30 "
+        "November 2026",
     )
     working = initial_visit_due(CAL, Visits(working_days=["supported_16_plus"]), SUPPORTED, date(2026, 11, 30))
     assert working.why == (
