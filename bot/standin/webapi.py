@@ -223,6 +223,13 @@ class SlackStandIn:
         with self._lock:
             return [call for call in self.calls if call.method == method]
 
+    def all_messages(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every message Slack holds now, with its channel: top-level ones and thread replies."""
+        with self._lock:
+            top = [(channel, m) for channel, messages in self._history.items() for m in messages]
+            replies = [(channel, m) for (channel, _), messages in self._replies.items() for m in messages]
+        return top + replies
+
     def messages_in(self, channel: str) -> list[dict[str, Any]]:
         """What the channel (or DM channel) holds now, oldest first, thread replies included."""
         with self._lock:
