@@ -51,6 +51,7 @@ class Notice(StrEnum):
     ACTION_PLAN_NEEDED = "action_plan_needed"  # to the SQAO (about: ActionPlanAsk)
     VISIT_PLANNED = "visit_planned"  # to the child's social worker, IRO and SEN officer (about: VisitView)
     STEP_ASSIGNED = "step_assigned"  # to whoever a post-visit step belongs to (about: StepAssigned)
+    DELIVERY_UNKNOWN = "delivery_unknown"  # to a panel admin: a channel post of unknown fate (about: FateUnknown)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,17 @@ class StepAssigned:
     step: StepView
 
 
-About = CaseView | BookingChange | Agenda | Decided | PanelAgenda | ActionPlanAsk | VisitView | StepAssigned
+@dataclass(frozen=True)
+class FateUnknown:
+    """A channel post Slack did not confirm: which kind of message, about which case, where."""
+
+    notice: Notice
+    reference: str
+    channel: str
+
+
+About = (CaseView | BookingChange | Agenda | Decided | PanelAgenda | ActionPlanAsk | VisitView | StepAssigned
+         | FateUnknown)
 
 
 @dataclass(frozen=True)
@@ -136,10 +147,6 @@ class Notifier(Protocol):
 
     def outbox_already_sent(self, person: str, outbox_id: int, since: datetime) -> Sent | None:
         """The DM to `person` carrying `outbox_id` posted since `since`, if there is one. Raises DeliveryError."""
-        ...
-
-    def tell_admin_unknown(self, admin: str, notice: Notice, reference: str, channel: str) -> None:
-        """Tell a panel admin that a message to a channel may or may not have gone (Slack did not answer)."""
         ...
 
 

@@ -34,6 +34,14 @@ from messages.delivery import delivery_unknown_admin
 from messages.reminders import reminder_dm, reminder_failed_admin
 from messages.visits import action_plan_needed_dm, step_assigned_dm, visit_planned_dm
 
+# What an admin is told a message was, when Slack did not say whether it went.
+WHAT: dict[Notice, str] = {
+    Notice.CASE_CARD: "the case card", Notice.CARD_UPDATE: "the update of the case card",
+    Notice.THREAD_REPLY: "the decision in the case card's thread", Notice.AGENDA: "the forum's agenda",
+    Notice.PANEL_AGENDA: "the panel's agenda",
+}
+
+
 BUILDERS: dict[Notice, Callable[[Any], dict[str, Any]]] = {
     Notice.CASE_CARD: case_card,
     Notice.CARD_UPDATE: case_card,
@@ -49,6 +57,8 @@ BUILDERS: dict[Notice, Callable[[Any], dict[str, Any]]] = {
     Notice.PANEL_AGENDA: panel_agenda_message,
     Notice.ACTION_PLAN_NEEDED: lambda about: action_plan_needed_dm(about.provision, about.why),
     Notice.STEP_ASSIGNED: lambda about: step_assigned_dm(about.visit, about.step),
+    Notice.DELIVERY_UNKNOWN: lambda about: delivery_unknown_admin(WHAT.get(about.notice, "a message"),
+                                                                  about.reference, about.channel),
 }
 
 # Slack errors that another try will not fix: the row fails at once, with the code recorded.
@@ -71,14 +81,6 @@ MAYBE_DONE_STATUS = frozenset({500, 504})
 
 METADATA_EVENT = "panelbot_outbox"
 REMINDER_EVENT = "panelbot_reminders"
-
-
-# What an admin is told a message was, when Slack did not say whether it went.
-WHAT: dict[Notice, str] = {
-    Notice.CASE_CARD: "the case card", Notice.CARD_UPDATE: "the update of the case card",
-    Notice.THREAD_REPLY: "the decision in the case card's thread", Notice.AGENDA: "the forum's agenda",
-    Notice.PANEL_AGENDA: "the panel's agenda",
-}
 
 
 class SlackNotifier:
@@ -129,14 +131,6 @@ class SlackNotifier:
                     metadata.get("event_payload", {}).get("outbox_id") == outbox_id:
                 return Sent(channel=channel, ts=str(message["ts"]))
         return None
-
-    def tell_admin_unknown(self, admin: str, notice: Notice, reference: str, channel: str) -> None:
-        message = delivery_unknown_admin(WHAT.get(notice, "a message"), reference, channel)
-        try:
-            self._call(self._api.chat_postMessage, channel=admin, text=message["text"], blocks=message["blocks"])
-        except DeliveryError as exc:
-            logging.getLogger("panelbot.outbox").warning("could not tell admin %s about a message of unknown fate "
-                                                         "(%s)", admin, exc.code)
 
     def _dm_history(self, person: str, since: datetime | None) -> list[tuple[str, dict[str, Any]]]:
         """Every message in the app's DM with `person` since `since`, all pages, newest first."""

@@ -16,6 +16,8 @@ _TEXT_FALLBACK = 3000
 def delivery_unknown_admin(what: str, reference: str, channel: str) -> dict[str, Any]:
     """`what` is panelbot's own label ("the case card"), `reference` a case reference (or "" when the
     message is about no case), `channel` the channel ID."""
+    if not channel.startswith(("C", "G")):
+        raise ValueError("a channel ID")
     about = f" for case {escape(reference)}" if reference else ""
     text = (
         f"Slack did not confirm whether {escape(what)}{about} was posted in <#{channel}>: the connection "

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from bot.domain.booking import BookingChange
 from bot.domain.calendar import Slot
 from bot.domain.decisions import Decided
-from bot.notify import NO_ANSWER, About, ActionPlanAsk, DeliveryError, Notice, RateGate, Sent, StepAssigned
+from bot.notify import NO_ANSWER, About, ActionPlanAsk, DeliveryError, FateUnknown, Notice, RateGate, Sent, StepAssigned
 from bot.services import Services
 from bot.services.views import (
     agenda_for,
@@ -89,6 +89,9 @@ def _about(services: Services, session: Session, row: Outbox) -> About | None:
     before the card itself was posted: the card, when it goes, shows the current state)."""
     notice = Notice(row.kind)
     payload = row.payload or {}
+    if notice is Notice.DELIVERY_UNKNOWN:
+        reference = session.get_one(Case, row.case_id).reference if row.case_id is not None else ""
+        return FateUnknown(Notice(payload["kind"]), reference, payload["channel"])
     if notice in (Notice.AGENDA, Notice.CHAIR_AGENDA):
         return agenda_for(services, session, date.fromisoformat(payload["day"]))
     if notice is Notice.PANEL_AGENDA:
@@ -292,21 +295,23 @@ def _park(services: Services, row_id: int, claimed: _Claimed, exc: DeliveryError
 
 
 def _mark_unknown(services: Services, row_id: int, claimed: _Claimed, code: str, now: datetime) -> None:
-    """A channel post whose fate Slack did not tell us: not posted again; the panel admins are told."""
-    with services.sessions.begin() as session:
-        marked = session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == claimed.token)
-                                 .values(state=UNKNOWN, error=code[:100], claim_token=None, lease_until=None))
-    if marked.rowcount != 1:
-        return
-    logger.warning("outbox %s: %s for case id %s may or may not be in channel %s (%s); telling the panel admins",
-                   row_id, claimed.notice, claimed.case_id, claimed.recipient, code)
-    notifier = services.notifier
-    assert notifier is not None
+    """A channel post whose fate Slack did not tell us: not posted again. In the same transaction,
+    each panel admin is owed a DM saying which case and channel to check (itself an outbox row, so
+    that it, too, goes exactly once)."""
     channel = claimed.recipient
     if isinstance(claimed.about, Decided) and claimed.about.case.card_channel:
         channel = claimed.about.case.card_channel
-    for admin in services.people(services.policy.members("panel_admins")):
-        notifier.tell_admin_unknown(admin, claimed.notice, claimed.reference, channel)
+    with services.sessions.begin() as session:
+        marked = session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == claimed.token)
+                                 .values(state=UNKNOWN, error=code[:100], claim_token=None, lease_until=None))
+        if marked.rowcount != 1:
+            return
+        for admin in services.people(services.policy.members("panel_admins")):
+            queue_notice(session, Notice.DELIVERY_UNKNOWN, claimed.case_id, admin, now,
+                         key=f"{Notice.DELIVERY_UNKNOWN}:{row_id}:{admin}",
+                         payload={"kind": str(claimed.notice), "channel": channel})
+    logger.warning("outbox %s: %s for case id %s may or may not be in channel %s (%s); the panel admins are told",
+                   row_id, claimed.notice, claimed.case_id, channel, code)
 
 
 def _record_failure(services: Services, row_id: int, claimed: _Claimed, exc: DeliveryError, now: datetime) -> None:
