@@ -241,6 +241,31 @@ def test_a_reminder_whose_answer_was_lost_is_found_in_slack_and_not_sent_again(s
     assert set(kept(slack, "panelbot_reminders").values()) == {1}
 
 
+def test_a_reminder_whose_answer_is_lost_on_every_try_fails_once_slack_is_known_not_to_have_it(
+        services, engine, slack, new_case):
+    book_slot(services, new_case(), THURSDAY_NINE, PRIYA)
+    slack.misbehave = lambda method, args: Failure(drop=True) if method == "chat.postMessage" \
+        and args.get("channel") == PRIYA else None
+    for day in range(20):
+        send_due_reminders(services, WEDNESDAY_NINE + timedelta(days=day))
+    with engine.connect() as connection:
+        assert connection.execute(select(Reminder.state, Reminder.error).where(Reminder.person == PRIYA)).one() \
+            == ("failed", "no_answer")
+    assert len([c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == PRIYA]) == 6
+    assert "no_answer" in to_admin(slack)[0].args["text"]
+
+
+def test_a_dm_whose_answer_is_lost_on_every_try_fails_once_slack_is_known_not_to_have_it(
+        services, engine, slack, new_case):
+    slack.misbehave = lambda method, args: Failure(drop=True) if method == "chat.postMessage" \
+        and args.get("channel") == PRIYA else None
+    new_case()
+    for hour in range(40):
+        deliver_due(services, PINNED_NOW + timedelta(hours=hour))
+    assert outbox(engine, "receipt")[:2] == ("failed", "gave_up")
+    assert len([c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == PRIYA]) == 8
+
+
 def test_every_page_of_the_dm_history_is_searched(services, engine, slack, new_case):
     book_slot(services, new_case(), THURSDAY_NINE, PRIYA)
     send_due_reminders(services, WEDNESDAY_NINE)
@@ -297,11 +322,11 @@ def test_a_second_worker_never_takes_a_slow_workers_live_claims(services, engine
         book_slot(services, new_case(reference=f"800000{n}", submitter=f"U0WORKER{n}"),
                   THURSDAY_NINE + timedelta(minutes=30 * n), f"U0WORKER{n}")
     clock = running_clock()
-    first, second = (worker_services(services, clock, timedelta(seconds=1)) for _ in range(2))
-    slack.delays["chat.postMessage"] = 0.25  # 12 DMs: 3 s, three times the lease
+    first, second = (worker_services(services, clock, timedelta(seconds=2)) for _ in range(2))
+    slack.delays["chat.postMessage"] = 0.25  # 12 DMs: 3 s, longer than the lease
 
     def second_worker():
-        time.sleep(1.5)  # well after the first worker's claims were made
+        time.sleep(2.5)  # when the first worker's claims would have run out, had it not renewed them
         return sum(send_due_reminders(second, clock()) for _ in range(3))
 
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -235,6 +235,9 @@ def deliver_due(services: Services, now: datetime, *, case_id: int | None = None
             continue
         if claimed.taken_over and claimed.notice not in _IDEMPOTENT and _settled(services, row_id, claimed, now):
             continue
+        if claimed.attempts > MAX_ATTEMPTS:  # certainly not in Slack, and every try has been made
+            _record_failure(services, row_id, claimed, DeliveryError("gave up", permanent=True, code="gave_up"), now)
+            continue
         try:
             where = notifier.send(claimed.notice, claimed.about, claimed.recipient, outbox_id=row_id)
         except DeliveryError as exc:
@@ -320,7 +323,7 @@ def _record_failure(services: Services, row_id: int, claimed: _Claimed, exc: Del
     # they come by the hundred, and each would otherwise need a person to check the channel).
     dm = is_dm(claimed.recipient) and claimed.notice is not Notice.THREAD_REPLY
     if exc.maybe_sent and claimed.notice not in _IDEMPOTENT and (dm or exc.code in NO_ANSWER):
-        if dm and claimed.attempts < MAX_ATTEMPTS:
+        if dm:  # never given up here: the next pass looks in Slack first
             _park(services, row_id, claimed, exc, now)
         else:
             _mark_unknown(services, row_id, claimed, exc.code, now)

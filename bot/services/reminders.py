@@ -4,8 +4,9 @@ worker's sweep so that none is lost and none is doubled.
 The sweep (`send_due_reminders`) claims due rows a few people at a time with one conditional
 UPDATE (pending → sending, a fresh claim token, a lease of `Services.claim_timeout`, RETURNING the
 ids it won), sends each person one DM listing theirs whose metadata carries the ids, then marks them
-sent (only while it still holds the token). Before each DM it renews its lease, so a slow Slack
-never makes another worker take its live claims for abandoned ones.
+sent (only while it still holds the token). Before a DM, once a third of the lease has gone, it
+renews the lease (the heartbeat), so a slow Slack never makes another worker take its live claims
+for abandoned ones.
 
 A claim whose lease ran out belonged to a process that died, or to a DM whose answer was lost (a
 timeout, a dropped connection, a 500): the DM may be in Slack. The sweep takes such claims over
@@ -240,11 +241,12 @@ def _reconcile(services: Services, notifier: ReminderNotifier, now: datetime) ->
             taken = session.execute(
                 update(Reminder).where(Reminder.person == person, _abandoned(services, at))
                 .values(claim_token=token, lease_until=at + services.claim_timeout)
-                .returning(Reminder.id, Reminder.claimed_at).execution_options(synchronize_session=False)).all()
+                .returning(Reminder.id, Reminder.claimed_at, Reminder.attempts)
+                .execution_options(synchronize_session=False)).all()
         if not taken:
             continue
-        ids = [reminder_id for reminder_id, _ in taken]
-        since = min((claimed_at for _, claimed_at in taken if claimed_at is not None), default=None)
+        ids = [reminder_id for reminder_id, _, _ in taken]
+        since = min((claimed_at for _, claimed_at, _ in taken if claimed_at is not None), default=None)
         try:
             found = notifier.reminders_already_sent(person, since - CLOCK_SKEW if since else None)
         except DeliveryError as exc:
@@ -253,14 +255,23 @@ def _reconcile(services: Services, notifier: ReminderNotifier, now: datetime) ->
                 session.execute(update(Reminder).where(Reminder.id.in_(ids), Reminder.claim_token == token)
                                 .values(claim_token=None, lease_until=at + timedelta(seconds=exc.retry_after or 60)))
             continue
+        exhausted = [reminder_id for reminder_id, _, attempts in taken
+                     if reminder_id not in found and attempts >= MAX_ATTEMPTS]
         with services.sessions.begin() as session:
             for reminder_id in ids:
                 where = found.get(reminder_id)
                 values = dict(state=SENT, sent_at=now, sent_channel=where.channel, sent_ts=where.ts) if where \
+                    else dict(state=FAILED, closed_at=now) if reminder_id in exhausted \
                     else dict(state=PENDING, claimed_at=None)
                 session.execute(update(Reminder).where(Reminder.id == reminder_id, Reminder.claim_token == token)
                                 .values(claim_token=None, lease_until=None, **values))
+            references = sorted({item.reference for item in _items(session, exhausted)}) if exhausted else []
         logger.info("reconciled %d abandoned reminder(s): %d already in Slack", len(ids), len(set(ids) & set(found)))
+        if exhausted:  # certainly not in Slack, after every try: a person must step in
+            logger.warning("reminders %s failed for good after %d tries; telling the panel admin", exhausted,
+                           MAX_ATTEMPTS)
+            for admin in services.people(services.policy.members("panel_admins")):
+                notifier.tell_admin(admin, person, references, "no_answer")
 
 
 def _claim(services: Services, ids: list[int], now: datetime, token: str | None = None) -> dict[str, list[int]]:
@@ -296,7 +307,8 @@ def _release(services: Services, ids: list[int], token: str, now: datetime, exc:
     at = _lease_clock(services, now)
     with services.sessions.begin() as session:
         rows = session.scalars(select(Reminder).where(Reminder.id.in_(ids), Reminder.claim_token == token)).all()
-        gave_up = exc.permanent or any(row.attempts >= MAX_ATTEMPTS for row in rows)
+        # A DM that may be in Slack is never given up here: the reconciliation looks first.
+        gave_up = exc.permanent or (not exc.maybe_sent and any(row.attempts >= MAX_ATTEMPTS for row in rows))
         wait = exc.retry_after or min(60 * 2 ** max((row.attempts for row in rows), default=1), 6 * 3600)
         retry_at = shift_into_hours(services.calendar, hours(services), now + timedelta(seconds=wait))
         for row in rows:
@@ -356,12 +368,15 @@ def send_due_reminders(services: Services, now: datetime, *, limit: int = 5000,
             items_by_id = {item.id: item for item in _items(session, [i for ids in claimed_by_person.values()
                                                                        for i in ids])}
         waiting = list(claimed_by_person.items())
+        renewed = _lease_clock(services, now)
         while waiting:
             person, claimed = waiting.pop(0)
             if not gate.wait(sleep, LONGEST_WAIT):  # a long rate limit: the rest wait for a later sweep
                 _unclaim(services, [i for _, ids in [(person, claimed), *waiting] for i in ids], token)
                 return sent
-            _renew(services, token, now)
+            if _lease_clock(services, now) - renewed >= services.claim_timeout / 3:
+                renewed = _lease_clock(services, now)
+                _renew(services, token, now)  # the heartbeat, whenever a third of the lease has gone
             items = sorted((items_by_id[i] for i in claimed if i in items_by_id), key=lambda i: (i.due_at, i.id))
             try:
                 where = notifier.send_reminders(person, items)
