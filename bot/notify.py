@@ -52,6 +52,7 @@ class Notice(StrEnum):
     VISIT_PLANNED = "visit_planned"  # to the child's social worker, IRO and SEN officer (about: VisitView)
     STEP_ASSIGNED = "step_assigned"  # to whoever a post-visit step belongs to (about: StepAssigned)
     DELIVERY_UNKNOWN = "delivery_unknown"  # to a panel admin: a channel post of unknown fate (about: FateUnknown)
+    REMINDERS_FAILED = "reminders_failed"  # to a panel admin: reminders that could not be delivered
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,17 @@ class FateUnknown:
     channel: str
 
 
+@dataclass(frozen=True)
+class RemindersFailed:
+    """Reminders to `person` that failed for good: the case references they were about, and why."""
+
+    person: str
+    references: tuple[str, ...]
+    error: str
+
+
 About = (CaseView | BookingChange | Agenda | Decided | PanelAgenda | ActionPlanAsk | VisitView | StepAssigned
-         | FateUnknown)
+         | FateUnknown | RemindersFailed)
 
 
 @dataclass(frozen=True)
@@ -160,10 +170,6 @@ class ReminderNotifier(Protocol):
     def reminders_already_sent(self, person: str, since: datetime | None = None) -> dict[int, Sent]:
         """Reminder ids found in the DMs to `person` posted since `since` (every page of them), with
         the message each went out in. Raises DeliveryError."""
-        ...
-
-    def tell_admin(self, admin: str, person: str, references: Sequence[str], error: str) -> None:
-        """Tell a panel admin that reminders to `person` could not be delivered."""
         ...
 
 

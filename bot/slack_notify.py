@@ -11,7 +11,6 @@ Every call goes through `SlackNotifier._call`, which
 
 from __future__ import annotations
 
-import logging
 import time
 import urllib.error
 from collections.abc import Callable, Sequence
@@ -57,6 +56,7 @@ BUILDERS: dict[Notice, Callable[[Any], dict[str, Any]]] = {
     Notice.PANEL_AGENDA: panel_agenda_message,
     Notice.ACTION_PLAN_NEEDED: lambda about: action_plan_needed_dm(about.provision, about.why),
     Notice.STEP_ASSIGNED: lambda about: step_assigned_dm(about.visit, about.step),
+    Notice.REMINDERS_FAILED: lambda about: reminder_failed_admin(about.person, about.references, about.error),
     Notice.DELIVERY_UNKNOWN: lambda about: delivery_unknown_admin(WHAT.get(about.notice, "a message"),
                                                                   about.reference, about.channel),
 }
@@ -166,14 +166,6 @@ class SlackNotifier:
                 for reminder_id in metadata.get("event_payload", {}).get("reminder_ids", []):
                     found[int(reminder_id)] = Sent(channel=channel, ts=str(message["ts"]))
         return found
-
-    def tell_admin(self, admin: str, person: str, references: Sequence[str], error: str) -> None:
-        message = reminder_failed_admin(person, references, error)
-        try:
-            self._call(self._api.chat_postMessage, channel=admin, text=message["text"], blocks=message.get("blocks"))
-        except DeliveryError as exc:
-            logging.getLogger("panelbot.reminders").warning("could not tell admin %s about a failed reminder (%s)",
-                                                            admin, exc.code)
 
 
 class RateLimitWatch(RetryHandler):

@@ -142,6 +142,25 @@ def test_a_reminder_to_someone_whose_messages_tab_is_off_fails_and_the_admin_is_
     assert len(to_admin(slack)) == 2  # one for Priya's, one for Anna's
 
 
+def test_the_admins_notice_of_a_failed_reminder_survives_a_rate_limit(services, engine, slack, new_case):
+    book_slot(services, new_case(), THURSDAY_NINE, PRIYA)
+    deliver_due(services, PINNED_NOW)
+    first_tries = {PRIYA: Failure(error="account_inactive"), ADMIN: Failure(status=429, retry_after=5)}
+    slack.misbehave = lambda method, args: first_tries.pop(args.get("channel"), None) \
+        if method == "chat.postMessage" else None
+    send_due_reminders(services, WEDNESDAY_NINE)
+    with engine.connect() as connection:
+        assert connection.execute(select(Outbox.state, Outbox.error).where(Outbox.kind == "reminders_failed")).one() \
+            == ("pending", "ratelimited")
+    PROCESS_GATE.wait(lambda _: None, float("inf"))
+    deliver_due(services, WEDNESDAY_NINE + timedelta(minutes=1))
+    with engine.connect() as connection:
+        state, told_id = connection.execute(select(Outbox.state, Outbox.id)
+                                            .where(Outbox.kind == "reminders_failed")).one()
+    assert state == "sent" and kept(slack)[told_id] == 1
+    assert "account_inactive" in to_admin(slack)[-1].args["text"]
+
+
 @pytest.mark.parametrize(("failure", "code"), [(Failure(status=503), "http_503"),
                                                (Failure(status=429, retry_after=600), "ratelimited"),
                                                (Failure(error="ratelimited"), "ratelimited")])

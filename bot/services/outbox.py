@@ -38,7 +38,18 @@ from sqlalchemy.orm import Session
 from bot.domain.booking import BookingChange
 from bot.domain.calendar import Slot
 from bot.domain.decisions import Decided
-from bot.notify import NO_ANSWER, About, ActionPlanAsk, DeliveryError, FateUnknown, Notice, RateGate, Sent, StepAssigned
+from bot.notify import (
+    NO_ANSWER,
+    About,
+    ActionPlanAsk,
+    DeliveryError,
+    FateUnknown,
+    Notice,
+    RateGate,
+    RemindersFailed,
+    Sent,
+    StepAssigned,
+)
 from bot.services import Services
 from bot.services.views import (
     agenda_for,
@@ -49,7 +60,7 @@ from bot.services.views import (
     view_of,
     visit_view,
 )
-from store.models import Case, Decision, ForumBooking, Outbox, Provision, Visit
+from store.models import Case, Decision, ForumBooking, Outbox, Provision, Reminder, Visit
 
 logger = logging.getLogger("panelbot.outbox")
 
@@ -89,6 +100,14 @@ def _about(services: Services, session: Session, row: Outbox) -> About | None:
     before the card itself was posted: the card, when it goes, shows the current state)."""
     notice = Notice(row.kind)
     payload = row.payload or {}
+    if notice is Notice.REMINDERS_FAILED:
+        references = session.execute(
+            select(Case.reference, Provision.name).select_from(Reminder)
+            .outerjoin(Case, Case.id == Reminder.case_id).outerjoin(Visit, Visit.id == Reminder.visit_id)
+            .outerjoin(Provision, Provision.id == Visit.provision_id)
+            .where(Reminder.id.in_(payload["reminder_ids"]))).all()
+        return RemindersFailed(payload["person"], tuple(sorted({r or p or "" for r, p in references})),
+                               payload["error"])
     if notice is Notice.DELIVERY_UNKNOWN:
         reference = session.get_one(Case, row.case_id).reference if row.case_id is not None else ""
         return FateUnknown(Notice(payload["kind"]), reference, payload["channel"])
@@ -203,8 +222,10 @@ def _claim(services: Services, row_id: int, now: datetime, views: dict[int, Abou
 
 
 def deliver_due(services: Services, now: datetime, *, case_id: int | None = None, limit: int = 100,
-                longest_wait: float = 0.0, sleep: Callable[[float], None] = time.sleep) -> int:
-    """Send what is due (only `case_id`'s messages, if given). Returns how many were sent.
+                longest_wait: float = 0.0, sleep: Callable[[float], None] = time.sleep,
+                kinds: frozenset[Notice] | None = None) -> int:
+    """Send what is due (only `case_id`'s messages, or only these `kinds`, if given). Returns how many
+    were sent.
 
     While a rate limit holds, it waits up to `longest_wait` seconds for it (the worker), else leaves
     the rest for later (a request thread never waits)."""
@@ -220,6 +241,8 @@ def deliver_due(services: Services, now: datetime, *, case_id: int | None = None
         )
         if case_id is not None:
             query = query.where(Outbox.case_id == case_id)
+        if kinds is not None:
+            query = query.where(Outbox.kind.in_([str(kind) for kind in kinds]))
         due = session.scalars(query.order_by(Outbox.id).limit(limit)).all()
 
     sent = 0

@@ -42,8 +42,9 @@ from bot.domain.reminders import (
 )
 from bot.domain.routing import RouteKind
 from bot.errors import UserError
-from bot.notify import DeliveryError, RateGate, ReminderNotifier
+from bot.notify import DeliveryError, Notice, RateGate, ReminderNotifier
 from bot.services import Services
+from bot.services.outbox import deliver_due, queue_notice
 from store.audit import record_audit
 from store.models import Case, FollowUp, Provision, Reminder, Visit
 
@@ -230,11 +231,13 @@ def _abandoned(services: Services, at: datetime) -> Any:
         Reminder.lease_until.is_(None) & (Reminder.claimed_at <= at - services.claim_timeout))
 
 
-def _reconcile(services: Services, notifier: ReminderNotifier, now: datetime) -> None:
-    """Claims whose lease ran out: those Slack has are marked sent, the rest go back to be sent."""
+def _reconcile(services: Services, notifier: ReminderNotifier, now: datetime) -> bool:
+    """Claims whose lease ran out: those Slack has are marked sent, the rest go back to be sent (or,
+    after every try, fail). True when some failed for good (the admins are owed a DM)."""
     at = _lease_clock(services, now)
     with services.sessions() as session:
         stale = session.execute(select(Reminder.person).where(_abandoned(services, at)).distinct()).scalars().all()
+    failed_for_good = False
     for person in stale:
         token = uuid.uuid4().hex
         with services.sessions.begin() as session:  # take them over: only one sweep reconciles a row
@@ -257,6 +260,7 @@ def _reconcile(services: Services, notifier: ReminderNotifier, now: datetime) ->
             continue
         exhausted = [reminder_id for reminder_id, _, attempts in taken
                      if reminder_id not in found and attempts >= MAX_ATTEMPTS]
+        admins = services.people(services.policy.members("panel_admins")) if exhausted else []
         with services.sessions.begin() as session:
             for reminder_id in ids:
                 where = found.get(reminder_id)
@@ -265,13 +269,23 @@ def _reconcile(services: Services, notifier: ReminderNotifier, now: datetime) ->
                     else dict(state=PENDING, claimed_at=None)
                 session.execute(update(Reminder).where(Reminder.id == reminder_id, Reminder.claim_token == token)
                                 .values(claim_token=None, lease_until=None, **values))
-            references = sorted({item.reference for item in _items(session, exhausted)}) if exhausted else []
+            if exhausted:  # certainly not in Slack, after every try: a person must step in
+                _owe_admins(session, admins, person, exhausted, "no_answer", now)
         logger.info("reconciled %d abandoned reminder(s): %d already in Slack", len(ids), len(set(ids) & set(found)))
-        if exhausted:  # certainly not in Slack, after every try: a person must step in
+        if exhausted:
+            failed_for_good = True
             logger.warning("reminders %s failed for good after %d tries; telling the panel admin", exhausted,
                            MAX_ATTEMPTS)
-            for admin in services.people(services.policy.members("panel_admins")):
-                notifier.tell_admin(admin, person, references, "no_answer")
+    return failed_for_good
+
+
+def _owe_admins(session: Session, admins: list[str], person: str, ids: list[int], code: str, now: datetime) -> None:
+    """In the transaction that fails the reminders, each panel admin is owed a DM saying so. It is an
+    outbox row, so it goes exactly once: after a crash, and after a rate limit, too."""
+    for admin in admins:
+        queue_notice(session, Notice.REMINDERS_FAILED, None, admin, now,
+                     key=f"{Notice.REMINDERS_FAILED}:{ids[0]}:{admin}:{now.isoformat()}",
+                     payload={"reminder_ids": sorted(ids), "person": person, "error": code})
 
 
 def _claim(services: Services, ids: list[int], now: datetime, token: str | None = None) -> dict[str, list[int]]:
@@ -303,7 +317,8 @@ def _renew(services: Services, token: str, now: datetime) -> None:
 
 
 def _release(services: Services, ids: list[int], token: str, now: datetime, exc: DeliveryError,
-             admins: list[str], notifier: ReminderNotifier, person: str) -> None:
+             admins: list[str], person: str) -> bool:
+    """Put back or fail rows whose DM failed. True when they failed for good (the admins are owed a DM)."""
     at = _lease_clock(services, now)
     with services.sessions.begin() as session:
         rows = session.scalars(select(Reminder).where(Reminder.id.in_(ids), Reminder.claim_token == token)).all()
@@ -320,16 +335,16 @@ def _release(services: Services, ids: list[int], token: str, now: datetime, exc:
                 row.lease_until = at + (retry_at - now)
             else:
                 row.state, row.due_at, row.claimed_at, row.lease_until = PENDING, retry_at, None, None
-        references = sorted({item.reference for item in _items(session, [row.id for row in rows])})
+        if gave_up and rows:
+            _owe_admins(session, admins, person, [row.id for row in rows], exc.code, now)
     if gave_up:
         logger.warning("reminders %s failed for good: %s; telling the panel admin", ids, exc.code)
-        for admin in admins:
-            notifier.tell_admin(admin, person, references, exc.code)
     elif exc.maybe_sent:
         logger.info("reminders %s: %s; Slack is checked at %s before they are sent again", ids, exc.code,
                     retry_at.isoformat())
     else:
         logger.info("reminders %s will be retried at %s: %s", ids, retry_at.isoformat(), exc.code)
+    return gave_up
 
 
 def _unclaim(services: Services, ids: list[int], token: str) -> None:
@@ -348,7 +363,7 @@ def send_due_reminders(services: Services, now: datetime, *, limit: int = 5000,
     gate: RateGate = getattr(notifier, "gate", None) or RateGate()
     if not gate.wait(sleep, LONGEST_WAIT):
         return 0
-    _reconcile(services, notifier, now)
+    failed_for_good = _reconcile(services, notifier, now)
     with services.sessions() as session:
         due = session.execute(select(Reminder.id, Reminder.person).where(Reminder.state == PENDING,
                                                                           Reminder.due_at <= now)
@@ -373,7 +388,7 @@ def send_due_reminders(services: Services, now: datetime, *, limit: int = 5000,
             person, claimed = waiting.pop(0)
             if not gate.wait(sleep, LONGEST_WAIT):  # a long rate limit: the rest wait for a later sweep
                 _unclaim(services, [i for _, ids in [(person, claimed), *waiting] for i in ids], token)
-                return sent
+                return sent  # (admins owed a DM get it on the worker's next tick)
             if _lease_clock(services, now) - renewed >= services.claim_timeout / 3:
                 renewed = _lease_clock(services, now)
                 _renew(services, token, now)  # the heartbeat, whenever a third of the lease has gone
@@ -385,11 +400,16 @@ def send_due_reminders(services: Services, now: datetime, *, limit: int = 5000,
                     gate.close_for(exc.retry_after or 1.0)  # (the notifier's own gate is closed already)
                     waiting.insert(0, (person, claimed))  # not sent: tried again once the gate opens
                     continue
-                _release(services, claimed, token, now, exc, admins, notifier, person)
+                failed_for_good = _release(services, claimed, token, now, exc, admins, person) or failed_for_good
                 continue
             with services.engine.begin() as connection:
                 connection.execute(update(Reminder).where(Reminder.id.in_(claimed), Reminder.claim_token == token)
                                    .values(state=SENT, sent_at=now, sent_channel=where.channel, sent_ts=where.ts,
                                            claim_token=None, lease_until=None))
             sent += len(claimed)
+    if failed_for_good:
+        deliver_due(services, now, kinds=_ADMIN_NOTICES)
     return sent
+
+
+_ADMIN_NOTICES = frozenset({Notice.REMINDERS_FAILED})
