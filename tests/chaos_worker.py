@@ -16,8 +16,8 @@ from bot.settings import load_settings
 from bot.worker import tick
 from tests.conftest import BOT_TOKEN
 
-SPEED = 120.0  # two simulated minutes a real second
-LEASE = timedelta(minutes=4)  # two real seconds: several slow posts; renewed before each DM
+SPEED = 240.0  # four simulated minutes a real second
+LEASE = timedelta(minutes=8)  # two real seconds: several slow posts; renewed before each DM
 
 
 def main(argv: list[str]) -> int:
