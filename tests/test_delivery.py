@@ -315,6 +315,19 @@ def test_after_a_429_no_call_goes_out_before_its_retry_after_whichever_sender_ma
     assert calls_when_waiting == [(20, 1)]  # the reminder sweep waited before its first call
 
 
+def test_a_person_rate_limited_twice_in_one_sweep_is_left_for_a_later_sweep(services, engine, slack, new_case):
+    book_slot(services, new_case(), THURSDAY_NINE, PRIYA)
+    deliver_due(services, PINNED_NOW)
+    slack.misbehave = lambda method, args: Failure(status=429, retry_after=1) \
+        if method == "chat.postMessage" and args.get("channel") == PRIYA else None
+    assert send_due_reminders(services, WEDNESDAY_NINE, sleep=lambda _: None) == 1  # Anna's
+    with engine.connect() as connection:
+        assert connection.execute(select(Reminder.state, Reminder.error).where(Reminder.person == PRIYA)).one() \
+            == ("pending", "ratelimited")
+    assert len([c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == PRIYA
+                and c.args["metadata"]["event_type"] == "panelbot_reminders"]) == 2  # the try, and one more
+
+
 def test_the_bolt_apps_429s_close_the_gate_too(services, slack, client):
     slack.fail_next("views.publish", status=429, retry_after=9)
     with pytest.raises(SlackApiError):

@@ -383,6 +383,7 @@ def send_due_reminders(services: Services, now: datetime, *, limit: int = 5000,
             items_by_id = {item.id: item for item in _items(session, [i for ids in claimed_by_person.values()
                                                                        for i in ids])}
         waiting = list(claimed_by_person.items())
+        rate_limited: set[str] = set()
         renewed = _lease_clock(services, now)
         while waiting:
             person, claimed = waiting.pop(0)
@@ -396,9 +397,10 @@ def send_due_reminders(services: Services, now: datetime, *, limit: int = 5000,
             try:
                 where = notifier.send_reminders(person, items)
             except DeliveryError as exc:
-                if exc.code == "ratelimited" and not exc.maybe_sent:
+                if exc.code == "ratelimited" and not exc.maybe_sent and person not in rate_limited:
+                    rate_limited.add(person)
                     gate.close_for(exc.retry_after or 1.0)  # (the notifier's own gate is closed already)
-                    waiting.insert(0, (person, claimed))  # not sent: tried again once the gate opens
+                    waiting.insert(0, (person, claimed))  # not sent: tried once more when the gate opens
                     continue
                 failed_for_good = _release(services, claimed, token, now, exc, admins, person) or failed_for_good
                 continue
