@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -192,22 +192,23 @@ def _claim(services: Services, row_id: int, now: datetime, views: dict[int, Abou
     at = lease_clock(services, now)
     token = new_token()
     with services.sessions.begin() as session:
-        seen = session.execute(select(Outbox.state, Outbox.claim_token, Outbox.claimed_at, Outbox.created_at)
-                               .where(Outbox.id == row_id)).one_or_none()
-        if seen is None or seen.state not in (PENDING, SENDING):
-            return None
-        taken_over = seen.state == SENDING
+        # One conditional UPDATE, no read before it (a SQLite transaction that reads, then writes,
+        # can be refused when another process wrote in between). A claim taken over keeps its
+        # `claimed_at`: the message may be in Slack since then.
         claimed = session.execute(
             update(Outbox)
-            .where(Outbox.id == row_id, Outbox.not_before <= now, Outbox.state == seen.state,
-                   Outbox.claim_token.is_not_distinct_from(seen.claim_token),
+            .where(Outbox.id == row_id, Outbox.not_before <= now,
                    or_(Outbox.state == PENDING, abandoned(Outbox, at, services.claim_timeout)))
             .values(state=SENDING, claim_token=token, lease_until=at + services.claim_timeout,
-                    claimed_at=seen.claimed_at if taken_over else at, attempts=Outbox.attempts + 1)
+                    claimed_at=case((Outbox.state == SENDING, Outbox.claimed_at),
+                                    else_=literal(at, Outbox.claimed_at.type)),
+                    attempts=Outbox.attempts + 1)
+            .returning(Outbox.claimed_at, Outbox.created_at)
             .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
+        ).one_or_none()
+        if claimed is None:
             return None
+        taken_over = claimed.claimed_at != at
         row = session.get_one(Outbox, row_id)
         notice = Notice(row.kind)
         if notice in _SHARED_VIEW and row.case_id is not None:
@@ -218,7 +219,7 @@ def _claim(services: Services, row_id: int, now: datetime, views: dict[int, Abou
             about = _about(services, session, row)
         reference = session.get_one(Case, row.case_id).reference if row.case_id is not None else ""
         return _Claimed(notice, about, row.recipient, row.attempts, row.case_id, token, taken_over,
-                        (seen.claimed_at or seen.created_at) if taken_over else at, reference)
+                        claimed.claimed_at or claimed.created_at, reference)
 
 
 def deliver_due(services: Services, now: datetime, *, case_id: int | None = None, limit: int = 100,
@@ -327,12 +328,13 @@ def _mark_unknown(services: Services, row_id: int, claimed: _Claimed, code: str,
     channel = claimed.recipient
     if isinstance(claimed.about, Decided) and claimed.about.case.card_channel:
         channel = claimed.about.case.card_channel
+    admins = services.people(services.policy.members("panel_admins"))  # (may ask Slack: not inside the transaction)
     with services.sessions.begin() as session:
         marked = session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == claimed.token)
                                  .values(state=UNKNOWN, error=code[:100], claim_token=None, lease_until=None))
         if marked.rowcount != 1:
             return
-        for admin in services.people(services.policy.members("panel_admins")):
+        for admin in admins:
             queue_notice(session, Notice.DELIVERY_UNKNOWN, claimed.case_id, admin, now,
                          key=f"{Notice.DELIVERY_UNKNOWN}:{row_id}:{admin}",
                          payload={"kind": str(claimed.notice), "channel": channel})
