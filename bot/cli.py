@@ -226,8 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--once", action="store_true", help="one tick, then exit")
     worker.add_argument("--interval", type=int, default=60, help="seconds between ticks")
     worker.add_argument("--claim-timeout", type=float, default=120.0, metavar="SECONDS",
-                        help="treat a message or reminder claimed longer ago than this as abandoned by a process "
-                             "that died, and reconcile it with Slack (default 120)")
+                        help="the lease on a claimed message or reminder: a worker renews it while it works; one "
+                             "not renewed for this long was abandoned by a process that died, and is reconciled "
+                             "with Slack before it is sent again (default 120)")
     worker.set_defaults(func=cmd_worker)
 
     demo = sub.add_parser("demo", help="a scripted conversation through the real app; no Slack needed")

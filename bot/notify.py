@@ -1,8 +1,16 @@
 """The outbound seam: what services and the worker use to reach people, whatever the chat surface.
 
-    DeliveryError(message, permanent)   -- the send failed
-        permanent=False: try again later (rate limit, outage); `retry_after` seconds if known
-        permanent=True:  trying again will not help (user gone, channel archived, app not invited)
+    DeliveryError(message, permanent, code, maybe_sent, retry_after)   -- the send failed
+        permanent=True:  trying again will not help (person gone, channel archived, app not
+                         invited, message deleted, blocks over the limits); the row fails at once
+        permanent=False: try again later, with backoff (rate limit, outage, no answer)
+            retry_after:  seconds the service asked us to wait (a 429); the process-wide
+                          `RateGate` then holds every later call until it has passed
+            maybe_sent:   the message may be in Slack already: no answer came back (a timeout, a
+                          dropped connection: codes in NO_ANSWER) or Slack said 500/504 ("it's
+                          possible some aspect of the operation succeeded"); look before resending
+        code: a short machine code (Slack's error, "http_503", "timeout", "ratelimited") that is
+              recorded on the row and logged; never the message's text
 
 A `Notifier` sends one kind of message about one case to one recipient and returns where it went.
 The Slack implementation lives in `bot/slack_notify.py`; tests use the Slack stand-in through it.
@@ -10,8 +18,11 @@ The Slack implementation lives in `bot/slack_notify.py`; tests use the Slack sta
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -40,6 +51,8 @@ class Notice(StrEnum):
     ACTION_PLAN_NEEDED = "action_plan_needed"  # to the SQAO (about: ActionPlanAsk)
     VISIT_PLANNED = "visit_planned"  # to the child's social worker, IRO and SEN officer (about: VisitView)
     STEP_ASSIGNED = "step_assigned"  # to whoever a post-visit step belongs to (about: StepAssigned)
+    DELIVERY_UNKNOWN = "delivery_unknown"  # to a panel admin: a channel post of unknown fate (about: FateUnknown)
+    REMINDERS_FAILED = "reminders_failed"  # to a panel admin: reminders that could not be delivered
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,26 @@ class StepAssigned:
     step: StepView
 
 
-About = CaseView | BookingChange | Agenda | Decided | PanelAgenda | ActionPlanAsk | VisitView | StepAssigned
+@dataclass(frozen=True)
+class FateUnknown:
+    """A channel post Slack did not confirm: which kind of message, about which case, where."""
+
+    notice: Notice
+    reference: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class RemindersFailed:
+    """Reminders to `person` that failed for good: the case references they were about, and why."""
+
+    person: str
+    references: tuple[str, ...]
+    error: str
+
+
+About = (CaseView | BookingChange | Agenda | Decided | PanelAgenda | ActionPlanAsk | VisitView | StepAssigned
+         | FateUnknown | RemindersFailed)
 
 
 @dataclass(frozen=True)
@@ -63,17 +95,68 @@ class Sent:
     ts: str
 
 
+NO_ANSWER = frozenset({"timeout", "no_answer"})
+
+
 class DeliveryError(Exception):
-    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None,
+                 code: str | None = None, maybe_sent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+        self.code = code or ("ratelimited" if retry_after is not None else "error")
+        self.maybe_sent = maybe_sent
+
+
+class RateGate:
+    """After a 429, no call to the chat service leaves this process until its Retry-After has passed.
+
+    One per process (`PROCESS_GATE`), shared by every notifier and both senders (outbox and
+    reminders), so the calls after a 429 wait instead of going out at once."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._until = 0.0
+
+    def close_for(self, seconds: float) -> None:
+        with self._lock:
+            self._until = max(self._until, self._clock() + max(seconds, 0.0))
+
+    def remaining(self) -> float:
+        """Seconds before the next call may go (0 when it may go now)."""
+        with self._lock:
+            return max(0.0, self._until - self._clock())
+
+    def wait(self, sleep: Callable[[float], None], longest: float) -> bool:
+        """Wait until calls may go, if that is within `longest` seconds (True); else False at once."""
+        with self._lock:
+            until = self._until
+            remaining = until - self._clock()
+        if remaining <= 0:
+            return True
+        if remaining > longest:
+            return False
+        sleep(remaining)
+        with self._lock:
+            if self._until == until:  # nobody was told to wait longer meanwhile: the wait is over
+                self._until = 0.0
+        return True
+
+
+PROCESS_GATE = RateGate()
 
 
 class Notifier(Protocol):
+    gate: RateGate
+
     def send(self, notice: Notice, about: About, recipient: str, *, outbox_id: int) -> Sent:
         """Deliver `notice` to `recipient` (a channel or user ID). CARD_UPDATE edits the case's card
-        where it was posted. Raises DeliveryError."""
+        where it was posted. Every message carries `outbox_id` in its metadata. Raises DeliveryError."""
+        ...
+
+    def outbox_already_sent(self, person: str, outbox_id: int, since: datetime) -> Sent | None:
+        """The DM to `person` carrying `outbox_id` posted since `since`, if there is one. Raises DeliveryError."""
         ...
 
 
@@ -84,12 +167,9 @@ class ReminderNotifier(Protocol):
         """One DM listing `items`, carrying their ids so a resend can be reconciled. Raises DeliveryError."""
         ...
 
-    def reminders_already_sent(self, person: str) -> dict[int, Sent]:
-        """Reminder ids found in recent DMs to `person`, with the message each went out in."""
-        ...
-
-    def tell_admin(self, admin: str, person: str, references: Sequence[str], error: str) -> None:
-        """Tell a panel admin that reminders to `person` could not be delivered."""
+    def reminders_already_sent(self, person: str, since: datetime | None = None) -> dict[int, Sent]:
+        """Reminder ids found in the DMs to `person` posted since `since` (every page of them), with
+        the message each went out in. Raises DeliveryError."""
         ...
 
 

@@ -158,9 +158,12 @@ class Case(Base):
 class Outbox(Base):
     """A message panelbot owes someone, written in the same transaction as the change it reports.
 
-    The sender claims a row with a conditional update (`state` from pending to sending), sends,
-    then records the Slack message it made. A row left in `sending` by a crash is retried after a
-    while; the message carries the row's id in its metadata so a resend can be reconciled.
+    The sender claims a row with a conditional update (`state` from pending to sending, a fresh
+    `claim_token`, `lease_until` a short while ahead), sends, then records the Slack message it made.
+    A claim whose lease ran out belonged to a process that died (or a send whose answer was lost):
+    the message carries the row's id in its metadata, so it is looked for in Slack before any resend.
+    `state` is pending, sending, sent, failed, or unknown (a channel message whose fate Slack did
+    not tell us; the panel admin is asked to check).
     """
 
     __tablename__ = "outbox"
@@ -178,7 +181,9 @@ class Outbox(Base):
     sent_at: Mapped[datetime | None]
     sent_channel: Mapped[str | None] = mapped_column(String(32))
     sent_ts: Mapped[str | None] = mapped_column(String(32))
-    error: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(String(100))  # an error code, never message text
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None]  # the claim is live until then; its owner renews it
     payload: Mapped[dict[str, Any] | None]  # what the message needs beyond its case: ids and dates only
     created_at: Mapped[datetime]
 
@@ -288,9 +293,10 @@ class Reminder(Base):
     """A nudge panelbot owes someone: who, about which case, why, when, and where it has got to.
 
     Written by the services when something happens; `due_at` is already inside working hours. The
-    sender claims due rows with a conditional update (pending → sending); the DM carries the rows'
-    ids in its metadata, so a row left in `sending` by a crash is reconciled with Slack before any
-    resend. `key` makes writing the same reminder twice a no-op.
+    sender claims due rows with a conditional update (pending → sending, with a claim token and a
+    lease it renews while it works); the DM carries the rows' ids in its metadata, so a row whose
+    lease ran out is reconciled with Slack before any resend. `key` makes writing the same reminder
+    twice a no-op.
     """
 
     __tablename__ = "reminder"
@@ -312,7 +318,9 @@ class Reminder(Base):
     sent_at: Mapped[datetime | None]
     sent_channel: Mapped[str | None] = mapped_column(String(32))
     sent_ts: Mapped[str | None] = mapped_column(String(32))
-    error: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(String(100))  # an error code, never message text
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None]  # the claim is live until then; its owner renews it
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
 

@@ -146,7 +146,7 @@ def test_a_rate_limit_is_waited_out_and_the_sweep_goes_on(services, slack, new_c
     slack.fail_next("chat.postMessage", status=429, retry_after=3)
     waited = []
     assert send_due_reminders(services, WEDNESDAY_NINE, sleep=waited.append) == 2
-    assert waited == [3.0]
+    assert len(waited) == 1 and 2.9 < waited[0] <= 3.0  # what was left of the Retry-After
     assert len(reminder_dms(slack, PRIYA)) == 2  # the refused try and the one that went
     assert len(reminder_dms(slack, ANNA)) == 1
 
@@ -164,7 +164,7 @@ def test_a_person_slack_no_longer_knows_fails_for_good_and_the_panel_admin_is_to
 
 def test_a_passing_failure_is_retried_later_inside_working_hours(services, engine, slack, new_case):
     book_slot(services, new_case(), THURSDAY_NINE, PRIYA)
-    slack.fail_next("chat.postMessage", status=500)
+    slack.fail_next("chat.postMessage", status=503)  # (a 500 may have posted it: see test_delivery.py)
     send_due_reminders(services, WEDNESDAY_NINE)
     [(_, _, due, state)] = [r for r in reminders(engine) if r[1] == PRIYA]
     assert state == "pending" and WEDNESDAY_NINE < due < WEDNESDAY_NINE + timedelta(hours=1)

@@ -11,9 +11,9 @@ def client(slack):
 
 
 def test_it_records_each_call_with_its_arguments(client, slack):
-    client.chat_postMessage(channel="C0FORUM", text="Case ABC-123 listed")
+    client.chat_postMessage(channel="C0FORUM001", text="Case ABC-123 listed")
     [call] = slack.calls_to("chat.postMessage")
-    assert call.args["channel"] == "C0FORUM"
+    assert call.args["channel"] == "C0FORUM001"
     assert call.token == "xoxb-test"
 
 

@@ -3,25 +3,53 @@
 A service queues a notice inside its own transaction (`queue_notice`), so a case is never stored
 without the messages it owes, nor a message sent about a case that was rolled back. `deliver_due`
 sends what is due: right after the request that queued it, and on every worker tick for anything
-that failed. Each row is claimed with a conditional UPDATE (pending → sending); a row whose claim
-count is not 1 was taken by another process and is skipped.
+that failed.
+
+Exactly once. Each row is claimed with a conditional UPDATE (pending → sending) that gives it a
+fresh `claim_token` and a lease (`Services.claim_timeout`); a row whose claim count is not 1 was
+taken by another process and is skipped. Marking it sent needs the same token. A claim whose lease
+ran out (its process died between claiming and marking, or a send's answer was lost: a timeout, a
+dropped connection; for DMs also a 500 or 504) may have reached Slack, so whoever takes it over looks before sending:
+- a DM: the app's DM history with the person (every page since the claim) is searched for the
+  message carrying the row's id in its metadata; found, the row is marked sent;
+- a card update: `chat.update` changes nothing when repeated, so it is simply sent again;
+- a post in a channel: panelbot does not read channel history (it would read everything people
+  write in the forum and panel channels), so the row is marked `unknown` and the panel admins are
+  told which case and channel to check. Nothing is posted twice; nothing is lost without a person
+  being told.
+Permanent errors fail the row at once with Slack's error code; passing ones are retried with
+backoff; after a 429 the process-wide `RateGate` holds every later call until Retry-After.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.booking import BookingChange
 from bot.domain.calendar import Slot
 from bot.domain.decisions import Decided
-from bot.notify import About, ActionPlanAsk, DeliveryError, Notice, Sent, StepAssigned
+from bot.notify import (
+    NO_ANSWER,
+    About,
+    ActionPlanAsk,
+    DeliveryError,
+    FateUnknown,
+    Notice,
+    RateGate,
+    RemindersFailed,
+    Sent,
+    StepAssigned,
+)
 from bot.services import Services
 from bot.services.views import (
     agenda_for,
@@ -32,7 +60,7 @@ from bot.services.views import (
     view_of,
     visit_view,
 )
-from store.models import Case, Decision, ForumBooking, Outbox, Provision, Visit
+from store.models import Case, Decision, ForumBooking, Outbox, Provision, Reminder, Visit
 
 logger = logging.getLogger("panelbot.outbox")
 
@@ -43,8 +71,12 @@ def _body(services: Services, payload: dict[str, Any], kind: str) -> str:
         return str(payload["body"])
     return next(key for key, body in services.policy.bodies.items() if body.kind == kind)
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+PENDING, SENDING, SENT, FAILED, UNKNOWN = "pending", "sending", "sent", "failed", "unknown"
 MAX_ATTEMPTS = 8
+LONGEST_WAIT = 30.0  # seconds the worker waits for a rate limit before leaving the rest for its next tick
+CLOCK_SKEW = timedelta(minutes=10)  # how far Slack's clock may be behind ours, when reading history "since"
+# Sending these again changes nothing: no need to look in Slack first.
+_IDEMPOTENT = frozenset({Notice.CARD_UPDATE})
 
 
 def queue_notice(session: Session, notice: Notice, case_id: int | None, recipient: str, now: datetime,
@@ -75,6 +107,17 @@ def _about(services: Services, session: Session, row: Outbox) -> About | None:
     before the card itself was posted: the card, when it goes, shows the current state)."""
     notice = Notice(row.kind)
     payload = row.payload or {}
+    if notice is Notice.REMINDERS_FAILED:
+        references = session.execute(
+            select(Case.reference, Provision.name).select_from(Reminder)
+            .outerjoin(Case, Case.id == Reminder.case_id).outerjoin(Visit, Visit.id == Reminder.visit_id)
+            .outerjoin(Provision, Provision.id == Visit.provision_id)
+            .where(Reminder.id.in_(payload["reminder_ids"]))).all()
+        return RemindersFailed(payload["person"], tuple(sorted({r or p or "" for r, p in references})),
+                               payload["error"])
+    if notice is Notice.DELIVERY_UNKNOWN:
+        reference = session.get_one(Case, row.case_id).reference if row.case_id is not None else ""
+        return FateUnknown(Notice(payload["kind"]), reference, payload["channel"])
     if notice in (Notice.AGENDA, Notice.CHAIR_AGENDA):
         return agenda_for(services, session, date.fromisoformat(payload["day"]), _body(services, payload, "meeting"))
     if notice is Notice.PANEL_AGENDA:
@@ -113,6 +156,27 @@ def _backoff(attempts: int, retry_after: float | None) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** attempts, 3600))
 
 
+def lease_clock(services: Services, now: datetime) -> datetime:
+    """The time leases are measured on: the clock, or the sweep's `now` when that is later (a sweep
+    may be run for a given moment). A sweep that runs for minutes renews its leases on the clock,
+    so another worker never takes its live claims for abandoned ones."""
+    return max(now, services.now())
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def is_dm(recipient: str) -> bool:
+    return recipient.startswith(("U", "W"))
+
+
+def abandoned(model: Any, at: datetime, timeout: timedelta) -> ColumnElement[bool]:
+    """Claims whose lease ran out by `at` (rows claimed before leases existed: `claimed_at` + timeout)."""
+    return (model.state == SENDING) & or_(model.lease_until <= at,
+                                          model.lease_until.is_(None) & (model.claimed_at <= at - timeout))
+
+
 @dataclass(frozen=True)
 class _Claimed:
     notice: Notice
@@ -120,6 +184,10 @@ class _Claimed:
     recipient: str
     attempts: int
     case_id: int | None
+    token: str
+    taken_over: bool  # it was in `sending` under a lease that ran out: it may be in Slack already
+    since: datetime  # when the claim that may have reached Slack began
+    reference: str
 
 
 # Notices whose subject is the case as it stands, unchanged by sending them: one read serves them all.
@@ -127,18 +195,28 @@ _SHARED_VIEW = frozenset({Notice.CASE_CARD, Notice.RECEIPT, Notice.DECIDER_NOTIC
 
 
 def _claim(services: Services, row_id: int, now: datetime, views: dict[int, About | None]) -> _Claimed | None:
-    """Claim one row (pending, or abandoned mid-send) and read what it is about, in one transaction.
-    None when another process claimed it first."""
+    """Claim one row (pending, or abandoned under a lease that ran out) and read what it is about, in
+    one transaction. None when another process claimed it first."""
+    at = lease_clock(services, now)
+    token = new_token()
     with services.sessions.begin() as session:
+        # One conditional UPDATE, no read before it (a SQLite transaction that reads, then writes,
+        # can be refused when another process wrote in between). A claim taken over keeps its
+        # `claimed_at`: the message may be in Slack since then.
         claimed = session.execute(
             update(Outbox)
             .where(Outbox.id == row_id, Outbox.not_before <= now,
-                   or_(Outbox.state == PENDING,
-                       (Outbox.state == SENDING) & (Outbox.claimed_at < now - services.claim_timeout)))
-            .values(state=SENDING, claimed_at=now, attempts=Outbox.attempts + 1)
-        )
-        if claimed.rowcount != 1:
+                   or_(Outbox.state == PENDING, abandoned(Outbox, at, services.claim_timeout)))
+            .values(state=SENDING, claim_token=token, lease_until=at + services.claim_timeout,
+                    claimed_at=case((Outbox.state == SENDING, Outbox.claimed_at),
+                                    else_=literal(at, Outbox.claimed_at.type)),
+                    attempts=Outbox.attempts + 1)
+            .returning(Outbox.claimed_at, Outbox.created_at)
+            .execution_options(synchronize_session=False)
+        ).one_or_none()
+        if claimed is None:
             return None
+        taken_over = claimed.claimed_at != at
         row = session.get_one(Outbox, row_id)
         notice = Notice(row.kind)
         if notice in _SHARED_VIEW and row.case_id is not None:
@@ -147,65 +225,151 @@ def _claim(services: Services, row_id: int, now: datetime, views: dict[int, Abou
             about = views[row.case_id]
         else:
             about = _about(services, session, row)
-        return _Claimed(notice, about, row.recipient, row.attempts, row.case_id)
+        reference = session.get_one(Case, row.case_id).reference if row.case_id is not None else ""
+        return _Claimed(notice, about, row.recipient, row.attempts, row.case_id, token, taken_over,
+                        claimed.claimed_at or claimed.created_at, reference)
 
 
-def deliver_due(services: Services, now: datetime, *, case_id: int | None = None, limit: int = 100) -> int:
-    """Send what is due (only `case_id`'s messages, if given). Returns how many were sent."""
-    if services.notifier is None:
+def deliver_due(services: Services, now: datetime, *, case_id: int | None = None, limit: int = 100,
+                longest_wait: float = 0.0, sleep: Callable[[float], None] = time.sleep,
+                kinds: frozenset[Notice] | None = None) -> int:
+    """Send what is due (only `case_id`'s messages, or only these `kinds`, if given). Returns how many
+    were sent.
+
+    While a rate limit holds, it waits up to `longest_wait` seconds for it (the worker), else leaves
+    the rest for later (a request thread never waits)."""
+    notifier = services.notifier
+    if notifier is None:
         return 0
+    gate: RateGate = getattr(notifier, "gate", None) or RateGate()
+    at = lease_clock(services, now)
     with services.sessions() as session:
         query = select(Outbox.id).where(
             Outbox.not_before <= now,
-            or_(Outbox.state == PENDING,
-                (Outbox.state == SENDING) & (Outbox.claimed_at < now - services.claim_timeout)),
+            or_(Outbox.state == PENDING, abandoned(Outbox, at, services.claim_timeout)),
         )
         if case_id is not None:
             query = query.where(Outbox.case_id == case_id)
+        if kinds is not None:
+            query = query.where(Outbox.kind.in_([str(kind) for kind in kinds]))
         due = session.scalars(query.order_by(Outbox.id).limit(limit)).all()
 
     sent = 0
     views: dict[int, About | None] = {}
     for row_id in due:
+        if not gate.wait(sleep, longest_wait):
+            break  # a 429's Retry-After holds: the rest wait for a later pass
         claimed = _claim(services, row_id, now, views)
         if claimed is None:
             continue  # another process got there first
         if claimed.about is None:
-            _mark_sent(services, row_id, None, now)
+            _mark_sent(services, row_id, claimed.token, None, now)
+            continue
+        if claimed.taken_over and claimed.notice not in _IDEMPOTENT and _settled(services, row_id, claimed, now):
+            continue
+        if claimed.attempts > MAX_ATTEMPTS:  # certainly not in Slack, and every try has been made
+            _record_failure(services, row_id, claimed, DeliveryError("gave up", permanent=True, code="gave_up"), now)
             continue
         try:
-            where = services.notifier.send(claimed.notice, claimed.about, claimed.recipient, outbox_id=row_id)
+            where = notifier.send(claimed.notice, claimed.about, claimed.recipient, outbox_id=row_id)
         except DeliveryError as exc:
-            _record_failure(services, row_id, claimed.notice, claimed.case_id, claimed.attempts, exc, now)
+            _record_failure(services, row_id, claimed, exc, now)
             continue
         card_of = claimed.case_id if claimed.notice is Notice.CASE_CARD else None
-        _mark_sent(services, row_id, where, now, card_of=card_of)
+        _mark_sent(services, row_id, claimed.token, where, now, card_of=card_of)
         sent += 1
     return sent
 
 
-def _mark_sent(services: Services, row_id: int, where: Sent | None, now: datetime, *,
+def _settled(services: Services, row_id: int, claimed: _Claimed, now: datetime) -> bool:
+    """Before sending a message again that may be in Slack already: True when that is settled
+    without sending (found and marked sent; a channel post marked unknown; or history unreadable
+    for now, so the row waits), False when it is certainly not in Slack."""
+    notifier = services.notifier
+    assert notifier is not None
+    if not is_dm(claimed.recipient) or claimed.notice is Notice.THREAD_REPLY:
+        _mark_unknown(services, row_id, claimed, "no_answer", now)
+        return True
+    try:
+        found = notifier.outbox_already_sent(claimed.recipient, row_id, claimed.since - CLOCK_SKEW)
+    except DeliveryError as exc:
+        _park(services, row_id, claimed, exc, now)
+        return True
+    if found is None:
+        return False
+    _mark_sent(services, row_id, claimed.token, found, now, card_of=claimed.case_id
+               if claimed.notice is Notice.CASE_CARD else None)
+    logger.info("outbox %s: %s for case id %s was already in Slack; not sent again", row_id, claimed.notice,
+                claimed.case_id)
+    return True
+
+
+def _mark_sent(services: Services, row_id: int, token: str, where: Sent | None, now: datetime, *,
                card_of: int | None = None) -> None:
     with services.sessions.begin() as session:
-        session.execute(update(Outbox).where(Outbox.id == row_id).values(
+        marked = session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == token).values(
             state=SENT, sent_at=now, sent_channel=where.channel if where else None,
-            sent_ts=where.ts if where else None, error=None))
+            sent_ts=where.ts if where else None, error=None, claim_token=None, lease_until=None))
+        if marked.rowcount != 1:
+            logger.warning("outbox %s: sent, but its claim had been taken over", row_id)
         if card_of is not None and where is not None:
             session.execute(update(Case).where(Case.id == card_of).values(card_channel=where.channel,
                                                                            card_ts=where.ts))
 
 
-def _record_failure(services: Services, row_id: int, notice: Notice, case_id: int | None, attempts: int,
-                    exc: DeliveryError, now: datetime) -> None:
-    gave_up = exc.permanent or attempts >= MAX_ATTEMPTS
+def _park(services: Services, row_id: int, claimed: _Claimed, exc: DeliveryError, now: datetime) -> None:
+    """The message may be in Slack: keep the row in `sending` under a lease that runs out after the
+    backoff, so the next pass after it looks in Slack before sending."""
+    at = lease_clock(services, now)
+    wait = _backoff(claimed.attempts, exc.retry_after)
     with services.sessions.begin() as session:
-        session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.state == SENDING).values(
-            state=FAILED if gave_up else PENDING, error=str(exc)[:100],
-            not_before=now + _backoff(attempts, exc.retry_after)))
-    logger.warning("outbox %s: %s for case id %s %s: %s", row_id, notice, case_id,
-                   "failed for good" if gave_up else "will be retried", exc)
+        session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == claimed.token).values(
+            claim_token=None, lease_until=at + wait, not_before=now + wait, error=exc.code[:100]))
+    logger.warning("outbox %s: %s for case id %s: %s; Slack is checked before it is sent again", row_id,
+                   claimed.notice, claimed.case_id, exc.code)
+
+
+def _mark_unknown(services: Services, row_id: int, claimed: _Claimed, code: str, now: datetime) -> None:
+    """A channel post whose fate Slack did not tell us: not posted again. In the same transaction,
+    each panel admin is owed a DM saying which case and channel to check (itself an outbox row, so
+    that it, too, goes exactly once)."""
+    channel = claimed.recipient
+    if isinstance(claimed.about, Decided) and claimed.about.case.card_channel:
+        channel = claimed.about.case.card_channel
+    admins = services.people(services.policy.members("panel_admins"))  # (may ask Slack: not inside the transaction)
+    with services.sessions.begin() as session:
+        marked = session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == claimed.token)
+                                 .values(state=UNKNOWN, error=code[:100], claim_token=None, lease_until=None))
+        if marked.rowcount != 1:
+            return
+        for admin in admins:
+            queue_notice(session, Notice.DELIVERY_UNKNOWN, claimed.case_id, admin, now,
+                         key=f"{Notice.DELIVERY_UNKNOWN}:{row_id}:{admin}",
+                         payload={"kind": str(claimed.notice), "channel": channel})
+    logger.warning("outbox %s: %s for case id %s may or may not be in channel %s (%s); the panel admins are told",
+                   row_id, claimed.notice, claimed.case_id, channel, code)
+
+
+def _record_failure(services: Services, row_id: int, claimed: _Claimed, exc: DeliveryError, now: datetime) -> None:
+    # A DM that may be in Slack is looked for before it is sent again. A channel post is marked
+    # unknown only when no answer came at all; Slack's 500s and 504s are retried (in an outage
+    # they come by the hundred, and each would otherwise need a person to check the channel).
+    dm = is_dm(claimed.recipient) and claimed.notice is not Notice.THREAD_REPLY
+    if exc.maybe_sent and claimed.notice not in _IDEMPOTENT and (dm or exc.code in NO_ANSWER):
+        if dm:  # never given up here: the next pass looks in Slack first
+            _park(services, row_id, claimed, exc, now)
+        else:
+            _mark_unknown(services, row_id, claimed, exc.code, now)
+        return
+    gave_up = exc.permanent or claimed.attempts >= MAX_ATTEMPTS
+    with services.sessions.begin() as session:
+        session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == claimed.token).values(
+            state=FAILED if gave_up else PENDING, error=exc.code[:100], claim_token=None, lease_until=None,
+            claimed_at=None, not_before=now + _backoff(claimed.attempts, exc.retry_after)))
+    logger.warning("outbox %s: %s for case id %s %s: %s", row_id, claimed.notice, claimed.case_id,
+                   "failed for good" if gave_up else "will be retried", exc.code)
 
 
 def worker_job(services: Services, now: datetime) -> int:
-    """The worker's tick: retry whatever is due."""
-    return deliver_due(services, now)
+    """The worker's tick: retry whatever is due, waiting out short rate limits."""
+    return deliver_due(services, now, longest_wait=LONGEST_WAIT)

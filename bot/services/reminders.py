@@ -1,22 +1,32 @@
 """Reminders: written when something happens, withdrawn or moved when it changes, and sent by the
 worker's sweep so that none is lost and none is doubled.
 
-The sweep (`send_due_reminders`) claims a person's due rows with one conditional UPDATE (pending →
-sending, RETURNING the ids it won), sends one DM listing them whose metadata carries the ids, then
-marks them sent. A process killed between sending and marking leaves rows in `sending`; once their
-claim is older than `Services.claim_timeout` the sweep reads the person's DM history and marks the
-rows it finds there as sent, resending only the rest.
+The sweep (`send_due_reminders`) claims due rows a few people at a time with one conditional
+UPDATE (pending → sending, a fresh claim token, a lease of `Services.claim_timeout`, RETURNING the
+ids it won), sends each person one DM listing theirs whose metadata carries the ids, then marks them
+sent (only while it still holds the token). Before a DM, once a third of the lease has gone, it
+renews the lease (the heartbeat), so a slow Slack never makes another worker take its live claims
+for abandoned ones.
+
+A claim whose lease ran out belonged to a process that died, or to a DM whose answer was lost (a
+timeout, a dropped connection, a 500): the DM may be in Slack. The sweep takes such claims over
+with a conditional UPDATE on the old token (so two sweeps never both do), reads the person's DM
+history since the claim (every page), marks the rows it finds there as sent, and puts only the rest
+back to be sent. Permanent errors fail the rows at once with Slack's error code and the panel admin
+is told; after a 429 the process-wide `RateGate` holds every later call until Retry-After.
 """
 
 from __future__ import annotations
 
 import logging
 import time as clock
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,8 +43,9 @@ from bot.domain.reminders import (
 )
 from bot.domain.schedules import BodySitting, next_sittings
 from bot.errors import UserError
-from bot.notify import DeliveryError, ReminderNotifier
+from bot.notify import DeliveryError, Notice, RateGate, ReminderNotifier
 from bot.services import Services
+from bot.services.outbox import deliver_due, queue_notice
 from store.audit import record_audit
 from store.models import Case, FollowUp, Provision, Reminder, Visit
 
@@ -44,6 +55,8 @@ PENDING, SENDING, SENT, DONE, WITHDRAWN, FAILED = "pending", "sending", "sent", 
 MAX_ATTEMPTS = 6
 MAX_ITEMS_PER_DM = 15  # what one DM can list within Slack's 50 blocks (messages.reminders)
 LONGEST_WAIT = 30.0  # seconds the sweep will wait for a rate limit before leaving the rest for later
+CLAIM_BATCH = 50  # people claimed at a time: a second worker shares the sweep; the lease is renewed meanwhile
+CLOCK_SKEW = timedelta(minutes=10)  # how far Slack's clock may be behind ours, when reading history "since"
 
 
 class ReminderRefused(UserError):
@@ -247,40 +260,88 @@ def _items(session: Session, ids: list[int]) -> list[ReminderItem]:
                          why=r.why, due_at=r.due_at, late_person=r.late_person) for r, reference, provision in rows]
 
 
-def _reconcile(services: Services, notifier: ReminderNotifier, now: datetime) -> None:
-    """Rows left in `sending` by a process that died: those Slack has are marked sent, the rest go back."""
+def _lease_clock(services: Services, now: datetime) -> datetime:
+    """Leases are measured on the clock, or on the sweep's `now` when that is later (a sweep may be
+    run for a given moment)."""
+    return max(now, services.now())
+
+
+def _abandoned(services: Services, at: datetime) -> Any:
+    """Claims whose lease ran out by `at` (rows claimed before leases existed: `claimed_at` + timeout)."""
+    return (Reminder.state == SENDING) & or_(
+        Reminder.lease_until <= at,
+        Reminder.lease_until.is_(None) & (Reminder.claimed_at <= at - services.claim_timeout))
+
+
+def _reconcile(services: Services, notifier: ReminderNotifier, now: datetime) -> bool:
+    """Claims whose lease ran out: those Slack has are marked sent, the rest go back to be sent (or,
+    after every try, fail). True when some failed for good (the admins are owed a DM)."""
+    at = _lease_clock(services, now)
     with services.sessions() as session:
-        stale = session.execute(select(Reminder.id, Reminder.person).where(
-            Reminder.state == SENDING, Reminder.claimed_at <= now - services.claim_timeout)).all()
-    by_person: dict[str, list[int]] = defaultdict(list)
-    for reminder_id, person in stale:
-        by_person[person].append(reminder_id)
-    for person, ids in by_person.items():
-        try:
-            found = notifier.reminders_already_sent(person)
-        except DeliveryError as exc:
-            logger.warning("could not check reminders already sent to a person (%s); left for later", exc)
+        stale = session.execute(select(Reminder.person).where(_abandoned(services, at)).distinct()).scalars().all()
+    failed_for_good = False
+    for person in stale:
+        token = uuid.uuid4().hex
+        with services.sessions.begin() as session:  # take them over: only one sweep reconciles a row
+            taken = session.execute(
+                update(Reminder).where(Reminder.person == person, _abandoned(services, at))
+                .values(claim_token=token, lease_until=at + services.claim_timeout)
+                .returning(Reminder.id, Reminder.claimed_at, Reminder.attempts)
+                .execution_options(synchronize_session=False)).all()
+        if not taken:
             continue
+        ids = [reminder_id for reminder_id, _, _ in taken]
+        since = min((claimed_at for _, claimed_at, _ in taken if claimed_at is not None), default=None)
+        try:
+            found = notifier.reminders_already_sent(person, since - CLOCK_SKEW if since else None)
+        except DeliveryError as exc:
+            logger.warning("could not check reminders %s already sent (%s); left for later", ids, exc.code)
+            with services.sessions.begin() as session:  # checked again once this lease runs out
+                session.execute(update(Reminder).where(Reminder.id.in_(ids), Reminder.claim_token == token)
+                                .values(claim_token=None, lease_until=at + timedelta(seconds=exc.retry_after or 60)))
+            continue
+        exhausted = [reminder_id for reminder_id, _, attempts in taken
+                     if reminder_id not in found and attempts >= MAX_ATTEMPTS]
+        admins = services.people(services.policy.members("panel_admins")) if exhausted else []
         with services.sessions.begin() as session:
             for reminder_id in ids:
                 where = found.get(reminder_id)
                 values = dict(state=SENT, sent_at=now, sent_channel=where.channel, sent_ts=where.ts) if where \
+                    else dict(state=FAILED, closed_at=now) if reminder_id in exhausted \
                     else dict(state=PENDING, claimed_at=None)
-                session.execute(update(Reminder).where(Reminder.id == reminder_id, Reminder.state == SENDING)
-                                .values(**values))
+                session.execute(update(Reminder).where(Reminder.id == reminder_id, Reminder.claim_token == token)
+                                .values(claim_token=None, lease_until=None, **values))
+            if exhausted:  # certainly not in Slack, after every try: a person must step in
+                _owe_admins(session, admins, person, exhausted, "no_answer", now)
         logger.info("reconciled %d abandoned reminder(s): %d already in Slack", len(ids), len(set(ids) & set(found)))
+        if exhausted:
+            failed_for_good = True
+            logger.warning("reminders %s failed for good after %d tries; telling the panel admin", exhausted,
+                           MAX_ATTEMPTS)
+    return failed_for_good
 
 
-def _claim(services: Services, ids: list[int], now: datetime) -> dict[str, list[int]]:
-    """Claim these due rows in one conditional UPDATE (pending → sending) and return the ones this
-    process won, by person. Rows another worker claimed first are simply not returned."""
+def _owe_admins(session: Session, admins: list[str], person: str, ids: list[int], code: str, now: datetime) -> None:
+    """In the transaction that fails the reminders, each panel admin is owed a DM saying so. It is an
+    outbox row, so it goes exactly once: after a crash, and after a rate limit, too."""
+    for admin in admins:
+        queue_notice(session, Notice.REMINDERS_FAILED, None, admin, now,
+                     key=f"{Notice.REMINDERS_FAILED}:{ids[0]}:{admin}:{now.isoformat()}",
+                     payload={"reminder_ids": sorted(ids), "person": person, "error": code})
+
+
+def _claim(services: Services, ids: list[int], now: datetime, token: str | None = None) -> dict[str, list[int]]:
+    """Claim these due rows in one conditional UPDATE (pending → sending) under `token`, and return
+    the ones this process won, by person. Rows another worker claimed first are simply not returned."""
+    at = _lease_clock(services, now)
     won: dict[str, list[int]] = defaultdict(list)
     with services.sessions.begin() as session:
         for start in range(0, len(ids), 1000):  # keep each statement's parameter list modest
             rows = session.execute(
                 update(Reminder)
                 .where(Reminder.id.in_(ids[start:start + 1000]), Reminder.state == PENDING, Reminder.due_at <= now)
-                .values(state=SENDING, claimed_at=now, attempts=Reminder.attempts + 1)
+                .values(state=SENDING, claimed_at=at, attempts=Reminder.attempts + 1,
+                        claim_token=token or uuid.uuid4().hex, lease_until=at + services.claim_timeout)
                 .returning(Reminder.id, Reminder.person)
                 .execution_options(synchronize_session=False)
             ).all()
@@ -289,28 +350,50 @@ def _claim(services: Services, ids: list[int], now: datetime) -> dict[str, list[
     return {person: sorted(claimed) for person, claimed in won.items()}
 
 
-def _release(services: Services, ids: list[int], now: datetime, exc: DeliveryError, admins: list[str],
-             notifier: ReminderNotifier, person: str) -> None:
+def _renew(services: Services, token: str, now: datetime) -> None:
+    """The heartbeat: this sweep is alive, its claims are not to be taken over."""
+    at = _lease_clock(services, now)
+    with services.engine.begin() as connection:
+        connection.execute(update(Reminder).where(Reminder.claim_token == token, Reminder.state == SENDING)
+                           .values(lease_until=at + services.claim_timeout))
+
+
+def _release(services: Services, ids: list[int], token: str, now: datetime, exc: DeliveryError,
+             admins: list[str], person: str) -> bool:
+    """Put back or fail rows whose DM failed. True when they failed for good (the admins are owed a DM)."""
+    at = _lease_clock(services, now)
     with services.sessions.begin() as session:
-        rows = session.scalars(select(Reminder).where(Reminder.id.in_(ids), Reminder.state == SENDING)).all()
-        gave_up = exc.permanent or any(row.attempts >= MAX_ATTEMPTS for row in rows)
-        retry_at = shift_into_hours(services.calendar, hours(services),
-                                    now + timedelta(seconds=exc.retry_after or min(60 * 2 ** max(
-                                        (row.attempts for row in rows), default=1), 6 * 3600)))
+        rows = session.scalars(select(Reminder).where(Reminder.id.in_(ids), Reminder.claim_token == token)).all()
+        # A DM that may be in Slack is never given up here: the reconciliation looks first.
+        gave_up = exc.permanent or (not exc.maybe_sent and any(row.attempts >= MAX_ATTEMPTS for row in rows))
+        wait = exc.retry_after or min(60 * 2 ** max((row.attempts for row in rows), default=1), 6 * 3600)
+        retry_at = shift_into_hours(services.calendar, hours(services), now + timedelta(seconds=wait))
         for row in rows:
-            row.error = str(exc)[:100]
-            row.claimed_at = None
+            row.error = exc.code[:100]
+            row.claim_token = None
             if gave_up:
-                row.state, row.closed_at = FAILED, now
+                row.state, row.closed_at, row.lease_until = FAILED, now, None
+            elif exc.maybe_sent:  # it may be in Slack: stays claimed until then, and is looked for first
+                row.lease_until = at + (retry_at - now)
             else:
-                row.state, row.due_at = PENDING, retry_at
-        references = sorted({item.reference for item in _items(session, [row.id for row in rows])})
+                row.state, row.due_at, row.claimed_at, row.lease_until = PENDING, retry_at, None, None
+        if gave_up and rows:
+            _owe_admins(session, admins, person, [row.id for row in rows], exc.code, now)
     if gave_up:
-        logger.warning("reminders %s failed for good: %s; telling the panel admin", ids, exc)
-        for admin in admins:
-            notifier.tell_admin(admin, person, references, str(exc))
+        logger.warning("reminders %s failed for good: %s; telling the panel admin", ids, exc.code)
+    elif exc.maybe_sent:
+        logger.info("reminders %s: %s; Slack is checked at %s before they are sent again", ids, exc.code,
+                    retry_at.isoformat())
     else:
-        logger.info("reminders %s will be retried at %s: %s", ids, retry_at.isoformat(), exc)
+        logger.info("reminders %s will be retried at %s: %s", ids, retry_at.isoformat(), exc.code)
+    return gave_up
+
+
+def _unclaim(services: Services, ids: list[int], token: str) -> None:
+    """Claimed but not tried (a rate limit holds): back to pending, as if never claimed."""
+    with services.sessions.begin() as session:
+        session.execute(update(Reminder).where(Reminder.id.in_(ids), Reminder.claim_token == token).values(
+            state=PENDING, claim_token=None, lease_until=None, claimed_at=None, attempts=Reminder.attempts - 1))
 
 
 def send_due_reminders(services: Services, now: datetime, *, limit: int = 5000,
@@ -319,7 +402,10 @@ def send_due_reminders(services: Services, now: datetime, *, limit: int = 5000,
     notifier = services.notifier
     if notifier is None or not hasattr(notifier, "send_reminders"):
         return 0
-    _reconcile(services, notifier, now)
+    gate: RateGate = getattr(notifier, "gate", None) or RateGate()
+    if not gate.wait(sleep, LONGEST_WAIT):
+        return 0
+    failed_for_good = _reconcile(services, notifier, now)
     with services.sessions() as session:
         due = session.execute(select(Reminder.id, Reminder.person).where(Reminder.state == PENDING,
                                                                           Reminder.due_at <= now)
@@ -329,28 +415,49 @@ def send_due_reminders(services: Services, now: datetime, *, limit: int = 5000,
         if len(by_person[person]) < MAX_ITEMS_PER_DM:
             by_person[person].append(reminder_id)
     admins = services.people(services.policy.members("panel_admins"))
-    # One claim for the whole sweep: a process that dies part-way leaves the rest in `sending`, and the
-    # next sweep after the claim timeout checks Slack for each before sending what never went.
-    claimed_by_person = _claim(services, [i for ids in by_person.values() for i in ids], now)
-    with services.sessions() as session:
-        items_by_id = {item.id: item for item in _items(session, [i for ids in claimed_by_person.values()
-                                                                   for i in ids])}
+    people = list(by_person)
     sent = 0
-    for person, claimed in claimed_by_person.items():
-        items = [items_by_id[i] for i in claimed if i in items_by_id]
-        items.sort(key=lambda item: (item.due_at, item.id))
-        for attempt in (1, 2):
+    for start in range(0, len(people), CLAIM_BATCH):
+        batch = people[start:start + CLAIM_BATCH]
+        token = uuid.uuid4().hex
+        claimed_by_person = _claim(services, [i for person in batch for i in by_person[person]], now, token)
+        with services.sessions() as session:
+            items_by_id = {item.id: item for item in _items(session, [i for ids in claimed_by_person.values()
+                                                                       for i in ids])}
+        waiting = list(claimed_by_person.items())
+        rate_limited: set[str] = set()
+        renewed = _lease_clock(services, now)
+        while waiting:
+            person, claimed = waiting.pop(0)
+            if not gate.wait(sleep, LONGEST_WAIT):  # a long rate limit: the rest wait for a later sweep
+                _unclaim(services, [i for _, ids in [(person, claimed), *waiting] for i in ids], token)
+                return sent  # (admins owed a DM get it on the worker's next tick)
+            if _lease_clock(services, now) - renewed >= services.claim_timeout / 3:
+                renewed = _lease_clock(services, now)
+                _renew(services, token, now)  # the heartbeat, whenever a third of the lease has gone
+            items = sorted((items_by_id[i] for i in claimed if i in items_by_id), key=lambda i: (i.due_at, i.id))
             try:
                 where = notifier.send_reminders(person, items)
             except DeliveryError as exc:
-                if exc.retry_after is not None and attempt == 1 and exc.retry_after <= LONGEST_WAIT:
-                    sleep(exc.retry_after)  # Slack's rate limit: wait as asked, then go on
+                if exc.code == "ratelimited" and not exc.maybe_sent and person not in rate_limited:
+                    rate_limited.add(person)
+                    gate.close_for(exc.retry_after or 1.0)  # (the notifier's own gate is closed already)
+                    waiting.insert(0, (person, claimed))  # not sent: tried once more when the gate opens
                     continue
-                _release(services, claimed, now, exc, admins, notifier, person)
-                break
+                failed_for_good = _release(services, claimed, token, now, exc, admins, person) or failed_for_good
+                continue
             with services.engine.begin() as connection:
-                connection.execute(update(Reminder).where(Reminder.id.in_(claimed), Reminder.state == SENDING)
-                                   .values(state=SENT, sent_at=now, sent_channel=where.channel, sent_ts=where.ts))
+                connection.execute(_MARK_SENT, {"ids": claimed, "token": token, "at": now, "channel": where.channel,
+                                                "ts": where.ts})
             sent += len(claimed)
-            break
+    if failed_for_good:
+        deliver_due(services, now, kinds=_ADMIN_NOTICES)
     return sent
+
+
+_ADMIN_NOTICES = frozenset({Notice.REMINDERS_FAILED})
+# Built once: the sweep runs it once a DM, and building it each time cost more than running it.
+_MARK_SENT = (update(Reminder)
+              .where(Reminder.id.in_(bindparam("ids", expanding=True)), Reminder.claim_token == bindparam("token"))
+              .values(state=SENT, sent_at=bindparam("at"), sent_channel=bindparam("channel"), sent_ts=bindparam("ts"),
+                      claim_token=None, lease_until=None))
