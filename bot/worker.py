@@ -19,7 +19,7 @@ from bot.services import Services
 from bot.services.booking import post_agendas
 from bot.services.outbox import worker_job as deliver_outbox
 from bot.services.panel import carry_forward, post_panel_agenda
-from bot.services.reminders import send_due_reminders
+from bot.services.reminders import hand_over_in_cover, send_due_reminders
 from bot.services.retention import pseudonymise_due_cases
 
 logger = logging.getLogger("panelbot.worker")
@@ -32,6 +32,7 @@ JOBS: list[tuple[str, Job]] = [
     ("carry_forward", carry_forward),
     ("post_panel_agenda", post_panel_agenda),
     ("deliver_outbox", deliver_outbox),
+    ("hand_over_in_cover", hand_over_in_cover),
     ("send_due_reminders", send_due_reminders),
 ]
 JOBS.append(("pseudonymise_due_cases", pseudonymise_due_cases))  # retention: records past the policy's period

@@ -97,3 +97,35 @@ def test_the_home_tab_says_who_covers_for_whom(services):
     set_cover(services, SAM, HANA, date(2026, 11, 24), date(2026, 11, 25))
     assert f"You cover for <@{SAM}> today: their messages and reminders come to you." in home_of(services, HANA).cover
     assert f"<@{HANA}> covers for you today." in home_of(services, SAM).cover
+
+
+def test_while_away_their_dms_and_reminders_go_to_the_colleague_who_may_close_them(
+        app, signer, slack, services, engine, new_case, clock):
+    from bot import worker
+    from bot.services.outbox import deliver_due
+    from store.models import Outbox, Reminder
+
+    slack.groups["S0TEAMMGRS"] = ["U0TOMAS", "U0OTHERTM"]
+    services.directory = type(services.directory)(services.directory.client)
+    set_cover(services, "U0TOMAS", "U0OTHERTM", date(2026, 11, 24), date(2026, 12, 4))
+    new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
+    deliver_due(services, clock[0])
+    with engine.connect() as connection:
+        told = set(connection.scalars(select(Outbox.recipient).where(Outbox.kind == "decider_notice")))
+    assert told == {"U0OTHERTM"}  # the sign-off notice that was Tomás's goes to his cover
+    # Three working days on, the nudge that would have been Tomás's is handed over and sent to his cover.
+    clock[0] = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    worker.tick(services, clock[0])
+    with engine.connect() as connection:
+        nudges = connection.execute(select(Reminder.id, Reminder.person, Reminder.state, Reminder.why)
+                                    .where(Reminder.kind == "decision_waiting")).all()
+    assert {(person, state) for _, person, state, _ in nudges} == {("U0OTHERTM", "sent")}
+    # One nudge was his own; the other was Tomás's, handed over with a word of why.
+    assert sorted(why.startswith("covering for <@U0TOMAS>") for *_, why in nudges) == [False, True]
+    from messages.ids import Action
+
+    first = next(row.id for row in nudges if row.why.startswith("covering for"))
+    dispatch(app, signer.block_action("U0OTHERTM", Action.REMINDER_DONE, value=str(first), channel="DX",
+                                      message_ts="1"))
+    with engine.connect() as connection:
+        assert connection.scalar(select(Reminder.state).where(Reminder.id == first)) == "done"

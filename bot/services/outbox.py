@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, literal, or_, select, update
@@ -60,7 +60,7 @@ from bot.services.views import (
     view_of,
     visit_view,
 )
-from store.models import Case, Decision, ForumBooking, Outbox, Provision, Reminder, Visit
+from store.models import Case, Cover, Decision, ForumBooking, Outbox, Provision, Reminder, Visit
 
 logger = logging.getLogger("panelbot.outbox")
 
@@ -88,6 +88,7 @@ def queue_notice(session: Session, notice: Notice, case_id: int | None, recipien
     simply added and goes to the database with the transaction's other inserts, saving round trips.
     """
     key = key or f"{notice}:{case_id}:{recipient}"
+    recipient = _in_cover(session, recipient, now)
     if fresh:
         session.add(Outbox(key=key, kind=str(notice), case_id=case_id, recipient=recipient, state=PENDING,
                            attempts=0, not_before=now, created_at=now, payload=payload))
@@ -100,6 +101,18 @@ def queue_notice(session: Session, notice: Notice, case_id: int | None, recipien
                                attempts=0, not_before=now, created_at=now, payload=payload))
     except IntegrityError:
         pass
+
+
+def _in_cover(session: Session, recipient: str, now: datetime) -> str:
+    """A DM to someone away goes to the colleague covering for them (bot.services.cover). The day is
+    read in UTC, so cover starts and ends at midnight UTC (an hour early in British Summer Time)."""
+    if recipient[:1] not in ("U", "W"):
+        return recipient  # a channel
+    day = now.astimezone(UTC).date()
+    colleague = session.scalars(select(Cover.colleague).where(
+        Cover.absent == recipient, Cover.first_day <= day, Cover.last_day >= day, Cover.ended_at.is_(None))
+        .order_by(Cover.id.desc())).first()
+    return colleague or recipient
 
 
 def _about(services: Services, session: Session, row: Outbox) -> About | None:

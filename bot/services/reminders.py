@@ -205,6 +205,39 @@ def on_resubmitted(session: Session, row: Case, now: datetime) -> None:
     withdraw(session, row.id, [ReminderKind.RESUBMIT_DEFERRED], now)
 
 
+# -- cover -----------------------------------------------------------------------------------------
+
+def hand_over_in_cover(services: Services, now: datetime) -> int:
+    """The worker's job, before each sweep: the reminders due today for someone away go to the colleague
+    covering for them (bot.services.cover), who may then mark them done or snooze them. Audited once a
+    reminder. Returns how many were handed over."""
+    from bot.services.cover import active_covers
+
+    today = services.calendar.local_date(now)
+    covers = active_covers(services, today)
+    if not covers:
+        return 0
+    horizon = services.calendar.instant(today + timedelta(days=1), services.policy.working_days.reminder_hours.start)
+    moved = 0
+    with services.sessions.begin() as session:
+        for colleague, absentees in covers.items():
+            for absent in absentees:
+                rows = session.scalars(select(Reminder).where(
+                    Reminder.person == absent, Reminder.state == PENDING, Reminder.due_at < horizon)).all()
+                for row in rows:
+                    handed = session.execute(
+                        update(Reminder).where(Reminder.id == row.id, Reminder.person == absent,
+                                               Reminder.state == PENDING)
+                        .values(person=colleague, why=f"covering for <@{absent}>: {row.why}"[:300])).rowcount
+                    if handed == 1:
+                        record_audit(session, at=now, actor="panelbot", on_behalf_of=absent,
+                                     action="reminder.handed_over", subject_type="reminder",
+                                     subject_id=str(row.id), before={"person": absent},
+                                     after={"person": colleague})
+                        moved += 1
+    return moved
+
+
 # -- Done and Snooze -------------------------------------------------------------------------------
 
 def _own_reminder(session: Session, reminder_id: int, user: str) -> Reminder:
