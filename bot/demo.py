@@ -296,6 +296,8 @@ def open_conversation(out: IO[str], workdir: Path, policy: Path | None = None) -
     app = create_app(settings, services, listener_executor=InlineExecutor())
     signer = RequestSigner(secret, response_url_base=standin.base_url + "response/")
     standin.reset()  # start-up's auth.test is not part of the conversation
+    for body in services.policy.bodies.values():  # the app is invited to each deciding body's channel
+        standin.add_channel(body.channel)
     return Conversation(out, standin, app, services, signer)
 
 

@@ -185,6 +185,8 @@ def app(settings: Settings, services: Services, slack: SlackStandIn) -> Panelbot
     """The real app; listeners finish before dispatch returns. Start-up's auth.test is forgotten."""
     application = create_app(settings, services, listener_executor=InlineExecutor())
     slack.reset()
+    for body in services.policy.bodies.values():  # the app is invited to each deciding body's channel
+        slack.add_channel(body.channel)
     return application
 
 

@@ -89,6 +89,8 @@ class TestWeeklyPanel:
         words = json.dumps(answer["view"])
         assert "Listed for the Resource Allocation Panel on Wednesday 2 December 2026" in words
         assert "Papers for the Wednesday 25 November 2026 panel were past their due date" in words
+        # The card goes to the panel's own channel.
+        assert [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "C0RAPANEL1"]
 
     def test_a_case_within_the_ras_up_to_300_is_signed_off_by_a_team_manager(self, app, signer, engine):
         submit(app, signer, WEEKLY, {**CASE, "proposed_weekly": "300", "ras_weekly": "300"})
