@@ -29,6 +29,7 @@ from typing import Protocol, runtime_checkable
 from bot.domain.booking import Agenda, BookingChange
 from bot.domain.cases import CaseView
 from bot.domain.decisions import Decided, PanelAgenda
+from bot.domain.home import Home
 from bot.domain.reminders import ReminderItem
 from bot.domain.visits import ProvisionView, StepView, VisitView
 
@@ -53,6 +54,7 @@ class Notice(StrEnum):
     STEP_ASSIGNED = "step_assigned"  # to whoever a post-visit step belongs to (about: StepAssigned)
     DELIVERY_UNKNOWN = "delivery_unknown"  # to a panel admin: a channel post of unknown fate (about: FateUnknown)
     REMINDERS_FAILED = "reminders_failed"  # to a panel admin: reminders that could not be delivered
+    HOME = "home"  # the person's App Home tab, published again after something of theirs changed (about: Home)
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class RemindersFailed:
 
 
 About = (CaseView | BookingChange | Agenda | Decided | PanelAgenda | ActionPlanAsk | VisitView | StepAssigned
-         | FateUnknown | RemindersFailed)
+         | FateUnknown | RemindersFailed | Home)
 
 
 @dataclass(frozen=True)

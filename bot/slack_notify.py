@@ -30,6 +30,7 @@ from messages.booking import agenda_message, booking_cancelled_dm, booking_confi
 from messages.cases import case_card, decider_notice, receipt_dm
 from messages.decisions import decision_notice_dm, decision_thread_reply, panel_agenda_message, practice_concern_dm
 from messages.delivery import delivery_unknown_admin
+from messages.home import home_view
 from messages.reminders import reminder_dm, reminder_failed_admin
 from messages.visits import action_plan_needed_dm, step_assigned_dm, visit_planned_dm
 
@@ -57,6 +58,7 @@ BUILDERS: dict[Notice, Callable[[Any], dict[str, Any]]] = {
     Notice.ACTION_PLAN_NEEDED: lambda about: action_plan_needed_dm(about.provision, about.why),
     Notice.STEP_ASSIGNED: lambda about: step_assigned_dm(about.visit, about.step),
     Notice.REMINDERS_FAILED: lambda about: reminder_failed_admin(about.person, about.references, about.error),
+    Notice.HOME: home_view,
     Notice.DELIVERY_UNKNOWN: lambda about: delivery_unknown_admin(WHAT.get(about.notice, "a message"),
                                                                   about.reference, about.channel),
 }
@@ -113,6 +115,9 @@ class SlackNotifier:
         message = visit_planned_dm(about, to=recipient) if notice is Notice.VISIT_PLANNED \
             else BUILDERS[notice](about)  # type: ignore[arg-type]
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": outbox_id}}
+        if notice is Notice.HOME:
+            self._call(self._api.views_publish, user_id=recipient, view=message)
+            return Sent(channel=recipient, ts="home")
         if notice is Notice.CARD_UPDATE:
             assert isinstance(about, CaseView) and about.card_channel and about.card_ts
             response = self._call(self._api.chat_update, channel=about.card_channel, ts=about.card_ts,

@@ -226,7 +226,7 @@ def test_a_recipient_slack_no_longer_knows_is_marked_failed_not_retried_forever(
     submit(app, signer, policy, FORUM_CASE)
     with engine.connect() as connection:
         states = dict(connection.execute(select(Outbox.kind, Outbox.state)).all())
-    assert states == {"case_card": "failed", "receipt": "sent"}
+    assert states == {"case_card": "failed", "receipt": "sent", "home": "sent"}  # the worker's Home tab too
 
 
 def test_when_the_database_fails_mid_way_nothing_is_stored_and_the_form_asks_to_try_again(

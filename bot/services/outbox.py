@@ -76,7 +76,10 @@ MAX_ATTEMPTS = 8
 LONGEST_WAIT = 30.0  # seconds the worker waits for a rate limit before leaving the rest for its next tick
 CLOCK_SKEW = timedelta(minutes=10)  # how far Slack's clock may be behind ours, when reading history "since"
 # Sending these again changes nothing: no need to look in Slack first.
-_IDEMPOTENT = frozenset({Notice.CARD_UPDATE})
+_IDEMPOTENT = frozenset({Notice.CARD_UPDATE, Notice.HOME})
+# A DM of these kinds means something of the person's changed: their Home tab is published again.
+_REFRESH_HOME = frozenset({Notice.RECEIPT, Notice.DECIDER_NOTICE, Notice.DECISION_NOTICE, Notice.BOOKING_CONFIRMED,
+                           Notice.BOOKING_CANCELLED, Notice.PRACTICE_CONCERN, Notice.STEP_ASSIGNED})
 
 
 def queue_notice(session: Session, notice: Notice, case_id: int | None, recipient: str, now: datetime,
@@ -89,6 +92,13 @@ def queue_notice(session: Session, notice: Notice, case_id: int | None, recipien
     """
     key = key or f"{notice}:{case_id}:{recipient}"
     recipient = _in_cover(session, recipient, now)
+    if notice in _REFRESH_HOME:
+        _add(session, Notice.HOME, case_id, recipient, now, f"home:{key}", None, fresh)
+    _add(session, notice, case_id, recipient, now, key, payload, fresh)
+
+
+def _add(session: Session, notice: Notice, case_id: int | None, recipient: str, now: datetime, key: str,
+         payload: dict[str, Any] | None, fresh: bool) -> None:
     if fresh:
         session.add(Outbox(key=key, kind=str(notice), case_id=case_id, recipient=recipient, state=PENDING,
                            attempts=0, not_before=now, created_at=now, payload=payload))
@@ -133,6 +143,10 @@ def _about(services: Services, session: Session, row: Outbox) -> About | None:
         return FateUnknown(Notice(payload["kind"]), reference, payload["channel"])
     if notice in (Notice.AGENDA, Notice.CHAIR_AGENDA):
         return agenda_for(services, session, date.fromisoformat(payload["day"]), _body(services, payload, "meeting"))
+    if notice is Notice.HOME:
+        from bot.services.home import home_of  # home reads views of cases, as this module's callers do
+
+        return home_of(services, row.recipient)
     if notice is Notice.PANEL_AGENDA:
         day = date.fromisoformat(payload["day"])
         return panel_agenda_for(services, session, day, _body(services, payload, "panel"))
