@@ -6,6 +6,7 @@ directory of user groups, clock) and return small results that a chat surface re
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
@@ -50,6 +51,7 @@ class Services:
     audit_key: str | None = field(default=None, repr=False)
     sessions: sessionmaker[Session] = field(init=False)
     _cover_cache: tuple[date, float, dict[str, tuple[str, ...]]] | None = field(default=None, init=False, repr=False)
+    _cover_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.sessions = make_sessions(self.engine, self.audit_key)
@@ -98,8 +100,17 @@ class Services:
         today = self.calendar.local_date(self.now())
         cached = self._cover_cache
         if cached is None or cached[0] != today or stamp - cached[1] > COVER_CACHE_SECONDS:
-            cached = (today, stamp, active_covers(self, today))
-            self._cover_cache = cached
+            # One thread reads while the others use what was read before: a permission is often asked
+            # inside a transaction, and threads each waiting for a second pooled connection would
+            # starve the pool.
+            if self._cover_lock.acquire(blocking=False):
+                try:
+                    cached = (today, stamp, active_covers(self, today))
+                    self._cover_cache = cached
+                finally:
+                    self._cover_lock.release()
+            elif cached is None or cached[0] != today:
+                return ()
         return cached[2].get(user, ())
 
     def forget_cover(self) -> None:
