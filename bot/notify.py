@@ -40,6 +40,7 @@ class Notice(StrEnum):
     ACTION_PLAN_NEEDED = "action_plan_needed"  # to the SQAO (about: ActionPlanAsk)
     VISIT_PLANNED = "visit_planned"  # to the child's social worker, IRO and SEN officer (about: VisitView)
     STEP_ASSIGNED = "step_assigned"  # to whoever a post-visit step belongs to (about: StepAssigned)
+    SPOT_CHECK = "spot_check"  # to a spot checker, or a practice concern to the team manager (SpotCheckNotice)
 
 
 @dataclass(frozen=True)

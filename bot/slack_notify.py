@@ -18,6 +18,7 @@ from messages.booking import agenda_message, booking_cancelled_dm, booking_confi
 from messages.cases import case_card, decider_notice, receipt_dm
 from messages.decisions import decision_notice_dm, decision_thread_reply, panel_agenda_message, practice_concern_dm
 from messages.reminders import reminder_dm, reminder_failed_admin
+from messages.spot_checks import spot_check_dm
 from messages.visits import action_plan_needed_dm, step_assigned_dm, visit_planned_dm
 
 BUILDERS: dict[Notice, Callable[[Any], dict[str, Any]]] = {
@@ -35,6 +36,7 @@ BUILDERS: dict[Notice, Callable[[Any], dict[str, Any]]] = {
     Notice.PANEL_AGENDA: panel_agenda_message,
     Notice.ACTION_PLAN_NEEDED: lambda about: action_plan_needed_dm(about.provision, about.why),
     Notice.STEP_ASSIGNED: lambda about: step_assigned_dm(about.visit, about.step),
+    Notice.SPOT_CHECK: spot_check_dm,
 }
 
 # Slack errors that another try will not fix.

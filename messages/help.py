@@ -18,6 +18,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     (Subcommand.PLACEMENT, "", "record a child's placement (by case reference) at a provision"),
     (Subcommand.CONCERN, "<provision>", "record an issue or concern about a provision: a visit is due"),
     (Subcommand.VISITS, "", "monitoring visits and steps due from you (the SQAO sees everything)"),
+    (Subcommand.SPOT_CHECKS, "", "spot checks of delegated decisions waiting for you, oldest first (spot checkers)"),
     (Subcommand.HELP, "", "show this list"),
 ]
 

@@ -213,7 +213,7 @@ class Decision(Base):
     concern_actions: Mapped[str | None] = mapped_column(Text)
     stage_after: Mapped[str] = mapped_column(String(40))
     decided_by: Mapped[str] = mapped_column(String(32))
-    decided_at: Mapped[datetime]
+    decided_at: Mapped[datetime] = mapped_column(index=True)  # reports select by when decided
 
 
 class SittingAttendance(Base):
@@ -390,3 +390,30 @@ class VisitStep(Base):
     finished_on: Mapped[date | None] = mapped_column(Date)
     finished_by: Mapped[str | None] = mapped_column(String(32))
 
+
+
+class SpotCheck(Base):
+    """A delegated decision drawn for a quality check (seed 001), and what the checker found.
+
+    One per decision (unique). `state` goes from open to agreed, concern or referred exactly once, by
+    a conditional update. `actions` is free text (recommended actions after a practice concern): shown
+    only to the checker and the case's team manager, never in a channel, log or audit row.
+    """
+
+    __tablename__ = "spot_check"
+    __table_args__ = (Index("ix_spot_check_state", "state", "drawn_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"), unique=True)
+    round: Mapped[int] = mapped_column(Integer)
+    draw: Mapped[Decimal] = mapped_column(Numeric(7, 4))  # 0 ≤ draw < 100, from the decision id and the seed
+    threshold: Mapped[Decimal] = mapped_column(Numeric(7, 4))  # the policy's percent when drawn
+    why: Mapped[list[str]] = mapped_column(JSON)  # "random", "over_weekly", "request_type"
+    state: Mapped[str] = mapped_column(String(12))  # open, agreed, concern, referred
+    actions: Mapped[str | None] = mapped_column(Text)
+    drawn_at: Mapped[datetime]
+    opened_by: Mapped[str | None] = mapped_column(String(32))
+    opened_at: Mapped[datetime | None]
+    checked_by: Mapped[str | None] = mapped_column(String(32))
+    checked_at: Mapped[datetime | None]

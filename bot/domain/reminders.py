@@ -23,6 +23,8 @@ class ReminderKind(StrEnum):
     VISIT_CONFIRM = "visit_confirm"  # confirm a planned monitoring visit with the provider, 2 weeks ahead
     VISIT_STEP_DUE = "visit_step_due"  # a step after a monitoring visit is due (to the person it belongs to)
     VISIT_STEP_OVERDUE = "visit_step_overdue"  # …and overdue: escalated to the senior QA officers
+    SPOT_CHECK_DUE = "spot_check_due"  # a spot check still open (to the spot checkers)
+    SPOT_CHECK_OVERDUE = "spot_check_overdue"  # …and longer still: escalated to [spot_checks] escalate_to
 
 
 REMINDER_LABELS = {
@@ -35,6 +37,8 @@ REMINDER_LABELS = {
     ReminderKind.VISIT_CONFIRM: "Confirm a monitoring visit",
     ReminderKind.VISIT_STEP_DUE: "Monitoring visit step due",
     ReminderKind.VISIT_STEP_OVERDUE: "Monitoring visit step overdue (escalated)",
+    ReminderKind.SPOT_CHECK_DUE: "Spot check waiting for you",
+    ReminderKind.SPOT_CHECK_OVERDUE: "Spot check overdue (escalated)",
 }
 
 

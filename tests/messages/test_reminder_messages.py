@@ -59,6 +59,8 @@ WHY = {
     ReminderKind.VISIT_CONFIRM: "Confirm the visit on Monday 7 December 2026 with the provider",
     ReminderKind.VISIT_STEP_DUE: "Report to SQAO: due Monday 14 December 2026",
     ReminderKind.VISIT_STEP_OVERDUE: "Report to SQAO was due Monday 14 December 2026",
+    ReminderKind.SPOT_CHECK_DUE: "spot check drawn Tuesday 17 November 2026",
+    ReminderKind.SPOT_CHECK_OVERDUE: "spot check drawn Tuesday 10 November 2026",
 }
 
 
