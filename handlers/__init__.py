@@ -14,6 +14,7 @@ from handlers import (
     errors,
     home,
     reminders,
+    report,
     spot_checks,
     submit,
     visits,
@@ -24,7 +25,7 @@ def register_all(app: App, services: Services) -> None:
     errors.register(app, services)
     commands.register(app, services, {**submit.SUBCOMMANDS, **cases.SUBCOMMANDS, **booking.SUBCOMMANDS,
                                        **reminders.SUBCOMMANDS, **visits.SUBCOMMANDS,
-                                       **spot_checks.SUBCOMMANDS})
+                                       **spot_checks.SUBCOMMANDS, **report.SUBCOMMANDS})
     submit.register(app, services)
     cases.register(app, services)
     booking.register(app, services)

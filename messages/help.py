@@ -19,6 +19,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     (Subcommand.CONCERN, "<provision>", "record an issue or concern about a provision: a visit is due"),
     (Subcommand.VISITS, "", "monitoring visits and steps due from you (the SQAO sees everything)"),
     (Subcommand.SPOT_CHECKS, "", "spot checks of delegated decisions waiting for you, oldest first (spot checkers)"),
+    (Subcommand.REPORT, "[period]", "spend, forecast, turnaround and outcomes, with a chart (the policy's reporters)"),
     (Subcommand.HELP, "", "show this list"),
 ]
 
