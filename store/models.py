@@ -89,6 +89,9 @@ class Case(Base):
     __table_args__ = (
         Index("uq_case_open_reference", "reference", unique=True,
               sqlite_where=text("is_open"), postgresql_where=text("is_open")),
+        # Reports read these columns of every case: from this narrow index, not past the free text.
+        Index("ix_cases_report", "id", "route", "service", "request_type", "stage", "proposed_weekly",
+              "current_weekly", "submitted_at", "updated_at", "follow_on_body"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -198,7 +201,11 @@ class Decision(Base):
     only to the worker's line manager."""
 
     __tablename__ = "decision"
-    __table_args__ = (UniqueConstraint("case_id", "round", "kind", name="uq_decision_once"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "round", "kind", name="uq_decision_once"),
+        # Reports select decisions by when they were made and read only these columns (not the reasons).
+        Index("ix_decision_report", "decided_at", "kind", "outcome", "case_id", "round", "amended_weekly"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -213,7 +220,7 @@ class Decision(Base):
     concern_actions: Mapped[str | None] = mapped_column(Text)
     stage_after: Mapped[str] = mapped_column(String(40))
     decided_by: Mapped[str] = mapped_column(String(32))
-    decided_at: Mapped[datetime] = mapped_column(index=True)  # reports select by when decided
+    decided_at: Mapped[datetime]
 
 
 class SittingAttendance(Base):

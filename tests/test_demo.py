@@ -83,3 +83,15 @@ def test_the_demo_shows_a_second_councils_policy_beside_the_seeds(demo):
     assert "Recorded 3 people present at the Resource Allocation Panel on Wednesday 2 December 2026. The panel is " \
            "quorate and may decide." in demo
     assert "( office)" not in demo
+
+
+def test_the_demo_shows_a_spot_check_and_the_report_with_its_chart_in_words(demo):
+    text = demo
+    assert "each delegated approval draws a number from 0 to 100" in text
+    assert "*Spot check: case 7200001 was drawn for a quality check*" in text
+    assert "Quinn (senior QA officer) types `/panel spotchecks`" in text
+    assert "Spot check of case 7200001 recorded: Practice concern" in text
+    assert "Record the carer's assessment (free text)." in text  # to Tomás, by DM
+    assert "Pam (panel admin) types `/panel report`" in text
+    assert "*Forecast of the year's spend*" in text
+    assert "is uploaded to the DM with panelbot: Chart of 12 months" in text

@@ -1,4 +1,4 @@
-"""Spot checks of delegated decisions, and an index for reports on when decisions were made.
+"""Spot checks of delegated decisions, and narrow indexes for reports over cases and decisions.
 
 Revision ID: 0012
 Revises: 0009
@@ -42,11 +42,16 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_spot_check_case_id"), "spot_check", ["case_id"], unique=False)
     op.create_index("ix_spot_check_state", "spot_check", ["state", "drawn_at"], unique=False)
-    op.create_index(op.f("ix_decision_decided_at"), "decision", ["decided_at"], unique=False)
+    op.create_index("ix_decision_report", "decision",
+                    ["decided_at", "kind", "outcome", "case_id", "round", "amended_weekly"], unique=False)
+    op.create_index("ix_cases_report", "cases", ["id", "route", "service", "request_type", "stage", "proposed_weekly",
+                                                 "current_weekly", "submitted_at", "updated_at", "follow_on_body"],
+                    unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_decision_decided_at"), table_name="decision")
+    op.drop_index("ix_cases_report", table_name="cases")
+    op.drop_index("ix_decision_report", table_name="decision")
     op.drop_index("ix_spot_check_state", table_name="spot_check")
     op.drop_index(op.f("ix_spot_check_case_id"), table_name="spot_check")
     op.drop_table("spot_check")
