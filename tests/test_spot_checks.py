@@ -2,6 +2,7 @@
 when a team manager agrees funding, queued for the spot checkers, opened, recorded exactly once."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -197,3 +198,73 @@ def test_an_open_spot_check_is_reminded_then_escalated_on_working_days(
     texts = {c.args["channel"]: json.dumps(c.args) for c in slack.calls_to("chat.postMessage")}
     assert "Spot check waiting for you" in texts[SQAO]
     assert "Spot check overdue (escalated)" in texts[OLU]
+
+
+def test_two_checkers_recording_at_once_record_one_finding(app, signer, slack, services, engine, policy, team,
+                                                          new_case):
+    slack.groups["S0SQAOS001"] = [f"U0CHECK{n:03d}" for n in range(8)]
+    services.policy = policy.model_copy(update={"roles": {**policy.roles, "senior_qa_officers": ("S0SQAOS001",)}})
+    sign_off(app, signer, services, new_case)
+    check = the_check(engine)
+    view = {**spot_check_modal(open_spot_check(services, check.id, "U0CHECK000")), "id": "V0RACE"}
+
+    def attempt(n):
+        finding = ("agreed", "referred")[n % 2]
+        response = dispatch(app, signer.view_submission(f"U0CHECK{n:03d}", view,
+                                                        form_state(view, {SpotCheckField.FINDING: finding})))
+        return json.loads(response.body) if response.body else {}
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(attempt, range(8)))
+    assert sum(1 for a in answers if a.get("response_action") == "update") == 1
+    assert all("already recorded" in a["errors"][SpotCheckField.FINDING] for a in answers
+               if a.get("response_action") == "errors")
+    assert len(audits(engine, "spot_check.recorded")) == 1
+
+
+def test_a_referred_case_is_ratified_or_not_by_the_forums_chair(app, signer, slack, services, engine, team,
+                                                                 new_case):
+    case_id = sign_off(app, signer, services, new_case)
+    open_and_record(app, signer, services, SQAO, the_check(engine).id, {SpotCheckField.FINDING: "referred"})
+    chair = services.policy.members(services.policy.bodies["forum"].decider_roles()[0])[0]
+    assert submit_decision(app, signer, services, chair, case_id, "not_ratified",
+                           {DecisionField.REASON: "Outside the RAS once the evidence is read"}) == {}
+    with engine.connect() as connection:
+        assert connection.scalar(select(Case.stage).where(Case.id == case_id)) == "not_ratified"
+
+
+@pytest.mark.parametrize(("changes", "says"), [
+    ({"refer_to": "nowhere"}, "spot_checks.refer_to: body 'nowhere' is not defined in [bodies]"),
+    ({"reporters": ["auditors"]}, "spot_checks.reporters[0]: role 'auditors' is not defined in [roles]"),
+    ({"escalate_to": "auditors"}, "spot_checks.escalate_to: role 'auditors' is not defined in [roles]"),
+    ({"nudge_after_working_days": 10, "escalate_after_working_days": 10, "escalate_to": "panel_admins"},
+     "escalate later than you nudge"),
+    ({"always_over_weekly": "500"}, "is not a number"),
+    ({"request_types": ["holiday"]}, "spot_checks.request_types[0]"),
+    ({"seed": "short"}, "spot_checks.seed"),
+])
+def test_a_bad_spot_checks_table_stops_start_up_with_one_line(tmp_path, changes, says):
+    import tomllib
+
+    from bot.policy import PolicyError, default_policy_path, load_policy
+
+    text = default_policy_path().read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    start, end = text.index("[spot_checks]"), text.index("[working_days]")
+    table = {**data["spot_checks"], **changes}
+    lines = ["[spot_checks]"] + [f"{key} = {json.dumps(value)}" for key, value in table.items()]
+    path = tmp_path / "council.toml"
+    path.write_text(text[:start] + "\n".join(lines) + "\n\n" + text[end:], encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert says in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_every_shipped_policy_loads_with_the_new_keys_defaulted():
+    from pathlib import Path
+
+    from bot.policy import default_policy_path, load_policy
+
+    for path in sorted(Path(default_policy_path()).parent.glob("*.toml")):
+        checks = load_policy(path).spot_checks
+        assert checks.target_working_days >= 1 and checks.reporters
