@@ -12,7 +12,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.domain.report import PeriodError, parse_period
 from bot.services import Services
-from bot.services.report import ReportRefused, report_for
+from bot.services.report import ReportRefused, may_report, report_for
+from messages.help import notice_view
 from messages.ids import Subcommand
 from messages.report import chart_description, render_chart, report_modal
 
@@ -24,14 +25,19 @@ def report(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, resp
     user = command["user_id"]
     try:
         start, end = parse_period(rest[:40], services.calendar.local_date(services.now()))
-        figures = report_for(services, user, start, end)
+        if not may_report(services, user):
+            raise ReportRefused("Only the people the council's policy names for reports can see them.")
     except (PeriodError, ReportRefused) as refused:
         ack({"response_type": "ephemeral", "text": str(refused)})
         return
     ack()
+    # The trigger lives 3 s and a large report takes about one: open the modal first, then fill it in.
+    opened = client.views_open(trigger_id=command["trigger_id"],
+                               view=notice_view("Report", "Working out the figures…"))
+    figures = report_for(services, user, start, end)
     names = {key: body.name for key, body in services.policy.bodies.items()}
-    client.views_open(trigger_id=command["trigger_id"],
-                      view=report_modal(figures, names, services.policy.spot_checks.target_working_days))
+    client.views_update(view_id=opened["view"]["id"],
+                        view=report_modal(figures, names, services.policy.spot_checks.target_working_days))
     description = chart_description(figures)
     try:
         channel = client.conversations_open(users=user)["channel"]["id"]

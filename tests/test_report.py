@@ -196,8 +196,10 @@ def test_the_screen_and_the_csv_show_the_same_figures(app, signer, slack, servic
                                                       database_url, capsys):
     # The clock is pinned to 24 November 2026; the period asked for is August and September.
     dispatch(app, signer.command(REPORTER, "report 2026-08-01..2026-09-30"))
-    [opened] = slack.calls_to("views.open")
-    modal = json.dumps(opened.args["view"], ensure_ascii=False)
+    [opened] = slack.calls_to("views.open")  # at once, while the trigger lives: "Working out the figures…"
+    assert "Working out the figures" in json.dumps(opened.args["view"], ensure_ascii=False)
+    [filled] = slack.calls_to("views.update")
+    modal = json.dumps(filled.args["view"], ensure_ascii=False)
     report = build(services, *PERIOD)
     names = {key: body.name for key, body in services.policy.bodies.items()}
     for heading, text in headline(report, names, 10):
@@ -241,7 +243,7 @@ def test_the_chart_is_rendered_and_uploaded_to_the_reporters_dm(app, signer, sla
 def test_a_chart_that_cannot_be_uploaded_still_leaves_the_figures(app, signer, slack, data_set):
     slack.fail_next("files.getUploadURLExternal", error="missing_scope")
     response = dispatch(app, signer.command(REPORTER, "report 2026-09"))
-    assert response.status == 200 and slack.calls_to("views.open")
+    assert response.status == 200 and slack.calls_to("views.update")
     assert "the chart could not be sent" in slack.calls_to("response_url")[-1].args["text"]
 
 

@@ -26,7 +26,7 @@ from bot.services import Services
 from bot.services.outbox import queue_notice
 from bot.services.reminders import after_working_days, hours, remind, withdraw
 from bot.services.views import view_of
-from store.audit import record_audit
+from store.audit import SYSTEM_ACTOR, record_audit
 from store.models import Case, Decision, SpotCheck
 
 REMINDERS = (ReminderKind.SPOT_CHECK_DUE, ReminderKind.SPOT_CHECK_OVERDUE)
@@ -68,7 +68,7 @@ def on_decision(services: Services, session: Session, row: Case, decision: Decis
     drawn = draw_decision(decision.id, seed=policy.seed, percent=policy.percent, agreed_weekly=agreed,
                           request_type=row.request_type, always_over_weekly=policy.always_over_weekly,
                           request_types=tuple(str(t) for t in policy.request_types))
-    record_audit(session, at=now, actor="panelbot", action="spot_check.draw", subject_type="case",
+    record_audit(session, at=now, actor=SYSTEM_ACTOR, action="spot_check.draw", subject_type="case",
                  subject_id=row.reference, before={"decision_id": decision.id},
                  after={"decision_id": decision.id, "draw": str(drawn.draw), "threshold": str(drawn.threshold),
                         "agreed_weekly": str(agreed), "checked": drawn.checked, "why": [str(w) for w in drawn.why]})
@@ -197,8 +197,11 @@ def _refer(services: Services, session: Session, row: Case, body_id: str, now: d
     """The case goes to `body_id` to be ratified, as a follow-on of its decision."""
     before = {"stage": row.stage, "follow_on_body": row.follow_on_body}
     after = Stage.AWAITING_RATIFICATION
-    session.execute(update(Case).where(Case.id == row.id, Case.stage == row.stage)
-                    .values(stage=after, is_open=is_open(after), follow_on_body=body_id, updated_at=now))
+    moved = session.execute(update(Case).where(Case.id == row.id, Case.stage == row.stage)
+                            .values(stage=after, is_open=is_open(after), follow_on_body=body_id,
+                                    updated_at=now)).rowcount
+    if moved != 1:  # the case moved on meanwhile (a review, say): nothing of this finding is kept
+        raise SpotCheckRefused(f"Case {row.reference} changed while you were checking it: open it again.")
     session.refresh(row)
     record_audit(session, at=now, actor=user, action="case.referred_by_spot_check", subject_type="case",
                  subject_id=row.reference, before=before, after={"stage": after, "follow_on_body": body_id})
