@@ -133,7 +133,7 @@ class Case(Base):
     tier_role: Mapped[str | None] = mapped_column(String(64))  # a person body: the tier whose limits cover it
     follow_on_body: Mapped[str | None] = mapped_column(String(32))  # who endorses or ratifies the decision
     carried_from: Mapped[date | None] = mapped_column(Date)  # a panel sitting it was listed for and not heard at
-    renews_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))  # the package a resubmission renews
+    renews_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)  # the package it renews
     submitted_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

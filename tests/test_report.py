@@ -295,3 +295,25 @@ def test_a_report_over_an_empty_database_is_all_zeros(services):
 
 def test_the_pinned_clock_is_what_today_means(services):
     assert services.now() == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def test_a_renewed_package_stops_when_its_renewal_is_agreed(services):
+    """A SEND package resubmitted after 12 months: the renewal replaces it, the two are not added up."""
+    with services.sessions.begin() as s:
+        first = case("2000001", "send_panel", "new_package", 300, "2026-06-01", stage="approved",
+                     service="children_send")
+        s.add(first)
+        s.flush()
+        renewal = case("2000001", "send_panel", "new_package", 320, "2026-08-20", stage="approved",
+                       service="children_send")
+        renewal.submission_key, renewal.renews_case_id = "k2000001-renewal", first.id
+        s.add(renewal)
+        s.flush()
+        s.add_all([decision(first, "approved", at("2026-06-10")), decision(renewal, "approved", at("2026-09-09"))])
+    august = build(services, date(2026, 8, 1), date(2026, 8, 31))
+    assert (august.value("committed", "weekly"), august.value("committed", "cases")) == (Decimal("300.00"), 1)
+    september = build(services, date(2026, 9, 1), date(2026, 9, 30))
+    assert (september.value("committed", "weekly"), september.value("committed", "cases")) == (Decimal("320.00"), 1)
+    assert [str(september.value("monthly", "committed_weekly", month=m)) for m in
+            ("2026-05", "2026-06", "2026-07", "2026-08", "2026-09")] == ["0.00", "300.00", "300.00", "300.00",
+                                                                         "320.00"]

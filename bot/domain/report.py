@@ -10,7 +10,8 @@ Definitions (the README's "Reports" section says the same in words):
 - agreed weekly: the amended amount of an agreeing decision, else the proposed amount;
 - commitment of a case: for an increase or decrease, agreed weekly less the current weekly (the
   difference it makes); for anything else, the agreed weekly. It counts from the day it was agreed
-  until the day the case ended at a review, was withdrawn, or was not endorsed or not ratified;
+  until the day the case ended at a review, was withdrawn, or was not endorsed or not ratified, or
+  a renewal of it (a SEND resubmission) was agreed;
 - yearly = weekly × the policy's weeks per year;
 - pipeline: cases submitted by the end of the period with no approval or decline by then and not
   withdrawn by then, at their proposed commitment;

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, not_, select
+from sqlalchemy import and_, case, exists, func, literal, not_, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.domain.report import (
@@ -122,6 +122,14 @@ def gather(services: Services, start: date, end: date, step: Callable[[], None] 
     delta = agreed - current
     is_agreement = and_(Decision.kind == "decision", Decision.outcome.in_(AGREEING))
     joined = select().select_from(Decision).join(Case, Case.id == Decision.case_id)
+    renewal, renewal_decision = aliased(Case), aliased(Decision)
+
+    def renewed_before(at: datetime) -> Any:
+        """The packages a renewal agreed before `at` replaced (a SEND resubmission renews its package).
+        Renewals are few: the query starts from them (an index) and looks up each one's decision."""
+        agreed_in_time = exists().where(renewal_decision.case_id == renewal.id, renewal_decision.kind == "decision",
+                                        renewal_decision.outcome.in_(AGREEING), renewal_decision.decided_at < at)
+        return select(renewal.renews_case_id).where(renewal.renews_case_id.is_not(None), agreed_in_time)
 
     def over_all_time(session: Session) -> dict[str, Any]:
         # One pass over every approval and decline to the end: commitments in force at the end and at
@@ -129,8 +137,9 @@ def gather(services: Services, start: date, end: date, step: Callable[[], None] 
         ends_at_end = and_(Case.stage.in_(ENDING), Case.updated_at < end_at)
         ends_before_chart = and_(Case.stage.in_(ENDING), Case.updated_at < chart_at)
         agreeing = Decision.outcome.in_(AGREEING)
-        in_force_at_end = and_(agreeing, not_(ends_at_end))
-        in_force_at_chart = and_(agreeing, Decision.decided_at < chart_at, not_(ends_before_chart))
+        in_force_at_end = and_(agreeing, not_(ends_at_end), Case.id.not_in(renewed_before(end_at)))
+        in_force_at_chart = and_(agreeing, Decision.decided_at < chart_at, not_(ends_before_chart),
+                                 Case.id.not_in(renewed_before(chart_at)))
         commitments: list[CommitmentRow] = []
         committed_before = Decimal(0)
         approvals = declines = 0
@@ -160,8 +169,26 @@ def gather(services: Services, start: date, end: date, step: Callable[[], None] 
         for day, amount in session.execute(
                 joined.add_columns(ended_day, func.sum(delta))
                 .where(is_agreement, Case.stage.in_(ENDING), Case.updated_at >= chart_at, Case.updated_at < end_at,
-                       Decision.decided_at < Case.updated_at).group_by(ended_day)):
+                       Decision.decided_at < Case.updated_at,
+                       Case.id.not_in(renewed_before(end_at)))  # counted with the renewals below
+                .group_by(ended_day)):
             stopped[month_of(_day(day))] += _money(amount)
+        # A package renewed (a SEND resubmission agreed) stops when its renewal is agreed, or when it
+        # ended, if that was first.
+        stop_at = case((and_(Case.stage.in_(ENDING), Case.updated_at < renewal_decision.decided_at), Case.updated_at),
+                       else_=renewal_decision.decided_at)
+        stop_day = local_day(services, session, stop_at, *recent)
+        renewed = session.scalars(renewed_before(end_at)).all()  # few: most councils renew a few a month
+        for start_of in range(0, len(renewed), 1000):
+            for day, amount in session.execute(
+                    joined.add_columns(stop_day, func.sum(delta))
+                    .join(renewal, renewal.renews_case_id == Case.id)
+                    .join(renewal_decision, renewal_decision.case_id == renewal.id)
+                    .where(is_agreement, Case.id.in_(renewed[start_of:start_of + 1000]),
+                           renewal_decision.kind == "decision", renewal_decision.outcome.in_(AGREEING),
+                           renewal_decision.decided_at < end_at, stop_at >= chart_at, stop_at < end_at)
+                    .group_by(stop_day)):
+                stopped[month_of(_day(day))] += _money(amount)
         step()
         final = aliased(Decision)
         proposed = Case.proposed_weekly - current

@@ -44,6 +44,8 @@ def upgrade() -> None:
     op.create_index("ix_spot_check_state", "spot_check", ["state", "drawn_at"], unique=False)
     op.create_index("ix_decision_report", "decision",
                     ["decided_at", "kind", "outcome", "case_id", "round", "amended_weekly"], unique=False)
+    # Reports find the package a renewal replaced (`renews_case_id`) for every case they read.
+    op.create_index(op.f("ix_cases_renews_case_id"), "cases", ["renews_case_id"], unique=False)
     op.create_index("ix_cases_report", "cases", ["id", "route", "service", "request_type", "stage", "proposed_weekly",
                                                  "current_weekly", "submitted_at", "updated_at", "follow_on_body"],
                     unique=False)
@@ -51,6 +53,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_cases_report", table_name="cases")
+    op.drop_index(op.f("ix_cases_renews_case_id"), table_name="cases")
     op.drop_index("ix_decision_report", table_name="decision")
     op.drop_index("ix_spot_check_state", table_name="spot_check")
     op.drop_index(op.f("ix_spot_check_case_id"), table_name="spot_check")
