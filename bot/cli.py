@@ -1,4 +1,4 @@
-"""`panelbot run | serve | worker | demo | db | policy | audit | export`.
+"""`panelbot run | serve | worker | demo | db | policy | audit | export | report`.
 
 Every command reads and validates the settings first; a bad or missing setting ends the command
 with one line on stderr naming it (exit status 2), never a traceback.
@@ -208,6 +208,39 @@ def cmd_policy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The report's figures as CSV for analysts (issue 14), with a progress bar on stderr."""
+    settings = _settings()
+    from datetime import date
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from bot.domain.report import PeriodError, parse_period
+    from bot.runtime import council_policy, open_database
+    from bot.services import Services
+    from bot.services.report import QUERIES, export_csv
+
+    policy = council_policy(settings)
+    today = datetime.now(UTC).astimezone(policy.council.tz).date()
+    try:
+        end = date.fromisoformat(args.end) if args.end else today
+        start = date.fromisoformat(args.start) if args.start else parse_period("", end)[0]
+        start, end = parse_period(f"{start.isoformat()}..{end.isoformat()}", today)
+    except (PeriodError, ValueError) as exc:
+        print(f"panelbot: {exc}".replace("`", "") if isinstance(exc, PeriodError) else
+              "panelbot: give --from and --to as YYYY-MM-DD", file=sys.stderr)
+        return 2
+    services = Services(engine=open_database(settings), policy=policy)
+    try:
+        with tqdm(total=QUERIES, desc="report", unit="step", file=sys.stderr, disable=args.quiet) as bar:
+            report = export_csv(services, Path(args.csv), start, end, progress=bar)
+    finally:
+        services.engine.dispose()
+    print(f"{args.csv}: {len(report.figures)} figures, {start.isoformat()} to {end.isoformat()}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="panelbot", description="Funding decisions for social-care panels, in Slack.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -251,6 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", default=".", metavar="DIR", help="where to write the files (default: here)")
     export.add_argument("--by", metavar="WHO", help="who is exporting, for the audit (default: cli:<login name>)")
     export.set_defaults(func=cmd_export)
+
+    report = sub.add_parser("report", help="--csv PATH [--from DATE --to DATE]: the report's figures as CSV")
+    report.add_argument("--csv", required=True, metavar="PATH", help="the CSV file to write")
+    report.add_argument("--from", dest="start", metavar="DATE", help="first day, YYYY-MM-DD (default: 12 months ago)")
+    report.add_argument("--to", dest="end", metavar="DATE", help="last day, YYYY-MM-DD (default: today)")
+    report.add_argument("--quiet", action="store_true", help="no progress bar")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

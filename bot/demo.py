@@ -70,6 +70,7 @@ PEOPLE = {
     "U0SVCMGR1": "Sol (service manager, chairs the Resource Allocation Panel)",
     "U0FINANCE": "Fin (finance officer)",
     "U0PRACLEAD": "Lee (practice lead)",
+    "U0PANELAD1": "Pam (panel admin)",
 }
 CHANNELS = {
     "C0FORUM001": "#enhanced-peer-forum",
@@ -372,6 +373,7 @@ def run_demo(out: IO[str]) -> None:
             talk.submit_view("U0PRIYA", form, {WithdrawField.REASON: "The family found another way (free text)."},
                              "V0DEMO18", "writes why and presses Withdraw")
             monitoring_visits(talk)
+            spot_check_and_report(talk)
             second_council(out, Path(tmp))
             records(talk)  # subject access, the audit chain, retention (bot/demo_records.py)
             talk.step("A mistyped subcommand gets usage, not an error")
@@ -382,6 +384,57 @@ def run_demo(out: IO[str]) -> None:
         finally:
             talk.standin.stop()
             talk.services.engine.dispose()
+
+
+def spot_check_and_report(talk: Conversation) -> None:
+    """Issue 14: a delegated approval drawn for a spot check, the checker's finding, and `/panel report`."""
+    from sqlalchemy import func
+
+    from bot.domain.decisions import DecisionForm
+    from bot.domain.report import parse_period
+    from bot.domain.spot_checks import draw_for
+    from bot.domain.submission import parse_submission
+    from bot.services.cases import submit_case
+    from bot.services.decisions import decide
+    from bot.services.outbox import deliver_due
+    from bot.services.report import build
+    from bot.services.spot_checks import open_spot_check
+    from messages.ids import SpotCheckField
+    from messages.report import render_chart
+    from messages.spot_checks import spot_check_modal
+    from store.models import Decision, SpotCheck
+
+    services, checks = talk.services, talk.services.policy.spot_checks
+    with services.sessions() as session:
+        next_id = (session.scalar(select(func.max(Decision.id))) or 0) + 1
+    quiet = next(k for k in range(200) if draw_for(next_id + k, checks.seed) < checks.percent)
+    talk.step("Spot checks: each delegated approval draws a number from 0 to 100; under 10 it is checked")
+    for k in range(quiet):  # approvals whose draw was 10 or more: audited, not checked (shown in one line)
+        answers = {**DELEGATED_CASE, "reference": f"{7100001 + k}"}
+        case = submit_case(services, parse_submission(answers, policy=services.policy, submitter="U0PRIYA"),
+                           key=f"demo:quiet:{k}").case
+        decide(services, case.id, 1, DecisionForm(outcome=Outcome.APPROVED, reason="Within the RAS"), "U0TOMAS")
+    deliver_due(services, services.now())
+    talk.seen = len(talk.standin.calls)
+    talk._print(f"(before this one, {quiet} delegated approval(s) drew {checks.percent} or more and were not "
+                "checked; every draw is in the audit)")
+    talk.fill_form("U0PRIYA", {**DELEGATED_CASE, "reference": "7200001"}, "V0DEMO30")
+    talk.decide("U0TOMAS", "7200001", "approved", {"reason": "Within the RAS budget"}, "V0DEMO31")
+    with services.sessions() as session:
+        check_id = session.scalars(select(SpotCheck.id).order_by(SpotCheck.id.desc())).first()
+    assert check_id is not None
+    talk.command("U0SQAO0001", "spotchecks")
+    talk.button("U0SQAO0001", Action.SPOT_CHECK_OPEN, str(check_id), "Check this case")
+    modal = spot_check_modal(open_spot_check(services, check_id, "U0SQAO0001"))
+    talk.submit_view("U0SQAO0001", modal, {SpotCheckField.FINDING: "concern",
+                                           SpotCheckField.ACTIONS: "Record the carer's assessment (free text)."},
+                     "V0DEMO32", "records a practice concern with recommended actions")
+    talk.step("/panel report: the headline figures, and the chart sent to the DM")
+    talk.command("U0PANELAD1", "report")
+    [done] = talk.standin.calls_to("files.completeUploadExternal")[-1:]
+    size = len(render_chart(build(services, *parse_period("", services.calendar.local_date(services.now())))))
+    talk._print(f"  a chart (PNG, about {size // 1000} kB) is uploaded to the DM with panelbot: "
+                f"{done.args['initial_comment']}")
 
 
 def monitoring_visits(talk: Conversation) -> None:

@@ -55,6 +55,7 @@ class Notice(StrEnum):
     DELIVERY_UNKNOWN = "delivery_unknown"  # to a panel admin: a channel post of unknown fate (about: FateUnknown)
     REMINDERS_FAILED = "reminders_failed"  # to a panel admin: reminders that could not be delivered
     HOME = "home"  # the person's App Home tab, published again after something of theirs changed (about: Home)
+    SPOT_CHECK = "spot_check"  # to a spot checker, or a practice concern to the team manager (SpotCheckNotice)
 
 
 @dataclass(frozen=True)

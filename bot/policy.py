@@ -494,10 +494,36 @@ class CaseForm(_Table):
 
 
 class SpotChecks(_Table):
-    """A share of delegated decisions sampled for a quality check (seed 001)."""
+    """A share of delegated decisions (agreed at a body of kind "person") sampled for a quality check
+    (seed 001), and who sees the reports that show how they and every other decision went.
+
+    Every key but `role` is optional, with the defaults below: a policy written before these keys
+    existed draws `percent` at random and nothing else, and refers cases to the routing default."""
 
     percent: Annotated[Number, Field(ge=0, le=100)] = Decimal(0)
     role: RoleName
+    # Drawn always, whatever the random draw: agreed above this many pounds a week, or these request types.
+    always_over_weekly: Money | None = None
+    request_types: tuple[RequestType, ...] = ()
+    # The draw is HMAC-SHA256(seed, decision id): the same decision always draws the same number.
+    seed: str = Field(default="panelbot-spot-checks", min_length=8, max_length=200)
+    refer_to: BodyId | None = None  # where "refer to panel" sends a case; left out: [routing] default
+    nudge_after_working_days: StrictInt = Field(default=5, ge=1, le=60)
+    escalate_after_working_days: StrictInt = Field(default=10, ge=1, le=90)
+    escalate_to: RoleName | None = None  # left out: nobody is told of an overdue spot check but the checker
+    # Who may see `/panel report`: holders of any of these roles.
+    reporters: tuple[RoleName, ...] = ("panel_admins",)
+    # Turnaround target: a decision within this many working days of submission is on time.
+    target_working_days: StrictInt = Field(default=10, ge=1, le=120)
+
+    @model_validator(mode="after")
+    def _nudge_first(self) -> SpotChecks:
+        if self.escalate_to is not None and self.escalate_after_working_days <= self.nudge_after_working_days:
+            raise ValueError(
+                f"escalation after {self.escalate_after_working_days} working days comes before or with the nudge "
+                f"after {self.nudge_after_working_days}: escalate later than you nudge"
+            )
+        return self
 
 
 class WorkingDays(_Table):
@@ -650,6 +676,8 @@ class Policy(_Table):
         for body_id, body in self.bodies.items():
             if body.beyond_limits is not None:
                 yield ("bodies", body_id, "beyond_limits"), body.beyond_limits
+        if self.spot_checks.refer_to is not None:
+            yield ("spot_checks", "refer_to"), self.spot_checks.refer_to
 
     def _role_references(self) -> Iterator[tuple[Loc, str]]:
         yield ("case_form", "team_manager_role"), self.case_form.team_manager_role
@@ -670,6 +698,10 @@ class Policy(_Table):
                 yield ("bodies", body_id, "quorum", index, "role"), need.role
             if body.reminders.escalate_to is not None:
                 yield ("bodies", body_id, "reminders", "escalate_to"), body.reminders.escalate_to
+        for index, role in enumerate(self.spot_checks.reporters):
+            yield ("spot_checks", "reporters", index), role
+        if self.spot_checks.escalate_to is not None:
+            yield ("spot_checks", "escalate_to"), self.spot_checks.escalate_to
 
     def body(self, body_id: str) -> Body:
         return self.bodies[body_id]

@@ -32,6 +32,7 @@ from messages.decisions import decision_notice_dm, decision_thread_reply, panel_
 from messages.delivery import delivery_unknown_admin
 from messages.home import home_view
 from messages.reminders import reminder_dm, reminder_failed_admin
+from messages.spot_checks import spot_check_dm
 from messages.visits import action_plan_needed_dm, step_assigned_dm, visit_planned_dm
 
 # What an admin is told a message was, when Slack did not say whether it went.
@@ -61,6 +62,7 @@ BUILDERS: dict[Notice, Callable[[Any], dict[str, Any]]] = {
     Notice.HOME: home_view,
     Notice.DELIVERY_UNKNOWN: lambda about: delivery_unknown_admin(WHAT.get(about.notice, "a message"),
                                                                   about.reference, about.channel),
+    Notice.SPOT_CHECK: spot_check_dm,
 }
 
 # Slack errors that another try will not fix: the row fails at once, with the code recorded.

@@ -20,6 +20,8 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     (Subcommand.CONCERN, "<provision>", "record an issue or concern about a provision: a visit is due"),
     (Subcommand.VISITS, "", "monitoring visits and steps due from you (the SQAO sees everything)"),
     (Subcommand.AWAY, "[off]", "set cover while you are away: a colleague acts in your place (`off` ends it)"),
+    (Subcommand.SPOT_CHECKS, "", "spot checks of delegated decisions waiting for you, oldest first (spot checkers)"),
+    (Subcommand.REPORT, "[period]", "spend, forecast, turnaround and outcomes, with a chart (the policy's reporters)"),
     (Subcommand.HELP, "", "show this list"),
 ]
 

@@ -24,6 +24,8 @@ class Subcommand(StrEnum):
     VISITS = "visits"
     WITHDRAW = "withdraw"
     AWAY = "away"
+    SPOT_CHECKS = "spotchecks"
+    REPORT = "report"
 
 
 class Callback(StrEnum):
@@ -43,6 +45,8 @@ class Callback(StrEnum):
     PLACEMENT_FORM = "placement_form"
     PLAN_VISIT_FORM = "plan_visit_form"  # private_metadata: the visit id
     ATTENDANCE_FORM = "attendance_form"  # private_metadata: "<body>:<sitting date>"
+    SPOT_CHECK_FORM = "spot_check_form"  # private_metadata: the spot check id
+    REPORT_VIEW = "report_view"  # the report's headline figures; nothing to submit
 
 
 class SubmitField(StrEnum):
@@ -91,6 +95,7 @@ class Action(StrEnum):
     ACTION_PLAN_REQUESTED = "action_plan_requested"  # value: the provision id
     ACTION_PLAN_RECEIVED = "action_plan_received"  # value: the provision id
     RECORD_ATTENDANCE = "record_attendance"  # value: "<body>:<sitting date>"; opens the attendance form
+    SPOT_CHECK_OPEN = "spot_check_open"  # value: the spot check id; opens the case and the finding form
 
 
 # Decision buttons: one action id per outcome, "decide_<outcome>" (bot.domain.decisions.Outcome);
@@ -133,6 +138,13 @@ class DecisionField(StrEnum):
     INFO_NEEDED = "info_needed"
     PRACTICE_CONCERN = "practice_concern"
     CONCERN_ACTIONS = "concern_actions"
+
+
+class SpotCheckField(StrEnum):
+    """The spot-check modal's inputs (block ids; action ids are VALUE)."""
+
+    FINDING = "finding"  # radio: agreed / concern / referred
+    ACTIONS = "actions"  # the recommended actions of a practice concern (free text, to the team manager only)
 
 
 class ReviewField(StrEnum):

@@ -109,6 +109,9 @@ class Case(Base):
     __table_args__ = (
         Index("uq_case_open_reference", "reference", unique=True,
               sqlite_where=text("is_open"), postgresql_where=text("is_open")),
+        # Reports read these columns of every case: from this narrow index, not past the free text.
+        Index("ix_cases_report", "id", "route", "service", "request_type", "stage", "proposed_weekly",
+              "current_weekly", "submitted_at", "updated_at", "follow_on_body"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -150,7 +153,7 @@ class Case(Base):
     tier_role: Mapped[str | None] = mapped_column(String(64))  # a person body: the tier whose limits cover it
     follow_on_body: Mapped[str | None] = mapped_column(String(32))  # who endorses or ratifies the decision
     carried_from: Mapped[date | None] = mapped_column(Date)  # a panel sitting it was listed for and not heard at
-    renews_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))  # the package a resubmission renews
+    renews_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)  # the package it renews
     submitted_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -223,7 +226,11 @@ class Decision(Base):
     only to the worker's line manager."""
 
     __tablename__ = "decision"
-    __table_args__ = (UniqueConstraint("case_id", "round", "kind", name="uq_decision_once"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "round", "kind", name="uq_decision_once"),
+        # Reports select decisions by when they were made and read only these columns (not the reasons).
+        Index("ix_decision_report", "decided_at", "kind", "outcome", "case_id", "round", "amended_weekly"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -460,3 +467,28 @@ class MessageDeletion(Base):
     created_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
+class SpotCheck(Base):
+    """A delegated decision drawn for a quality check (seed 001), and what the checker found.
+
+    One per decision (unique). `state` goes from open to agreed, concern or referred exactly once, by
+    a conditional update. `actions` is free text (recommended actions after a practice concern): shown
+    only to the checker and the case's team manager, never in a channel, log or audit row.
+    """
+
+    __tablename__ = "spot_check"
+    __table_args__ = (Index("ix_spot_check_state", "state", "drawn_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"), unique=True)
+    round: Mapped[int] = mapped_column(Integer)
+    draw: Mapped[Decimal] = mapped_column(Numeric(7, 4))  # 0 ≤ draw < 100, from the decision id and the seed
+    threshold: Mapped[Decimal] = mapped_column(Numeric(7, 4))  # the policy's percent when drawn
+    why: Mapped[list[str]] = mapped_column(JSON)  # "random", "over_weekly", "request_type"
+    state: Mapped[str] = mapped_column(String(12))  # open, agreed, concern, referred
+    actions: Mapped[str | None] = mapped_column(Text)
+    drawn_at: Mapped[datetime]
+    opened_by: Mapped[str | None] = mapped_column(String(32))
+    opened_at: Mapped[datetime | None]
+    checked_by: Mapped[str | None] = mapped_column(String(32))
+    checked_at: Mapped[datetime | None]

@@ -91,3 +91,15 @@ def test_the_demo_shows_a_correction_and_a_withdrawal(demo):
     assert "*Reason:* The family found another way (free text)." in demo  # in a DM only
     thread = demo.split("a reply in the case's thread in #delegated-sign-off")[-1].split("sees (a DM")[0]
     assert "The family found another way" not in thread
+
+
+def test_the_demo_shows_a_spot_check_and_the_report_with_its_chart_in_words(demo):
+    text = demo
+    assert "each delegated approval draws a number from 0 to 100" in text
+    assert "*Spot check: case 7200001 was drawn for a quality check*" in text
+    assert "Quinn (senior QA officer) types `/panel spotchecks`" in text
+    assert "Spot check of case 7200001 recorded: Practice concern" in text
+    assert "Record the carer's assessment (free text)." in text  # to Tomás, by DM
+    assert "Pam (panel admin) types `/panel report`" in text
+    assert "*Forecast of the year's spend*" in text
+    assert "is uploaded to the DM with panelbot: Chart of 12 months" in text

@@ -22,6 +22,7 @@ from store.models import (
     MessageDeletion,
     Reminder,
     Review,
+    SpotCheck,
 )
 from tests.conftest import PINNED_NOW, TEST_AUDIT_KEY
 
@@ -97,6 +98,8 @@ def held(services, new_case):
                                  why="due", due_at=PINNED_NOW, state="pending", attempts=0, created_at=PINNED_NOW))
             session.add(MessageDeletion(case_id=case_id, channel="C0FORUM001", ts=f"{case_id}.0001", state="pending",
                                         attempts=0, created_at=PINNED_NOW))
+            session.add(SpotCheck(case_id=case_id, decision_id=decision.id, round=1, draw=Decimal("3.5"),
+                                  threshold=Decimal("10"), why=["random"], state="open", drawn_at=PINNED_NOW))
         provision, _ = save_provision(services, OFFICER, provision_id=None, name=f"Home {reference}",
                                       provision_type="residential_home", rating=None, rated_on=None, contact=None)
         _, visit = add_placement(services, OFFICER, provision_id=provision.id, child_reference=reference,

@@ -27,7 +27,7 @@ def manifest() -> dict:
 
 def test_every_bot_scope_in_the_manifest_is_justified_in_the_readme():
     scopes = manifest()["oauth_config"]["scopes"]["bot"]
-    assert scopes == ["commands", "chat:write", "usergroups:read", "im:write", "im:history"]
+    assert scopes == ["commands", "chat:write", "usergroups:read", "im:write", "im:history", "files:write"]
     readme = ROOT.joinpath("README.md").read_text()
     for scope in scopes:
         assert f"| `{scope}` |" in readme

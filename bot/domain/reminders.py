@@ -25,6 +25,8 @@ class ReminderKind(StrEnum):
     VISIT_STEP_OVERDUE = "visit_step_overdue"  # …and overdue: escalated to the senior QA officers
     VISIT_DUE = "visit_due"  # a monitoring visit falls due (to the placement commissioning officers)
     VISIT_OVERDUE = "visit_overdue"  # …and is overdue: escalated to the senior QA officers
+    SPOT_CHECK_DUE = "spot_check_due"  # a spot check still open (to the spot checkers)
+    SPOT_CHECK_OVERDUE = "spot_check_overdue"  # …and longer still: escalated to [spot_checks] escalate_to
 
 
 REMINDER_LABELS = {
@@ -39,6 +41,8 @@ REMINDER_LABELS = {
     ReminderKind.VISIT_STEP_OVERDUE: "Monitoring visit step overdue (escalated)",
     ReminderKind.VISIT_DUE: "Monitoring visit falling due",
     ReminderKind.VISIT_OVERDUE: "Monitoring visit overdue (escalated)",
+    ReminderKind.SPOT_CHECK_DUE: "Spot check waiting for you",
+    ReminderKind.SPOT_CHECK_OVERDUE: "Spot check overdue (escalated)",
 }
 
 

@@ -24,6 +24,7 @@ from bot.services import Services
 from bot.services.bodies import decider_ids, follow_on_body, role_words
 from bot.services.outbox import queue_notice
 from bot.services.reminders import on_resubmitted, on_waiting_for_decision, withdraw
+from bot.services.spot_checks import is_spot_checker_of
 from bot.services.views import decision_view, live_booking, view_of
 from store.audit import record_audit
 from store.models import Audit, Case, Decision, FollowUp
@@ -333,6 +334,8 @@ def has_role_on(services: Services, row: Case, user: str) -> bool:
     """The submitter, the attendee, the team manager, or a decider or member of the case's body or of
     the body that endorses or ratifies it."""
     if user in (row.submitter, row.attendee, row.team_manager):
+        return True
+    if is_spot_checker_of(services, row, user):  # the spot checker of a case drawn for a check
         return True
     roles: list[str] = []
     for body in (services.policy.bodies.get(row.route), follow_on_body(services, row)):

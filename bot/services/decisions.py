@@ -241,6 +241,8 @@ def decide(services: Services, case_id: int, round_: int, form: DecisionForm, us
                 _cancel_follow_ups(session, row, now)  # the decision out of panel does not stand
             on_decided(services, session, row, form.outcome, scheduled, now)
             _queue_decision_notices(session, row, decision, now)
+            from bot.services.spot_checks import on_decision as draw_spot_check  # one hunk: see issue 14
+            draw_spot_check(services, session, row, decision, now)  # a person body's agreed decision is drawn
             if after in FOLLOW_ON_STAGES:
                 _tell_follow_on_body(services, session, row, after, now)
             return Decided(view_of(services, row, full=False), decision_view(decision))

@@ -34,6 +34,7 @@ from store.models import (
     Provision,
     Reminder,
     Review,
+    SpotCheck,
     Visit,
     VisitStep,
 )
@@ -45,6 +46,7 @@ TITLES = {
     "forum_booking": "Forum bookings",
     "follow_up": "Reviews and resubmissions due",
     "review": "Reviews",
+    "spot_check": "Spot checks of decisions",
     "reminder": "Reminders",
     "outbox": "Messages sent or owed",
     "message_deletion": "Slack messages deleted under retention",
@@ -107,6 +109,7 @@ def collect(session: Session, reference: str) -> dict[str, list[Base]]:
                               .order_by(ForumBooking.id)),
         "follow_up": _all(session, select(FollowUp).where(FollowUp.case_id.in_(case_ids)).order_by(FollowUp.id)),
         "review": _all(session, select(Review).where(Review.case_id.in_(case_ids)).order_by(Review.id)),
+        "spot_check": _all(session, select(SpotCheck).where(SpotCheck.case_id.in_(case_ids)).order_by(SpotCheck.id)),
         "reminder": _all(session, select(Reminder).where(or_(Reminder.case_id.in_(case_ids),
                                                               Reminder.visit_id.in_(visit_ids))).order_by(Reminder.id)),
         "outbox": _all(session, select(Outbox).where(Outbox.case_id.in_(case_ids)).order_by(Outbox.id)),

@@ -158,6 +158,9 @@ def _about(services: Services, session: Session, row: Outbox) -> About | None:
         if notice is Notice.VISIT_PLANNED:
             return visit
         return StepAssigned(visit, next(s for s in visit.steps if s.step == payload["step"]))
+    if notice is Notice.SPOT_CHECK:
+        from bot.services.spot_checks import spot_check_notice  # it queues notices through this module
+        return spot_check_notice(services, session, payload)
     case = session.get_one(Case, row.case_id)
     if notice in (Notice.THREAD_REPLY, Notice.DECISION_NOTICE, Notice.PRACTICE_CONCERN):
         decision = session.get_one(Decision, payload["decision_id"])

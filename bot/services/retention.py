@@ -49,6 +49,7 @@ from store.models import (
     Placement,
     Reminder,
     Review,
+    SpotCheck,
     Visit,
     VisitStep,
 )
@@ -176,6 +177,8 @@ def pseudonymise_reference(services: Services, reference: str, now: datetime) ->
                     setattr(decision, field, erased)
         session.execute(update(Review).where(Review.case_id.in_(case_ids), Review.notes.is_not(None))
                         .values(notes=erased))
+        session.execute(update(SpotCheck).where(SpotCheck.case_id.in_(case_ids), SpotCheck.actions.is_not(None))
+                        .values(actions=erased))
         session.execute(update(Placement).where(Placement.id.in_(placement_ids)).values(child_reference=alias))
         session.execute(update(Reminder).where(
             (Reminder.case_id.in_(case_ids)) | (Reminder.visit_id.in_(visit_ids)),

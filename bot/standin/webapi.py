@@ -43,6 +43,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.standin.files import FileStore
+
 TEAM_ID = "T0PANEL01"
 BOT_USER_ID = "U0PANELBOT"
 # The channels of the shipped default policy: the demo workspace has them and the app is invited.
@@ -114,6 +116,7 @@ class SlackStandIn:
         self._views = itertools.count(1)
         self._issued = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
+        self.files = FileStore()  # file uploads (files_upload_v2), in bot/standin/files.py
         self._workspace()
 
     def _workspace(self) -> None:
@@ -248,6 +251,8 @@ class SlackStandIn:
     # -- the server side -------------------------------------------------------------------------
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        if self.files.handle(self, request):
+            return
         path = urlsplit(request.path).path
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length).decode("utf-8") if length else ""

@@ -61,6 +61,8 @@ WHY = {
     ReminderKind.VISIT_STEP_OVERDUE: "Report to SQAO was due Monday 14 December 2026",
     ReminderKind.VISIT_DUE: "Oakwood House: annual visit due Monday 14 December 2026",
     ReminderKind.VISIT_OVERDUE: "Oakwood House: annual visit due Monday 14 December 2026, not yet done",
+    ReminderKind.SPOT_CHECK_DUE: "spot check drawn Tuesday 17 November 2026",
+    ReminderKind.SPOT_CHECK_OVERDUE: "spot check drawn Tuesday 10 November 2026",
 }
 
 
