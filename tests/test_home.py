@@ -94,3 +94,18 @@ def test_the_senior_qa_officer_sees_overdue_visits(services, slack, clock):
     clock[0] = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
     home = home_of(services, "U0SQAO0001")
     assert home.overdue_visits and home.overdue_visits[0].startswith("Oakwood House: initial visit, due ")
+
+
+def test_a_spot_checker_sees_the_spot_checks_waiting_on_them(services, new_case):
+    from bot.domain.decisions import DecisionForm, Outcome
+    from bot.services.decisions import decide
+
+    for n in range(40):  # some of forty delegated approvals are drawn for a check (10% and the policy's rules)
+        case_id = new_case(reference=f"{5000000 + n}", proposed_weekly="280", ras_weekly="300")
+        decide(services, case_id, 1, DecisionForm(outcome=Outcome.APPROVED, reason="ok"), "U0TOMAS")
+    from bot.services.spot_checks import open_spot_checks
+
+    drawn = open_spot_checks(services, "U0SQAO0001", limit=200)
+    assert drawn
+    home = home_of(services, "U0SQAO0001")
+    assert [task.reference for task in home.waiting if task.what == "spot check"] == [c.reference for c in drawn]

@@ -131,6 +131,13 @@ def home_of(services: Services, user: str, now: datetime | None = None) -> Home:
                     due = cutoff_words(sitting, calendar, body.cutoff)
                     panels.append(f"{body.name}: next sits {long_date(sitting.day)}" + (f"; {due}" if due else "")
                                   + f" (`/panel agenda {key}`)")
+    if policy.spot_checks.role in held:
+        from bot.services.spot_checks import open_spot_checks
+
+        for check in open_spot_checks(services, user, limit=200):
+            waiting.append(Task("spot check", check.reference, calendar.local_date(check.drawn_at),
+                                f"£{check.agreed_weekly:,.2f}/wk agreed by <@{check.decided_by}>, {check.body_name}",
+                                check.case_id))
     cover = tuple(
         [f"You cover for <@{absent}> today: their messages and reminders come to you." for absent in
          services.covering(user)]
