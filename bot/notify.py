@@ -26,7 +26,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from bot.domain.booking import Agenda, BookingChange
+from bot.domain.booking import Agenda, BookingChange, CalendarInvite
 from bot.domain.cases import CaseView
 from bot.domain.decisions import Decided, PanelAgenda
 from bot.domain.home import Home
@@ -55,6 +55,7 @@ class Notice(StrEnum):
     DELIVERY_UNKNOWN = "delivery_unknown"  # to a panel admin: a channel post of unknown fate (about: FateUnknown)
     REMINDERS_FAILED = "reminders_failed"  # to a panel admin: reminders that could not be delivered
     HOME = "home"  # the person's App Home tab, published again after something of theirs changed (about: Home)
+    CALENDAR_INVITE = "calendar_invite"  # an .ics file for a booked, moved or cancelled slot (about: CalendarInvite)
     SPOT_CHECK = "spot_check"  # to a spot checker, or a practice concern to the team manager (SpotCheckNotice)
 
 
@@ -89,7 +90,7 @@ class RemindersFailed:
 
 
 About = (CaseView | BookingChange | Agenda | Decided | PanelAgenda | ActionPlanAsk | VisitView | StepAssigned
-         | FateUnknown | RemindersFailed | Home)
+         | FateUnknown | RemindersFailed | Home | CalendarInvite)
 
 
 @dataclass(frozen=True)

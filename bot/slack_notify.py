@@ -22,11 +22,19 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
 from slack_sdk.web import SlackResponse
 
+from bot.domain.booking import CalendarInvite
 from bot.domain.cases import CaseView
 from bot.domain.decisions import Decided
 from bot.domain.reminders import ReminderItem
 from bot.notify import PROCESS_GATE, About, DeliveryError, Notice, RateGate, Sent
-from messages.booking import agenda_message, booking_cancelled_dm, booking_confirmation_dm, chair_agenda_dm
+from messages.booking import (
+    agenda_message,
+    booking_cancelled_dm,
+    booking_confirmation_dm,
+    chair_agenda_dm,
+    ics_event,
+    invitation_text,
+)
 from messages.cases import case_card, decider_notice, receipt_dm
 from messages.decisions import decision_notice_dm, decision_thread_reply, panel_agenda_message, practice_concern_dm
 from messages.delivery import delivery_unknown_admin
@@ -60,6 +68,8 @@ BUILDERS: dict[Notice, Callable[[Any], dict[str, Any]]] = {
     Notice.STEP_ASSIGNED: lambda about: step_assigned_dm(about.visit, about.step),
     Notice.REMINDERS_FAILED: lambda about: reminder_failed_admin(about.person, about.references, about.error),
     Notice.HOME: home_view,
+    Notice.CALENDAR_INVITE: lambda about: {"text": invitation_text(about.booking, cancelled=about.cancelled,
+                                                                  sequence=about.sequence)},
     Notice.DELIVERY_UNKNOWN: lambda about: delivery_unknown_admin(WHAT.get(about.notice, "a message"),
                                                                   about.reference, about.channel),
     Notice.SPOT_CHECK: spot_check_dm,
@@ -120,6 +130,15 @@ class SlackNotifier:
         if notice is Notice.HOME:
             self._call(self._api.views_publish, user_id=recipient, view=message)
             return Sent(channel=recipient, ts="home")
+        if notice is Notice.CALENDAR_INVITE:
+            assert isinstance(about, CalendarInvite)
+            channel = str(self._call(self._api.conversations_open, users=recipient)["channel"]["id"])
+            ics = ics_event(about.booking, uid=about.uid, stamp=about.stamp, sequence=about.sequence,
+                            cancelled=about.cancelled)
+            self._call(self._api.files_upload_v2, channel=channel, content=ics.encode("utf-8"),
+                       filename=f"panelbot-case-{about.booking.reference}.ics", title=message["text"][:250],
+                       initial_comment=message["text"])
+            return Sent(channel=channel, ts="file")
         if notice is Notice.CARD_UPDATE:
             assert isinstance(about, CaseView) and about.card_channel and about.card_ts
             response = self._call(self._api.chat_update, channel=about.card_channel, ts=about.card_ts,

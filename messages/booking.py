@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from icalendar import Calendar, Event
+
 from bot.domain.booking import Agenda, AgendaItem, BookingChange, BookingChoice, BookingView
 from bot.domain.calendar import Slot
 from bot.domain.routing import REQUEST_TYPE_LABELS
@@ -287,56 +289,43 @@ def outlook_link(booking: BookingView) -> str:
     return f"{OUTLOOK_COMPOSE}?{urlencode(query, quote_via=quote, safe='/:')}"
 
 
-def _ics_time(at: datetime) -> str:
-    return f"{at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+def ics_event(booking: BookingView, *, uid: str, stamp: datetime, sequence: int = 0, cancelled: bool = False) -> str:
+    """The slot as an iCalendar file (RFC 5545, written by the `icalendar` library): one VEVENT in UTC.
 
-
-def _ics_text(text: str) -> str:
-    """A TEXT value escaped as RFC 5545 §3.3.11 asks."""
-    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
-
-
-def _fold(line: str) -> str:
-    """`line` folded so that no physical line is over 75 octets (RFC 5545 §3.1), never inside a
-    UTF-8 character; each continuation line starts with a space."""
-    pieces: list[str] = []
-    current: list[str] = []
-    size, limit = 0, 75
-    for char in line:
-        octets = len(char.encode("utf-8"))
-        if size + octets > limit:
-            pieces.append("".join(current))
-            current, size, limit = [], 0, 74  # the leading space takes the 75th octet
-        current.append(char)
-        size += octets
-    pieces.append("".join(current))
-    return "\r\n ".join(pieces)
-
-
-def ics_event(booking: BookingView, *, uid: str, stamp: datetime) -> str:
-    """The slot as an iCalendar file's text (RFC 5545): one VEVENT in UTC, CRLF line endings, long
-    lines folded. `stamp` (DTSTAMP, when the event was made) must be timezone-aware."""
+    The same `uid` with a higher `sequence` replaces the event in Outlook and Google Calendar (a
+    rebook); `cancelled` sends METHOD:CANCEL and STATUS:CANCELLED so they remove it. `stamp`
+    (DTSTAMP, when this version was made) must be timezone-aware. The event carries the case
+    reference and the body's name, never a person's name."""
     if stamp.tzinfo is None or stamp.utcoffset() is None:
         raise ValueError(f"stamp must be a timezone-aware datetime, got naive {stamp!r}")
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//panelbot//Enhanced Peer Forum//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{_ics_text(uid)}",
-        f"DTSTAMP:{_ics_time(stamp)}",
-        f"DTSTART:{_ics_time(booking.slot.starts_at)}",
-        f"DTEND:{_ics_time(booking.slot.ends_at)}",
-        f"SUMMARY:{_ics_text(_subject(booking.reference))}",
-        f"DESCRIPTION:{_ics_text(_description(booking.reference))}",
-        f"LOCATION:{_ics_text(FORUM)}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "".join(_fold(line) + "\r\n" for line in lines)
+    calendar = Calendar()
+    calendar.add("prodid", "-//panelbot//deciding bodies//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    event = Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("dtstart", booking.slot.starts_at.astimezone(UTC))
+    event.add("dtend", booking.slot.ends_at.astimezone(UTC))
+    event.add("summary", f"{booking.body_name}: case {booking.reference}")
+    event.add("description", f"{booking.body_name} slot for case {booking.reference}. See panelbot in Slack for "
+                             "details.")
+    event.add("location", booking.body_name)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    calendar.add_component(event)
+    return calendar.to_ical().decode("utf-8")
+
+
+def invitation_text(booking: BookingView, *, cancelled: bool, sequence: int) -> str:
+    """The words beside the .ics file in the DM."""
+    if cancelled:
+        return (f"The slot for case {escape(booking.reference)} at the {escape(booking.body_name)} "
+                f"({booking.slot.label()}) is cancelled: open the file to remove it from your calendar.")
+    what = "moved to" if sequence else "booked for"
+    return (f"Case {escape(booking.reference)} is {what} the {escape(booking.body_name)}, {booking.slot.label()}: "
+            "open the file to add it to your calendar (Outlook or Google Calendar).")
 
 
 # --- The day's agenda -----------------------------------------------------------------------------------

@@ -61,6 +61,8 @@ def slack(standin: SlackStandIn) -> SlackStandIn:
     standin.reset()
     standin.users.clear()
     standin.groups.clear()
+    standin.files.uploads.clear()
+    standin.files.names.clear()
     # The worker's team manager in FORUM_ANSWERS holds the policy's team manager role (the form checks).
     standin.groups["S0TEAMMGRS"] = ["U0TOMAS"]
     return standin

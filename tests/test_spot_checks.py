@@ -217,8 +217,11 @@ def test_two_checkers_recording_at_once_record_one_finding(app, signer, slack, s
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(attempt, range(8)))
     assert sum(1 for a in answers if a.get("response_action") == "update") == 1
-    assert all("already recorded" in a["errors"][SpotCheckField.FINDING] for a in answers
-               if a.get("response_action") == "errors")
+    # The others are told it was already recorded (or, when SQLite's lock wait ran out under load, that
+    # nothing was changed): never a second finding.
+    assert all("already recorded" in a["errors"][SpotCheckField.FINDING]
+               or "nothing was changed" in a["errors"][SpotCheckField.FINDING]
+               for a in answers if a.get("response_action") == "errors")
     assert len(audits(engine, "spot_check.recorded")) == 1
 
 

@@ -76,6 +76,22 @@ class Agenda:
         return tuple(item for item in self.items if item.case_id is not None)
 
 
+def calendar_uid(case_id: int) -> str:
+    """The one UID a case's slot keeps in people's calendars: a rebook updates it, a cancel cancels it."""
+    return f"panelbot-case-{case_id}@panelbot"
+
+
+@dataclass(frozen=True)
+class CalendarInvite:
+    """A calendar file for one person: the slot, the case's stable UID, the version, or its cancelling."""
+
+    booking: BookingView
+    uid: str
+    sequence: int
+    cancelled: bool
+    stamp: datetime
+
+
 @dataclass(frozen=True)
 class BookingChange:
     """What happened, for the confirmation or cancellation DM."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -164,6 +164,7 @@ def book_slot(services: Services, case_id: int, starts_at: datetime, actor: str)
             payload = {"booking_id": booking.id,
                        "previous": [previous.starts_at.isoformat(), previous.ends_at.isoformat()] if previous else None}
             _queue_booking_notices(services, session, row, booking.id, Notice.BOOKING_CONFIRMED, payload, now)
+            _queue_invitations(services, session, row, booking, now, moved_from=current)
             change = BookingChange(booking=booking_view(services, booking, row), previous=previous, by=actor, at=now)
             return BookingResult(change, changed=True)
     except IntegrityError:
@@ -186,6 +187,33 @@ def _queue_booking_notices(services: Services, session: Session, row: Case, book
                  key=f"{Notice.CARD_UPDATE}:{row.id}:{notice}:{booking_id}")
 
 
+def _invited(services: Services, row: Case, booking: ForumBooking) -> list[str]:
+    """Who holds the slot in their calendar: the worker, whoever attends with them, the sitting's chair."""
+    body = services.policy.bodies[booking.body]
+    _, chairs = chair_of(services, body, booking.day)
+    return list(dict.fromkeys([p for p in (row.submitter, row.attendee) if p] + services.people(chairs)))
+
+
+def _queue_invitations(services: Services, session: Session, row: Case, booking: ForumBooking, now: datetime, *,
+                       cancelled: bool = False, moved_from: ForumBooking | None = None) -> None:
+    """A calendar file for each person the slot concerns, all with the case's one UID: a booking is version
+    0, each later booking or cancelling of the case's slot one more, so calendars replace or remove it. A
+    chair of the day the case moved away from gets the cancelling."""
+    versions = session.scalar(select(func.count()).select_from(ForumBooking).where(ForumBooking.case_id == row.id))
+    sequence = (versions or 1) - (0 if cancelled else 1)
+    people = _invited(services, row, booking)
+    for person in people:
+        queue_notice(session, Notice.CALENDAR_INVITE, row.id, person, now,
+                     key=f"{Notice.CALENDAR_INVITE}:{booking.id}:{'cancel' if cancelled else 'book'}:{person}",
+                     payload={"booking_id": booking.id, "sequence": sequence, "cancelled": cancelled})
+    if moved_from is not None:
+        for person in _invited(services, row, moved_from):
+            if person not in people:
+                queue_notice(session, Notice.CALENDAR_INVITE, row.id, person, now,
+                             key=f"{Notice.CALENDAR_INVITE}:{moved_from.id}:cancel:{person}",
+                             payload={"booking_id": moved_from.id, "sequence": sequence, "cancelled": True})
+
+
 def cancel_booking(services: Services, case_id: int, actor: str) -> BookingChange | None:
     """Give up the case's slot (it is offered again at once). None when it had none (a double click)."""
     now = services.now()
@@ -203,6 +231,7 @@ def cancel_booking(services: Services, case_id: int, actor: str) -> BookingChang
         on_booking_cancelled(session, row, now)
         _queue_booking_notices(services, session, row, booking.id, Notice.BOOKING_CANCELLED,
                                {"booking_id": booking.id}, now)
+        _queue_invitations(services, session, row, booking, now, cancelled=True)
         return BookingChange(booking=booking_view(services, booking, row), cancelled=True, by=actor, at=now)
 
 

@@ -35,7 +35,7 @@ from sqlalchemy import ColumnElement, case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.domain.booking import BookingChange
+from bot.domain.booking import BookingChange, CalendarInvite, calendar_uid
 from bot.domain.calendar import Slot
 from bot.domain.decisions import Decided
 from bot.notify import (
@@ -76,7 +76,8 @@ MAX_ATTEMPTS = 8
 LONGEST_WAIT = 30.0  # seconds the worker waits for a rate limit before leaving the rest for its next tick
 CLOCK_SKEW = timedelta(minutes=10)  # how far Slack's clock may be behind ours, when reading history "since"
 # Sending these again changes nothing: no need to look in Slack first.
-_IDEMPOTENT = frozenset({Notice.CARD_UPDATE, Notice.HOME})
+# (A calendar file sent twice holds the same UID and SEQUENCE: the calendar changes nothing.)
+_IDEMPOTENT = frozenset({Notice.CARD_UPDATE, Notice.HOME, Notice.CALENDAR_INVITE})
 # A DM of these kinds means something of the person's changed: their Home tab is published again.
 _REFRESH_HOME = frozenset({Notice.RECEIPT, Notice.DECIDER_NOTICE, Notice.DECISION_NOTICE, Notice.BOOKING_CONFIRMED,
                            Notice.BOOKING_CANCELLED, Notice.PRACTICE_CONCERN, Notice.STEP_ASSIGNED})
@@ -166,6 +167,11 @@ def _about(services: Services, session: Session, row: Outbox) -> About | None:
         decision = session.get_one(Decision, payload["decision_id"])
         return Decided(view_of(services, case, full=False),
                        decision_view(decision, concern=notice is Notice.PRACTICE_CONCERN))
+    if notice is Notice.CALENDAR_INVITE:
+        booking = session.get_one(ForumBooking, payload["booking_id"])
+        return CalendarInvite(booking=booking_view(services, booking, case), uid=calendar_uid(case.id),
+                              sequence=int(payload["sequence"]), cancelled=bool(payload["cancelled"]),
+                              stamp=row.created_at)
     if notice in (Notice.BOOKING_CONFIRMED, Notice.BOOKING_CANCELLED):
         booking = session.get_one(ForumBooking, payload["booking_id"])
         previous = payload.get("previous")
