@@ -112,6 +112,7 @@ class Conversation:
     services: Services
     signer: RequestSigner
     seen: int = field(default=0)
+    show_home: bool = False  # Home tabs are republished after every change; shown only when a step asks
     speaker: str = ""
 
     def _print(self, line: str = "") -> None:
@@ -243,6 +244,23 @@ class Conversation:
             elif call.method == "chat.update":
                 self._show(str(args.get("channel")), "the card, updated in place",
                            {"text": args.get("text", ""), "blocks": _json(args.get("blocks"))})
+            elif call.method == "files.completeUploadExternal":
+                listed = _json(args.get("files")) or []
+                names = ", ".join(self.standin.files.names.get(str(f.get("id")), "") for f in listed
+                                  if isinstance(f, dict))
+                who = str(args.get("channel_id", ""))
+                self._print(f"  {PEOPLE.get(who, who)} receives a file in a DM from panelbot: {names}")
+                if args.get("initial_comment"):
+                    self._print(f"    │ {args['initial_comment']}")
+                ics = [self.standin.files.uploads.get(str(f.get("id")), b"") for f in listed if isinstance(f, dict)]
+                for raw in ics:
+                    for line in raw.decode("utf-8", "replace").splitlines():
+                        if line.split(":", 1)[0] in ("METHOD", "UID", "SEQUENCE", "DTSTART", "SUMMARY", "STATUS"):
+                            self._print(f"    │   {line}")
+            elif call.method == "views.publish" and self.show_home:
+                self._print(f"  {PEOPLE.get(str(args.get('user_id')), args.get('user_id'))}'s Home tab shows:")
+                for line in render_view(_json(args.get("view")) or {}):
+                    self._print(f"    {line}")
             elif call.method in ("views.open", "views.push", "views.update"):
                 self._print("  a form opens:")
                 for line in render_view(_json(args.get("view")) or {}):
@@ -372,6 +390,7 @@ def run_demo(out: IO[str]) -> None:
             form = _json(talk.standin.calls_to("views.open")[-1].args.get("view"))
             talk.submit_view("U0PRIYA", form, {WithdrawField.REASON: "The family found another way (free text)."},
                              "V0DEMO18", "writes why and presses Withdraw")
+            cover_and_home(talk)
             monitoring_visits(talk)
             spot_check_and_report(talk)
             second_council(out, Path(tmp))
@@ -505,3 +524,30 @@ def second_council(out: IO[str], workdir: Path) -> None:
     finally:
         talk.standin.stop()
         talk.services.engine.dispose()
+
+
+def cover_and_home(talk: Conversation) -> None:
+    """Issue 13: a chair away names a colleague who chairs in their place; panelbot's Home tab for a person."""
+    from datetime import date
+
+    from bot.services.views import chair_of
+    from messages.home import away_modal
+    from messages.ids import AwayField
+
+    forum = talk.services.policy.bodies["forum"]
+    _, (chair, *_) = chair_of(talk.services, forum, date(2026, 11, 26))
+    colleague = next(who for who in ("U0SDASCOP1", "U0SMHISIC1") if who != chair)  # another forum chair
+    talk.step("The chair of the 26 November forum will be away and names a colleague to chair in their place")
+    talk.at(datetime(2026, 11, 25, 16, 0, tzinfo=UTC))
+    talk.command(chair, "away")
+    talk.submit_view(chair, away_modal("2026-11-26"), {
+        AwayField.FIRST_DAY: "2026-11-26", AwayField.LAST_DAY: "2026-11-26", AwayField.COLLEAGUE: colleague},
+        "V0COVER1", f"enters 26 November to 26 November, picks {PEOPLE[colleague].split()[0]}, and presses Save")
+    talk.step("On the 26th the colleague decides the case booked that day; the record says for whom")
+    talk.at(datetime(2026, 11, 26, 9, 5, tzinfo=UTC))
+    talk.decide(colleague, "1234567", "approved", {"reason": "Agreed, with a review in 6 weeks"}, "V0COVER2")
+    talk.step("Opening panelbot's Home tab: a person's cases, what waits on them, and their cover")
+    talk.show_home = True
+    talk.send("U0PRIYA", talk.signer.event({"type": "app_home_opened", "user": "U0PRIYA", "tab": "home"},
+                                           event_id="Ev0HOME1"), "opens panelbot's Home tab")
+    talk.show_home = False

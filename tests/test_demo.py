@@ -1,6 +1,7 @@
 """`panelbot demo` runs the scripted conversation through the real app and prints it readably."""
 
 import io
+import re
 import subprocess
 import sys
 
@@ -103,3 +104,18 @@ def test_the_demo_shows_a_spot_check_and_the_report_with_its_chart_in_words(demo
     assert "Pam (panel admin) types `/panel report`" in text
     assert "*Forecast of the year's spend*" in text
     assert "is uploaded to the DM with panelbot: Chart of 12 months" in text
+
+
+def test_the_demo_shows_calendar_invitations_cover_and_a_home_tab(demo):
+    assert "receives a file in a DM from panelbot: panelbot-case-1234567.ics" in demo
+    assert "│   METHOD:PUBLISH" in demo and "│   METHOD:CANCEL" in demo
+    assert "│   UID:panelbot-case-1@panelbot" in demo
+    cover = demo.split("names a colleague to chair in their place")[1].split("── Monitoring visits")[0]
+    assert "Cover set" in cover
+    assert "*Approved by @Sam for @Nadia at 09:05 on Thursday 26 November 2026*" in cover
+    channel_posts = [re.split(r"\n  (?! )", part)[0] for part in cover.split("#enhanced-peer-forum sees")[1:]]
+    assert len(channel_posts) == 2 and all("@Nadia" in post for post in channel_posts)
+    assert not any("Agreed, with a review" in post for post in channel_posts)  # the reason stays out of channels
+    assert "Priya (social worker)'s Home tab shows:" in cover
+    assert "*Waiting on you (0)*" in cover
+    assert demo.count("Home tab shows:") == 1  # routine refreshes are not printed
