@@ -339,10 +339,15 @@ def _visit_line(visit: VisitView, today: date, can_plan: bool) -> dict[str, Any]
     return _section("\n".join(lines), button)
 
 
+def _counted(step: StepView) -> str:
+    """" (5 working days from Tuesday 1 December 2026)", or nothing when the view does not say."""
+    return f" ({step.counted} from {long_date(step.started_on)})" if step.counted else ""
+
+
 def _step_line(visit: VisitView, step: StepView, today: date, everything: bool) -> dict[str, Any]:
     text = (
         f"*{STEP_LABELS[step.step]}* — visit to {escape(visit.provision)} on {long_date(_visit_date(visit))} "
-        f"— due {long_date(step.due_on)}"
+        f"— due {long_date(step.due_on)}{_counted(step)}"
     )
     if flag := _overdue(step.due_on, today):
         text += f" — {flag}"
@@ -417,7 +422,7 @@ def step_assigned_dm(visit: VisitView, step: StepView) -> dict[str, Any]:
     (value "<visit id>:<step>")."""
     text = (
         f"Next for the monitoring visit to {escape(visit.provision)} ({long_date(_visit_date(visit))}): "
-        f"{STEP_LABELS[step.step]} — due {long_date(step.due_on)}"
+        f"{STEP_LABELS[step.step]} — due {long_date(step.due_on)}{_counted(step)}"
     )
     blocks = [_section(text)]
     if visit.child_reference:

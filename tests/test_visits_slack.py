@@ -92,3 +92,4 @@ def test_planning_and_doing_a_visit_and_a_step_done_by_someone_else(app, signer,
     sqao_view = json.dumps(json.loads(dispatch(app, signer.command(SQAO, "visits")).body))
     assert f'"value": "{visit.id}:report_to_sqao"' in sqao_view  # the SQAO sees the visitor's open step
     assert "Visits on time" in sqao_view
+    assert "(14 calendar days from Tuesday 24 November 2026)" in sqao_view  # the seed's "within two weeks"

@@ -352,6 +352,12 @@ def step_due(cal: WorkingCalendar, visits_policy: Visits, step: Step, previous_f
     )
 
 
+def step_counted(visits_policy: Visits, step: Step) -> str:
+    """How `step`'s deadline is counted, e.g. "5 working days" or "10 calendar days"."""
+    step = Step(step)
+    return _days(visits_policy.chain.days(step), visits_policy.in_working_days(step))
+
+
 def on_time_share(items: Iterable[tuple[date, date | None]], today: date) -> float | None:
     """The share done on time among (due, done) pairs that are done or overdue on `today`.
 
@@ -380,6 +386,7 @@ class StepView:
     due_on: date
     finished_on: date | None = None
     finished_by: str | None = None
+    counted: str = ""  # how the deadline is counted, e.g. "5 working days" (from started_on)
 
 
 @dataclass(frozen=True)

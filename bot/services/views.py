@@ -14,8 +14,17 @@ from bot.domain.cases import CaseView, PanelListing, Stage
 from bot.domain.decisions import DecisionKind, DecisionView, Outcome, PanelAgenda
 from bot.domain.routing import RequestType, Service
 from bot.domain.schedules import BodySitting, sittings_on, slots_on
-from bot.domain.visits import OfstedRating, ProvisionType, ProvisionView, Step, StepView, VisitKind, VisitView
-from bot.policy import Body
+from bot.domain.visits import (
+    OfstedRating,
+    ProvisionType,
+    ProvisionView,
+    Step,
+    StepView,
+    VisitKind,
+    VisitView,
+    step_counted,
+)
+from bot.policy import Body, Visits
 from bot.services import Services
 from store.models import ActionPlan, Case, Concern, Decision, ForumBooking, Placement, Provision, Visit, VisitStep
 
@@ -192,7 +201,8 @@ def provision_view(session: Session, row: Provision) -> ProvisionView:
     )
 
 
-def visit_view(session: Session, row: Visit) -> VisitView:
+def visit_view(session: Session, row: Visit, visits_policy: Visits | None = None) -> VisitView:
+    """The visit and its steps; with `visits_policy`, each step says how its deadline is counted."""
     provision = session.get_one(Provision, row.provision_id)
     placement = session.get(Placement, row.placement_id) if row.placement_id else None
     steps = session.scalars(select(VisitStep).where(VisitStep.visit_id == row.id).order_by(VisitStep.id)).all()
@@ -217,6 +227,7 @@ def visit_view(session: Session, row: Visit) -> VisitView:
                 due_on=s.due_on,
                 finished_on=s.finished_on,
                 finished_by=s.finished_by,
+                counted=step_counted(visits_policy, Step(s.step)) if visits_policy else "",
             )
             for s in steps
         ),

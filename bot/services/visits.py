@@ -302,7 +302,7 @@ def save_provision(
                 "rating_visit": _visit_facts(_open_of_kind(session, row.id, VisitKind.RATING)),
             },
         )
-        return provision_view(session, row), [visit_view(session, visit) for visit in made]
+        return provision_view(session, row), [visit_view(session, visit, services.policy.visits) for visit in made]
 
 
 def add_placement(
@@ -369,7 +369,7 @@ def add_placement(
                 "visit": _visit_facts(visit),
             },
         )
-        return provision.name, visit_view(session, visit)
+        return provision.name, visit_view(session, visit, services.policy.visits)
 
 
 def raise_concern(services: Services, user: str, provision_name: str) -> tuple[VisitView, bool, date]:
@@ -419,7 +419,7 @@ def raise_concern(services: Services, user: str, provision_name: str) -> tuple[V
             after={"concern": concern.id, "joined": concern.joined, "raised_on": str(concern.raised_on),
                    "visit": _visit_facts(visit)},
         )
-        return visit_view(session, visit), joined, concern.raised_on
+        return visit_view(session, visit, services.policy.visits), joined, concern.raised_on
 
 
 def record_action_plan(services: Services, user: str, provision_id: int, *, received: bool) -> VisitView | None:
@@ -469,7 +469,7 @@ def record_action_plan(services: Services, user: str, provision_id: int, *, rece
                 "visit": _visit_facts(visit),
             },
         )
-        return visit_view(session, visit) if visit else None
+        return visit_view(session, visit, services.policy.visits) if visit else None
 
 
 # -- planning, doing, and the steps after ------------------------------------------------------------
@@ -536,7 +536,7 @@ def plan_visit(services: Services, user: str, visit_id: int, on: date | None, vi
             before=before,
             after=_visit_facts(visit),
         )
-        return visit_view(session, visit)
+        return visit_view(session, visit, services.policy.visits)
 
 
 def _assign(services: Services, session: Session, visit: Visit, step: Step, started_on: date, now: datetime) -> None:
@@ -642,7 +642,7 @@ def visit_done(services: Services, user: str, visit_id: int, on: date | None = N
             after={**(_visit_facts(visit) or {}), "annual": _visit_facts(annual),
                    "superseded": [other.id for other in covered]},
         )
-        return visit_view(session, visit)
+        return visit_view(session, visit, services.policy.visits)
 
 
 def complete_step(services: Services, user: str, visit_id: int, step: Step, on: date | None = None) -> VisitView:
@@ -678,7 +678,7 @@ def complete_step(services: Services, user: str, visit_id: int, step: Step, on: 
                    "next": following},
         )
         session.flush()
-        return visit_view(session, visit)
+        return visit_view(session, visit, services.policy.visits)
 
 
 def visits_overview(services: Services, user: str) -> VisitsOverview:
@@ -699,12 +699,12 @@ def visits_overview(services: Services, user: str) -> VisitsOverview:
             return everything or visit.visitor == user or visit.placement_id in named or visit.id in mine_by_step
 
         query = select(Visit).where(Visit.state.in_(OPEN_VISIT)).order_by(Visit.due_on)
-        visits = [visit_view(session, v) for v in session.scalars(query) if is_mine(v)]
+        visits = [visit_view(session, v, services.policy.visits) for v in session.scalars(query) if is_mine(v)]
         open_steps = []
         for step in session.scalars(open_steps_query):
             visit = session.get_one(Visit, step.visit_id)
             if everything or visit.visitor == user or step.assignee == user:
-                view = visit_view(session, visit)
+                view = visit_view(session, visit, services.policy.visits)
                 open_steps.append((view, next(s for s in view.steps if s.step == step.step)))
         if not everything:
             return VisitsOverview(today=today, visits=tuple(visits), steps=tuple(open_steps))
@@ -734,4 +734,4 @@ def visit_by_id(services: Services, visit_id: int) -> VisitView:
         visit = session.get(Visit, visit_id)
         if visit is None:
             raise VisitRefused("That visit is no longer in panelbot.")
-        return visit_view(session, visit)
+        return visit_view(session, visit, services.policy.visits)

@@ -520,7 +520,7 @@ def test_the_views_carry_nothing_personal_about_a_child_but_the_case_reference()
         "id", "provision_id", "provision", "provision_type", "kind", "due_on", "why", "state",
         "child_reference", "planned_on", "visitor", "done_on", "steps"]
     assert [f.name for f in dataclasses.fields(StepView)] == [
-        "step", "assignee", "started_on", "due_on", "finished_on", "finished_by"]
+        "step", "assignee", "started_on", "due_on", "finished_on", "finished_by", "counted"]
     assert [f.name for f in dataclasses.fields(ProvisionView)] == [
         "id", "name", "provision_type", "rating", "rated_on", "contact", "open_concern_since",
         "action_plan_requested_on", "action_plan_received_on"]
@@ -555,3 +555,11 @@ def test_every_message_reads_as_text():
     assert render_message(step_assigned_dm(DONE_VISIT, REPORT))[-1] == "[Done]"
     assert render_message(action_plan_needed_dm(HARBOUR, "why"))[-1] == "[Requested]  [Received]"
     assert "│ Visitor: ____" in render_view(plan_visit_modal(DUE_VISIT))
+
+
+def test_a_step_says_whether_its_deadline_counts_working_or_calendar_days():
+    counted = replace(REPORT, counted="10 working days")
+    dm = step_assigned_dm(DONE_VISIT, counted)
+    assert dm["text"].endswith("— due Monday 16 November 2026 (10 working days from Monday 2 November 2026)")
+    listed = section_texts(visits_message(replace(MINE, steps=((DONE_VISIT, counted),))))
+    assert "(10 working days from Monday 2 November 2026)" in listed
