@@ -331,6 +331,8 @@ def run_demo(out: IO[str]) -> None:
             talk.command("U0PRIYA", "submit")
             talk.step("A mistake in the form is shown under the field; nothing is saved")
             talk.fill_form("U0PRIYA", {**FORUM_CASE, "reference": "12-AB", "proposed_weekly": "-5"}, "V0DEMO0")
+            talk.step("An NHS number typed as the reference is refused, and not repeated back")
+            talk.fill_form("U0PRIYA", {**FORUM_CASE, "reference": "943 476 5919"}, "V0DEMONHS")
             talk.step("Over £350 a week: the Enhanced Peer Forum")
             talk.fill_form("U0PRIYA", FORUM_CASE, "V0DEMO1")
             talk.step("Within the RAS budget: delegated sign-off by the team manager")

@@ -119,3 +119,9 @@ def test_the_demo_shows_calendar_invitations_cover_and_a_home_tab(demo):
     assert "Priya (social worker)'s Home tab shows:" in cover
     assert "*Waiting on you (0)*" in cover
     assert demo.count("Home tab shows:") == 1  # routine refreshes are not printed
+
+
+def test_the_demo_refuses_an_nhs_number_as_a_reference_without_repeating_it(demo):
+    step = demo.split("An NHS number typed as the reference is refused")[1].split("── ")[0]
+    assert "⚠ reference: That looks like it holds an NHS number." in step
+    assert step.count("943 476 5919") == 1  # only in the line saying what Priya typed, never in panelbot's answer
