@@ -83,6 +83,7 @@ def large_policy(rng: random.Random) -> Policy:
             rule["endorse_at"] = f"panel_{n % 5}"
         rules.append(rule)
     data["routing"].update(default="person_0", rules=rules)
+    data["spot_checks"]["refer_to"] = "meeting_0"  # the seeds' forum is replaced by the bodies above
     return Policy.model_validate(data)
 
 

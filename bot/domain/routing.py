@@ -14,7 +14,7 @@ so exactly £350.00 a week is not over 350, and exactly the RAS plus tolerance i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
@@ -212,42 +212,22 @@ def _evaluate(policy: Policy, when: Conditions, request: CaseRequest) -> tuple[b
         held = yearly <= when.yearly_at_most
         amounts.append((held, f"{_yearly(yearly, weeks)} is {'within' if held else 'over'} "
                               f"{_money(when.yearly_at_most)} a year"))
+    current = request.current_weekly
     if when.current_weekly_over is not None:
-        current = request.current_weekly
-        held = current is not None and current > when.current_weekly_over
-        if current is not None:
-            amounts.append((held, f"the current {_weekly(current)} is {'over' if held else 'not over'} "
-                                  f"{_weekly(when.current_weekly_over)}"))
-        else:
-            amounts.append((False, ""))
+        amounts.append(_over(current, when.current_weekly_over, lambda n: f"the current {_weekly(n)}",
+                             _weekly(when.current_weekly_over)))
     if when.change_weekly_over is not None:
-        current = request.current_weekly
-        if current is None:
-            amounts.append((False, ""))
-        else:
-            change = weekly - current
-            held = change > when.change_weekly_over
-            amounts.append((held, f"the change of {_weekly(change)} is {'over' if held else 'not over'} "
-                                  f"{_weekly(when.change_weekly_over)}"))
+        amounts.append(_over(None if current is None else weekly - current, when.change_weekly_over,
+                             lambda n: f"the change of {_weekly(n)}", _weekly(when.change_weekly_over)))
     if when.within_ras is not None:
         amounts.append(_ras(policy, request, when.within_ras))
     if when.hours_per_month_over is not None:
-        hours = request.hours_per_month
-        if hours is None:
-            amounts.append((False, ""))
-        else:
-            held = hours > when.hours_per_month_over
-            amounts.append((held, f"{_count(hours, 'hour')} a month is {'over' if held else 'not over'} "
-                                  f"{_count(when.hours_per_month_over, 'hour')}"))
+        amounts.append(_over(request.hours_per_month, when.hours_per_month_over,
+                             lambda n: f"{_count(n, 'hour')} a month", _count(when.hours_per_month_over, "hour")))
     if when.respite_weeks_over is not None:
-        weeks_asked = request.respite_weeks_per_year
-        if weeks_asked is None:
-            amounts.append((False, ""))
-        else:
-            held = weeks_asked > when.respite_weeks_over
-            amounts.append((held, f"{_count(weeks_asked, 'week')} of respite a year is "
-                                  f"{'over' if held else 'not over'} the limit of "
-                                  f"{_count(when.respite_weeks_over, 'week')}"))
+        amounts.append(_over(request.respite_weeks_per_year, when.respite_weeks_over,
+                             lambda n: f"{_count(n, 'week')} of respite a year",
+                             f"the limit of {_count(when.respite_weeks_over, 'week')}"))
     if all(held for held, _ in amounts):
         return True, subject, [sentence for _, sentence in amounts if sentence]
     return False, "", [sentence for held, sentence in amounts if not held and sentence]
@@ -276,6 +256,14 @@ def _subject(when: Conditions, request: CaseRequest) -> str:
     if when.urgent:
         return f"marked urgent{': ' + text if text else ''}"
     return text
+
+
+def _over(value: Decimal | None, limit: Decimal, said: Callable[[Decimal], str], limit_said: str) -> tuple[bool, str]:
+    """(whether `value` is over `limit`, the sentence saying so); (False, "") when the form left it out."""
+    if value is None:
+        return False, ""
+    held = value > limit
+    return held, f"{said(value)} is {'over' if held else 'not over'} {limit_said}"
 
 
 def _ras(policy: Policy, request: CaseRequest, wanted: bool) -> tuple[bool, str]:
