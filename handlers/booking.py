@@ -15,7 +15,7 @@ from bot.domain.days import NotADay, read_day
 from bot.services import Services
 from bot.services.booking import BookingRefused, SlotTaken, agenda, book_slot, booking_choice, cancel_booking
 from bot.services.panel import panel_agenda, panel_bodies
-from handlers.forms import checked_answers, metadata_ints, refuse_form
+from handlers.forms import checked_answers, metadata_ints, refuse_form, row_id
 from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
 from messages.booking import agenda_message, booked_view, booking_modal, slot_taken_notice
 from messages.decisions import panel_agenda_message
@@ -103,11 +103,11 @@ def register(app: App, services: Services) -> None:
     def open_booking(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                      respond: Respond) -> None:
         ack()
-        value = str(action.get("value", ""))
+        case_id = row_id(action.get("value"))
         try:
-            if not value.isdigit():
+            if case_id is None:
                 raise BookingRefused("That button no longer points at a case.")
-            choice = booking_choice(services, body["user"]["id"], case_id=int(value))
+            choice = booking_choice(services, body["user"]["id"], case_id=case_id)
         except BookingRefused as refused:
             tell(later, body, client, respond, str(refused))
             return
@@ -117,11 +117,11 @@ def register(app: App, services: Services) -> None:
     @app.action(Action.CANCEL_BOOKING)
     def cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        value = str(action.get("value", ""))
+        case_id = row_id(action.get("value"))
         try:
-            if not value.isdigit():
+            if case_id is None:
                 raise BookingRefused("That button no longer points at a case.")
-            change = cancel_booking(services, int(value), body["user"]["id"])
+            change = cancel_booking(services, case_id, body["user"]["id"])
         except BookingRefused as refused:
             tell(later, body, client, respond, str(refused))
             return

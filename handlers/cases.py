@@ -20,7 +20,7 @@ from bot.services.cases import (
 )
 from bot.services.cover import CoverRefused, end_cover, set_cover
 from bot.services.home import home_of
-from handlers.forms import read_state
+from handlers.forms import read_state, row_id
 from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
 from messages.cases import case_details_modal, case_summary_message, mine_message, withdraw_modal
 from messages.help import notice_view
@@ -78,16 +78,16 @@ def register(app: App, services: Services) -> None:
     def withdraw_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         reason = read_state(view.get("state", {}).get("values", {})).get(WithdrawField.REASON)
         reason = reason.strip() if isinstance(reason, str) else ""
-        metadata = str(view.get("private_metadata", ""))
+        case_id = row_id(view.get("private_metadata"))
         if not reason:
             ack(response_action="errors", errors={WithdrawField.REASON: "Say why the case is withdrawn."})
             return
-        if len(reason) > 3000 or not metadata.isdigit():
+        if len(reason) > 3000 or case_id is None:
             ack(response_action="errors", errors={WithdrawField.REASON: "Keep this under 3,000 characters."
-                                                  if metadata.isdigit() else "This form is out of date: close it."})
+                                                  if case_id is not None else "This form is out of date: close it."})
             return
         try:
-            withdrawn = withdraw_case(services, int(metadata), reason, body["user"]["id"])
+            withdrawn = withdraw_case(services, case_id, reason, body["user"]["id"])
         except WithdrawRefused as refused:
             ack(response_action="errors", errors={WithdrawField.REASON: str(refused)})
             return
@@ -100,7 +100,8 @@ def register(app: App, services: Services) -> None:
     def open_case(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Any) -> None:
         ack()
         viewer = body["user"]["id"]
-        found = case_by_id(services, int(action["value"]), viewer) if str(action.get("value")).isdigit() else None
+        case_id = row_id(action.get("value"))
+        found = case_by_id(services, case_id, viewer) if case_id is not None else None
         if found is None:
             tell(later, body, client, respond, "That case is no longer in panelbot.")
         elif found.full:

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from bot.domain.decisions import DecisionFormError, Outcome, read_decision
 from bot.services import Services
 from bot.services.decisions import AlreadyDecided, DecisionRefused, NotAllowed, decide, start_decision
-from handlers.forms import checked_answers, refuse_form
+from handlers.forms import checked_answers, metadata_ints, refuse_form, row_id
 from handlers.replies import after_ack, deliver, open_view, tell
 from messages.decisions import already_decided, decision_modal, not_allowed
 from messages.ids import DECIDE_PREFIX, Callback, DecisionField
@@ -31,12 +31,10 @@ def _already(refused: AlreadyDecided) -> str:
 def _decision_metadata(raw: object) -> tuple[int, int, Outcome] | None:
     """"<case id>:<round>:<outcome>" as `decision_modal` writes it; None for anything else."""
     parts = raw.split(":") if isinstance(raw, str) else []
-    if len(parts) != 3 or not all(part.isascii() and part.isdigit() and len(part) <= 12 for part in parts[:2]):
+    case_id, round_ = (row_id(parts[0]), row_id(parts[1])) if len(parts) == 3 else (None, None)
+    if case_id is None or round_ is None or parts[2] not in set(Outcome):
         return None
-    try:
-        return int(parts[0]), int(parts[1]), Outcome(parts[2])
-    except ValueError:
-        return None
+    return case_id, round_, Outcome(parts[2])
 
 
 def register(app: App, services: Services) -> None:
@@ -47,12 +45,12 @@ def register(app: App, services: Services) -> None:
                         respond: Respond) -> None:
         ack()
         user = body["user"]["id"]
-        try:
-            outcome = Outcome(action["action_id"].removeprefix(DECIDE_PREFIX))
-            case_id, round_ = (int(part) for part in str(action.get("value", "")).split(":"))
-        except ValueError:
+        written = metadata_ints({"private_metadata": action.get("value")}, 2)  # "<case id>:<round>"
+        outcome = action["action_id"].removeprefix(DECIDE_PREFIX)
+        if written is None or outcome not in set(Outcome):
             tell(later, body, client, respond, "That button is out of date: open the case again.")
             return
+        (case_id, round_), outcome = written, Outcome(outcome)
         try:
             case = start_decision(services, case_id, round_, outcome, user)
         except NotAllowed as refused:

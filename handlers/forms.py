@@ -84,6 +84,14 @@ def checked_answers(ack: Ack, view: dict[str, Any]) -> dict[str, FormValue] | No
     return answers
 
 
+def row_id(value: object) -> int | None:
+    """A button's value or a form's private_metadata as the row id panelbot wrote into it: 1 to 12 ASCII
+    digits. None for anything else, including "²" (which str.isdigit accepts and int refuses) and numbers
+    too long to be a row id (SQLite cannot bind an integer past 64 bits)."""
+    text = value if isinstance(value, str) else ""
+    return int(text) if 0 < len(text) <= 12 and text.isascii() and text.isdigit() else None
+
+
 def metadata_ints(view: dict[str, Any], count: int, *, blank: int | None = None) -> list[int] | None:
     """`private_metadata` read as `count` non-negative integers joined by ':' (what panelbot writes); None
     when it is anything else. `blank` is the value of an empty metadata, where a form allows one."""
@@ -92,7 +100,5 @@ def metadata_ints(view: dict[str, Any], count: int, *, blank: int | None = None)
         return [blank]
     if not isinstance(raw, str):
         return None
-    parts = raw.split(":")
-    if len(parts) != count or not all(part.isascii() and part.isdigit() and len(part) <= 12 for part in parts):
-        return None
-    return [int(part) for part in parts]
+    ids = [row_id(part) for part in raw.split(":")]
+    return None if len(ids) != count or None in ids else [i for i in ids if i is not None]

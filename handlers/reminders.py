@@ -12,7 +12,7 @@ from bot.domain.reminders import PackageAfterReview, QualityOfLife
 from bot.services import Services
 from bot.services.reminders import ReminderRefused, complete_reminder, snooze_reminder
 from bot.services.reviews import ReviewRefused, record_review, start_review
-from handlers.forms import checked_answers, metadata_ints, refuse_form
+from handlers.forms import checked_answers, metadata_ints, refuse_form, row_id
 from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
 from messages.help import notice_view
 from messages.ids import Action, Callback, ReviewField, Subcommand
@@ -60,14 +60,14 @@ def register(app: App, services: Services) -> None:
     def reminder_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                         respond: Respond) -> None:
         ack()
-        value = str(action.get("value", ""))
+        reminder_id = row_id(action.get("value"))
         try:
-            if not value.isdigit():
+            if reminder_id is None:
                 raise ReminderRefused("That button no longer points at a reminder.")
             if action["action_id"] == Action.REMINDER_DONE:
-                text = reminder_done_text(complete_reminder(services, int(value), body["user"]["id"]))
+                text = reminder_done_text(complete_reminder(services, reminder_id, body["user"]["id"]))
             else:
-                reference, until = snooze_reminder(services, int(value), body["user"]["id"],
+                reference, until = snooze_reminder(services, reminder_id, body["user"]["id"],
                                                    SNOOZES[Action(action["action_id"])])
                 text = reminder_snoozed_text(reference, until)
         except ReminderRefused as refused:

@@ -11,7 +11,7 @@ from bot.domain.spot_checks import Finding
 from bot.services import Services
 from bot.services.outbox import deliver_due
 from bot.services.spot_checks import SpotCheckRefused, open_spot_check, open_spot_checks, record_spot_check
-from handlers.forms import read_state
+from handlers.forms import read_state, row_id
 from messages.help import notice_view
 from messages.ids import Action, Callback, SpotCheckField, Subcommand
 from messages.spot_checks import spot_check_modal, spot_check_recorded_text, spot_checks_message
@@ -32,11 +32,11 @@ def register(app: App, services: Services) -> None:
     def open_check(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                    respond: Respond) -> None:
         ack()
-        value = str(action.get("value", ""))
+        check_id = row_id(action.get("value"))
         try:
-            if not value.isdigit():
+            if check_id is None:
                 raise SpotCheckRefused("That button no longer points at a spot check.")
-            opened = open_spot_check(services, int(value), body["user"]["id"])
+            opened = open_spot_check(services, check_id, body["user"]["id"])
         except SpotCheckRefused as refused:
             respond(text=str(refused), response_type="ephemeral", replace_original=False)
             return
@@ -58,11 +58,11 @@ def register(app: App, services: Services) -> None:
         if actions and len(actions) > 3000:
             ack(response_action="errors", errors={SpotCheckField.ACTIONS: "Keep it under 3,000 characters."})
             return
-        metadata = str(view.get("private_metadata", ""))
+        check_id = row_id(view.get("private_metadata"))
         try:
-            if not metadata.isdigit():
+            if check_id is None:
                 raise SpotCheckRefused("That form no longer points at a spot check.")
-            recorded = record_spot_check(services, int(metadata), body["user"]["id"], Finding(str(finding)), actions)
+            recorded = record_spot_check(services, check_id, body["user"]["id"], Finding(str(finding)), actions)
         except SpotCheckRefused as refused:
             ack(response_action="errors", errors={SpotCheckField.FINDING: str(refused)})
             return

@@ -25,7 +25,7 @@ from bot.services.visits import (
     visit_to_plan,
     visits_overview,
 )
-from handlers.forms import checked_answers, metadata_ints, refuse_form
+from handlers.forms import checked_answers, metadata_ints, refuse_form, row_id
 from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
 from messages.help import notice_view
 from messages.ids import Action, Callback, PlacementField, PlanVisitField, ProvisionField, Subcommand
@@ -53,12 +53,6 @@ def _date(value: object) -> date | None:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _id(value: object) -> int | None:
-    """A form's private_metadata or a button's value as a row id; None unless it is one."""
-    text = str(value or "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
 def provision(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, later: AfterAck,
@@ -143,7 +137,7 @@ def register(app: App, services: Services) -> None:
         chosen = _text(answers.get(PlacementField.PROVISION))
         try:
             name, visit = add_placement(
-                services, body["user"]["id"], provision_id=_id(chosen),
+                services, body["user"]["id"], provision_id=row_id(chosen),
                 child_reference=_text(answers.get(PlacementField.CHILD_REFERENCE)) or "",
                 starts_on=_date(answers.get(PlacementField.STARTS_ON)),
                 social_worker=_text(answers.get(PlacementField.SOCIAL_WORKER)),
@@ -179,7 +173,7 @@ def register(app: App, services: Services) -> None:
     def plan_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                     respond: Respond) -> None:
         ack()
-        visit_id = _id(action.get("value"))
+        visit_id = row_id(action.get("value"))
         try:
             if visit_id is None:
                 raise VisitRefused("That visit is no longer in panelbot.")
@@ -198,19 +192,19 @@ def register(app: App, services: Services) -> None:
         ack()
         user, value = body["user"]["id"], str(action.get("value", ""))
         number, _, step = value.partition(":")
-        row_id = _id(number)
+        target = row_id(number)
         try:
-            if row_id is None:
+            if target is None:
                 raise ValueError("not a row id")
             if action["action_id"] == Action.VISIT_DONE:
-                visit = visit_done(services, user, row_id)
+                visit = visit_done(services, user, target)
                 text = f"Recorded: the visit to {visit.provision} took place today. Next: the report to the SQAO."
             elif action["action_id"] == Action.STEP_DONE:
-                visit = complete_step(services, user, row_id, Step(step))
+                visit = complete_step(services, user, target, Step(step))
                 text = f"Recorded: {step.replace('_', ' ')} for the visit to {visit.provision}."
             else:
                 received = action["action_id"] == Action.ACTION_PLAN_RECEIVED
-                record_action_plan(services, user, row_id, received=received)
+                record_action_plan(services, user, target, received=received)
                 text = "Recorded: the action plan is received; the visit is now due." if received else \
                     "Recorded: the action plan is requested."
         except (VisitRefused, ValueError) as refused:

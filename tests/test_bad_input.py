@@ -201,3 +201,53 @@ def test_the_review_form_refuses_control_characters_in_its_notes(app, signer, ne
     answer = _answer(dispatch(app, signer.view_submission(PRIYA, view, values)))
     assert "cannot store" in answer["errors"][ReviewField.NOTES]
     assert _counts(engine) == before
+
+
+# Values panelbot never wrote where it reads a row id: "²" passes str.isdigit() but int() refuses it;
+# thirty nines pass both but are no row id either database can hold.
+NOT_ROW_IDS = ["²", "9" * 30, "-1", " 7"]
+
+
+@pytest.mark.parametrize("value", NOT_ROW_IDS, ids=["superscript", "huge", "negative", "space"])
+@pytest.mark.parametrize("action_id", [Action.BOOK_SLOT, Action.REBOOK, Action.CANCEL_BOOKING, Action.REMINDER_DONE,
+                                       Action.SNOOZE_DAY, Action.SPOT_CHECK_OPEN, Action.OPEN_CASE])
+def test_a_button_value_that_is_no_row_id_gets_a_sentence_and_changes_nothing(app, signer, slack, engine, new_case,
+                                                                              action_id, value):
+    new_case()
+    before = _counts(engine)
+    response = dispatch(app, signer.block_action(PRIYA, action_id, value=value))
+    assert response.status == 200
+    said = json.dumps([call.args for call in slack.calls])
+    assert "no longer" in said  # "That button no longer points at …" / "That case is no longer in panelbot."
+    assert "incident" not in said
+    assert _counts(engine) == before
+
+
+@pytest.mark.parametrize("value", ["²:1", "1:²", "9" * 30 + ":1", "1", "1:1:1"])
+def test_a_decision_button_whose_value_is_no_case_and_round_says_it_is_out_of_date(app, signer, slack, engine,
+                                                                                 new_case, value):
+    new_case()
+    before = _counts(engine)
+    response = dispatch(app, signer.block_action("U0SDASCOP1", "decide_approved", value=value))
+    assert response.status == 200
+    said = json.dumps([call.args for call in slack.calls])
+    assert "That button is out of date: open the case again." in said
+    assert "incident" not in said
+    assert _counts(engine) == before
+
+
+@pytest.mark.parametrize("value", NOT_ROW_IDS, ids=["superscript", "huge", "negative", "space"])
+@pytest.mark.parametrize(("callback", "who", "values"), [
+    (Callback.WITHDRAW_FORM, PRIYA, {"reason": {"value": {"type": "plain_text_input", "value": "A reason"}}}),
+    (Callback.SPOT_CHECK_FORM, "U0SQAO0001", {"finding": {"value": {"type": "radio_buttons",
+                                                      "selected_option": {"value": "agreed"}}}}),
+], ids=["withdraw", "spot_check"])
+def test_form_metadata_that_is_no_row_id_gets_an_inline_error_and_changes_nothing(app, signer, engine, new_case,
+                                                                                 callback, who, values, value):
+    new_case()
+    before = _counts(engine)
+    view = {"callback_id": callback, "private_metadata": value, "blocks": [_input(block) for block in values]}
+    answer = _answer(dispatch(app, signer.view_submission(who, view, values)))
+    assert answer["response_action"] == "errors"
+    assert "no longer" in json.dumps(answer) or "out of date" in json.dumps(answer)
+    assert _counts(engine) == before
