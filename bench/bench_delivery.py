@@ -40,7 +40,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import DATABASE_URL_HELP, bench_database, describe_database, environment
+from common import BENCH_AUDIT_KEY, DATABASE_URL_HELP, bench_database, describe_database, environment
 from sqlalchemy import func, insert, select
 
 from bot.domain.submission import parse_submission
@@ -79,7 +79,7 @@ def preload(url: str, reminders: int, people: int) -> None:
 def start_worker(url: str, api_url: str, claim_timeout: float, log: object) -> subprocess.Popen[bytes]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DATABASE_URL"))}
     env.update(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=api_url, DATABASE_URL=url, LOG_LEVEL="WARNING",
-               PYTHONPATH=str(ROOT))
+               PANELBOT_AUDIT_KEY=BENCH_AUDIT_KEY, PYTHONPATH=str(ROOT))
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--interval", "1", "--claim-timeout",  # noqa: S603
                              str(claim_timeout)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=log)  # type: ignore[arg-type]

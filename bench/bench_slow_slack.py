@@ -48,7 +48,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from common import DATABASE_URL_HELP, PERCENTILES_NOTE, bench_database, describe_database, environment, latency_table
+from common import (
+    BENCH_AUDIT_KEY,
+    DATABASE_URL_HELP,
+    PERCENTILES_NOTE,
+    bench_database,
+    describe_database,
+    environment,
+    latency_table,
+)
 from slow_standin import SlowStandIn
 from sqlalchemy import func, select
 
@@ -319,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
             env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DATABASE_URL"))}
             env.update({"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": secret,
                         "SLACK_API_URL": standin.api_url, "DATABASE_URL": url, "PORT": str(panelbot_port),
-                        "LOG_LEVEL": "WARNING", "PYTHONPATH": f"{root}{os.pathsep}{bench_dir}"})
+                        "LOG_LEVEL": "WARNING", "PANELBOT_AUDIT_KEY": BENCH_AUDIT_KEY,
+                        "PYTHONPATH": f"{root}{os.pathsep}{bench_dir}"})
             serve_log, floor_log = tmp / "serve.log", tmp / "floor.log"
             with serve_log.open("wb") as serve_out, floor_log.open("wb") as floor_out:
                 serve = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],
@@ -334,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
                 wait_until_up(panelbot_port, serve, serve_log, "/healthz")
                 wait_until_up(floor_port, floor, floor_log, "/")
                 with services.sessions() as session:
-                    slots = [slot for day in free_days(services, session, services.now(), days=60)
+                    slots = [slot for day in free_days(services, session, services.now(), "forum", days=60)
                              for slot in day.slots]
                 delays = [args.delay, 0.0] if args.delay else [0.0]
                 if len(slots) < args.people * len(delays):
@@ -359,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
                     plans = []
                     for n in range(args.people):
                         slot = slots[round_ * args.people + n]
-                        _, chairs = chair_of(services, services.calendar.local_date(slot.starts_at))
+                        _, chairs = chair_of(services, services.policy.bodies["forum"],
+                                             services.calendar.local_date(slot.starts_at))
                         plans.append(Plan(f"U0SW{round_}{n:04d}", f"{7_000_000 + round_ * 1000 + n}",
                                           slot.starts_at.isoformat(), chairs[0]))
                     panelbot_phase = run_phase("panelbot", panelbot_port, signer, policy, plans, case_id, f"P{round_}",

@@ -29,6 +29,8 @@ class SlowStandIn(SlackStandIn):
         self.posted: list[tuple[float, str, str]] = []
         self.opened: dict[str, float] = {}  # trigger_id -> when its views.open arrived (monotonic seconds)
         self._posted_lock = threading.Lock()
+        # The team manager the benchmark's case form names holds the policy's team manager role.
+        self.groups["S0TEAMMGRS"] = ["U0TOMAS"]
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         if self.delay:
