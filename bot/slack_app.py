@@ -164,8 +164,11 @@ class PanelbotApp(App):
 LISTENER_THREADS = 16
 # The pools for Slack calls after the ack (sized for a Slack answering in up to 8 s: 16 threads keep 2
 # calls a second going; a modal whose trigger would expire before a thread frees is skipped) and for
-# delivering what a change owes (8 threads; whatever is not sent stays in the outbox for the worker).
+# delivering what a change owes: its channel posts (16 threads: 50 cards at 300 ms a call are in their
+# channels within a second) and then its DMs and Home tabs (8 threads). Whatever is not sent stays
+# in the outbox for the worker.
 SLACK_THREADS, SLACK_QUEUE = 16, 512
+CHANNEL_THREADS, CHANNEL_QUEUE = 16, 256
 DELIVERY_THREADS, DELIVERY_QUEUE = 8, 256
 
 
@@ -197,6 +200,7 @@ def create_app(
     app.after_ack = AfterAck(
         slack=Later("slack", SLACK_THREADS, SLACK_QUEUE, listener_executor),
         deliveries=Later("deliveries", DELIVERY_THREADS, DELIVERY_QUEUE, listener_executor),
+        channel=Later("channel", CHANNEL_THREADS, CHANNEL_QUEUE, listener_executor),
     )
     register_all(app, services)
     return app

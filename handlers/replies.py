@@ -4,14 +4,16 @@ Every listener gets its `AfterAck` from `after_ack(app)`. `open_view` calls view
 on the Slack pool within the trigger's 3 s life; `tell` answers the person who pressed a button:
 in the channel or DM through its response_url, in a modal pushed over theirs when the button was in a
 modal (Slack sends no response_url there), or else by DM; `deliver` sends what a change owes from the
-outbox on the delivery pool (whatever is not sent stays for the worker's next tick).
+outbox (whatever is not sent stays for the worker's next tick): first its channel posts on the
+channel pool, then its DMs and Home tabs on the delivery pool. A case card therefore never waits
+behind other people's DMs: with 50 submissions at once and Slack taking 300 ms a call, one pool in
+submission order put the last card 12 s after its form (bench/bench_slow_slack.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import App
@@ -19,7 +21,7 @@ from slack_sdk import WebClient
 
 from bot.later import Later
 from bot.services import Services
-from bot.services.outbox import deliver_due
+from bot.services.outbox import CHANNEL_POSTS, deliver_due
 from bot.standin.inline import InlineExecutor
 from handlers.forms import form_error_ack
 from messages.help import notice_view
@@ -31,12 +33,18 @@ TRIGGER_LIFE = 2.5
 @dataclass(frozen=True)
 class AfterAck:
     slack: Later  # views.open / push / update / publish, respond, chat.postMessage for one person
-    deliveries: Later  # outbox deliveries right after a change (the worker retries what is left)
+    deliveries: Later  # outbox DMs and Home tabs right after a change (the worker retries what is left)
+    channel: Later  # outbox channel posts right after a change: case cards, their updates and threads
+
+    def shutdown(self) -> None:
+        for pool in (self.slack, self.channel, self.deliveries):
+            pool.shutdown()
 
 
 def inline_after_ack() -> AfterAck:
     inline = InlineExecutor()
-    return AfterAck(Later("slack", 1, 1_000_000, inline), Later("deliveries", 1, 1_000_000, inline))
+    return AfterAck(Later("slack", 1, 1_000_000, inline), Later("deliveries", 1, 1_000_000, inline),
+                    Later("channel", 1, 1_000_000, inline))
 
 
 def after_ack(app: App) -> AfterAck:
@@ -83,13 +91,15 @@ def tell(later: AfterAck, body: dict[str, Any], client: WebClient, respond: Call
 
 
 def deliver(later: AfterAck, services: Services, case_id: int | None = None) -> None:
-    """Send what is due from the outbox (for `case_id`, or everything), off the request thread."""
+    """Send what is due from the outbox (for `case_id`, or everything), off the request thread: the
+    channel posts first, then (queued once they are sent, behind other changes' channel posts) the rest."""
 
-    def run() -> None:
-        now: datetime = services.now()
-        if case_id is None:
-            deliver_due(services, now)
-        else:
-            deliver_due(services, now, case_id=case_id)
+    def rest() -> None:
+        deliver_due(services, services.now(), case_id=case_id)
 
-    later.deliveries("deliver", run)
+    def channel_posts() -> None:
+        deliver_due(services, services.now(), case_id=case_id, kinds=CHANNEL_POSTS)
+        later.deliveries("deliver", rest)
+
+    if not later.channel("deliver to channel", channel_posts):
+        later.deliveries("deliver", rest)

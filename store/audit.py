@@ -5,9 +5,13 @@ Each audit row carries `row_hash = HMAC-SHA256(key, prev_hash + canonical JSON o
 chain at that row, and nobody without the key (`PANELBOT_AUDIT_KEY`, kept outside the database) can
 mend it. `verify_chain` walks the rows and names the first that does not match.
 
-Appending is serialised by a one-row chain head (`audit_chain`): `record_audit` first updates it,
-which takes its row lock on PostgreSQL (and the database's write lock on SQLite) until the caller's
-transaction ends, so concurrent writers append one after the other, each after the last committed row.
+Appending is serialised by a one-row chain head (`audit_chain`). `record_audit` keeps the row with the
+session; just before the transaction commits, the session's rows are linked in one step: the head is
+updated (which takes its row lock on PostgreSQL, and the write lock on SQLite, until the commit), the
+rows get their ids and hashes after the last committed row, and the head takes the last hash. The
+lock is held for those few statements and the commit, not for the whole change: with the head taken
+at the first audit row, fifty submissions at once waited in line for each other's whole transaction
+(bench/bench_slow_slack.py). A transaction that rolls back appends nothing.
 
 The audit never holds a case reference: `subject_id` of a person's record (a case, a reminder) is the
 reference's keyed pseudonym (`pseudonym`), the same value retention later writes over the reference in
@@ -26,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -138,17 +142,11 @@ def record_audit(
 
     `actor` is who acted; `on_behalf_of` whom they acted for, when it was someone else. `before` and
     `after` hold ids, amounts, stages and dates, never free text. Raises AuditKeyMissing when the
-    session has no key. Holds the chain head until the caller's transaction ends.
+    session has no key. The row joins the chain when the caller's transaction commits (`_link_pending`),
+    and with it: a rollback leaves no audit row.
     """
     key = session_key(session)
-    head = AuditChain.__table__
-    # The write comes first: it takes the lock before the head is read, on both backends.
-    last_id, prev_hash = session.execute(
-        update(head).where(head.c.id == 1).values(last_id=head.c.last_id + 1)
-        .returning(head.c.last_id, head.c.last_hash)
-    ).one()
     row = Audit(
-        id=last_id,
         at=at,
         actor=actor,
         on_behalf_of=on_behalf_of,
@@ -157,12 +155,39 @@ def record_audit(
         subject_id=audit_subject(key, subject_type, subject_id),
         before=_json(before),
         after=_json(after),
-        prev_hash=prev_hash,
     )
-    row.row_hash = chain_hash(key, prev_hash, row_fields(row))
-    session.execute(update(head).where(head.c.id == 1).values(last_hash=row.row_hash))
-    session.add(row)
+    session.info.setdefault(_PENDING, []).append(row)
     return row
+
+
+_PENDING = "audit_pending"  # `Session.info`: the rows `record_audit` was given, linked at commit
+
+
+@event.listens_for(Session, "before_commit")
+def _link_pending(session: Session) -> None:
+    """Append the transaction's audit rows to the chain, as the last statements before its commit."""
+    rows: list[Audit] = session.info.pop(_PENDING, None) or []
+    if not rows:
+        return
+    key = session_key(session)
+    head = AuditChain.__table__
+    # The write comes first: it takes the lock before the head is read, on both backends.
+    last_id, prev_hash = session.execute(
+        update(head).where(head.c.id == 1).values(last_id=head.c.last_id + len(rows))
+        .returning(head.c.last_id, head.c.last_hash)
+    ).one()
+    for number, row in enumerate(rows, start=last_id - len(rows) + 1):
+        row.id, row.prev_hash = number, prev_hash
+        row.row_hash = prev_hash = chain_hash(key, prev_hash, row_fields(row))
+    session.execute(update(head).where(head.c.id == 1).values(last_hash=prev_hash))
+    session.add_all(rows)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending(session: Session, transaction: Any) -> None:
+    """A transaction that ends without committing (a rollback, an error) leaves nothing to append."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def append_audit_rows(connection: Connection, key: bytes, rows: list[dict[str, Any]]) -> None:

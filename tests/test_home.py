@@ -109,3 +109,23 @@ def test_a_spot_checker_sees_the_spot_checks_waiting_on_them(services, new_case)
     assert drawn
     home = home_of(services, "U0SQAO0001")
     assert [task.reference for task in home.waiting if task.what == "spot check"] == [c.reference for c in drawn]
+
+
+def test_a_team_managers_home_is_published_once_for_cases_submitted_together_and_shows_them_all(
+        services, engine, slack, new_case):
+    from sqlalchemy import select
+
+    from bot.services.outbox import deliver_due
+    from store.models import Outbox
+
+    for n in range(3):
+        new_case(reference=f"345678{n}", proposed_weekly="280", ras_weekly="300")
+    slack.reset()
+    deliver_due(services, services.now())
+    view = published(slack, TOMAS)  # one publish for the three cases
+    assert "*Waiting on you (3)*" in text_of(view)
+    with engine.connect() as connection:
+        states = connection.execute(select(Outbox.state, Outbox.error).where(
+            Outbox.kind == "home", Outbox.recipient == TOMAS)).all()
+    assert len(states) == 3 and {state for state, _ in states} == {"sent"}
+    assert sorted(error or "" for _, error in states) == ["", "superseded", "superseded"]

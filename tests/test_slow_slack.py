@@ -15,7 +15,9 @@ from slack_sdk.http_retry.state import RetryState
 from bot.later import Later
 from bot.runtime import RetryIdempotentOnConnectionError, make_client
 from bot.slack_app import create_app
-from tests.conftest import dispatch
+from bot.standin.requests import form_state
+from messages.submit import submit_modal
+from tests.conftest import FORUM_ANSWERS, dispatch
 
 SLOW = 3.0  # seconds the stand-in takes to answer the slow methods
 
@@ -36,8 +38,7 @@ def threaded_app(settings, services, slack):
     slack.reset()
     yield app
     slack.delays.clear()
-    app.after_ack.slack.shutdown()
-    app.after_ack.deliveries.shutdown()
+    app.after_ack.shutdown()
 
 
 def test_requests_are_acked_at_once_while_slack_takes_3_seconds_for_fifteen_calls(threaded_app, signer, slack):
@@ -115,3 +116,21 @@ def test_the_clients_have_their_timeouts_and_retry_handlers_set_in_one_place(set
     assert [type(h).__name__ for h in delivery.retry_handlers] == ["RetryIdempotentOnConnectionError"]
     assert [type(h).__name__ for h in interactive.retry_handlers] == ["RetryIdempotentOnConnectionError",
                                                                       "RateLimitErrorRetryHandler"]
+
+
+def test_a_case_card_reaches_its_channel_while_every_dm_thread_is_busy(threaded_app, signer, slack, policy):
+    """The card goes on the channel pool: other people's DMs waiting on a slow Slack do not hold it up."""
+    release = threading.Event()
+    busy = [threaded_app.after_ack.deliveries(f"busy {n}", release.wait) for n in range(8)]
+    try:
+        assert all(busy)
+        view = {**submit_modal(policy), "id": "V0CARDFIRST"}
+        response = dispatch(threaded_app, signer.view_submission("U0PRIYA", view, form_state(view, FORUM_ANSWERS)))
+        assert response.status == 200
+        cards = lambda: [c for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == "C0FORUM001"]  # noqa: E731
+        assert wait_for(lambda: len(cards()) == 1, seconds=5)
+        # The receipt to the submitter waits for a delivery thread: none has been posted yet.
+        assert not [c for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == "U0PRIYA"]
+    finally:
+        release.set()
+    assert wait_for(lambda: any(c.args.get("channel") == "U0PRIYA" for c in slack.calls_to("chat.postMessage")))

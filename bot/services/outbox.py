@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, literal, or_, select, update
+from sqlalchemy import ColumnElement, case, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -224,7 +224,13 @@ class _Claimed:
     taken_over: bool  # it was in `sending` under a lease that ran out: it may be in Slack already
     since: datetime  # when the claim that may have reached Slack began
     reference: str
+    covers: int | None = None  # a Home tab: the newest of the person's pending Home rows it was read after
 
+
+# What people in a channel see of a case: sent before its DMs (handlers.replies.deliver), and within one
+# pass DMs go before Home tabs and calendar files (each Home tab is read fresh and is the slowest to build).
+CHANNEL_POSTS = frozenset({Notice.CASE_CARD, Notice.CARD_UPDATE, Notice.THREAD_REPLY})
+_LAST = frozenset({Notice.HOME, Notice.CALENDAR_INVITE})
 
 # Notices whose subject is the case as it stands, unchanged by sending them: one read serves them all.
 _SHARED_VIEW = frozenset({Notice.CASE_CARD, Notice.RECEIPT, Notice.DECIDER_NOTICE})
@@ -255,6 +261,12 @@ def _claim(services: Services, row_id: int, now: datetime, views: dict[int, Abou
         taken_over = claimed.claimed_at != at
         row = session.get_one(Outbox, row_id)
         notice = Notice(row.kind)
+        covers = None
+        if notice is Notice.HOME:
+            # Every Home row of this person queued so far is read by the one publish below: it is
+            # read after them (home_of opens its session after this query), so it shows their changes.
+            covers = session.scalar(select(func.max(Outbox.id)).where(
+                Outbox.kind == str(Notice.HOME), Outbox.recipient == row.recipient, Outbox.state == PENDING))
         if notice in _SHARED_VIEW and row.case_id is not None:
             if row.case_id not in views:
                 views[row.case_id] = _about(services, session, row)
@@ -263,7 +275,7 @@ def _claim(services: Services, row_id: int, now: datetime, views: dict[int, Abou
             about = _about(services, session, row)
         reference = session.get_one(Case, row.case_id).reference if row.case_id is not None else ""
         return _Claimed(notice, about, row.recipient, row.attempts, row.case_id, token, taken_over,
-                        claimed.claimed_at or claimed.created_at, reference)
+                        claimed.claimed_at or claimed.created_at, reference, covers)
 
 
 def deliver_due(services: Services, now: datetime, *, case_id: int | None = None, limit: int = 100,
@@ -288,7 +300,9 @@ def deliver_due(services: Services, now: datetime, *, case_id: int | None = None
             query = query.where(Outbox.case_id == case_id)
         if kinds is not None:
             query = query.where(Outbox.kind.in_([str(kind) for kind in kinds]))
-        due = session.scalars(query.order_by(Outbox.id).limit(limit)).all()
+        order = case((Outbox.kind.in_([str(kind) for kind in CHANNEL_POSTS]), 0),
+                     (Outbox.kind.in_([str(kind) for kind in _LAST]), 2), else_=1)
+        due = session.scalars(query.order_by(order, Outbox.id).limit(limit)).all()
 
     sent = 0
     views: dict[int, About | None] = {}
@@ -313,8 +327,20 @@ def deliver_due(services: Services, now: datetime, *, case_id: int | None = None
             continue
         card_of = claimed.case_id if claimed.notice is Notice.CASE_CARD else None
         _mark_sent(services, row_id, claimed.token, where, now, card_of=card_of)
+        if claimed.covers is not None:
+            _supersede_homes(services, claimed.recipient, claimed.covers, now)
         sent += 1
     return sent
+
+
+def _supersede_homes(services: Services, recipient: str, upto: int, now: datetime) -> None:
+    """Mark sent the person's pending Home rows that a publish just covered: a busy team manager's
+    Home is published once for fifty cases submitted at once, not fifty times (each read of a Home
+    reads every case waiting on them)."""
+    with services.sessions.begin() as session:
+        session.execute(update(Outbox).where(
+            Outbox.kind == str(Notice.HOME), Outbox.recipient == recipient, Outbox.state == PENDING,
+            Outbox.id <= upto).values(state=SENT, sent_at=now, error="superseded"))
 
 
 def _settled(services: Services, row_id: int, claimed: _Claimed, now: datetime) -> bool:
