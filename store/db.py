@@ -9,16 +9,22 @@ Slack waits 3 s for an ack. A database that accepts connections and then never a
   free pooled connection; TCP keepalives so a dead peer is noticed. A server that keeps the TCP
   connection but stops answering a statement already sent is not bounded by any of these: `/healthz`
   bounds its own wait (bot.web) and reports it.
-- SQLite: the busy timeout, how long a writer waits for another process's write lock.
+- SQLite: the busy timeout, how long a writer waits for another process's write lock (and, within a
+  process, for the others' changes: `Sessions`).
 
 `panelbot db upgrade` runs migrations without the statement timeout (`statement_timeout_ms=None`).
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 CONNECT_TIMEOUT_S = 2  # the least libpq and psycopg allow
@@ -65,9 +71,40 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def make_sessions(engine: Engine, audit_key: str | None = None) -> sessionmaker[Session]:
+class Sessions(sessionmaker[Session]):
+    """`sessions()` for a read, `sessions.begin()` for a change (one transaction, committed at the end).
+
+    On SQLite a change starts with BEGIN IMMEDIATE, after the process's other changes: the database has
+    one write lock, and a transaction that reads and then writes (every change does) is refused at once,
+    without waiting, when another wrote in between; and fifty threads polling the lock in SQLite's busy
+    handler let some wait past the busy timeout while others went by. Changes in one process therefore
+    queue on a lock of their own (at most the busy timeout, then "database is locked", as SQLite says),
+    and the busy timeout is left to settle the web process against the worker.
+    """
+
+    def __init__(self, engine: Engine, **kwargs: Any) -> None:
+        super().__init__(engine, **kwargs)
+        self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:  # type: ignore[override]
+        if self._writer is None:
+            with super().begin() as session:
+                yield session
+            return
+        if not self._writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+        try:
+            with self() as session, session.begin():
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                yield session
+        finally:
+            self._writer.release()
+
+
+def make_sessions(engine: Engine, audit_key: str | None = None) -> Sessions:
     """Sessions for `engine`; with `audit_key` (PANELBOT_AUDIT_KEY) they can write audit rows."""
-    return sessionmaker(engine, expire_on_commit=False, info={"audit_key": audit_key} if audit_key else None)
+    return Sessions(engine, expire_on_commit=False, info={"audit_key": audit_key} if audit_key else None)
 
 
 def database_answers(engine: Engine) -> bool:

@@ -15,12 +15,11 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.calendar import WorkingCalendar
 from bot.notify import Directory, Notifier
 from bot.policy import Policy
-from store.db import database_answers, make_sessions
+from store.db import Sessions, database_answers, make_sessions
 
 COVER_CACHE_SECONDS = 15.0  # cover set in another process counts here within this long
 # False while a permission is asked without cover (to tell whether someone acts for another).
@@ -49,7 +48,7 @@ class Services:
     claim_timeout: timedelta = timedelta(minutes=2)
     # PANELBOT_AUDIT_KEY: signs the audit chain and pseudonymises references; never stored in the database.
     audit_key: str | None = field(default=None, repr=False)
-    sessions: sessionmaker[Session] = field(init=False)
+    sessions: Sessions = field(init=False)
     _cover_cache: tuple[date, float, dict[str, tuple[str, ...]]] | None = field(default=None, init=False, repr=False)
     _cover_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
