@@ -1,0 +1,1 @@
+"""The Teams app package: the manifest template, the icons, and `package.build_package` that zips them."""
