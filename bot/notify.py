@@ -13,19 +13,21 @@
               recorded on the row and logged; never the message's text
 
 A `Notifier` sends one kind of message about one case to one recipient and returns where it went.
-The Slack implementation lives in `bot/slack_notify.py`; tests use the Slack stand-in through it.
+The Slack implementation lives in `bot/slack_notify.py`, the Teams one in `handlers/teams/notify.py`;
+`BySurface` hands each message to the one its recipient is on.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from bot.addresses import Surface, surface_of
 from bot.domain.booking import Agenda, BookingChange, CalendarInvite
 from bot.domain.cases import CaseView
 from bot.domain.decisions import Decided, PanelAgenda
@@ -190,3 +192,55 @@ class Directory(Protocol):
     def group_members(self, group_id: str) -> frozenset[str]:
         """The user IDs in a user group (empty if unknown). May be cached for a few minutes."""
         ...
+
+
+class BySurface:
+    """One deployment on Slack, Teams or both (one database, one policy): each message goes to the
+    notifier of its recipient's surface and each group to its surface's directory (bot.addresses).
+
+    A message for a surface this deployment does not run fails at once (`surface_not_configured`),
+    so the panel admins hear of it rather than it waiting for ever. One `RateGate` is shared: a 429
+    from either service holds this process's calls to both for its Retry-After."""
+
+    def __init__(self, notifiers: Mapping[Surface, Any], directories: Mapping[Surface, Directory] | None = None,
+                 gate: RateGate | None = None) -> None:
+        self._notifiers = dict(notifiers)
+        self._directories = dict(directories or {})
+        self.gate = gate or PROCESS_GATE
+
+    @property
+    def surfaces(self) -> tuple[Surface, ...]:
+        return tuple(self._notifiers)
+
+    def _notifier(self, address: str) -> Any:
+        surface = surface_of(address)
+        found = self._notifiers.get(surface) if surface is not None else None
+        if found is None:
+            raise DeliveryError("no notifier for this address", permanent=True, code="surface_not_configured")
+        return found
+
+    def send(self, notice: Notice, about: About, recipient: str, *, outbox_id: int) -> Sent:
+        sent: Sent = self._notifier(recipient).send(notice, about, recipient, outbox_id=outbox_id)
+        return sent
+
+    def outbox_already_sent(self, person: str, outbox_id: int, since: datetime) -> Sent | None:
+        found: Sent | None = self._notifier(person).outbox_already_sent(person, outbox_id, since)
+        return found
+
+    def send_reminders(self, person: str, items: Sequence[ReminderItem]) -> Sent:
+        sent: Sent = self._notifier(person).send_reminders(person, items)
+        return sent
+
+    def reminders_already_sent(self, person: str, since: datetime | None = None) -> dict[int, Sent]:
+        found: dict[int, Sent] = self._notifier(person).reminders_already_sent(person, since)
+        return found
+
+    def delete_message(self, channel: str, ts: str) -> None:
+        notifier = self._notifier(channel)
+        if isinstance(notifier, MessageEraser):
+            notifier.delete_message(channel, ts)
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        surface = surface_of(group_id)
+        directory = self._directories.get(surface) if surface is not None else None
+        return directory.group_members(group_id) if directory is not None else frozenset()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -40,6 +40,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bot.addresses import DESCRIBED, Kind, is_kind
 from bot.domain.bodies import BodyKind
 from bot.domain.retention import Retention
 from bot.domain.routing import RequestType, Service
@@ -95,6 +96,17 @@ def _shaped(pattern: str, what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _address_of(*kinds: Kind) -> Callable[[str], str]:
+    """A check that a string is an address of one of `kinds` (bot.addresses), saying what it should be."""
+
+    def check(value: str) -> str:
+        if not is_kind(value, *kinds):
+            raise ValueError(f"{value!r} is not " + " or ".join(DESCRIBED[kind] for kind in kinds))
+        return value
+
+    return check
+
+
 def _non_empty(items: tuple[Any, ...]) -> tuple[Any, ...]:
     # Rather than Field(min_length=1), which also reports a list whose only item was refused as
     # empty: one mistake should give one error.
@@ -115,11 +127,9 @@ Money = Annotated[Decimal, BeforeValidator(_a_number), Field(ge=0, decimal_place
 # A deciding body's key in [bodies], as cases store it.
 BodyId = Annotated[str, _shaped(r"[a-z][a-z0-9_]{0,31}", "a body name (lower-case letters, digits and _, 32 at most)")]
 RoleName = Annotated[str, _shaped(r"[a-z][a-z0-9_]*", "a role name (lower-case letters, digits and _)")]
-# Members of a role: people (U…, or W… on Enterprise Grid) or Slack user groups (S…).
-SlackMemberId = Annotated[str, _shaped(r"[UWS][A-Z0-9]{6,}", "a Slack user ID (U… or W…) or user-group ID (S…)")]
-ChannelId = Annotated[
-    str, _shaped(r"[CG][A-Z0-9]{6,}", "a Slack channel ID (C…, shown at the foot of the channel's About tab)")
-]
+# Members of a role: people or groups, on Slack or Teams (bot.addresses).
+MemberId = Annotated[str, AfterValidator(_address_of(Kind.PERSON, Kind.GROUP))]
+ChannelId = Annotated[str, AfterValidator(_address_of(Kind.CHANNEL))]
 
 # A key's place in the file, as pydantic reports it: ("routing", "delegated_limits", 0, "role").
 Loc = tuple[str | int, ...]
@@ -604,7 +614,7 @@ class Visits(_Table):
         return name in self.working_days
 
 
-Members = Annotated[tuple[SlackMemberId, ...], AfterValidator(_non_empty)]
+Members = Annotated[tuple[MemberId, ...], AfterValidator(_non_empty)]
 
 # Roles panelbot's own code names: the policy must define each of them.
 ROLES_THE_CODE_USES = ("panel_admins", "placement_commissioning_officers", "senior_qa_officers")
@@ -720,7 +730,7 @@ class Policy(_Table):
         return frozenset(used)
 
     def members(self, role: str) -> tuple[str, ...]:
-        """The Slack user and user-group IDs in `role`; empty for a role the policy does not name."""
+        """The people and groups (bot.addresses) in `role`; empty for a role the policy does not name."""
         return self.roles.get(role, ())
 
 

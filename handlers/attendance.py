@@ -13,6 +13,7 @@ from bot.services.attendance import AttendanceRefused, attendance, record_attend
 from handlers.forms import read_state
 from handlers.replies import after_ack, open_view, tell
 from messages.decisions import attendance_modal, attendance_text
+from messages.format import said
 from messages.help import notice_view
 from messages.ids import Action, AttendanceField, Callback
 
@@ -39,7 +40,7 @@ def register(app: App, services: Services) -> None:
         try:
             recorded = attendance(services, sitting[0], sitting[1], body["user"]["id"])
         except AttendanceRefused as refused:
-            tell(later, body, client, respond, str(refused))
+            tell(later, body, client, respond, said(refused))
             return
         open_view(later, client, body.get("trigger_id"), attendance_modal(recorded), push=bool(body.get("view")))
 
@@ -54,6 +55,6 @@ def register(app: App, services: Services) -> None:
             recorded = record_attendance(services, sitting[0], sitting[1], [str(p) for p in present],
                                          body["user"]["id"])
         except AttendanceRefused as refused:
-            ack(response_action="errors", errors={AttendanceField.PRESENT: str(refused)})
+            ack(response_action="errors", errors={AttendanceField.PRESENT: said(refused)})
             return
         ack(response_action="update", view=notice_view("Attendance recorded", attendance_text(recorded)))

@@ -19,6 +19,7 @@ from handlers.forms import checked_answers, metadata_ints, refuse_form, row_id
 from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
 from messages.booking import agenda_message, booked_view, booking_modal, slot_taken_notice
 from messages.decisions import panel_agenda_message
+from messages.format import said
 from messages.ids import Action, BookField, Callback, Subcommand
 
 logger = logging.getLogger("panelbot.booking")
@@ -38,7 +39,7 @@ def book(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, servic
     try:
         choice = booking_choice(services, command["user_id"], reference=reference)
     except BookingRefused as refused:
-        ack(_ephemeral(str(refused)))
+        ack(_ephemeral(said(refused)))
         return
     ack()
     open_view(later, client, command.get("trigger_id"), booking_modal(choice))
@@ -109,7 +110,7 @@ def register(app: App, services: Services) -> None:
                 raise BookingRefused("That button no longer points at a case.")
             choice = booking_choice(services, body["user"]["id"], case_id=case_id)
         except BookingRefused as refused:
-            tell(later, body, client, respond, str(refused))
+            tell(later, body, client, respond, said(refused))
             return
         # A button in a modal (the submitted form) stacks the booking on it.
         open_view(later, client, body.get("trigger_id"), booking_modal(choice), push=bool(body.get("view")))
@@ -123,7 +124,7 @@ def register(app: App, services: Services) -> None:
                 raise BookingRefused("That button no longer points at a case.")
             change = cancel_booking(services, case_id, body["user"]["id"])
         except BookingRefused as refused:
-            tell(later, body, client, respond, str(refused))
+            tell(later, body, client, respond, said(refused))
             return
         if change is None:
             tell(later, body, client, respond, "That slot was already cancelled.")
@@ -153,7 +154,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="update", view=booking_modal(offer))
             return
         except BookingRefused as refused:
-            ack(response_action="errors", errors={BookField.SLOT: str(refused)[:150]})
+            ack(response_action="errors", errors={BookField.SLOT: said(refused)[:150]})
             return
         ack(response_action="update", view=booked_view(result.change))
         if result.changed:

@@ -23,6 +23,7 @@ from bot.services.home import home_of
 from handlers.forms import read_state, row_id
 from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
 from messages.cases import case_details_modal, case_summary_message, mine_message, withdraw_modal
+from messages.format import said
 from messages.help import notice_view
 from messages.home import away_modal, task_line
 from messages.ids import Action, AwayField, Callback, Subcommand, WithdrawField
@@ -61,7 +62,7 @@ def withdraw(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, se
     try:
         found = start_withdrawal(services, reference[:64], command["user_id"])
     except WithdrawRefused as refused:
-        ack({"response_type": "ephemeral", "text": str(refused)})
+        ack({"response_type": "ephemeral", "text": said(refused)})
         return
     ack()
     open_view(later, client, command.get("trigger_id"), withdraw_modal(found))
@@ -89,7 +90,7 @@ def register(app: App, services: Services) -> None:
         try:
             withdrawn = withdraw_case(services, case_id, reason, body["user"]["id"])
         except WithdrawRefused as refused:
-            ack(response_action="errors", errors={WithdrawField.REASON: str(refused)})
+            ack(response_action="errors", errors={WithdrawField.REASON: said(refused)})
             return
         ack(response_action="update", view=notice_view(
             "Case withdrawn", f"Case {withdrawn.case.reference} is withdrawn. The people on the case and its "
@@ -148,7 +149,7 @@ def register_cover(app: App, services: Services) -> None:
             cover = set_cover(services, body["user"]["id"], colleague, day(AwayField.FIRST_DAY),
                               day(AwayField.LAST_DAY))
         except CoverRefused as refused:
-            ack(response_action="errors", errors={refused.field: str(refused)})
+            ack(response_action="errors", errors={refused.field: said(refused)})
             return
         ack(response_action="update", view=notice_view(
             "Cover set", f"<@{cover.colleague}> covers for you from {long_date(cover.first_day)} to "

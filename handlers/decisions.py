@@ -17,6 +17,7 @@ from bot.services.decisions import AlreadyDecided, DecisionRefused, NotAllowed, 
 from handlers.forms import checked_answers, metadata_ints, refuse_form, row_id
 from handlers.replies import after_ack, deliver, open_view, tell
 from messages.decisions import already_decided, decision_modal, not_allowed
+from messages.format import said
 from messages.ids import DECIDE_PREFIX, Callback, DecisionField
 
 logger = logging.getLogger("panelbot.decisions")
@@ -54,13 +55,13 @@ def register(app: App, services: Services) -> None:
         try:
             case = start_decision(services, case_id, round_, outcome, user)
         except NotAllowed as refused:
-            tell(later, body, client, respond, not_allowed(str(refused)))
+            tell(later, body, client, respond, not_allowed(said(refused)))
             return
         except AlreadyDecided as refused:
             tell(later, body, client, respond, _already(refused))
             return
         except DecisionRefused as refused:
-            tell(later, body, client, respond, str(refused))
+            tell(later, body, client, respond, said(refused))
             return
         open_view(later, client, body.get("trigger_id"), decision_modal(case, outcome), push=bool(body.get("view")))
 
@@ -81,7 +82,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=problems.errors)
             return
         except (NotAllowed, DecisionRefused) as refused:
-            ack(response_action="errors", errors={DecisionField.REASON: str(refused)})
+            ack(response_action="errors", errors={DecisionField.REASON: said(refused)})
             return
         except AlreadyDecided as refused:
             ack(response_action="errors", errors={DecisionField.REASON: _already(refused)})

@@ -14,6 +14,7 @@ from bot.services.reminders import ReminderRefused, complete_reminder, snooze_re
 from bot.services.reviews import ReviewRefused, record_review, start_review
 from handlers.forms import checked_answers, metadata_ints, refuse_form, row_id
 from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
+from messages.format import said
 from messages.help import notice_view
 from messages.ids import Action, Callback, ReviewField, Subcommand
 from messages.reminders import reminder_done_text, reminder_snoozed_text, review_modal, review_recorded_text
@@ -30,7 +31,7 @@ def review(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, serv
     try:
         case = start_review(services, reference, command["user_id"])
     except ReviewRefused as refused:
-        ack({"response_type": "ephemeral", "text": str(refused)})
+        ack({"response_type": "ephemeral", "text": said(refused)})
         return
     ack()
     open_view(later, client, command.get("trigger_id"), review_modal(case))
@@ -71,7 +72,7 @@ def register(app: App, services: Services) -> None:
                                                    SNOOZES[Action(action["action_id"])])
                 text = reminder_snoozed_text(reference, until)
         except ReminderRefused as refused:
-            text = str(refused)
+            text = said(refused)
         tell(later, body, client, respond, text)
 
     @app.view(Callback.REVIEW_FORM)
@@ -104,7 +105,7 @@ def register(app: App, services: Services) -> None:
                                      notes.strip() if isinstance(notes, str) and notes.strip() else None,
                                      new_weekly=new_weekly)
         except ReviewRefused as refused:
-            ack(response_action="errors", errors={ReviewField.PACKAGE: str(refused)})
+            ack(response_action="errors", errors={ReviewField.PACKAGE: said(refused)})
             return
         ack(response_action="update", view=notice_view("Review recorded", review_recorded_text(recorded)))
         deliver(later, services, recorded.case_id)

@@ -14,6 +14,7 @@ from bot.domain.report import PeriodError, parse_period
 from bot.services import Services
 from bot.services.report import ReportRefused, may_report, report_for
 from handlers.replies import AfterAck
+from messages.format import said
 from messages.help import notice_view
 from messages.ids import Subcommand
 from messages.report import chart_description, render_chart, report_modal
@@ -29,7 +30,7 @@ def report(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, resp
         if not may_report(services, user):
             raise ReportRefused("Only the people the council's policy names for reports can see them.")
     except (PeriodError, ReportRefused) as refused:
-        ack({"response_type": "ephemeral", "text": str(refused)})
+        ack({"response_type": "ephemeral", "text": said(refused)})
         return
     ack()
     trigger = command["trigger_id"]

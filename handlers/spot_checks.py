@@ -12,6 +12,7 @@ from bot.services import Services
 from bot.services.outbox import deliver_due
 from bot.services.spot_checks import SpotCheckRefused, open_spot_check, open_spot_checks, record_spot_check
 from handlers.forms import read_state, row_id
+from messages.format import said
 from messages.help import notice_view
 from messages.ids import Action, Callback, SpotCheckField, Subcommand
 from messages.spot_checks import spot_check_modal, spot_check_recorded_text, spot_checks_message
@@ -21,7 +22,7 @@ def spot_checks(ack: Ack, command: dict[str, Any], services: Services, **_: Any)
     try:
         ack(spot_checks_message(open_spot_checks(services, command["user_id"])))
     except SpotCheckRefused as refused:
-        ack({"response_type": "ephemeral", "text": str(refused)})
+        ack({"response_type": "ephemeral", "text": said(refused)})
 
 
 SUBCOMMANDS = {Subcommand.SPOT_CHECKS.value: spot_checks}
@@ -38,7 +39,7 @@ def register(app: App, services: Services) -> None:
                 raise SpotCheckRefused("That button no longer points at a spot check.")
             opened = open_spot_check(services, check_id, body["user"]["id"])
         except SpotCheckRefused as refused:
-            respond(text=str(refused), response_type="ephemeral", replace_original=False)
+            respond(text=said(refused), response_type="ephemeral", replace_original=False)
             return
         client.views_open(trigger_id=body["trigger_id"], view=spot_check_modal(opened))
 
@@ -64,7 +65,7 @@ def register(app: App, services: Services) -> None:
                 raise SpotCheckRefused("That form no longer points at a spot check.")
             recorded = record_spot_check(services, check_id, body["user"]["id"], Finding(str(finding)), actions)
         except SpotCheckRefused as refused:
-            ack(response_action="errors", errors={SpotCheckField.FINDING: str(refused)})
+            ack(response_action="errors", errors={SpotCheckField.FINDING: said(refused)})
             return
         ack(response_action="update", view=notice_view("Spot check recorded", spot_check_recorded_text(recorded)))
         deliver_due(services, services.now(), case_id=recorded.case_id)

@@ -17,6 +17,7 @@ from bot.services.cases import SubmissionProblem, submit_case
 from handlers.errors import new_incident_id
 from handlers.forms import checked_answers
 from handlers.replies import AfterAck, after_ack, deliver, open_view
+from messages.format import said
 from messages.ids import Callback, Subcommand, SubmitField
 from messages.submit import submit_modal, submitted_view
 
@@ -59,7 +60,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=problems.errors)
             return
         except SubmissionProblem as problem:
-            ack(response_action="errors", errors={problem.field: str(problem)})
+            ack(response_action="errors", errors={problem.field: said(problem)})
             return
         except SQLAlchemyError:
             incident = new_incident_id()

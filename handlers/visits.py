@@ -27,6 +27,7 @@ from bot.services.visits import (
 )
 from handlers.forms import checked_answers, metadata_ints, refuse_form, row_id
 from handlers.replies import AfterAck, after_ack, deliver, open_view, tell
+from messages.format import said
 from messages.help import notice_view
 from messages.ids import Action, Callback, PlacementField, PlanVisitField, ProvisionField, Subcommand
 from messages.visits import (
@@ -60,7 +61,7 @@ def provision(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, s
     try:
         existing = provision_to_edit(services, command["user_id"], rest)
     except VisitRefused as refused:
-        ack(_ephemeral(str(refused)))
+        ack(_ephemeral(said(refused)))
         return
     if rest and existing is None:
         ack(_ephemeral(f"panelbot knows no provision called {rest[:60]!r}. `/panel provision` adds one."))
@@ -74,7 +75,7 @@ def placement(ack: Ack, command: dict[str, Any], client: WebClient, services: Se
     try:
         choices = provisions_for(services, command["user_id"])
     except VisitRefused as refused:
-        ack(_ephemeral(str(refused)))
+        ack(_ephemeral(said(refused)))
         return
     ack()
     open_view(later, client, command.get("trigger_id"), placement_modal(choices))
@@ -87,7 +88,7 @@ def concern(ack: Ack, rest: str, command: dict[str, Any], services: Services, **
     try:
         visit, joined, raised_on = raise_concern(services, command["user_id"], rest)
     except VisitRefused as refused:
-        ack(_ephemeral(str(refused)))
+        ack(_ephemeral(said(refused)))
         return
     ack(_ephemeral(concern_raised_text(visit.provision, visit, joined, raised_on=raised_on)))
 
@@ -124,7 +125,7 @@ def register(app: App, services: Services) -> None:
                 rated_on=_date(answers.get(ProvisionField.RATED_ON)),
                 contact=_text(answers.get(ProvisionField.CONTACT)))
         except VisitRefused as refused:
-            ack(response_action="errors", errors={refused.field or ProvisionField.NAME: str(refused)})
+            ack(response_action="errors", errors={refused.field or ProvisionField.NAME: said(refused)})
             return
         ack(response_action="update", view=notice_view("Provision saved", provision_saved_text(saved, due)))
         deliver_all()
@@ -144,7 +145,7 @@ def register(app: App, services: Services) -> None:
                 iro=_text(answers.get(PlacementField.IRO)),
                 sen_officer=_text(answers.get(PlacementField.SEN_OFFICER)))
         except VisitRefused as refused:
-            ack(response_action="errors", errors={refused.field or PlacementField.PROVISION: str(refused)})
+            ack(response_action="errors", errors={refused.field or PlacementField.PROVISION: said(refused)})
             return
         text = placement_saved_text(visit.child_reference or "", name, [visit])
         ack(response_action="update", view=notice_view("Placement recorded", text))
@@ -162,7 +163,7 @@ def register(app: App, services: Services) -> None:
             planned = plan_visit(services, body["user"]["id"], metadata[0],
                                  _date(answers.get(PlanVisitField.DATE)), _text(answers.get(PlanVisitField.VISITOR)))
         except VisitRefused as refused:
-            ack(response_action="errors", errors={refused.field or PlanVisitField.DATE: str(refused)})
+            ack(response_action="errors", errors={refused.field or PlanVisitField.DATE: said(refused)})
             return
         when = planned.planned_on
         ack(response_action="update", view=notice_view(
@@ -179,7 +180,7 @@ def register(app: App, services: Services) -> None:
                 raise VisitRefused("That visit is no longer in panelbot.")
             visit = visit_to_plan(services, body["user"]["id"], visit_id)
         except VisitRefused as refused:
-            tell(later, body, client, respond, str(refused))
+            tell(later, body, client, respond, said(refused))
             return
         open_view(later, client, body.get("trigger_id"), plan_visit_modal(visit), push=bool(body.get("view")))
 
@@ -208,6 +209,6 @@ def register(app: App, services: Services) -> None:
                 text = "Recorded: the action plan is received; the visit is now due." if received else \
                     "Recorded: the action plan is requested."
         except (VisitRefused, ValueError) as refused:
-            text = str(refused) if isinstance(refused, VisitRefused) else "That button no longer works."
+            text = said(refused) if isinstance(refused, VisitRefused) else "That button no longer works."
         tell(later, body, client, respond, text)
         deliver_all()

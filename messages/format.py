@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from bot import markup
+from bot.addresses import Surface, surface_of
 from bot.domain.calendar import LONDON
 
 __all__ = [
@@ -78,6 +80,18 @@ def _london(at: datetime) -> datetime:
 def mention(slack_id: str) -> str:
     """A mention: `<!subteam^S…>` for a user group (S…), `<@U…>` for a person (U… or W…)."""
     return f"<!subteam^{slack_id}>" if slack_id.startswith("S") else f"<@{slack_id}>"
+
+
+def slack_words(text: str) -> str:
+    """The core's people and commands (bot.markup) as Slack shows them: a mention, "`/panel …`". A
+    person on another surface is "a colleague on Teams": Slack cannot mention them."""
+    return markup.render(text, person=lambda address: mention(address) if surface_of(address) is Surface.SLACK
+                         else "a colleague on Teams", command=lambda words: f"`/panel {words}`")
+
+
+def said(refusal: Exception) -> str:
+    """A refusal's sentence as Slack shows it."""
+    return slack_words(str(refusal))
 
 
 def escape(text: str) -> str:

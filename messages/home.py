@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.home import Home, Task
-from messages.format import cut, escape
+from messages.format import cut, escape, slack_words
 from messages.help import help_lines
 from messages.ids import VALUE, AwayField, Callback, Command, Subcommand
 
@@ -36,7 +36,7 @@ def task_line(task: Task, today: Any) -> str:
     """"*sign-off* — 2345678 · increase £280.00/wk, delegated sign-off · waiting 3 days"."""
     waited = task.days_waiting(today)
     when = "since today" if waited == 0 else f"waiting {_days(waited)}"
-    return f"*{escape(task.what)}* — {escape(task.reference)} · {escape(task.detail)} · {when}"
+    return f"*{escape(task.what)}* — {escape(task.reference)} · {slack_words(escape(task.detail))} · {when}"
 
 
 def _list(heading: str, lines: Sequence[str], empty: str | None = None) -> list[dict[str, Any]]:
@@ -65,7 +65,7 @@ def home_view(home: Home | None = None) -> dict[str, Any]:
     if home is not None:
         blocks += _list(f"Waiting on you ({len(home.waiting)})",
                         [task_line(task, home.today) for task in home.waiting], "Nothing waits on you.")
-        blocks += _list("Today", [*home.cover, *home.chairing, *home.panels])
+        blocks += _list("Today", [slack_words(line) for line in (*home.cover, *home.chairing, *home.panels)])
         blocks += _list(f"Overdue visits and steps ({len(home.overdue_visits)})", list(home.overdue_visits))
         blocks += _list(f"Your open cases ({len(home.cases)})",
                         [f"*{escape(case.reference)}* — {escape(case.request)} · {escape(case.body_name)} · "

@@ -29,7 +29,7 @@ from bot.domain.reminders import (
     ReviewRecorded,
 )
 from bot.domain.routing import REQUEST_TYPE_LABELS
-from messages.format import clock_time, cut, escape, long_date, mention, weekly
+from messages.format import clock_time, cut, escape, long_date, mention, slack_words, weekly
 from messages.ids import REMINDER_BLOCK_PREFIX, VALUE, Action, Callback, ReviewField
 
 __all__ = [
@@ -109,7 +109,7 @@ def _item_text(item: ReminderItem) -> str:
     first = f"*{REMINDER_LABELS[item.kind]}* — case {escape(item.reference)}"
     if item.kind is ReminderKind.DECISION_OVERDUE and item.late_person:
         first += f" — waiting on {mention(item.late_person)}"
-    return f"{first}\n{escape(item.why)}" if item.why.strip() else first
+    return f"{first}\n{slack_words(escape(item.why))}" if item.why.strip() else first
 
 
 def _item_actions(item: ReminderItem) -> dict[str, Any]:

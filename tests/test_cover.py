@@ -8,10 +8,12 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
+from bot.markup import person
 from bot.services.booking import book_slot
 from bot.services.cover import set_cover
 from bot.services.views import chair_of
 from bot.standin.requests import form_state
+from messages.format import slack_words
 from messages.home import away_modal
 from messages.ids import AwayField, DecisionField
 from store.models import Audit, Decision
@@ -95,8 +97,11 @@ def test_the_home_tab_says_who_covers_for_whom(services):
     from bot.services.home import home_of
 
     set_cover(services, SAM, HANA, date(2026, 11, 24), date(2026, 11, 25))
-    assert f"You cover for <@{SAM}> today: their messages and reminders come to you." in home_of(services, HANA).cover
-    assert f"<@{HANA}> covers for you today." in home_of(services, SAM).cover
+    # The service says who (bot.markup); each surface words it: Slack as a mention.
+    [line] = home_of(services, HANA).cover
+    assert line == "You cover for " + person(SAM) + " today: their messages and reminders come to you."
+    assert slack_words(line) == f"You cover for <@{SAM}> today: their messages and reminders come to you."
+    assert slack_words(home_of(services, SAM).cover[0]) == f"<@{HANA}> covers for you today."
 
 
 def test_while_away_their_dms_and_reminders_go_to_the_colleague_who_may_close_them(
@@ -121,7 +126,7 @@ def test_while_away_their_dms_and_reminders_go_to_the_colleague_who_may_close_th
                                     .where(Reminder.kind == "decision_waiting")).all()
     assert {(person, state) for _, person, state, _ in nudges} == {("U0OTHERTM", "sent")}
     # One nudge was his own; the other was Tomás's, handed over with a word of why.
-    assert sorted(why.startswith("covering for <@U0TOMAS>") for *_, why in nudges) == [False, True]
+    assert sorted(why.startswith("covering for {{@U0TOMAS}}") for *_, why in nudges) == [False, True]
     from messages.ids import Action
 
     first = next(row.id for row in nudges if row.why.startswith("covering for"))

@@ -49,7 +49,7 @@ def test_the_chair_of_the_day_sees_todays_decisions_and_the_days_waiting_grow(se
     book_slot(services, case_id, datetime(2026, 11, 24, 12, 30, tzinfo=UTC), PRIYA)  # today, 12:30
     home = home_of(services, CHAIR_TODAY)
     assert [(task.what, task.reference) for task in home.waiting] == [("decision", "1234567")]
-    assert home.chairing == ("You chair the Enhanced Peer Forum today: 8 slots; `/panel agenda` shows them.",)
+    assert home.chairing == ("You chair the Enhanced Peer Forum today: 8 slots; {{/agenda}} shows them.",)
     clock[0] = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
     later = home_of(services, CHAIR_TODAY)
     assert later.waiting[0].days_waiting(later.today) == 3
@@ -58,7 +58,7 @@ def test_the_chair_of_the_day_sees_todays_decisions_and_the_days_waiting_grow(se
 def test_a_panel_admin_sees_the_next_panel_and_its_cut_off(services):
     home = home_of(services, "U0PANELAD1")
     assert home.panels == ("SEND Quality Assurance Panel: next sits Wednesday 9 December 2026; papers due by the end "
-                           "of Wednesday 25 November 2026 (`/panel agenda send_panel`)",)
+                           "of Wednesday 25 November 2026 ({{/agenda send_panel}})",)
 
 
 def test_a_long_home_stays_within_slacks_hundred_blocks_and_says_how_many_more(services, new_case):

@@ -48,4 +48,4 @@ class Home:
     chairing: tuple[str, ...] = ()  # "Enhanced Peer Forum today: 3 cases booked, 5 slots free"
     panels: tuple[str, ...] = ()  # a panel admin's next sittings and cut-offs
     overdue_visits: tuple[str, ...] = ()  # the SQAO's overdue visits and steps
-    cover: tuple[str, ...] = ()  # "You cover for <@U…> until …" / "<@U…> covers for you until …"
+    cover: tuple[str, ...] = ()  # "You cover for {{@U…}} today" / "{{@U…}} covers for you today" (bot.markup)

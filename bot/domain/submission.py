@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from bot.addresses import is_person
 from bot.domain.privacy import personal_data_in
 from bot.domain.routing import CaseRequest, RequestType, Service
 from bot.policy import Policy
@@ -92,7 +93,6 @@ TOP_UP_OPTION = "top_up"  # the value of the first-party top-up checkbox's singl
 
 _CHANGES = frozenset({RequestType.INCREASE, RequestType.DECREASE})
 _PENNY = Decimal("0.01")
-_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{6,}")  # a person; users_select never gives a group
 # Pounds: an optional minus (refused later, with its own sentence), an optional £, whole pounds
 # written plainly or with commas between groups of three, then any decimals (counted later).
 # ASCII digits only: \d would also take other scripts' digits, which Decimal reads without a word.
@@ -190,7 +190,7 @@ def _check_text(value: str) -> str:
 
 
 def _check_user(value: str, sentence: str) -> str:
-    if _SLACK_USER_ID.fullmatch(value) is None:
+    if not is_person(value):  # a person on a surface panelbot serves (a people picker never gives a group)
         _refuse(sentence)
     return value
 
@@ -199,7 +199,7 @@ class Submission(BaseModel):
     """A case as submitted on the form, checked against the council's policy.
 
     Amounts are pounds a week (`Decimal`, to the penny); hours are a month, respite weeks a year.
-    `team_manager`, `attendee` and `submitter` are Slack user IDs. Fields that do not apply to the
+    `team_manager`, `attendee` and `submitter` are people (bot.addresses). Fields that do not apply to the
     request are None (see the module docstring). Build one with `parse_submission`, or with
     `Submission.model_validate(data, context={"policy": policy})`, which applies the same rules and
     raises pydantic's ValidationError; without the policy in the context it raises TypeError.
@@ -232,12 +232,12 @@ class Submission(BaseModel):
     top_up: bool | None = None
     team: str | None = None
 
-    # --- Who: the submitter, checked by the caller's Slack request rather than the form ---
+    # --- Who: the submitter, checked by the caller's signed request rather than the form ---
 
     @field_validator("submitter")
     @classmethod
     def _submitter_is_a_person(cls, value: str) -> str:
-        return _check_user(value, "the submitter must be a Slack user ID (U… or W…)")
+        return _check_user(value, "the submitter must be a person's Slack or Teams ID")
 
     # --- The case ---
 
@@ -546,11 +546,11 @@ class Submission(BaseModel):
 
 
 def parse_submission(raw: Mapping[str, str | list[str] | None], *, policy: Policy, submitter: str) -> Submission:
-    """Check the submitted form against `policy`; `submitter` is the Slack user ID who submitted it.
+    """Check the submitted form against `policy`; `submitter` is the person (bot.addresses) who submitted it.
 
     `raw` is keyed by `FORM_KEYS` values; a key left out counts as an empty input, and keys the form
     does not have are ignored. Returns the `Submission`, or raises `FormErrors` with a sentence for
-    every field that is wrong. Raises ValueError if `submitter` is not a Slack user ID: that is the
+    every field that is wrong. Raises ValueError if `submitter` is not a person's id: that is the
     caller's mistake, not something the person filling in the form can fix.
     """
     data: dict[str, Any] = {field: raw.get(key) for field, key in FORM_KEYS.items()}

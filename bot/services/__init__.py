@@ -16,6 +16,7 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
+from bot.addresses import is_group
 from bot.domain.calendar import WorkingCalendar
 from bot.notify import Directory, Notifier
 from bot.policy import Policy
@@ -66,10 +67,10 @@ class Services:
         return WorkingCalendar(tz=self.policy.council.tz, closures=frozenset(self.policy.working_days.closures))
 
     def people(self, members: Iterable[str]) -> list[str]:
-        """Slack user IDs for a list of user and user-group IDs: groups expanded, each person once."""
+        """The people in a list of people and groups (bot.addresses): groups expanded, each person once."""
         found: list[str] = []
         for member in members:
-            found.extend(sorted(self.directory.group_members(member)) if member.startswith("S") else [member])
+            found.extend(sorted(self.directory.group_members(member)) if is_group(member) else [member])
         return list(dict.fromkeys(found))
 
     def holds_role(self, user: str, role: str) -> bool:
@@ -85,7 +86,7 @@ class Services:
         members = self.policy.members(role)
         if user in members:
             return True
-        return any(user in self.directory.group_members(member) for member in members if member.startswith("S"))
+        return any(user in self.directory.group_members(member) for member in members if is_group(member))
 
     @cached_property
     def _tier_roles(self) -> frozenset[str]:

@@ -18,6 +18,7 @@ from bot.domain.routing import Route, route_case
 from bot.domain.schedules import sitting_for_papers
 from bot.domain.submission import Submission
 from bot.errors import UserError
+from bot.markup import command
 from bot.notify import Notice
 from bot.policy import Body
 from bot.services import Services
@@ -81,7 +82,7 @@ def _in_flight(services: Services, row: Case) -> CaseInFlight:
     body = services.policy.bodies.get(row.route)
     where = body.name if body is not None else row.route
     return CaseInFlight(f"Case {row.reference} is already in flight: {stage} ({where}). "
-                        f"Use `/panel case {row.reference}` to see it.")
+                        f"Use {command('case ' + row.reference)} to see it.")
 
 
 def submit_case(services: Services, submission: Submission, *, key: str) -> SubmitResult:

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from bot.domain.calendar import long_date
 from bot.errors import UserError
+from bot.markup import command
 from bot.services import Services
 from store.audit import record_audit
 from store.models import Cover
@@ -96,7 +97,7 @@ def set_cover(services: Services, absent: str, colleague: str, first_day: date |
             Cover.last_day >= first_day)).first()
         if clash is not None:
             raise CoverRefused(f"You already have cover from {long_date(clash.first_day)} to "
-                               f"{long_date(clash.last_day)}: end it first (`/panel away off`).", "first_day")
+                               f"{long_date(clash.last_day)}: end it first ({command('away off')}).", "first_day")
         row = Cover(absent=absent, colleague=colleague, first_day=first_day, last_day=last_day, created_by=absent,
                     created_at=now)
         session.add(row)

@@ -14,6 +14,7 @@ from bot.domain.home import Home, MyCase, Task
 from bot.domain.routing import REQUEST_TYPE_LABELS
 from bot.domain.schedules import cutoff_words, next_sittings, slots_on
 from bot.domain.visits import SQAO
+from bot.markup import command, person
 from bot.services import Services
 from bot.services.bodies import chair_for
 from bot.services.cover import cover_for
@@ -122,7 +123,7 @@ def home_of(services: Services, user: str, now: datetime | None = None) -> Home:
             chair, _ = chair_for(services, body, today)
             if chair is not None and chair in held:
                 slots = len(slots_on(calendar, body, today))
-                chairing.append(f"You chair the {body.name} today: {slots} slots; `/panel agenda` shows them.")
+                chairing.append(f"You chair the {body.name} today: {slots} slots; {command('agenda')} shows them.")
     panels = []
     if PANEL_ADMINS in held:
         for key, body in policy.bodies.items():
@@ -130,18 +131,20 @@ def home_of(services: Services, user: str, now: datetime | None = None) -> Home:
                 for sitting in next_sittings(calendar, body, after=today, count=1):
                     due = cutoff_words(sitting, calendar, body.cutoff)
                     panels.append(f"{body.name}: next sits {long_date(sitting.day)}" + (f"; {due}" if due else "")
-                                  + f" (`/panel agenda {key}`)")
+                                  + f" ({command('agenda ' + key)})")
     if policy.spot_checks.role in held:
         from bot.services.spot_checks import open_spot_checks
 
         for check in open_spot_checks(services, user, limit=200):
             waiting.append(Task("spot check", check.reference, calendar.local_date(check.drawn_at),
-                                f"£{check.agreed_weekly:,.2f}/wk agreed by <@{check.decided_by}>, {check.body_name}",
+                                f"£{check.agreed_weekly:,.2f}/wk agreed by {person(check.decided_by)}, "
+                                f"{check.body_name}",
                                 check.case_id))
     cover = tuple(
-        [f"You cover for <@{absent}> today: their messages and reminders come to you." for absent in
+        [f"You cover for {person(absent)} today: their messages and reminders come to you." for absent in
          services.covering(user)]
-        + [f"<@{colleague}> covers for you today." for colleague in [cover_for(services, user, today)] if colleague])
+        + [f"{person(colleague)} covers for you today."
+           for colleague in [cover_for(services, user, today)] if colleague])
     waiting.sort(key=lambda task: (task.since, task.reference))
     return Home(person=user, today=today, waiting=tuple(waiting), cases=cases, bookings=bookings,
                 chairing=tuple(chairing), panels=tuple(panels), overdue_visits=overdue, cover=cover)

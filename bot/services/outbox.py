@@ -35,6 +35,7 @@ from sqlalchemy import ColumnElement, case, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.addresses import is_person
 from bot.domain.booking import BookingChange, CalendarInvite, calendar_uid
 from bot.domain.calendar import Slot
 from bot.domain.decisions import Decided
@@ -117,7 +118,7 @@ def _add(session: Session, notice: Notice, case_id: int | None, recipient: str, 
 def _in_cover(session: Session, recipient: str, now: datetime) -> str:
     """A DM to someone away goes to the colleague covering for them (bot.services.cover). The day is
     read in UTC, so cover starts and ends at midnight UTC (an hour early in British Summer Time)."""
-    if recipient[:1] not in ("U", "W"):
+    if not is_person(recipient):
         return recipient  # a channel
     day = now.astimezone(UTC).date()
     colleague = session.scalars(select(Cover.colleague).where(
@@ -204,7 +205,7 @@ def new_token() -> str:
 
 
 def is_dm(recipient: str) -> bool:
-    return recipient.startswith(("U", "W"))
+    return is_person(recipient)
 
 
 def abandoned(model: Any, at: datetime, timeout: timedelta) -> ColumnElement[bool]:

@@ -30,6 +30,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import markup
 from bot.domain.calendar import Slot, long_date
 from bot.domain.reminders import (
     ReminderItem,
@@ -228,7 +229,8 @@ def hand_over_in_cover(services: Services, now: datetime) -> int:
                     handed = session.execute(
                         update(Reminder).where(Reminder.id == row.id, Reminder.person == absent,
                                                Reminder.state == PENDING)
-                        .values(person=colleague, why=f"covering for <@{absent}>: {row.why}"[:300])).rowcount
+                        .values(person=colleague,
+                                why=f"covering for {markup.person(absent)}: {row.why}"[:300])).rowcount
                     if handed == 1:
                         record_audit(session, at=now, actor="panelbot", on_behalf_of=absent,
                                      action="reminder.handed_over", subject_type="reminder",

@@ -10,6 +10,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.addresses import is_person
 from bot.domain.calendar import long_date
 from bot.domain.privacy import personal_data_in
 from bot.domain.reminders import ReminderKind, morning_of
@@ -38,6 +39,7 @@ from bot.domain.visits import (
     step_due,
 )
 from bot.errors import UserError
+from bot.markup import command
 from bot.notify import Notice
 from bot.services import Services
 from bot.services.outbox import queue_notice
@@ -129,7 +131,7 @@ def _visit_facts(visit: Visit | None) -> dict[str, object] | None:
 def _for_whom(user: str, owner: str | None) -> str | None:
     """Whom `user` acts for: the person the visit or step belongs to, when it is someone else (a
     senior QA officer recording it for the visitor). Nobody when it belongs to a group or to them."""
-    return owner if owner and owner != user and owner.startswith(("U", "W")) else None
+    return owner if owner and owner != user and is_person(owner) else None
 
 
 def _open_of_kind(session: Session, provision_id: int, kind: str) -> Visit | None:
@@ -335,7 +337,8 @@ def add_placement(
     with services.sessions.begin() as session:
         provision = session.get(Provision, provision_id) if provision_id else None
         if provision is None:
-            raise VisitRefused("Choose a provision panelbot knows (add it first with `/panel provision`).", "provision")
+            raise VisitRefused(f"Choose a provision panelbot knows (add it first with {command('provision')}).",
+                               "provision")
         placement = Placement(
             provision_id=provision.id,
             child_reference=reference,

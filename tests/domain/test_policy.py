@@ -163,12 +163,12 @@ BAD_FILES = [
     ),
     pytest.param(
         DEFAULT_TEXT, [('panel_admins = ["U0PANELAD1"]', 'panel_admins = ["@jane.smith"]')],
-        "roles.panel_admins[0]", "panel_admins =", "'@jane.smith' is not a Slack user ID",
+        "roles.panel_admins[0]", "panel_admins =", "'@jane.smith' is not a person (a Slack user ID, U… or W…",
         id="a Slack handle where a user ID belongs",
     ),
     pytest.param(
         DEFAULT_TEXT, [('channel = "C0FORUM001"', 'channel = "#enhanced-peer-forum"')],
-        "bodies.forum.channel", "#enhanced-peer-forum", "is not a Slack channel ID",
+        "bodies.forum.channel", "#enhanced-peer-forum", "is not a channel (a Slack channel ID, C…",
         id="a channel name where a channel ID belongs",
     ),
     pytest.param(

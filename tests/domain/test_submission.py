@@ -535,7 +535,7 @@ def test_the_form_keys_are_the_submit_field_block_ids():
 
 
 def test_a_submitter_who_is_not_a_slack_user_is_the_callers_mistake():
-    with pytest.raises(ValueError, match="submitter must be a Slack user ID") as caught:
+    with pytest.raises(ValueError, match="submitter must be a person's Slack or Teams ID") as caught:
         parse_submission(form(), policy=POLICY, submitter="priya")
 
     assert not isinstance(caught.value, FormErrors)
