@@ -127,6 +127,9 @@ def test_while_away_their_dms_and_reminders_go_to_the_colleague_who_may_close_th
     assert {(person, state) for _, person, state, _ in nudges} == {("U0OTHERTM", "sent")}
     # One nudge was his own; the other was Tomás's, handed over with a word of why.
     assert sorted(why.startswith("covering for {{@U0TOMAS}}") for *_, why in nudges) == [False, True]
+    # The DM names him as a Slack mention (it showed "&lt;@U0TOMAS&gt;" when the service wrote Slack's syntax).
+    dm = json.dumps([c.args for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == "U0OTHERTM"])
+    assert "covering for <@U0TOMAS>" in dm and "&lt;@" not in dm
     from messages.ids import Action
 
     first = next(row.id for row in nudges if row.why.startswith("covering for"))
