@@ -9,11 +9,12 @@ process locale. Anything that goes into mrkdwn from outside panelbot's own wordi
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from bot import markup
 from bot.addresses import Surface, surface_of
+from bot.domain import words
 from bot.domain.calendar import LONDON
+from bot.domain.words import count, money, number, weekly
 
 __all__ = [
     "clock_time",
@@ -29,38 +30,13 @@ __all__ = [
     "weekly",
 ]
 
-_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-
-
-def money(amount: Decimal) -> str:
-    """"£1,234.50"."""
-    return f"£{amount:,.2f}"
-
-
-def weekly(amount: Decimal) -> str:
-    """"£1,234.50/wk"."""
-    return f"{money(amount)}/wk"
-
-
-def number(amount: Decimal) -> str:
-    """A quantity without trailing zeros or exponents: 40, 4.5, 100."""
-    return f"{amount.normalize():f}"
-
-
-def count(amount: Decimal, unit: str) -> str:
-    """"1 week", "4.5 weeks"."""
-    return f"{number(amount)} {unit}" if amount == 1 else f"{number(amount)} {unit}s"
 
 
 def long_date(day: date | datetime) -> str:
     """"Wednesday 9 December 2026". A datetime is first put on the London clock."""
     if isinstance(day, datetime):
         day = _london(day).date()
-    return f"{_WEEKDAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+    return words.long_date(day)
 
 
 def short_date(day: date | datetime) -> str:

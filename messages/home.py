@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.home import Home, Task
+from bot.domain.words import days
 from messages.format import cut, escape, slack_words
 from messages.help import help_lines
 from messages.ids import VALUE, AwayField, Callback, Command, Subcommand
@@ -29,7 +30,7 @@ def _context(text: str) -> dict[str, Any]:
 
 
 def _days(n: int) -> str:
-    return "today" if n == 0 else ("1 day" if n == 1 else f"{n} days")
+    return "today" if n == 0 else days(n)
 
 
 def task_line(task: Task, today: Any) -> str:

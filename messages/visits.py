@@ -28,6 +28,7 @@ from bot.domain.visits import (
     VisitsOverview,
     VisitView,
 )
+from bot.domain.words import days
 from messages.format import cut, escape, long_date, mention
 from messages.ids import (
     VALUE,
@@ -157,7 +158,7 @@ def _step_done_button(visit: VisitView, step: StepView) -> dict[str, Any]:
 
 
 def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
+    return days(n)
 
 
 def _overdue(due_on: date, today: date) -> str | None:

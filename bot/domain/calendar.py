@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from bot.domain.words import long_date, month_name
+
 __all__ = [
     "LONDON",
     "Slot",
@@ -29,21 +31,6 @@ __all__ = [
 
 LONDON = ZoneInfo("Europe/London")
 
-# Our own names, because strftime's %A and %B follow the process locale.
-_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-
-
-def long_date(day: date) -> str:
-    """E.g. "Monday 30 November 2026", in English whatever the server's locale."""
-    return f"{_WEEKDAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
-
-
-def month_name(month: int) -> str:
-    return _MONTH_NAMES[month - 1]
 
 
 @lru_cache(maxsize=64)
@@ -178,6 +165,5 @@ class Slot:
         """E.g. "Monday 30 March 2026, 13:00–13:30" in local time."""
         start, end = self.local_start(tz), self.local_end(tz)
         return (
-            f"{_WEEKDAY_NAMES[start.weekday()]} {start.day} {_MONTH_NAMES[start.month - 1]} "
-            f"{start.year}, {start:%H:%M}–{end:%H:%M}"
+            f"{long_date(start.date())}, {start:%H:%M}–{end:%H:%M}"
         )

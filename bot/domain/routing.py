@@ -20,6 +20,7 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from bot.domain import words
 from bot.domain.bodies import BodyKind
 
 if TYPE_CHECKING:  # the policy module imports RequestType from here
@@ -198,36 +199,38 @@ def _evaluate(policy: Policy, when: Conditions, request: CaseRequest) -> tuple[b
     weekly, weeks = request.proposed_weekly, policy.routing.weeks_per_year
     if when.weekly_over is not None:
         held = weekly > when.weekly_over
-        amounts.append((held, f"{_weekly(weekly)} is {'over' if held else 'not over'} "
-                              f"the {_money(when.weekly_over)} threshold"))
+        amounts.append((held, f"{words.weekly(weekly)} is {'over' if held else 'not over'} "
+                              f"the {words.money(when.weekly_over)} threshold"))
     if when.weekly_at_most is not None:
         held = weekly <= when.weekly_at_most
-        amounts.append((held, f"{_weekly(weekly)} is {'within' if held else 'over'} {_weekly(when.weekly_at_most)}"))
+        amounts.append((held, f"{words.weekly(weekly)} is {'within' if held else 'over'} "
+                              f"{words.weekly(when.weekly_at_most)}"))
     yearly = weekly * weeks
     if when.yearly_over is not None:
         held = yearly > when.yearly_over
         amounts.append((held, f"{_yearly(yearly, weeks)} is {'over' if held else 'not over'} "
-                              f"the {_money(when.yearly_over)} a year threshold"))
+                              f"the {words.money(when.yearly_over)} a year threshold"))
     if when.yearly_at_most is not None:
         held = yearly <= when.yearly_at_most
         amounts.append((held, f"{_yearly(yearly, weeks)} is {'within' if held else 'over'} "
-                              f"{_money(when.yearly_at_most)} a year"))
+                              f"{words.money(when.yearly_at_most)} a year"))
     current = request.current_weekly
     if when.current_weekly_over is not None:
-        amounts.append(_over(current, when.current_weekly_over, lambda n: f"the current {_weekly(n)}",
-                             _weekly(when.current_weekly_over)))
+        amounts.append(_over(current, when.current_weekly_over, lambda n: f"the current {words.weekly(n)}",
+                             words.weekly(when.current_weekly_over)))
     if when.change_weekly_over is not None:
         amounts.append(_over(None if current is None else weekly - current, when.change_weekly_over,
-                             lambda n: f"the change of {_weekly(n)}", _weekly(when.change_weekly_over)))
+                             lambda n: f"the change of {words.weekly(n)}", words.weekly(when.change_weekly_over)))
     if when.within_ras is not None:
         amounts.append(_ras(policy, request, when.within_ras))
     if when.hours_per_month_over is not None:
         amounts.append(_over(request.hours_per_month, when.hours_per_month_over,
-                             lambda n: f"{_count(n, 'hour')} a month", _count(when.hours_per_month_over, "hour")))
+                             lambda n: f"{words.count(n, 'hour')} a month",
+                             words.count(when.hours_per_month_over, "hour")))
     if when.respite_weeks_over is not None:
         amounts.append(_over(request.respite_weeks_per_year, when.respite_weeks_over,
-                             lambda n: f"{_count(n, 'week')} of respite a year",
-                             f"the limit of {_count(when.respite_weeks_over, 'week')}"))
+                             lambda n: f"{words.count(n, 'week')} of respite a year",
+                             f"the limit of {words.count(when.respite_weeks_over, 'week')}"))
     if all(held for held, _ in amounts):
         return True, subject, [sentence for _, sentence in amounts if sentence]
     return False, "", [sentence for held, sentence in amounts if not held and sentence]
@@ -239,9 +242,9 @@ def _subject(when: Conditions, request: CaseRequest) -> str:
     if when.service is not None or when.request_type is not None:
         service = f"{SERVICE_LABELS[request.service]} " if when.service is not None else ""
         kind = REQUEST_TYPE_LABELS[request.request_type] if when.request_type is not None else "case"
-        amount = f"of {_weekly(request.proposed_weekly)}"
+        amount = f"of {words.weekly(request.proposed_weekly)}"
         if when.request_type is not None and request.is_change and request.current_weekly is not None:
-            amount = f"from {_weekly(request.current_weekly)} to {_weekly(request.proposed_weekly)}"
+            amount = f"from {words.weekly(request.current_weekly)} to {words.weekly(request.proposed_weekly)}"
         parts.append(f"{'an' if (service or kind)[:1] in 'aeiou' else 'a'} {service}{kind} {amount}")
     if when.age_band is not None:
         parts.append(f"aged {request.age_band}")
@@ -250,7 +253,7 @@ def _subject(when: Conditions, request: CaseRequest) -> str:
     if when.top_up is not None:
         parts.append("with a first-party top-up" if when.top_up else "with no first-party top-up")
     if parts and not parts[0].startswith(("a ", "an ")):
-        parts.insert(0, f"a case of {_weekly(request.proposed_weekly)}")
+        parts.insert(0, f"a case of {words.weekly(request.proposed_weekly)}")
         parts = [f"{parts[0]} {parts[1]}", *parts[2:]]
     text = ", ".join(parts)
     if when.urgent:
@@ -270,19 +273,19 @@ def _ras(policy: Policy, request: CaseRequest, wanted: bool) -> tuple[bool, str]
     proposed = request.proposed_weekly
     if request.ras_weekly is None:
         return (not wanted, "" if not wanted else
-                f"no RAS indicative budget was given, so {_weekly(proposed)} cannot be shown to be within it")
+                f"no RAS indicative budget was given, so {words.weekly(proposed)} cannot be shown to be within it")
     ras = request.ras_weekly
     tolerance = _tolerance(policy, ras)
     ceiling = ras + tolerance
     within = proposed <= ceiling
     if within:
-        extra = f" plus the {_weekly(tolerance)} tolerance (up to {_weekly(ceiling)})" if tolerance else ""
-        sentence = f"{_weekly(proposed)} is within the RAS indicative budget of {_weekly(ras)}{extra}"
+        extra = f" plus the {words.weekly(tolerance)} tolerance (up to {words.weekly(ceiling)})" if tolerance else ""
+        sentence = f"{words.weekly(proposed)} is within the RAS indicative budget of {words.weekly(ras)}{extra}"
     elif tolerance:
-        sentence = (f"{_weekly(proposed)} is over the RAS indicative budget of {_weekly(ras)} by more than "
-                    f"the {_weekly(tolerance)} tolerance (up to {_weekly(ceiling)})")
+        sentence = (f"{words.weekly(proposed)} is over the RAS indicative budget of {words.weekly(ras)} by more than "
+                    f"the {words.weekly(tolerance)} tolerance (up to {words.weekly(ceiling)})")
     else:
-        sentence = f"{_weekly(proposed)} is over the RAS indicative budget of {_weekly(ras)}"
+        sentence = f"{words.weekly(proposed)} is over the RAS indicative budget of {words.weekly(ras)}"
     return within is wanted, sentence
 
 
@@ -321,9 +324,9 @@ def deciding_tier(body: Body, weekly: Decimal, weeks_per_year: int) -> Tier | No
 def _limit_words(tier: Tier, weeks: int) -> str:
     limits = []
     if tier.max_weekly is not None:
-        limits.append(_weekly(tier.max_weekly))
+        limits.append(words.weekly(tier.max_weekly))
     if tier.max_yearly is not None:
-        limits.append(f"{_money(tier.max_yearly)} a year")
+        limits.append(f"{words.money(tier.max_yearly)} a year")
     return " and ".join(limits)
 
 
@@ -363,9 +366,9 @@ def _to_body(policy: Policy, body_id: str, request: CaseRequest, reasons: list[s
     if hours_limit is not None and request.hours_per_month is not None:
         must_attend = request.hours_per_month > hours_limit
         reasons.append(
-            f"{_count(request.hours_per_month, 'hour')} a month is "
-            + (f"over {_count(hours_limit, 'hour')}: the practitioner must attend the {body.name}"
-               if must_attend else f"not over {_count(hours_limit, 'hour')}, so the practitioner need not attend")
+            f"{words.count(request.hours_per_month, 'hour')} a month is "
+            + (f"over {words.count(hours_limit, 'hour')}: the practitioner must attend the {body.name}"
+               if must_attend else f"not over {words.count(hours_limit, 'hour')}, so the practitioner need not attend")
         )
     reasons.extend(context for context in _context(request)
                    if not any(context.split(" ", 1)[1] in reason for reason in reasons))
@@ -377,26 +380,15 @@ def _to_body(policy: Policy, body_id: str, request: CaseRequest, reasons: list[s
 
 def _context(request: CaseRequest) -> list[str]:
     """The figures a decider wants beside any reason: the RAS, and what a change changes from."""
-    context = [] if request.ras_weekly is None else [f"RAS {_weekly(request.ras_weekly)}"]
+    context = [] if request.ras_weekly is None else [f"RAS {words.weekly(request.ras_weekly)}"]
     if request.request_type is RequestType.INCREASE and request.current_weekly is not None:
-        context.append(f"an increase from {_weekly(request.current_weekly)}")
+        context.append(f"an increase from {words.weekly(request.current_weekly)}")
     return context
 
 
 # --- Words ------------------------------------------------------------------------------------------
 
 
-def _money(amount: Decimal) -> str:
-    return f"£{amount:,.2f}"
-
-
-def _weekly(amount: Decimal) -> str:
-    return f"{_money(amount)}/wk"
-
-
-def _count(amount: Decimal, unit: str) -> str:
-    number = f"{amount.normalize():f}"
-    return f"{number} {unit}" if amount == 1 else f"{number} {unit}s"
 
 
 def _role_words(role: str) -> str:
@@ -404,21 +396,21 @@ def _role_words(role: str) -> str:
 
 
 def _yearly(amount: Decimal, weeks: int) -> str:
-    return f"{_money(amount)} a year ({weeks} weeks)"
+    return f"{words.money(amount)} a year ({weeks} weeks)"
 
 
 def describe_request(request: CaseRequest) -> str:
     """One plain line, e.g. "new package, adults, £412.00/wk (RAS £298.00/wk)"."""
     text = f"{REQUEST_TYPE_LABELS[request.request_type]}, {SERVICE_LABELS[request.service]}, "
-    text = ("urgent " if request.urgent else "") + text + _weekly(request.proposed_weekly)
+    text = ("urgent " if request.urgent else "") + text + words.weekly(request.proposed_weekly)
     if request.current_weekly is not None:
-        text += f" from {_weekly(request.current_weekly)}"
+        text += f" from {words.weekly(request.current_weekly)}"
     if request.ras_weekly is not None:
-        text += f" (RAS {_weekly(request.ras_weekly)})"
+        text += f" (RAS {words.weekly(request.ras_weekly)})"
     if request.respite_weeks_per_year is not None:
-        text += f", {_count(request.respite_weeks_per_year, 'week')} of respite a year"
+        text += f", {words.count(request.respite_weeks_per_year, 'week')} of respite a year"
     if request.hours_per_month is not None:
-        text += f", {_count(request.hours_per_month, 'hour')} a month"
+        text += f", {words.count(request.hours_per_month, 'hour')} a month"
     if request.age_band is not None:
         text += f", aged {request.age_band}"
     if request.top_up:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from dateutil.relativedelta import relativedelta
 
 from bot.domain.calendar import WorkingCalendar, long_date, month_name
+from bot.domain.words import days
 
 if TYPE_CHECKING:  # the policy module imports VisitKind and Step from here
     from bot.policy import Visits
@@ -209,8 +210,7 @@ class ActionPlanNeeded:
 # --- Counting days -----------------------------------------------------------------------------------
 
 def _days(n: int, working: bool) -> str:
-    unit = "working day" if working else "calendar day"
-    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+    return days(n, "working day" if working else "calendar day")
 
 
 def due_date(cal: WorkingCalendar, rule: str, start: date, days: int, working: bool) -> date:

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from bot.domain.home import Home, Task
+from bot.domain.words import days
 from handlers.teams.cards.elements import (
     NO_NAMES,
     Card,
@@ -43,7 +44,7 @@ def _named(text: str, names: Names) -> str:
 
 
 def _days(n: int) -> str:
-    return "today" if n == 0 else ("1 day" if n == 1 else f"{n} days")
+    return "today" if n == 0 else days(n)
 
 
 def task_line(task: Task, today: date) -> list[Any]:

@@ -25,6 +25,7 @@ from bot.domain.visits import (
     VisitsOverview,
     VisitView,
 )
+from bot.domain.words import days
 from handlers.teams.cards.elements import (
     NO_NAMES,
     Card,
@@ -85,7 +86,7 @@ _STEP_SHORT = {
 
 
 def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
+    return days(n)
 
 
 def _overdue(due_on: date, today: date) -> str | None:
