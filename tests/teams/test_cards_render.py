@@ -145,6 +145,8 @@ SLACK_ONLY = {
     " (also: the shortcut menu)": "",
     "(`off` ends it)": '("away off" ends it)',
     ", with a chart (the policy's reporters)": " (the policy's reporters)",
+    # Slack cannot mention a Teams person; the views' cover line names the team manager, shown by id here.
+    "a colleague on Teams": views.TOMAS,
 }
 
 

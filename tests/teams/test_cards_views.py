@@ -60,8 +60,11 @@ def _policy_with_teams() -> Policy:
 POLICIES["with-teams"] = _policy_with_teams()
 
 # Teams user ids ("29:…") and the names the Teams side knows them by.
-PRIYA, TOMAS, ANNA = "29:1priya-worker", "29:1tomas-team-manager", "29:1anna-advanced-practitioner"
-CHAIR, OPS, SQAO, PCO = "29:1chair-sam", "29:1ops-manager", "29:1sqao-jo", "29:1pco-lee"
+# People as the policy and the database name them on Teams: "teams:" and their Entra object id (bot.addresses).
+PRIYA, TOMAS, ANNA = ("teams:00000000-0000-4000-8000-000000000001", "teams:00000000-0000-4000-8000-000000000002",
+                      "teams:00000000-0000-4000-8000-000000000003")
+CHAIR, OPS, SQAO, PCO = ("teams:00000000-0000-4000-8000-000000000004", "teams:00000000-0000-4000-8000-000000000005",
+                          "teams:00000000-0000-4000-8000-000000000006", "teams:00000000-0000-4000-8000-000000000007")
 NAMES = {PRIYA: "Priya Shah", TOMAS: "Tomás Reyes", ANNA: "Anna Kowalska", CHAIR: "Sam Okafor",
          OPS: "Dev Patel", SQAO: "Jo Evans", PCO: "Lee Morgan"}
 # Tuesday 24 November 2026, 10:00 in London; decided Wednesday 25 November at 10:42 (GMT: London is UTC).
@@ -250,7 +253,7 @@ HOME = Home(
                   TODAY),),
     bookings=("1234567: Enhanced Peer Forum, Tuesday 1 December 2026, 09:30–10:00",),
     chairing=("Enhanced Peer Forum today: 3 cases booked, 5 slots free",),
-    cover=(f"You cover for <@{TOMAS}> today: their messages and reminders come to you.",),
+    cover=("You cover for {{@" + TOMAS + "}} today: their messages and reminders come to you.",),
 )
 BUSY_HOME = replace(HOME, waiting=HOME.waiting * 45, cases=HOME.cases * 45, bookings=HOME.bookings * 45,
                     overdue_visits=("Sunrise House: report to SQAO overdue by 3 days",) * 45)

@@ -6,11 +6,11 @@ show. The Teams counterpart of messages/home.py, with the cover form.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from bot import markup
 from bot.domain.home import Home, Task
 from bot.domain.words import days
 from handlers.teams.cards.elements import (
@@ -34,24 +34,21 @@ from handlers.teams.cards.ids import AwayInput, Command, Verb
 __all__ = ["LIST_MOST", "away_form", "home_card", "task_line"]
 
 LIST_MOST = 20  # lines a list shows before "and N more"
-# The services word some of the Home view's lines with a Slack mention ("You cover for <@U…> today");
-# in Teams the person is shown by name.
-_SLACK_MENTION = re.compile(r"<@([A-Za-z0-9:_\-.]+)>")
-
-
 def _named(text: str, names: Names) -> str:
-    return _SLACK_MENTION.sub(lambda match: person(match.group(1), names), text)
+    """The core's tokens (bot.markup) as Teams shows them: a person by name, a command as it is typed."""
+    return markup.render(text, person=lambda who: person(who, names),
+                         command=lambda words: "\u201c" + words + "\u201d")
 
 
 def _days(n: int) -> str:
     return "today" if n == 0 else days(n)
 
 
-def task_line(task: Task, today: date) -> list[Any]:
+def task_line(task: Task, today: date, names: Names = NO_NAMES) -> list[Any]:
     """sign-off — 2345678 · increase £280.00/wk, delegated sign-off · waiting 3 days."""
     waited = task.days_waiting(today)
     when = "since today" if waited == 0 else f"waiting {_days(waited)}"
-    return [bold(task.what), f" — {task.reference} · {task.detail} · {when}"]
+    return [bold(task.what), f" — {task.reference} · {_named(task.detail, names)} · {when}"]
 
 
 def _list(heading_text: str, lines: Sequence[str | list[Any]], empty: str | None = None) -> list[dict[str, Any]]:
@@ -74,7 +71,8 @@ def home_card(home: Home | None = None, names: Names = NO_NAMES) -> Card:
         body.append(para("panelbot carries a funding request to whoever may decide it, books the forum, and tells "
                          "you the outcome."))
     else:
-        body += _list(f"Waiting on you ({len(home.waiting)})", [task_line(task, home.today) for task in home.waiting],
+        body += _list(f"Waiting on you ({len(home.waiting)})",
+                      [task_line(task, home.today, names) for task in home.waiting],
                       "Nothing waits on you.")
         body += _list("Today", [_named(line, names) for line in (*home.cover, *home.chairing, *home.panels)])
         body += _list(f"Overdue visits and steps ({len(home.overdue_visits)})",
