@@ -1,4 +1,4 @@
-"""`panelbot run | serve | worker | demo | db | policy | audit | export | report`.
+"""`panelbot run | serve | worker | demo | db | policy | audit | export | report | teams`.
 
 Every command reads and validates the settings first; a bad or missing setting ends the command
 with one line on stderr naming it (exit status 2), never a traceback.
@@ -241,8 +241,25 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_teams(args: argparse.Namespace) -> int:
+    """`panelbot teams package`: the Teams app package (manifest and icons, zipped) to upload to Teams."""
+    from pathlib import Path
+
+    from handlers.teams.app_package.package import build_package
+
+    try:
+        path = build_package(Path(args.out), app_id=args.app_id, bot_id=args.bot_id or args.app_id,
+                             host=args.host, version=args.version)
+    except ValueError as exc:
+        print(f"panelbot: {exc}", file=sys.stderr)
+        return 2
+    print(f"{path}: upload it in Teams (Apps → Manage your apps → Upload an app), or give it to your Teams admin")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="panelbot", description="Funding decisions for social-care panels, in Slack.")
+    parser = argparse.ArgumentParser(prog="panelbot",
+                                     description="Funding decisions for social-care panels, in Slack and Teams.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="connect to Slack over Socket Mode (no public URL), with the worker")
@@ -291,6 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--to", dest="end", metavar="DATE", help="last day, YYYY-MM-DD (default: today)")
     report.add_argument("--quiet", action="store_true", help="no progress bar")
     report.set_defaults(func=cmd_report)
+
+    teams = sub.add_parser("teams", help="package: the Teams app package (manifest and icons) as a zip to upload")
+    teams.add_argument("action", choices=["package"])
+    teams.add_argument("--app-id", required=True, help="the Teams app's id (a GUID; often the bot's app id)")
+    teams.add_argument("--bot-id", help="the bot's Microsoft app id from Azure (default: --app-id)")
+    teams.add_argument("--host", required=True, help="the public host name that serves /api/messages")
+    teams.add_argument("--version", default="1.0.0", help="the app's version, raised for every upload (1.0.0)")
+    teams.add_argument("--out", default=".", metavar="DIR", help="where to write the zip (default: here)")
+    teams.set_defaults(func=cmd_teams)
     return parser
 
 

@@ -171,3 +171,15 @@ def test_run_with_all_three_tokens_connects_over_socket_mode_with_the_app_token(
     assert handler.app_token == "xapp-1"
     assert handler.client.web_client.base_url == slack.api_url
     assert slack.calls_to("auth.test")  # the bot token was checked against SLACK_API_URL
+
+
+def test_panelbot_teams_package_writes_the_zip_to_upload_and_refuses_a_bad_id(tmp_path, capsys):
+    import zipfile
+
+    assert main(["teams", "package", "--app-id", "00000000-0000-4000-8000-0000000000aa",
+                 "--host", "panelbot.example.gov.uk", "--out", str(tmp_path)]) == 0
+    [package] = tmp_path.glob("*.zip")
+    assert sorted(zipfile.ZipFile(package).namelist()) == ["color.png", "manifest.json", "outline.png"]
+    assert "Upload an app" in capsys.readouterr().out
+    assert main(["teams", "package", "--app-id", "not-a-guid", "--host", "x.example", "--out", str(tmp_path)]) == 2
+    assert "app_id is not valid" in capsys.readouterr().err
