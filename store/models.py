@@ -38,6 +38,13 @@ NAMING = {
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
+# The length of a person's, a user group's or a channel's id on any surface, and of a message's id
+# there. Slack's are short ("U0…", "C0…", a ts); Teams' are not: "teams:" + a 36-character Entra
+# object id for a person, "teams:19:…@thread.tacv2" (about 80) for a channel, activity ids for messages.
+SURFACE_ID = 255
+# Idempotency keys name the person or channel they are for (see bot/services), so they outgrow an id.
+KEY = 512
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
@@ -57,8 +64,8 @@ class Audit(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(32))  # Slack user ID, or "panelbot" for the system
-    on_behalf_of: Mapped[str | None] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(SURFACE_ID))  # a person's id, or "panelbot" for the system
+    on_behalf_of: Mapped[str | None] = mapped_column(String(SURFACE_ID))
     action: Mapped[str] = mapped_column(String(64))
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -116,7 +123,7 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     reference: Mapped[str] = mapped_column(String(64), index=True)  # SQLite cannot use the partial index for lookups
-    submission_key: Mapped[str] = mapped_column(String(100), unique=True)
+    submission_key: Mapped[str] = mapped_column(String(SURFACE_ID), unique=True)  # the surface's form id
     service: Mapped[str] = mapped_column(String(32))
     request_type: Mapped[str] = mapped_column(String(32))
     proposed_weekly: Mapped[Decimal] = mapped_column(Numeric(10, 2))
@@ -131,9 +138,9 @@ class Case(Base):
     alternatives: Mapped[str | None] = mapped_column(Text)
     evidence: Mapped[list[str]] = mapped_column(JSON)
     record_link: Mapped[str | None] = mapped_column(String(500))
-    submitter: Mapped[str] = mapped_column(String(32), index=True)
-    team_manager: Mapped[str] = mapped_column(String(32), index=True)
-    attendee: Mapped[str | None] = mapped_column(String(32), index=True)
+    submitter: Mapped[str] = mapped_column(String(SURFACE_ID), index=True)
+    team_manager: Mapped[str] = mapped_column(String(SURFACE_ID), index=True)
+    attendee: Mapped[str | None] = mapped_column(String(SURFACE_ID), index=True)
     route: Mapped[str] = mapped_column(String(32))
     reasons: Mapped[list[str]] = mapped_column(JSON)
     then: Mapped[list[str]] = mapped_column(JSON)
@@ -147,8 +154,8 @@ class Case(Base):
     panel_location: Mapped[str | None] = mapped_column(String(64))
     papers_due: Mapped[date | None] = mapped_column(Date)
     panel_late_for: Mapped[date | None] = mapped_column(Date)
-    card_channel: Mapped[str | None] = mapped_column(String(32))
-    card_ts: Mapped[str | None] = mapped_column(String(32))
+    card_channel: Mapped[str | None] = mapped_column(String(SURFACE_ID))
+    card_ts: Mapped[str | None] = mapped_column(String(SURFACE_ID))
     round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # +1 on each resubmission
     tier_role: Mapped[str | None] = mapped_column(String(64))  # a person body: the tier whose limits cover it
     follow_on_body: Mapped[str | None] = mapped_column(String(32))  # who endorses or ratifies the decision
@@ -173,17 +180,17 @@ class Outbox(Base):
     __table_args__ = (Index("ix_outbox_due", "state", "not_before"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
+    key: Mapped[str] = mapped_column(String(KEY), unique=True)
     kind: Mapped[str] = mapped_column(String(40))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    recipient: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(SURFACE_ID))
     state: Mapped[str] = mapped_column(String(12))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
-    sent_channel: Mapped[str | None] = mapped_column(String(32))
-    sent_ts: Mapped[str | None] = mapped_column(String(32))
+    sent_channel: Mapped[str | None] = mapped_column(String(SURFACE_ID))
+    sent_ts: Mapped[str | None] = mapped_column(String(SURFACE_ID))
     error: Mapped[str | None] = mapped_column(String(100))  # an error code, never message text
     claim_token: Mapped[str | None] = mapped_column(String(32))
     lease_until: Mapped[datetime | None]  # the claim is live until then; its owner renews it
@@ -213,10 +220,10 @@ class ForumBooking(Base):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     day: Mapped[date] = mapped_column(Date)  # the sitting's local date
-    booked_by: Mapped[str] = mapped_column(String(32))
+    booked_by: Mapped[str] = mapped_column(String(SURFACE_ID))
     booked_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]
-    cancelled_by: Mapped[str | None] = mapped_column(String(32))
+    cancelled_by: Mapped[str | None] = mapped_column(String(SURFACE_ID))
 
 
 class Decision(Base):
@@ -244,8 +251,8 @@ class Decision(Base):
     practice_concern: Mapped[str | None] = mapped_column(Text)
     concern_actions: Mapped[str | None] = mapped_column(Text)
     stage_after: Mapped[str] = mapped_column(String(40))
-    decided_by: Mapped[str] = mapped_column(String(32))
-    decided_for: Mapped[str | None] = mapped_column(String(32))  # whom the decider covered for, if anyone
+    decided_by: Mapped[str] = mapped_column(String(SURFACE_ID))
+    decided_for: Mapped[str | None] = mapped_column(String(SURFACE_ID))  # whom the decider covered for, if anyone
     decided_at: Mapped[datetime]
 
 
@@ -258,8 +265,8 @@ class SittingAttendance(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     body: Mapped[str] = mapped_column(String(32))
     day: Mapped[date] = mapped_column(Date)
-    person: Mapped[str] = mapped_column(String(32))
-    recorded_by: Mapped[str] = mapped_column(String(32))
+    person: Mapped[str] = mapped_column(String(SURFACE_ID))
+    recorded_by: Mapped[str] = mapped_column(String(SURFACE_ID))
     recorded_at: Mapped[datetime]
 
 
@@ -270,11 +277,11 @@ class Cover(Base):
     __tablename__ = "cover"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    absent: Mapped[str] = mapped_column(String(32), index=True)
-    colleague: Mapped[str] = mapped_column(String(32), index=True)
+    absent: Mapped[str] = mapped_column(String(SURFACE_ID), index=True)
+    colleague: Mapped[str] = mapped_column(String(SURFACE_ID), index=True)
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
-    created_by: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(SURFACE_ID))
     created_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
 
@@ -310,21 +317,21 @@ class Reminder(Base):
     __table_args__ = (Index("ix_reminder_due", "state", "due_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    person: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(KEY), unique=True)
+    person: Mapped[str] = mapped_column(String(SURFACE_ID))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)  # None: about a visit
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     about_id: Mapped[int | None] = mapped_column(BigInteger)  # the booking, follow-up or visit step it is about
     why: Mapped[str] = mapped_column(String(300))
-    late_person: Mapped[str | None] = mapped_column(String(32))
+    late_person: Mapped[str | None] = mapped_column(String(SURFACE_ID))
     due_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(12))  # pending, sending, sent, done, withdrawn, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
-    sent_channel: Mapped[str | None] = mapped_column(String(32))
-    sent_ts: Mapped[str | None] = mapped_column(String(32))
+    sent_channel: Mapped[str | None] = mapped_column(String(SURFACE_ID))
+    sent_ts: Mapped[str | None] = mapped_column(String(SURFACE_ID))
     error: Mapped[str | None] = mapped_column(String(100))  # an error code, never message text
     claim_token: Mapped[str | None] = mapped_column(String(32))
     lease_until: Mapped[datetime | None]  # the claim is live until then; its owner renews it
@@ -343,7 +350,7 @@ class Review(Base):
     quality_of_life: Mapped[str] = mapped_column(String(20))
     package: Mapped[str] = mapped_column(String(20))
     notes: Mapped[str | None] = mapped_column(Text)  # free text: shown only to people with a role on the case
-    reviewed_by: Mapped[str] = mapped_column(String(32))
+    reviewed_by: Mapped[str] = mapped_column(String(SURFACE_ID))
     reviewed_at: Mapped[datetime]
 
 
@@ -359,7 +366,7 @@ class Provision(Base):
     ofsted_rating: Mapped[str | None] = mapped_column(String(30))
     rated_on: Mapped[date | None] = mapped_column(Date)
     contact: Mapped[str | None] = mapped_column(String(300))  # the provider's contact (an organisation's)
-    created_by: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(SURFACE_ID))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -373,10 +380,10 @@ class Placement(Base):
     provision_id: Mapped[int] = mapped_column(ForeignKey("provision.id"), index=True)
     child_reference: Mapped[str] = mapped_column(String(64), index=True)
     starts_on: Mapped[date] = mapped_column(Date)
-    social_worker: Mapped[str | None] = mapped_column(String(32))
-    iro: Mapped[str | None] = mapped_column(String(32))
-    sen_officer: Mapped[str | None] = mapped_column(String(32))
-    created_by: Mapped[str] = mapped_column(String(32))
+    social_worker: Mapped[str | None] = mapped_column(String(SURFACE_ID))
+    iro: Mapped[str | None] = mapped_column(String(SURFACE_ID))
+    sen_officer: Mapped[str | None] = mapped_column(String(SURFACE_ID))
+    created_by: Mapped[str] = mapped_column(String(SURFACE_ID))
     created_at: Mapped[datetime]
 
 
@@ -392,7 +399,7 @@ class Concern(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     provision_id: Mapped[int] = mapped_column(ForeignKey("provision.id"))
     raised_on: Mapped[date] = mapped_column(Date)
-    raised_by: Mapped[str] = mapped_column(String(32))
+    raised_by: Mapped[str] = mapped_column(String(SURFACE_ID))
     joined: Mapped[int] = mapped_column(Integer, default=0)  # further concerns raised while it was open
     closed_at: Mapped[datetime | None]
 
@@ -405,7 +412,7 @@ class ActionPlan(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     provision_id: Mapped[int] = mapped_column(ForeignKey("provision.id"), index=True)
     requested_on: Mapped[date] = mapped_column(Date)
-    requested_by: Mapped[str] = mapped_column(String(32))
+    requested_by: Mapped[str] = mapped_column(String(SURFACE_ID))
     received_on: Mapped[date | None] = mapped_column(Date)
 
 
@@ -422,7 +429,7 @@ class Visit(Base):
     why: Mapped[str] = mapped_column(String(300))
     state: Mapped[str] = mapped_column(String(12))  # due, planned, done, superseded
     planned_on: Mapped[date | None] = mapped_column(Date)
-    visitor: Mapped[str | None] = mapped_column(String(32))
+    visitor: Mapped[str | None] = mapped_column(String(SURFACE_ID))
     done_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
 
@@ -436,11 +443,11 @@ class VisitStep(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
     step: Mapped[str] = mapped_column(String(30))
-    assignee: Mapped[str] = mapped_column(String(32))  # a Slack user or user-group ID
+    assignee: Mapped[str] = mapped_column(String(SURFACE_ID))  # a person's or a user group's id
     started_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
     finished_on: Mapped[date | None] = mapped_column(Date)
-    finished_by: Mapped[str | None] = mapped_column(String(32))
+    finished_by: Mapped[str | None] = mapped_column(String(SURFACE_ID))
 
 
 
@@ -459,8 +466,8 @@ class MessageDeletion(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(32))
-    ts: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(SURFACE_ID))
+    ts: Mapped[str] = mapped_column(String(SURFACE_ID))
     state: Mapped[str] = mapped_column(String(12))  # pending, deleting, deleted, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(100))
@@ -488,7 +495,29 @@ class SpotCheck(Base):
     state: Mapped[str] = mapped_column(String(12))  # open, agreed, concern, referred
     actions: Mapped[str | None] = mapped_column(Text)
     drawn_at: Mapped[datetime]
-    opened_by: Mapped[str | None] = mapped_column(String(32))
+    opened_by: Mapped[str | None] = mapped_column(String(SURFACE_ID))
     opened_at: Mapped[datetime | None]
-    checked_by: Mapped[str | None] = mapped_column(String(32))
+    checked_by: Mapped[str | None] = mapped_column(String(SURFACE_ID))
     checked_at: Mapped[datetime | None]
+
+
+class TeamsAddress(Base):
+    """Where Teams reaches a person or a channel panelbot knows by its id (`address`): a person's
+    "teams:<Entra object id>", a channel's "teams:19:…@thread.tacv2".
+
+    The Bot Connector posts into a conversation at a service URL, and neither can be derived from the
+    id: both are learnt from the activities Teams sends (an install, a message) and kept here, the
+    latest winning. Ids only: no names, no email addresses.
+    """
+
+    __tablename__ = "teams_addresses"
+    __table_args__ = (CheckConstraint("kind IN ('person', 'channel')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    address: Mapped[str] = mapped_column(String(SURFACE_ID), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "person" or "channel"
+    user_id: Mapped[str | None] = mapped_column(String(SURFACE_ID))  # a person's Bot Framework id, "29:…"
+    conversation_id: Mapped[str] = mapped_column(String(512))  # the personal chat's or the channel's
+    service_url: Mapped[str] = mapped_column(String(512))
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
