@@ -16,7 +16,8 @@ import logging
 import re
 import sys
 import traceback
-from typing import IO
+from types import TracebackType
+from typing import IO, TypeAlias
 
 from bot.errors import PanelbotError
 
@@ -24,6 +25,9 @@ SLACK_LOGGERS = ("slack_bolt", "slack_sdk")
 request_logger = logging.getLogger("panelbot.request")
 
 _SAFE_SENTENCE = re.compile(r"^[^({\n:]*")
+
+# What `sys.exc_info()` returns, and so what logging hands a formatter.
+ExcInfo: TypeAlias = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 
 class SlackLibraryFilter(logging.Filter):
@@ -42,7 +46,7 @@ class SlackLibraryFilter(logging.Filter):
         return True
 
 
-def format_exception_safely(exc_info: tuple) -> str:  # type: ignore[type-arg]
+def format_exception_safely(exc_info: ExcInfo) -> str:
     """The traceback's frames and exception types, without exception messages (they may quote input)."""
     chain: list[BaseException] = []
     exc = exc_info[1]
@@ -61,7 +65,7 @@ class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]
+    def formatException(self, ei: ExcInfo) -> str:
         return format_exception_safely(ei)
 
 

@@ -642,15 +642,16 @@ class Policy(_Table):
 
     @model_validator(mode="after")
     def _references_hold(self) -> Policy:
-        for loc, body in self._body_references():
-            if body not in self.bodies:
+        for loc, body_id in self._body_references():
+            if body_id not in self.bodies:
                 known = ", ".join(self.bodies) or "none"
-                raise _error("body '{body}' is not defined in [bodies] (defined: {known})", loc, body=body, known=known)
-        reached = {body for _, body in self._body_references()}
-        for body in self.bodies:
-            if body not in reached:
+                raise _error("body '{body}' is not defined in [bodies] (defined: {known})", loc, body=body_id,
+                             known=known)
+        reached = {body_id for _, body_id in self._body_references()}
+        for body_id in self.bodies:
+            if body_id not in reached:
                 raise _error("no rule, default, follow-on or beyond_limits sends cases to body '{body}'",
-                             ("bodies", body), body=body)
+                             ("bodies", body_id), body=body_id)
         for loc, role in self._role_references():
             if role not in self.roles:
                 raise _error("role '{role}' is not defined in [roles]", loc, role=role)
@@ -871,8 +872,8 @@ def _line_of(loc: Loc, written: list[tuple[int, Loc, bool]]) -> int | None:
     for number, path, _ in written:
         lines.setdefault(path, number)
     for end in range(len(loc), 0, -1):
-        if (number := lines.get(loc[:end])) is not None:
-            return number
+        if (found := lines.get(loc[:end])) is not None:
+            return found
     return None
 
 

@@ -30,14 +30,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, func, select, update
+from sqlalchemy import Connection, Table, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store.models import Audit, AuditChain, Delivery
+from store.models import Audit, AuditChain, Base, Delivery
 
 SYSTEM_ACTOR = "panelbot"
 GENESIS = "0" * 64  # the `prev_hash` of the first row
+
+# The audit's two tables for Core statements, which skip the ORM's autoflush and identity-map sync
+# around the head's lock. (A model's `__table__` is typed as any FromClause; the metadata's are Tables.)
+_AUDIT: Table = Base.metadata.tables[Audit.__tablename__]
+_CHAIN: Table = Base.metadata.tables[AuditChain.__tablename__]
+
 # Subjects named by panelbot's own row ids; every other subject id (a case reference, and whatever a
 # later feature audits) goes into the audit as its keyed pseudonym.
 PLAIN_SUBJECTS = frozenset({"provision", "placement", "visit", "sitting"})
@@ -122,7 +128,7 @@ def chain_hash(key: bytes, prev_hash: str, fields: Mapping[str, Any]) -> str:
 def hold_chain(session: Session) -> None:
     """Take the chain head's lock now, until the caller's transaction ends: for a change that must
     read fresh state and then be the only one of its kind (everything that audits waits for it)."""
-    head = AuditChain.__table__
+    head = _CHAIN
     session.execute(update(head).where(head.c.id == 1).values(last_id=head.c.last_id))
 
 
@@ -170,7 +176,7 @@ def _link_pending(session: Session) -> None:
     if not rows:
         return
     key = session_key(session)
-    head = AuditChain.__table__
+    head = _CHAIN
     # The write comes first: it takes the lock before the head is read, on both backends.
     last_id, prev_hash = session.execute(
         update(head).where(head.c.id == 1).values(last_id=head.c.last_id + len(rows))
@@ -193,7 +199,7 @@ def _drop_pending(session: Session, transaction: Any) -> None:
 def append_audit_rows(connection: Connection, key: bytes, rows: list[dict[str, Any]]) -> None:
     """Append many rows at once (bulk loads: benchmarks, imports), chained as `record_audit` would.
     Each dict has the columns of `record_audit`'s arguments; the caller's transaction holds the head."""
-    head = AuditChain.__table__
+    head = _CHAIN
     last_id, prev_hash = connection.execute(
         update(head).where(head.c.id == 1).values(last_id=head.c.last_id + len(rows))
         .returning(head.c.last_id, head.c.last_hash)
@@ -206,7 +212,7 @@ def append_audit_rows(connection: Connection, key: bytes, rows: list[dict[str, A
         values["row_hash"] = prev_hash = chain_hash(key, prev_hash, row_fields(_Fields(values)))
         chained.append(values)
     if chained:
-        connection.execute(Audit.__table__.insert(), chained)
+        connection.execute(_AUDIT.insert(), chained)
     connection.execute(update(head).where(head.c.id == 1).values(last_hash=prev_hash))
 
 
@@ -234,7 +240,7 @@ class ChainCheck:
 
 
 def _rows(connection: Connection, upto: int, batch: int = 1000) -> Iterator[Any]:
-    table = Audit.__table__
+    table = _AUDIT
     last = None
     while True:
         query = select(table).where(table.c.id <= upto).order_by(table.c.id).limit(batch)
@@ -248,7 +254,7 @@ def _rows(connection: Connection, upto: int, batch: int = 1000) -> Iterator[Any]
 
 
 def _head(connection: Connection) -> Any:
-    return connection.execute(select(AuditChain.__table__)).first()
+    return connection.execute(select(_CHAIN)).first()
 
 
 def verify_chain(connection: Connection, key: bytes) -> ChainCheck:
@@ -278,7 +284,7 @@ def verify_chain(connection: Connection, key: bytes) -> ChainCheck:
         return ChainCheck(count, prev_hash, None,
                           f"the chain head says the last row is {head.last_id} but the chain ends at "
                           f"{prev_id or 'nothing'}: rows at the end were deleted, or the head was changed")
-    table = Audit.__table__
+    table = _AUDIT
     beyond = connection.execute(select(func.min(table.c.id), func.max(table.c.id))
                                 .where(table.c.id > head.last_id)).one()
     if beyond[1] is not None and _head(connection).last_id < beyond[1]:

@@ -21,11 +21,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import CursorResult, Engine, create_engine, event, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.dml import UpdateBase
 
 CONNECT_TIMEOUT_S = 2  # the least libpq and psycopg allow
 STATEMENT_TIMEOUT_MS = 5_000  # the app's statements take milliseconds; the worker's sweeps about one second
@@ -62,7 +65,7 @@ def make_engine(url: str, *, statement_timeout_ms: int | None = STATEMENT_TIMEOU
                          connect_args=postgresql_connect_args(statement_timeout_ms))
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the web and worker processes read while one writes; foreign keys are off by default.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -87,7 +90,7 @@ class Sessions(sessionmaker[Session]):
         self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @contextmanager
-    def begin(self) -> Iterator[Session]:  # type: ignore[override]
+    def begin(self) -> Iterator[Session]:
         if self._writer is None:
             with super().begin() as session:
                 yield session
@@ -115,3 +118,10 @@ def database_answers(engine: Engine) -> bool:
         return True
     except Exception:
         return False
+
+
+def rows_matched(session: Session, statement: UpdateBase) -> int:
+    """Run an UPDATE or DELETE in the session's transaction and return how many rows it matched: for a
+    conditional claim (`UPDATE … WHERE <old value>`), 1 means this caller won and 0 that another got there first."""
+    # A DML statement's result is always a CursorResult; Session.execute is typed as returning any Result.
+    return cast(CursorResult[Any], session.execute(statement)).rowcount

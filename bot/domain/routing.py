@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.domain import words
 from bot.domain.bodies import BodyKind
@@ -438,11 +438,11 @@ def example_requests(policy: Policy) -> list[CaseRequest]:
     band = policy.case_form.age_bands[-1] if policy.case_form.age_bands else None
     team = policy.case_form.teams[0] if policy.case_form.teams else None
 
-    def case(service: Service, request_type: RequestType, weekly: str | Decimal, **more: object) -> CaseRequest:
+    def case(service: Service, request_type: RequestType, weekly: str | Decimal, **more: Any) -> CaseRequest:
         more.pop("_decrease", None)
         more.setdefault("age_band", band)
         more.setdefault("team", team)
-        return CaseRequest(service, request_type, Decimal(weekly), **more)  # type: ignore[arg-type]
+        return CaseRequest(service, request_type, Decimal(weekly), **more)
 
     examples = [
         case(adults, kind.NEW_PACKAGE, "280.00", ras_weekly=Decimal("298.00")),
@@ -492,10 +492,10 @@ def example_requests(policy: Policy) -> list[CaseRequest]:
                              **_fit(base, proposed)))
     for body in policy.bodies.values():
         for tier in body.tiers:
-            limit = tier.max_weekly if tier.max_weekly is not None else (
+            tier_weekly = tier.max_weekly if tier.max_weekly is not None else (
                 (tier.max_yearly / weeks).quantize(penny, ROUND_DOWN) if tier.max_yearly is not None else None)
-            if limit is not None:
-                for weekly in (limit, limit + penny):
+            if tier_weekly is not None:
+                for weekly in (tier_weekly, tier_weekly + penny):
                     examples.append(case(adults, kind.NEW_PACKAGE, weekly, ras_weekly=weekly))
     return list(dict.fromkeys(examples))
 

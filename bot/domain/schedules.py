@@ -65,8 +65,7 @@ def _rules(schedule: Schedule) -> list[tuple[rruleset, time, time]]:
     start = datetime.combine(schedule.first, time())
     found = []
     for sitting in schedule.sittings:
-        rules = rruleset()
-        rules.rrule(rrulestr(sitting.rrule, dtstart=start))  # type: ignore[arg-type]
+        rules = rrulestr(sitting.rrule, dtstart=start, forceset=True)
         for day in schedule.exceptions:
             rules.exdate(datetime.combine(day, time()))
         found.append((rules, sitting.hours.start, sitting.hours.end))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -180,7 +181,7 @@ def book_slot(services: Services, case_id: int, starts_at: datetime, actor: str)
 
 
 def _queue_booking_notices(services: Services, session: Session, row: Case, booking_id: int, notice: Notice,
-                           payload: dict, now: datetime) -> None:  # type: ignore[type-arg]
+                           payload: dict[str, Any], now: datetime) -> None:
     for person in dict.fromkeys(p for p in (row.submitter, row.attendee) if p):
         queue_notice(session, notice, row.id, person, now, key=f"{notice}:{booking_id}:{person}", payload=payload)
     queue_notice(session, Notice.CARD_UPDATE, row.id, row.card_channel or "card", now,

@@ -28,6 +28,7 @@ from bot.services.reminders import on_resubmitted, on_waiting_for_decision, with
 from bot.services.spot_checks import is_spot_checker_of
 from bot.services.views import decision_view, live_booking, view_of
 from store.audit import record_audit
+from store.db import rows_matched
 from store.models import Audit, Case, Decision, FollowUp
 
 
@@ -408,9 +409,9 @@ def withdraw_case(services: Services, case_id: int, reason: str, user: str) -> D
                                 reason=reason, stage_after=Stage.WITHDRAWN, decided_by=user, decided_at=now)
             session.add(decision)
             session.flush()  # one decision of a kind a round: a second withdrawal or a decision loses here
-            moved = session.execute(
+            moved = rows_matched(session,
                 update(Case).where(Case.id == row.id, Case.stage == before, Case.round == old_round)
-                .values(stage=Stage.WITHDRAWN, is_open=False, round=round_, updated_at=now)).rowcount
+                .values(stage=Stage.WITHDRAWN, is_open=False, round=round_, updated_at=now))
             if moved != 1:
                 raise IntegrityError("stage moved on", {}, Exception("conditional update matched no row"))
             session.refresh(row)

@@ -18,6 +18,7 @@ from bot.errors import UserError
 from bot.markup import command
 from bot.services import Services
 from store.audit import record_audit
+from store.db import rows_matched
 from store.models import Cover
 
 LONGEST = timedelta(days=183)  # cover is set for a spell of leave, not for good
@@ -116,8 +117,8 @@ def end_cover(services: Services, absent: str) -> int:
     with services.sessions.begin() as session:
         rows = session.scalars(select(Cover).where(Cover.absent == absent, Cover.ended_at.is_(None))).all()
         for row in rows:
-            ended = session.execute(update(Cover).where(Cover.id == row.id, Cover.ended_at.is_(None))
-                                    .values(ended_at=now)).rowcount
+            ended = rows_matched(session, update(Cover).where(Cover.id == row.id, Cover.ended_at.is_(None))
+                                 .values(ended_at=now))
             if ended == 1:
                 record_audit(session, at=now, actor=absent, action="cover.ended", subject_type="person",
                              subject_id=absent, before={"colleague": row.colleague,

@@ -41,6 +41,7 @@ from bot.services.outbox import queue_notice
 from bot.services.reminders import on_decided, withdraw
 from bot.services.views import decision_view, live_booking, view_of
 from store.audit import record_audit
+from store.db import rows_matched
 from store.models import Case, Decision, FollowUp
 
 
@@ -222,10 +223,10 @@ def decide(services: Services, case_id: int, round_: int, form: DecisionForm, us
                                 decided_for=on_behalf, decided_at=now)
             session.add(decision)
             session.flush()  # the unique constraint decides a race here
-            moved = session.execute(
+            moved = rows_matched(session,
                 update(Case).where(Case.id == row.id, Case.stage == before, Case.round == round_)
                 .values(stage=after, is_open=is_open(after), updated_at=now)
-            ).rowcount
+            )
             if moved != 1:
                 raise IntegrityError("stage moved on", {}, Exception("conditional update matched no row"))
             session.refresh(row)
@@ -252,7 +253,7 @@ def decide(services: Services, case_id: int, round_: int, form: DecisionForm, us
             raise AlreadyDecided(row.reference, _current(session, row, round_, None)) from None
 
 
-def _schedule_follow_ups(services: Services, session: Session, row: Case, now) -> list[FollowUp]:  # type: ignore[no-untyped-def]
+def _schedule_follow_ups(services: Services, session: Session, row: Case, now: datetime) -> list[FollowUp]:
     reviews = services.policy.reviews
     anchor = services.calendar.local_date(now)
     if row.renews_case_id is not None:
@@ -291,7 +292,7 @@ def _cancel_follow_ups(session: Session, row: Case, now: datetime) -> None:
     withdraw(session, row.id, [ReminderKind.REVIEW_DUE, ReminderKind.RESUBMISSION_DUE], now)
 
 
-def _queue_decision_notices(session: Session, row: Case, decision: Decision, now) -> None:  # type: ignore[no-untyped-def]
+def _queue_decision_notices(session: Session, row: Case, decision: Decision, now: datetime) -> None:
     payload = {"decision_id": decision.id}
     tag = f"{row.id}:{decision.id}"
     channel = row.card_channel or "card"

@@ -11,7 +11,7 @@ from bot.domain.bodies import BodyKind
 from bot.domain.calendar import Slot, long_date
 from bot.domain.cases import FOLLOW_ON_STAGES, STAGE_LABELS, Stage
 from bot.domain.home import Home, MyCase, Task
-from bot.domain.routing import REQUEST_TYPE_LABELS
+from bot.domain.routing import REQUEST_TYPE_LABELS, RequestType
 from bot.domain.schedules import cutoff_words, next_sittings, slots_on
 from bot.domain.visits import SQAO
 from bot.markup import command, person
@@ -27,7 +27,7 @@ REVIEW_AHEAD_DAYS = 14  # reviews show on the Home tab from two weeks before the
 
 
 def _request(row: Case) -> str:
-    return f"{REQUEST_TYPE_LABELS[row.request_type]} £{row.proposed_weekly:,.2f}/wk"  # type: ignore[index]
+    return f"{REQUEST_TYPE_LABELS[RequestType(row.request_type)]} £{row.proposed_weekly:,.2f}/wk"
 
 
 def home_of(services: Services, user: str, now: datetime | None = None) -> Home:

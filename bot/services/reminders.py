@@ -48,6 +48,7 @@ from bot.notify import DeliveryError, Notice, RateGate, ReminderNotifier
 from bot.services import Services
 from bot.services.outbox import deliver_due, queue_notice
 from store.audit import record_audit
+from store.db import rows_matched
 from store.models import Case, FollowUp, Provision, Reminder, Visit
 
 logger = logging.getLogger("panelbot.reminders")
@@ -96,7 +97,7 @@ def withdraw(session: Session, case_id: int | None, kinds: Iterable[ReminderKind
     query = update(Reminder).where(subject, Reminder.kind.in_([str(k) for k in kinds]), Reminder.state == PENDING)
     if about_id is not None:
         query = query.where(Reminder.about_id == about_id)
-    return session.execute(query.values(state=WITHDRAWN, closed_at=now)).rowcount
+    return rows_matched(session, query.values(state=WITHDRAWN, closed_at=now))
 
 
 def on_booked(services: Services, session: Session, row: Case, booking_id: int, slot: Slot, now: datetime) -> None:
@@ -226,11 +227,11 @@ def hand_over_in_cover(services: Services, now: datetime) -> int:
                 rows = session.scalars(select(Reminder).where(
                     Reminder.person == absent, Reminder.state == PENDING, Reminder.due_at < horizon)).all()
                 for row in rows:
-                    handed = session.execute(
+                    handed = rows_matched(session,
                         update(Reminder).where(Reminder.id == row.id, Reminder.person == absent,
                                                Reminder.state == PENDING)
                         .values(person=colleague,
-                                why=f"covering for {markup.person(absent)}: {row.why}"[:300])).rowcount
+                                why=f"covering for {markup.person(absent)}: {row.why}"[:300]))
                     if handed == 1:
                         record_audit(session, at=now, actor="panelbot", on_behalf_of=absent,
                                      action="reminder.handed_over", subject_type="reminder",
@@ -435,7 +436,7 @@ def send_due_reminders(services: Services, now: datetime, *, limit: int = 5000,
                        sleep: Callable[[float], None] = clock.sleep) -> int:
     """The worker's sweep: one DM per person listing what is due now. Returns how many reminders went."""
     notifier = services.notifier
-    if notifier is None or not hasattr(notifier, "send_reminders"):
+    if not isinstance(notifier, ReminderNotifier):
         return 0
     gate: RateGate = getattr(notifier, "gate", None) or RateGate()
     if not gate.wait(sleep, LONGEST_WAIT):

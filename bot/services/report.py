@@ -64,16 +64,21 @@ def _offsets(zone: str, first_year: int, last_year: int) -> tuple[tuple[datetime
     spans: list[tuple[datetime, datetime, int]] = []
     at = datetime(first_year, 1, 1, tzinfo=UTC)
     stop = datetime(last_year + 1, 1, 1, tzinfo=UTC)
-    current = int(at.astimezone(tz).utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+    current = _minutes_ahead(at, tz)
     since = at
     while at < stop:
         at += timedelta(hours=1)
-        offset = int(at.astimezone(tz).utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+        offset = _minutes_ahead(at, tz)
         if offset != current or at >= stop:
             if current:
                 spans.append((since, at, current))
             since, current = at, offset
     return tuple(spans)
+
+
+def _minutes_ahead(at: datetime, tz: ZoneInfo) -> int:
+    # An aware time in a zone always has an offset; `utcoffset()` is typed for naive ones too.
+    return int((at.astimezone(tz).utcoffset() or timedelta(0)).total_seconds() // 60)
 
 
 def local_day(services: Services, session: Session, column: Any, first_year: int, last_year: int) -> Any:

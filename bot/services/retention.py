@@ -19,6 +19,7 @@ Then `delete_erased_messages` asks Slack to delete each queued message, claiming
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -39,6 +40,7 @@ from store.audit import (
     record_audit,
     session_key,
 )
+from store.db import rows_matched
 from store.models import (
     Case,
     Decision,
@@ -201,7 +203,7 @@ def pseudonymise_reference(services: Services, reference: str, now: datetime) ->
 
 
 def _messages_about(session: Session, case_ids: list[int], visit_ids: list[int],
-                    cases: list[Case]) -> dict[tuple[str, str], int | None]:
+                    cases: Sequence[Case]) -> dict[tuple[str, str], int | None]:
     """The Slack messages panelbot posted about these cases and visits: (channel, ts) → case id."""
     found: dict[tuple[str, str], int | None] = {}
     for row in cases:
@@ -209,11 +211,14 @@ def _messages_about(session: Session, case_ids: list[int], visit_ids: list[int],
             found[(row.card_channel, row.card_ts)] = row.id
     for case_id, channel, ts in session.execute(select(Outbox.case_id, Outbox.sent_channel, Outbox.sent_ts).where(
             Outbox.case_id.in_(case_ids), Outbox.sent_ts.is_not(None))):
-        found.setdefault((channel, ts), case_id)
+        if channel and ts:  # (a message is sent to a channel and stamped with both, or with neither)
+            found.setdefault((channel, ts), case_id)
     # A reminder DM can list several people's cases: it goes only when every reminder in it is about this person.
     ours = session.execute(select(Reminder.case_id, Reminder.sent_channel, Reminder.sent_ts).where(
         (Reminder.case_id.in_(case_ids)) | (Reminder.visit_id.in_(visit_ids)), Reminder.sent_ts.is_not(None))).all()
     for case_id, channel, ts in ours:
+        if not (channel and ts):
+            continue
         others = session.scalar(select(func.count()).select_from(Reminder).where(
             Reminder.sent_channel == channel, Reminder.sent_ts == ts,
             ~((Reminder.case_id.in_(case_ids)) | (Reminder.visit_id.in_(visit_ids)))))
@@ -250,7 +255,7 @@ def delete_erased_messages(services: Services, now: datetime) -> int:
         with services.sessions.begin() as session:
             claim = update(MessageDeletion).where(MessageDeletion.id == row_id, claimable).values(
                 state=DELETING, claimed_at=now, attempts=MessageDeletion.attempts + 1)
-            claimed = session.execute(claim).rowcount
+            claimed = rows_matched(session, claim)
             row = session.get_one(MessageDeletion, row_id) if claimed == 1 else None
             target = (row.channel, row.ts, row.attempts) if row else None
         if target is None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, object_session
 from bot.domain.bodies import BodyKind
 from bot.domain.calendar import long_date
 from bot.domain.cases import Stage, is_open
-from bot.domain.decisions import DecisionKind, agrees_funding
+from bot.domain.decisions import DecisionKind, Outcome, agrees_funding
 from bot.domain.reminders import ReminderKind
 from bot.domain.spot_checks import OPEN, Finding, SpotCheckNotice, SpotCheckOpened, SpotCheckView, Why, draw_decision
 from bot.errors import UserError
@@ -27,6 +27,7 @@ from bot.services.outbox import queue_notice
 from bot.services.reminders import after_working_days, hours, remind, withdraw
 from bot.services.views import view_of
 from store.audit import SYSTEM_ACTOR, record_audit
+from store.db import rows_matched
 from store.models import Case, Decision, SpotCheck
 
 REMINDERS = (ReminderKind.SPOT_CHECK_DUE, ReminderKind.SPOT_CHECK_OVERDUE)
@@ -61,7 +62,7 @@ def on_decision(services: Services, session: Session, row: Case, decision: Decis
     (audited either way, with the draw and the threshold), and a drawn one is queued for the checkers."""
     body = services.policy.bodies.get(row.route)
     if body is None or body.kind is not BodyKind.PERSON or decision.kind != DecisionKind.DECISION \
-            or not agrees_funding(decision.outcome):
+            or not agrees_funding(Outcome(decision.outcome)):
         return
     policy = services.policy.spot_checks
     agreed = _agreed_weekly(row, decision)
@@ -171,10 +172,10 @@ def record_spot_check(services: Services, check_id: int, user: str, finding: Fin
             if finding is Finding.REFERRED and Stage(row.stage) not in (Stage.APPROVED, Stage.APPROVED_WITH_CHANGES):
                 raise SpotCheckRefused(f"Case {row.reference} is {row.stage.replace('_', ' ')}, "
                                        "so it cannot be referred: record a practice concern instead.")
-            moved = session.execute(
+            moved = rows_matched(session,
                 update(SpotCheck).where(SpotCheck.id == check.id, SpotCheck.state == OPEN)
                 .values(state=str(finding), checked_by=user, checked_at=now,
-                        actions=actions.strip() if finding is Finding.CONCERN and actions else None)).rowcount
+                        actions=actions.strip() if finding is Finding.CONCERN and actions else None))
             if moved != 1:
                 raise SpotCheckRefused(f"The spot check of case {row.reference} was already recorded.")
             record_audit(session, at=now, actor=user, action="spot_check.recorded", subject_type="case",
@@ -197,9 +198,8 @@ def _refer(services: Services, session: Session, row: Case, body_id: str, now: d
     """The case goes to `body_id` to be ratified, as a follow-on of its decision."""
     before = {"stage": row.stage, "follow_on_body": row.follow_on_body}
     after = Stage.AWAITING_RATIFICATION
-    moved = session.execute(update(Case).where(Case.id == row.id, Case.stage == row.stage)
-                            .values(stage=after, is_open=is_open(after), follow_on_body=body_id,
-                                    updated_at=now)).rowcount
+    moved = rows_matched(session, update(Case).where(Case.id == row.id, Case.stage == row.stage)
+                         .values(stage=after, is_open=is_open(after), follow_on_body=body_id, updated_at=now))
     if moved != 1:  # the case moved on meanwhile (a review, say): nothing of this finding is kept
         raise SpotCheckRefused(f"Case {row.reference} changed while you were checking it: open it again.")
     session.refresh(row)

@@ -158,7 +158,7 @@ def _make_due(
             Visit.provision_id == provision.id,
             Visit.kind == due.kind,
             Visit.state.in_(OPEN_VISIT),
-            Visit.placement_id == (placement.id if placement else None) if placement else Visit.placement_id.is_(None),
+            Visit.placement_id == placement.id if placement else Visit.placement_id.is_(None),
         )
     ).first()
     if open_visit is not None:
@@ -277,6 +277,7 @@ def save_provision(
         session.flush()
         made: list[Visit] = []
         if changed_rating:
+            assert judged is not None and rated_on is not None  # a judgement comes with its date (checked above)
             due = rating_visit_due(services.calendar, services.policy.visits, kind, judged, rated_on)
             if isinstance(due, DueVisit):
                 made.append(_make_due(services, session, row, due, now))
