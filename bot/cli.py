@@ -61,17 +61,32 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """HTTP mode behind waitress: POST /slack/events, GET /healthz."""
+    """HTTP mode behind waitress: POST /slack/events (Slack), POST /api/messages (Teams), GET /healthz."""
     settings = _settings()
-    settings.require("slack_bot_token", "slack_signing_secret")
-    from bot.runtime import build_services
-    from bot.slack_app import create_app
-    from bot.web import SlackWsgi, serve
+    if not settings.teams_enabled:
+        settings.require("slack_bot_token", "slack_signing_secret")
+    from bot.runtime import build_services, teams_connection
+    from bot.web import Web, WsgiApp, serve
 
     services = build_services(settings)
-    app = create_app(settings, services)
-    serve(SlackWsgi(app, services, settings.secret("slack_signing_secret")), args.port or settings.port,
-          host=args.host, threads=args.threads)
+    routes: dict[str, WsgiApp] = {}
+    if settings.slack_enabled:
+        settings.require("slack_signing_secret")
+        from bot.slack_app import create_app
+        from bot.web import EVENTS_PATH, SlackWsgi
+
+        routes[EVENTS_PATH] = SlackWsgi(create_app(settings, services), services,
+                                        settings.secret("slack_signing_secret"))
+    if settings.teams_enabled:
+        from handlers.teams.auth import InboundAuth
+        from handlers.teams.bot import TeamsBot
+        from handlers.teams.wsgi import MESSAGES_PATH, TeamsWsgi
+
+        teams = teams_connection(settings, services)
+        routes[MESSAGES_PATH] = TeamsWsgi(TeamsBot(services, teams.connector, teams.addresses),
+                                          InboundAuth(settings.teams_app_id or "",
+                                                      metadata_url=settings.teams_metadata_url))
+    serve(Web(services, routes), args.port or settings.port, host=args.host, threads=args.threads)
     return 0
 
 
@@ -161,7 +176,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bot.services import Services
     from bot.services.export import export_reference
 
-    by = (args.by or f"cli:{getpass.getuser()}")[:32]
+    by = (args.by or f"cli:{getpass.getuser()}")[:255]  # the width of an actor column
     services = Services(engine=open_database(settings), policy=council_policy(settings),
                         audit_key=settings.secret("panelbot_audit_key"))
     try:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from bot.demo_records import records
 from bot.domain.decisions import Outcome
+from bot.policy import default_policy_path
 from bot.runtime import build_services
 from bot.services import Services
 from bot.services.cases import look_up_case
@@ -492,7 +493,7 @@ def monitoring_visits(talk: Conversation) -> None:
     talk.command(quinn, "visits")
 
 
-WEEKLY_PANEL = Path(__file__).parent / "policies" / "weekly_panel.toml"
+WEEKLY_PANEL = default_policy_path().parent / "weekly_panel.toml"
 SECOND_COUNCIL_CASE = {
     "reference": "7654321", "service": "adults", "request_type": "new_package", "proposed_weekly": "412",
     "ras_weekly": "298", "strengths_and_needs": "Strengths, eligible needs and work so far (free text).",

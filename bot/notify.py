@@ -33,6 +33,7 @@ from bot.domain.cases import CaseView
 from bot.domain.decisions import Decided, PanelAgenda
 from bot.domain.home import Home
 from bot.domain.reminders import ReminderItem
+from bot.domain.spot_checks import SpotCheckNotice
 from bot.domain.visits import ProvisionView, StepView, VisitView
 
 
@@ -92,7 +93,7 @@ class RemindersFailed:
 
 
 About = (CaseView | BookingChange | Agenda | Decided | PanelAgenda | ActionPlanAsk | VisitView | StepAssigned
-         | FateUnknown | RemindersFailed | Home | CalendarInvite)
+         | FateUnknown | RemindersFailed | Home | CalendarInvite | SpotCheckNotice)
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class Notifier(Protocol):
         ...
 
 
+@runtime_checkable
 class ReminderNotifier(Protocol):
     """The reminder sender's side of the seam (the Slack notifier implements both)."""
 
@@ -212,6 +214,18 @@ class BySurface:
     def surfaces(self) -> tuple[Surface, ...]:
         return tuple(self._notifiers)
 
+    def notifier_of(self, surface: Surface) -> Any:
+        return self._notifiers.get(surface)
+
+    def directory_of(self, surface: Surface) -> Directory | None:
+        return self._directories.get(surface)
+
+    def add(self, surface: Surface, notifier: Any, directory: Directory | None = None) -> None:
+        """Serve `surface` too (start-up: a surface's notifier may need the services this is part of)."""
+        self._notifiers[surface] = notifier
+        if directory is not None:
+            self._directories[surface] = directory
+
     def _notifier(self, address: str) -> Any:
         surface = surface_of(address)
         found = self._notifiers.get(surface) if surface is not None else None
@@ -220,7 +234,12 @@ class BySurface:
         return found
 
     def send(self, notice: Notice, about: About, recipient: str, *, outbox_id: int) -> Sent:
-        sent: Sent = self._notifier(recipient).send(notice, about, recipient, outbox_id=outbox_id)
+        # A card's update and thread go where the card is (queued before it was posted, they name no channel).
+        where = recipient
+        if notice in (Notice.CARD_UPDATE, Notice.THREAD_REPLY) and surface_of(recipient) is None:
+            case = about.case if isinstance(about, Decided) else about
+            where = getattr(case, "card_channel", None) or recipient
+        sent: Sent = self._notifier(where).send(notice, about, recipient, outbox_id=outbox_id)
         return sent
 
     def outbox_already_sent(self, person: str, outbox_id: int, since: datetime) -> Sent | None:

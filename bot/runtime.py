@@ -1,7 +1,9 @@
-"""Start-up: settings → logging → database (schema checked) → services → the Slack app."""
+"""Start-up: settings → logging → database (schema checked) → services → the Slack app, the Teams bot, or both."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
@@ -13,7 +15,9 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from bot.addresses import Surface
 from bot.errors import ConfigError
+from bot.notify import BySurface
 from bot.policy import Policy, default_policy_path, load_policy
 from bot.services import Services
 from bot.settings import Settings
@@ -107,11 +111,40 @@ def council_policy(settings: Settings) -> Policy:
 
 
 def build_services(settings: Settings, client: WebClient | None = None) -> Services:
-    """Services wired to Slack through `client` (by default one for SLACK_API_URL and the bot token)."""
+    """Services wired to every surface the settings name, one database and one policy for all:
+    Slack through `client` (by default one for SLACK_API_URL and the bot token) when SLACK_BOT_TOKEN is
+    set or a client is given; Teams when TEAMS_APP_ID is set. Each message goes to its recipient's."""
     policy = council_policy(settings)
-    client = client or make_client(settings)
     settings.require("panelbot_audit_key")  # nothing may change without an audit row, and none without the key
     engine = open_database(settings)
-    return Services(engine=engine, policy=policy, notifier=SlackNotifier(client),
-                    directory=SlackDirectory(make_directory_client(settings)),
-                    audit_key=settings.secret("panelbot_audit_key"))
+    surfaces = BySurface({})
+    services = Services(engine=engine, policy=policy, notifier=surfaces, directory=surfaces,
+                        audit_key=settings.secret("panelbot_audit_key"))
+    if settings.slack_enabled or client is not None:
+        surfaces.add(Surface.SLACK, SlackNotifier(client or make_client(settings)),
+                     SlackDirectory(make_directory_client(settings)))
+    if settings.teams_enabled:
+        surfaces.add(Surface.TEAMS, teams_connection(settings, services).notifier)
+    return services
+
+
+def teams_connection(settings: Settings, services: Services) -> TeamsConnection:
+    """The Teams side of a deployment: the bot's tokens, the Bot Connector client, the address book
+    and the notifier (TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TOKEN_URL)."""
+    settings.require("teams_app_id", "teams_app_password")
+    from handlers.teams.addresses import AddressBook
+    from handlers.teams.auth import BotTokens
+    from handlers.teams.connector import Connector
+    from handlers.teams.notify import TeamsNotifier
+
+    app_id = settings.teams_app_id or ""
+    connector = Connector(BotTokens(app_id, settings.secret("teams_app_password"), token_url=settings.teams_token_url))
+    addresses = AddressBook(services)
+    return TeamsConnection(connector, addresses, TeamsNotifier(connector, addresses))
+
+
+@dataclass(frozen=True)
+class TeamsConnection:
+    connector: Any
+    addresses: Any
+    notifier: Any

@@ -8,8 +8,9 @@ HTTP mode does not).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,7 +19,12 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
 
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
 SLACK_API_URL = "https://slack.com/api/"
+# Microsoft's Bot Framework: where its signing keys are published, and where a multi-tenant bot gets its token.
+TEAMS_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+TEAMS_TOKEN_URL = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"  # noqa: S105 (a URL)
 DEFAULT_DATABASE_URL = "sqlite:///panelbot.db"
 
 # How to fix each setting, shown when it is missing or malformed.
@@ -27,6 +33,11 @@ HOW_TO_FIX = {
     "SLACK_SIGNING_SECRET": "the Signing Secret from your Slack app's Basic Information page",
     "SLACK_APP_TOKEN": "an App-Level Token (xapp-…) with connections:write, from Basic Information",
     "SLACK_API_URL": "the Web API base URL, e.g. https://slack.com/api/ (GovSlack: https://slack-gov.com/api/)",
+    "TEAMS_APP_ID": "the bot's Microsoft App ID (a GUID) from its Azure Bot resource, Configuration page",
+    "TEAMS_APP_PASSWORD": "a client secret of that app registration (Certificates & secrets)",
+    "TEAMS_TOKEN_URL": "https://login.microsoftonline.com/<tenant id>/oauth2/v2.0/token for a single-tenant bot "
+                       "(the default is the multi-tenant botframework.com one)",
+    "TEAMS_METADATA_URL": "the Bot Framework's OpenID metadata URL (leave unset)",
     "DATABASE_URL": "e.g. sqlite:///panelbot.db or postgresql://user@host/panelbot",
     "DATABASE_MIGRATION_URL": "the URL of the PostgreSQL role that owns the tables, used only by `panelbot db "
                               "upgrade` (e.g. postgresql://panelbot_owner@host/panelbot); unset means DATABASE_URL",
@@ -47,6 +58,10 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_API_URL
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None
+    teams_token_url: str = TEAMS_TOKEN_URL
+    teams_metadata_url: str = TEAMS_METADATA_URL
     database_url: str = DEFAULT_DATABASE_URL
     database_migration_url: str | None = None
     panelbot_audit_key: SecretStr | None = None
@@ -55,7 +70,29 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 
-    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token")
+    @field_validator("teams_app_id")
+    @classmethod
+    def _teams_app_id(cls, value: str | None) -> str | None:
+        if value is not None and not _GUID.fullmatch(value.strip()):
+            raise ValueError("is not a GUID")
+        return value.strip() if value is not None else None
+
+    @field_validator("teams_token_url", "teams_metadata_url")
+    @classmethod
+    def _https_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None
+
+    @property
+    def teams_enabled(self) -> bool:
+        return self.teams_app_id is not None
+
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "teams_app_password")
     @classmethod
     def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
         # An empty signing secret would make every signature "valid" for an empty key.
@@ -127,9 +164,11 @@ class Settings(BaseSettings):
         return value.get_secret_value() if value is not None else ""
 
 
-def load_settings(env_file: str | os.PathLike[str] | None = ".env", **overrides: object) -> Settings:
-    """Read and validate the settings; any problem becomes one ConfigError line naming the setting."""
+def load_settings(env_file: str | os.PathLike[str] | None = ".env", **overrides: Any) -> Settings:
+    """Read and validate the settings; any problem becomes one ConfigError line naming the setting.
+    `overrides` are raw values (a str for a secret, say), validated like the environment's."""
     try:
+        # pydantic's dataclass_transform shows mypy only the fields, not BaseSettings' own `_env_file`.
         return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         error = exc.errors()[0]

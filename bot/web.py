@@ -1,4 +1,4 @@
-"""HTTP mode: a WSGI app with `POST /slack/events` and `GET /healthz`, served by waitress."""
+"""HTTP mode: `POST /slack/events`, `POST /api/messages` (Teams) and `GET /healthz`, served by waitress."""
 
 from __future__ import annotations
 
@@ -126,6 +126,29 @@ class SlackWsgi:
         return [data]
 
 
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class Web:
+    """The web process's WSGI application for one or both surfaces: `GET /healthz`, and each
+    surface's path (`POST /slack/events`, `POST /api/messages`) handed to that surface's application,
+    which checks the request's signature or token before it reads anything else."""
+
+    def __init__(self, services: Services, routes: dict[str, WsgiApp]) -> None:
+        self.routes = dict(routes)
+        self._health = HealthCheck(services.database_ok)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == HEALTH_PATH and environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD"):
+            ok = self._health()
+            return _json(start_response, 200 if ok else 503, {"ok": ok, "database": "up" if ok else "down"})
+        route = self.routes.get(path)
+        if route is None:
+            return _json(start_response, 404, {"error": "not found"})
+        return route(environ, start_response)
+
+
 # waitress, set for Slack's traffic (README, "Serving"). Idle and slowly trickling clients hold a
 # connection, never a thread: waitress reads a whole request before it gives it to a thread. With its
 # defaults (100 connections, 120 s idle timeout) about 100 idle sockets stopped it answering anyone,
@@ -163,11 +186,12 @@ def _raise_descriptor_limit(wanted: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def serve(wsgi: SlackWsgi, port: int, host: str = "0.0.0.0", threads: int | None = None) -> None:  # noqa: S104
+def serve(wsgi: WsgiApp, port: int, host: str = "0.0.0.0", threads: int | None = None) -> None:  # noqa: S104
     """Serve until interrupted (waitress: a production WSGI server, pure Python, any OS)."""
     from waitress import serve as waitress_serve
 
     settings = {**SERVER_SETTINGS, **({"threads": threads} if threads else {})}
     _raise_descriptor_limit(int(settings["connection_limit"]) + 256)
-    logger.info("serving %s and %s on port %d", EVENTS_PATH, HEALTH_PATH, port)
+    paths = sorted(wsgi.routes) if isinstance(wsgi, Web) else [EVENTS_PATH]
+    logger.info("serving %s and %s on port %d", " and ".join(paths), HEALTH_PATH, port)
     waitress_serve(wsgi, host=host, port=port, **settings)

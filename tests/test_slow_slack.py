@@ -12,6 +12,7 @@ import pytest
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.state import RetryState
 
+from bot.addresses import Surface
 from bot.later import Later
 from bot.runtime import RetryIdempotentOnConnectionError, make_client
 from bot.slack_app import create_app
@@ -106,7 +107,8 @@ def test_user_groups_are_read_during_a_request_with_a_short_timeout_and_no_retry
     from bot.runtime import build_services
 
     services = build_services(settings)
-    assert (services.directory.client.timeout, services.directory.client.retry_handlers) == (2, [])
+    client = services.directory.directory_of(Surface.SLACK).client
+    assert (client.timeout, client.retry_handlers) == (2, [])
     services.engine.dispose()
 
 

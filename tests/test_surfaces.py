@@ -89,3 +89,17 @@ def test_a_teams_member_of_a_role_holds_it_through_the_directory(services, defau
     services.directory = BySurface({}, {Surface.TEAMS: teams})
     assert services.holds_role("teams-member", "panel_admins")
     assert services.people(services.policy.members("panel_admins")) == ["teams-member"]
+
+
+def test_a_card_update_queued_before_the_card_was_posted_goes_to_the_surface_the_card_is_on():
+    from dataclasses import dataclass
+
+    @dataclass
+    class Card:
+        card_channel: str
+
+    slack, teams = Recording("slack"), Recording("teams")
+    notifier = BySurface({Surface.SLACK: slack, Surface.TEAMS: teams})
+    notifier.send(Notice.CARD_UPDATE, Card(TEAMS_CHANNEL), "card", outbox_id=7)
+    notifier.send(Notice.CARD_UPDATE, Card("C0FORUM001"), "card", outbox_id=8)
+    assert [n for _, _, n in teams.sent] == [7] and [n for _, _, n in slack.sent] == [8]

@@ -61,6 +61,7 @@ from bot.services.views import (
     view_of,
     visit_view,
 )
+from store.db import rows_matched
 from store.models import Case, Cover, Decision, ForumBooking, Outbox, Provision, Reminder, Visit
 
 logger = logging.getLogger("panelbot.outbox")
@@ -356,7 +357,10 @@ def _settled(services: Services, row_id: int, claimed: _Claimed, now: datetime) 
     try:
         found = notifier.outbox_already_sent(claimed.recipient, row_id, claimed.since - CLOCK_SKEW)
     except DeliveryError as exc:
-        _park(services, row_id, claimed, exc, now)
+        if exc.permanent:  # no history to look in (Teams keeps none a bot can read): a person checks
+            _mark_unknown(services, row_id, claimed, exc.code, now)
+        else:
+            _park(services, row_id, claimed, exc, now)
         return True
     if found is None:
         return False
@@ -370,10 +374,10 @@ def _settled(services: Services, row_id: int, claimed: _Claimed, now: datetime) 
 def _mark_sent(services: Services, row_id: int, token: str, where: Sent | None, now: datetime, *,
                card_of: int | None = None) -> None:
     with services.sessions.begin() as session:
-        marked = session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == token).values(
+        marked = rows_matched(session, update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == token).values(
             state=SENT, sent_at=now, sent_channel=where.channel if where else None,
             sent_ts=where.ts if where else None, error=None, claim_token=None, lease_until=None))
-        if marked.rowcount != 1:
+        if marked != 1:
             logger.warning("outbox %s: sent, but its claim had been taken over", row_id)
         if card_of is not None and where is not None:
             session.execute(update(Case).where(Case.id == card_of).values(card_channel=where.channel,
@@ -401,9 +405,9 @@ def _mark_unknown(services: Services, row_id: int, claimed: _Claimed, code: str,
         channel = claimed.about.case.card_channel
     admins = services.people(services.policy.members("panel_admins"))  # (may ask Slack: not inside the transaction)
     with services.sessions.begin() as session:
-        marked = session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == claimed.token)
-                                 .values(state=UNKNOWN, error=code[:100], claim_token=None, lease_until=None))
-        if marked.rowcount != 1:
+        marked = rows_matched(session, update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == claimed.token)
+                              .values(state=UNKNOWN, error=code[:100], claim_token=None, lease_until=None))
+        if marked != 1:
             return
         for admin in admins:
             queue_notice(session, Notice.DELIVERY_UNKNOWN, claimed.case_id, admin, now,
