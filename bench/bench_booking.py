@@ -8,7 +8,7 @@ Every slot start comes from `bot.domain.schedules` and the forum's schedule in t
 partial unique indexes: one live booking per slot start, one per case.
 
 1. **The booking form.** A signed `/panel book <ref>` for an open forum case that has no booking.
-   panelbot (the real app: `create_app`, all handlers, inside `bot.web.SlackWsgi`) looks the case up,
+   panelbot (the real app: `create_app`, all handlers, inside `handlers.slack.web.SlackWsgi`) looks the case up,
    works out the free slots of the next ten sitting days (`free_days`: one query for the live bookings
    in the window), acks, and calls `views.open` with the booking modal. The floor is a plain Bolt app
    whose `/panel` listener acks and calls `client.views_open` with a static modal: the very modal
@@ -20,7 +20,7 @@ partial unique indexes: one live booking per slot start, one per case.
    at the stand-in (when the person would see the form). With Bolt's default thread-pool executor, as
    in production, the ack comes through Bolt's 10 ms ack poll and `views.open` happens after it;
    panelbot's query runs before its ack, inside that poll. `--inline` runs both apps' listeners in the
-   request thread (`bot.standin.inline.InlineExecutor`), so the ack returns only after the query and
+   request thread (`bot.later.InlineExecutor`), so the ack returns only after the query and
    `views.open`: that figure shows the query's cost. 50 warm-up requests each, then the targets
    alternate in 10 blocks. Every ack must be an empty 200, every request must reach `views.open`, and
    every modal panelbot opens must be the booking form for the case, offering no booked slot, or the
@@ -100,18 +100,18 @@ from sqlalchemy import Engine, func, insert, select, text
 
 from bot.domain.calendar import Slot
 from bot.domain.schedules import bookable_slots, slots_on
+from bot.later import InlineExecutor
 from bot.logs import configure_logging
 from bot.runtime import build_services
 from bot.services import Services
 from bot.services.booking import DAYS_OFFERED, SlotTaken, book_slot, booking_choice, free_days
 from bot.settings import load_settings
-from bot.slack_app import create_app
-from bot.standin.inline import InlineExecutor
-from bot.standin.requests import RequestSigner, SignedRequest
-from bot.standin.webapi import SlackStandIn
-from bot.web import SlackWsgi
-from messages.booking import booking_modal
-from messages.ids import BookField, Callback, Command
+from handlers.slack.app import create_app
+from handlers.slack.standin.requests import RequestSigner, SignedRequest
+from handlers.slack.standin.webapi import SlackStandIn
+from handlers.slack.web import SlackWsgi
+from messages.slack.booking import booking_modal
+from messages.slack.ids import BookField, Callback, Command
 from store import migrate
 from store.db import make_engine
 from store.models import Case, ForumBooking

@@ -1,7 +1,7 @@
 """A decision click (block_actions → ack) with 10,000 cases stored: panelbot against a bare Bolt app.
 
 panelbot is the real app (`create_app`, all handlers, Bolt's default thread-pool listener executor,
-or `--inline`) inside `bot.web.SlackWsgi`, on a database that already holds `--stored` cases (a fresh
+or `--inline`) inside `handlers.slack.web.SlackWsgi`, on a database that already holds `--stored` cases (a fresh
 SQLite file, or PostgreSQL with `--database-url`). The services run on a pinned clock, Tuesday
 24 November 2026 10:00 UTC (a forum sitting day, 09:00–13:00 London, eight 30-minute slots).
 
@@ -108,19 +108,19 @@ from sqlalchemy import Engine, event, func, insert, select
 from bot.domain.calendar import Slot
 from bot.domain.decisions import Outcome
 from bot.domain.schedules import slots_on
+from bot.later import InlineExecutor
 from bot.logs import configure_logging
 from bot.runtime import build_services
 from bot.services import Services
 from bot.services.decisions import NotAllowed, start_decision
 from bot.services.views import chair_of
 from bot.settings import Settings, load_settings
-from bot.slack_app import create_app
-from bot.standin.inline import InlineExecutor
-from bot.standin.requests import RequestSigner, SignedRequest
-from bot.standin.webapi import SlackStandIn
-from bot.web import SlackWsgi
-from messages.decisions import decision_modal
-from messages.ids import Callback, decide_action
+from handlers.slack.app import create_app
+from handlers.slack.standin.requests import RequestSigner, SignedRequest
+from handlers.slack.standin.webapi import SlackStandIn
+from handlers.slack.web import SlackWsgi
+from messages.slack.decisions import decision_modal
+from messages.slack.ids import Callback, decide_action
 from store import migrate
 from store.db import make_engine
 from store.models import Case, Decision, ForumBooking

@@ -47,7 +47,7 @@ from bot.domain.submission import parse_submission
 from bot.policy import default_policy_path, load_policy
 from bot.services import Services
 from bot.services.cases import submit_case
-from bot.standin.webapi import SlackStandIn
+from handlers.slack.standin.webapi import SlackStandIn
 from store import migrate
 from store.db import make_engine
 from store.models import Reminder

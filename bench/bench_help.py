@@ -9,7 +9,7 @@ checks and request log in `PanelbotApp.dispatch`, its error handler and command 
 With Bolt's default thread-pool executor (as in production) dispatch polls for the ack every 10 ms
 (`ThreadListenerRunner`: `time.sleep(0.01)`), so both targets sit just above 10 ms and the ratio
 hides small overheads. `--inline-listeners` runs both apps' listeners in the request thread
-instead (`bot.standin.inline.InlineExecutor`), which removes the poll and shows the overhead as a ratio.
+instead (`bot.later.InlineExecutor`), which removes the poll and shows the overhead as a ratio.
 
 Each request is signed fresh (signing is not timed), then timed from just before it is sent to
 just after the whole response body is read, over one keep-alive connection per target. The two
@@ -46,16 +46,16 @@ from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
+from bot.later import InlineExecutor
 from bot.logs import configure_logging
 from bot.runtime import build_services
 from bot.settings import load_settings
-from bot.slack_app import create_app
-from bot.standin.inline import InlineExecutor
-from bot.standin.requests import RequestSigner, SignedRequest
-from bot.standin.webapi import SlackStandIn
-from bot.web import SlackWsgi
-from messages.help import help_message
-from messages.ids import Command
+from handlers.slack.app import create_app
+from handlers.slack.standin.requests import RequestSigner, SignedRequest
+from handlers.slack.standin.webapi import SlackStandIn
+from handlers.slack.web import SlackWsgi
+from messages.slack.help import help_message
+from messages.slack.ids import Command
 
 USER = "U0BENCH"
 TARGET_RATIO = 1.5  # panelbot's p99 should be within 1.5x the bare app's

@@ -26,7 +26,7 @@ from bench.common import DATABASE_URL_HELP, analyse, bench_database, describe_da
 from bot.policy import default_policy_path, load_policy
 from bot.services import Services
 from bot.services.home import home_of
-from messages.home import home_view
+from messages.slack.home import home_view
 from store import migrate
 from store.db import make_engine
 from store.models import Case

@@ -1,5 +1,5 @@
 """The report over 100,000 cases: `bot.services.report.build` (ten aggregate queries, then the pure
-assembly) and the chart (`messages.report.render_chart`, matplotlib's Agg canvas).
+assembly) and the chart (`messages.slack.report.render_chart`, matplotlib's Agg canvas).
 
 The database is pre-loaded with `--cases` cases over the three years to Tuesday 24 November 2026,
 across the shipped policy's bodies and request types: about 85 % decided (approved, approved with
@@ -43,7 +43,7 @@ from bot.domain.report import parse_period
 from bot.policy import default_policy_path, load_policy
 from bot.services import Services
 from bot.services.report import build
-from messages.report import render_chart
+from messages.slack.report import render_chart
 from store import migrate
 from store.db import make_engine
 from store.models import Case, Decision, Provision, SpotCheck, Visit

@@ -64,10 +64,10 @@ from bot.policy import default_policy_path, load_policy
 from bot.services import Services
 from bot.services.booking import free_days
 from bot.services.views import chair_of
-from bot.standin.requests import RequestSigner, SignedRequest, form_state
-from bot.web import EVENTS_PATH
-from messages.ids import BookField, Callback, DecisionField, SubmitField
-from messages.submit import submit_modal
+from handlers.slack.standin.requests import RequestSigner, SignedRequest, form_state
+from handlers.slack.web import EVENTS_PATH
+from messages.slack.ids import BookField, Callback, DecisionField, SubmitField
+from messages.slack.submit import submit_modal
 from store import migrate
 from store.db import make_engine
 from store.models import Case, Decision

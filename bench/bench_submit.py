@@ -1,7 +1,7 @@
 """Case submission latency (view_submission → ack) over HTTP with 10,000 cases stored: panelbot against a bare Bolt app.
 
 panelbot is the real app (`create_app`, all handlers, Bolt's default thread-pool listener executor)
-inside `bot.web.SlackWsgi`, on a database that already holds `--stored` cases (a fresh SQLite file,
+inside `handlers.slack.web.SlackWsgi`, on a database that already holds `--stored` cases (a fresh SQLite file,
 or PostgreSQL with `--database-url`). Each request is a signed `view_submission` of the real case
 form with a fresh view id and a fresh case reference, filled in as a delegated case (new package
 £280/wk against a RAS of £300/wk, team manager U0TOMAS, attendee U0ANNAAP), so every request
@@ -16,7 +16,7 @@ After the ack, panelbot's listener thread goes on to deliver the case's outbox m
 receipt, decider notice) to the stand-in: that is what production does, and that work competes for
 the CPU (and the GIL) with the next request. `--settle` waits, untimed, until the previous
 submission's messages have been delivered before sending the next request; `--inline` runs both
-apps' listeners in the request thread (`bot.standin.inline.InlineExecutor`), so panelbot's ack
+apps' listeners in the request thread (`bot.later.InlineExecutor`), so panelbot's ack
 returns only after delivery, and there is no 10 ms ack poll.
 
 The cases are pre-loaded (timed and reported separately) with bulk inserts of `Case` rows, each
@@ -87,19 +87,19 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from sqlalchemy import Engine, func, insert, select
 
+from bot.later import InlineExecutor
 from bot.logs import configure_logging
 from bot.notify import Notice
 from bot.policy import Policy
 from bot.runtime import build_services
 from bot.services import Services
 from bot.settings import Settings, load_settings
-from bot.slack_app import create_app
-from bot.standin.inline import InlineExecutor
-from bot.standin.requests import RequestSigner, SignedRequest, form_state
-from bot.standin.webapi import SlackStandIn
-from bot.web import SlackWsgi
-from messages.ids import Callback
-from messages.submit import submit_modal
+from handlers.slack.app import create_app
+from handlers.slack.standin.requests import RequestSigner, SignedRequest, form_state
+from handlers.slack.standin.webapi import SlackStandIn
+from handlers.slack.web import SlackWsgi
+from messages.slack.ids import Callback
+from messages.slack.submit import submit_modal
 from store import migrate
 from store.audit import append_audit_rows
 from store.db import make_engine

@@ -39,8 +39,9 @@ from sqlalchemy.engine import make_url
 from waitress.server import create_server
 
 from bot.settings import load_settings
-from bot.standin.requests import SignedRequest
-from bot.web import EVENTS_PATH, MAX_BODY
+from bot.web import MAX_BODY
+from handlers.slack.standin.requests import SignedRequest
+from handlers.slack.web import EVENTS_PATH
 from store import migrate
 from store.db import make_engine
 

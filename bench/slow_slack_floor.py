@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from waitress import serve
 
 from bot.web import SERVER_SETTINGS
-from messages.ids import DECIDE_PREFIX, Callback, Command
+from messages.slack.ids import DECIDE_PREFIX, Callback, Command
 
 SMALL_VIEW = {"type": "modal", "title": {"type": "plain_text", "text": "Done"},
               "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Done."}}]}

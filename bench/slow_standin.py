@@ -1,4 +1,4 @@
-"""The Slack stand-in answering every call late: a small wrapper, so bot/standin/webapi.py stays as it is.
+"""The Slack stand-in answering every call late: a small wrapper, so handlers/slack/standin/webapi.py stays as it is.
 
 `SlowStandIn(delay=0.3)` waits `delay` seconds before it reads and answers any Web API call or
 response-URL post (a slow Slack), and notes when each `chat.postMessage` was answered (`posted`:
@@ -15,7 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from bot.standin.webapi import SlackStandIn
+from handlers.slack.standin.webapi import SlackStandIn
 
 # The stand-in's HTTP server listens with socketserver's backlog of 5, far below Slack's: 50 people at
 # once refused some connections, which a benchmark would count against panelbot. In this process only.

@@ -44,19 +44,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if missing:
         print(NO_SLACK_HELP.format(missing=", ".join(missing) + " not set"), file=sys.stderr)
         return 2
-    import threading
+    from handlers.slack.runtime import run_socket_mode
 
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    from bot.runtime import build_services
-    from bot.slack_app import create_app
-    from bot.worker import run_worker
-
-    services = build_services(settings)
-    app = create_app(settings, services)
-    if not args.no_worker:
-        threading.Thread(target=run_worker, args=(services,), name="worker", daemon=True).start()
-    SocketModeHandler(app, settings.secret("slack_app_token")).start()
+    run_socket_mode(settings, with_worker=not args.no_worker)
     return 0
 
 
@@ -72,8 +62,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     routes: dict[str, WsgiApp] = {}
     if settings.slack_enabled:
         settings.require("slack_signing_secret")
-        from bot.slack_app import create_app
-        from bot.web import EVENTS_PATH, SlackWsgi
+        from handlers.slack.app import create_app
+        from handlers.slack.web import EVENTS_PATH, SlackWsgi
 
         routes[EVENTS_PATH] = SlackWsgi(create_app(settings, services), services,
                                         settings.secret("slack_signing_secret"))
@@ -106,7 +96,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     configure_logging("WARNING")
-    from bot.demo import run_demo
+    from handlers.slack.demo import run_demo
 
     run_demo(sys.stdout)
     return 0

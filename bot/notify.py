@@ -13,7 +13,7 @@
               recorded on the row and logged; never the message's text
 
 A `Notifier` sends one kind of message about one case to one recipient and returns where it went.
-The Slack implementation lives in `bot/slack_notify.py`, the Teams one in `handlers/teams/notify.py`;
+The Slack implementation lives in `handlers/slack/notify.py`, the Teams one in `handlers/teams/notify.py`;
 `BySurface` hands each message to the one its recipient is on.
 """
 

@@ -1,1 +1,2 @@
-"""Block Kit builders: pure functions from results to Slack payloads. No database, no Slack calls."""
+"""Message builders, pure, one package per surface: `messages/slack` (Block Kit) and `messages/teams`
+(Adaptive Cards). No database, no chat calls."""

@@ -22,14 +22,14 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from bot.later import InlineExecutor
 from bot.policy import Policy, default_policy_path, load_policy
 from bot.services import Services
 from bot.settings import Settings, load_settings
-from bot.slack_app import PanelbotApp, create_app
-from bot.slack_notify import SlackDirectory, SlackNotifier
-from bot.standin.inline import InlineExecutor
-from bot.standin.requests import RequestSigner, SignedRequest
-from bot.standin.webapi import SlackStandIn
+from handlers.slack.app import PanelbotApp, create_app
+from handlers.slack.notify import SlackDirectory, SlackNotifier
+from handlers.slack.standin.requests import RequestSigner, SignedRequest
+from handlers.slack.standin.webapi import SlackStandIn
 from store import migrate
 from store.audit import GENESIS
 from store.db import make_engine

@@ -9,11 +9,11 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot.standin.requests import form_state
-from handlers.booking import NOT_A_SLOT
-from handlers.forms import STALE_FORM
-from messages.ids import Action, BookField, Callback, DecisionField, ReviewField, SubmitField
-from messages.submit import submit_modal
+from handlers.slack.booking import NOT_A_SLOT
+from handlers.slack.forms import STALE_FORM
+from handlers.slack.standin.requests import form_state
+from messages.slack.ids import Action, BookField, Callback, DecisionField, ReviewField, SubmitField
+from messages.slack.submit import submit_modal
 from store.models import Audit, Case, Decision, ForumBooking, Outbox, Provision, Review, Visit
 from tests.conftest import FORUM_ANSWERS, dispatch
 

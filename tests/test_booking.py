@@ -11,8 +11,8 @@ from sqlalchemy import select
 from bot import worker
 from bot.services.booking import post_agendas
 from bot.services.outbox import deliver_due
-from bot.standin.requests import form_state
-from messages.ids import Action, BookField, Callback
+from handlers.slack.standin.requests import form_state
+from messages.slack.ids import Action, BookField, Callback
 from store.models import Audit, Case, ForumBooking
 from tests.conftest import dispatch
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.standin.webapi import Failure
+from handlers.slack.standin.webapi import Failure
 from store.db import make_sessions
 from store.models import Outbox, Reminder
 from tests.conftest import TEST_AUDIT_KEY

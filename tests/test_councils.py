@@ -16,10 +16,10 @@ from bot.policy import default_policy_path, load_policy
 from bot.services.attendance import record_attendance
 from bot.services.cases import case_by_id
 from bot.services.outbox import deliver_due
-from bot.standin.requests import form_state
-from messages.decisions import decision_modal
-from messages.ids import Action, AttendanceField, DecisionField, SubmitField
-from messages.submit import submit_modal
+from handlers.slack.standin.requests import form_state
+from messages.slack.decisions import decision_modal
+from messages.slack.ids import Action, AttendanceField, DecisionField, SubmitField
+from messages.slack.submit import submit_modal
 from store.models import Audit, Case
 from tests.conftest import dispatch
 
@@ -142,7 +142,7 @@ class TestWeeklyPanel:
         from bot.services.views import panel_agenda_for
         with services.sessions() as session:
             agenda = panel_agenda_for(services, session, date(2026, 12, 9), "resource_panel")
-        from messages.decisions import panel_agenda_message
+        from messages.slack.decisions import panel_agenda_message
         text = json.dumps(panel_agenda_message(agenda))
         assert "7654321" in text and "carried from Wednesday 2 December 2026" in text
         assert "Record who is present" in text

@@ -12,10 +12,10 @@ from bot.markup import person
 from bot.services.booking import book_slot
 from bot.services.cover import set_cover
 from bot.services.views import chair_of
-from bot.standin.requests import form_state
-from messages.format import slack_words
-from messages.home import away_modal
-from messages.ids import AwayField, DecisionField
+from handlers.slack.standin.requests import form_state
+from messages.slack.format import slack_words
+from messages.slack.home import away_modal
+from messages.slack.ids import AwayField, DecisionField
 from store.models import Audit, Decision
 from tests.conftest import dispatch
 from tests.test_decisions import stage, submit_decision
@@ -51,7 +51,7 @@ def test_a_chair_away_is_covered_by_another_chair_who_decides_for_them(app, sign
         audit = connection.execute(select(Audit.actor, Audit.on_behalf_of).where(Audit.action == "case.decision")).one()
     assert tuple(decided) == (HANA, SAM) and tuple(audit) == (HANA, SAM)
     from bot.services.cases import case_by_id
-    from messages.cases import decision_words
+    from messages.slack.cases import decision_words
 
     [decision] = case_by_id(services, case_id, PRIYA).case.decisions
     assert decision_words(decision).startswith(f"Approved by <@{HANA}> for <@{SAM}> at ")
@@ -130,7 +130,7 @@ def test_while_away_their_dms_and_reminders_go_to_the_colleague_who_may_close_th
     # The DM names him as a Slack mention (it showed "&lt;@U0TOMAS&gt;" when the service wrote Slack's syntax).
     dm = json.dumps([c.args for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == "U0OTHERTM"])
     assert "covering for <@U0TOMAS>" in dm and "&lt;@" not in dm
-    from messages.ids import Action
+    from messages.slack.ids import Action
 
     first = next(row.id for row in nudges if row.why.startswith("covering for"))
     dispatch(app, signer.block_action("U0OTHERTM", Action.REMINDER_DONE, value=str(first), channel="DX",

@@ -11,12 +11,12 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 
+from bot.later import InlineExecutor
 from bot.services import Services
-from bot.slack_app import create_app
-from bot.standin.inline import InlineExecutor
-from bot.standin.requests import form_state
-from bot.web import SlackWsgi
-from messages.submit import submit_modal
+from handlers.slack.app import create_app
+from handlers.slack.standin.requests import form_state
+from handlers.slack.web import SlackWsgi
+from messages.slack.submit import submit_modal
 from store.db import make_engine, postgresql_connect_args
 from tests.conftest import FORUM_ANSWERS, SIGNING_SECRET, dispatch
 
@@ -76,7 +76,7 @@ def test_the_health_check_answers_503_within_a_second_when_the_database_hangs(ap
 
 @pytest.fixture
 def hung_app(settings, policy, hung_database, client, clock):
-    from bot.slack_notify import SlackDirectory
+    from handlers.slack.notify import SlackDirectory
 
     # The team manager on the form holds the role (the stand-in's group), so the submission reaches the database.
     services = Services(engine=hung_database, policy=policy, directory=SlackDirectory(client), clock=lambda: clock[0])

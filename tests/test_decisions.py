@@ -11,9 +11,9 @@ from bot import worker
 from bot.services.booking import book_slot
 from bot.services.outbox import deliver_due
 from bot.services.views import chair_of
-from bot.standin.requests import form_state
-from messages.decisions import decision_modal
-from messages.ids import DecisionField, decide_action
+from handlers.slack.standin.requests import form_state
+from messages.slack.decisions import decision_modal
+from messages.slack.ids import DecisionField, decide_action
 from store.models import Audit, Case, Decision, FollowUp
 from tests.conftest import dispatch
 

@@ -18,8 +18,8 @@ from bot.services import Services
 from bot.services.booking import book_slot
 from bot.services.outbox import deliver_due, queue_notice
 from bot.services.reminders import send_due_reminders
-from bot.slack_notify import PERMANENT, SlackDirectory, SlackNotifier
-from bot.standin.webapi import Failure
+from handlers.slack.notify import PERMANENT, SlackDirectory, SlackNotifier
+from handlers.slack.standin.webapi import Failure
 from store.models import Case, Outbox, Reminder
 from tests.conftest import BOT_TOKEN, PINNED_NOW
 

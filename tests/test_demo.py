@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot.demo import run_demo
+from handlers.slack.demo import run_demo
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ audit row caught by `audit verify`."""
 import io
 import re
 
-from bot.demo import run_demo
+from handlers.slack.demo import run_demo
 
 
 def test_the_demo_shows_an_export_retention_and_a_changed_audit_row_caught():

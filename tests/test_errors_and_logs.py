@@ -8,7 +8,7 @@ import re
 import pytest
 
 from bot.logs import configure_logging
-from bot.standin.requests import RequestSigner
+from handlers.slack.standin.requests import RequestSigner
 from tests.conftest import dispatch
 
 CANARY = "Canary-Jane-Doe-1970-01-01-lives-at-7-Acacia-Avenue"

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from bot.services.booking import book_slot
 from bot.services.home import home_of
-from messages.home import HOME_BLOCKS, home_view
+from messages.slack.home import HOME_BLOCKS, home_view
 from tests.conftest import dispatch
 
 PRIYA, TOMAS, CHAIR_TODAY = "U0PRIYA", "U0TOMAS", "U0SDASCOP1"

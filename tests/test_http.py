@@ -13,8 +13,8 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 
 from bot.services import Services
-from bot.standin.requests import RequestSigner
-from bot.web import SlackWsgi
+from handlers.slack.standin.requests import RequestSigner
+from handlers.slack.web import SlackWsgi
 from store.db import make_engine
 from tests.conftest import SIGNING_SECRET, TEST_AUDIT_KEY
 

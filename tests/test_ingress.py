@@ -15,7 +15,7 @@ import pytest
 from slack_bolt.request import BoltRequest
 
 from bot.logs import configure_logging
-from bot.standin.requests import RequestSigner, SignedRequest
+from handlers.slack.standin.requests import RequestSigner, SignedRequest
 from tests.conftest import SIGNING_SECRET, dispatch
 from tests.serving import panelbot_serve, request
 

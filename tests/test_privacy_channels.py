@@ -15,9 +15,9 @@ from bot.services.cases import look_up_case
 from bot.services.outbox import deliver_due
 from bot.services.views import chair_of
 from bot.services.visits import provisions, visits_overview
-from bot.standin.requests import form_state
-from messages.decisions import decision_modal
-from messages.ids import (
+from handlers.slack.standin.requests import form_state
+from messages.slack.decisions import decision_modal
+from messages.slack.ids import (
     Action,
     BookField,
     Callback,
@@ -28,8 +28,8 @@ from messages.ids import (
     ReviewField,
     decide_action,
 )
-from messages.submit import submit_modal
-from messages.visits import placement_modal, plan_visit_modal, provision_modal
+from messages.slack.submit import submit_modal
+from messages.slack.visits import placement_modal, plan_visit_modal, provision_modal
 from tests.conftest import dispatch
 
 PRIYA, ANNA, TOMAS, OLU = "U0PRIYA", "U0ANNAAP", "U0TOMAS", "U0OLUOPS"

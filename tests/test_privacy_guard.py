@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.services.visits import provisions, save_provision
-from bot.standin.requests import form_state
-from messages.ids import PlacementField, ProvisionField
-from messages.submit import submit_modal
-from messages.visits import placement_modal, provision_modal
+from handlers.slack.standin.requests import form_state
+from messages.slack.ids import PlacementField, ProvisionField
+from messages.slack.submit import submit_modal
+from messages.slack.visits import placement_modal, provision_modal
 from store.models import Audit, Case, Outbox, Placement, Provision
 from tests.conftest import FORUM_ANSWERS, dispatch
 

@@ -43,7 +43,7 @@ def test_the_manifest_declares_the_command_the_home_tab_interactivity_and_socket
 
 
 def test_the_manifest_shortcut_is_the_one_the_app_listens_for():
-    from messages.ids import Callback
+    from messages.slack.ids import Callback
 
     shortcuts = manifest()["features"]["shortcuts"]
     assert [shortcut["callback_id"] for shortcut in shortcuts] == [Callback.SUBMIT_SHORTCUT]

@@ -11,7 +11,7 @@ from bot.domain.decisions import DecisionForm, Outcome
 from bot.services.booking import book_slot, cancel_booking
 from bot.services.decisions import decide
 from bot.services.reminders import send_due_reminders
-from messages.ids import Action, ReviewField, decide_action
+from messages.slack.ids import Action, ReviewField, decide_action
 from store.models import Audit, Reminder
 from tests.conftest import dispatch
 
@@ -199,7 +199,7 @@ def test_a_review_is_recorded_and_the_next_one_scheduled(app, signer, services, 
     clock[0] = datetime(2027, 1, 5, 10, 0, tzinfo=UTC)
     dispatch(app, signer.command(PRIYA, "review 2345678"))
     view = {**slack.calls_to("views.open")[-1].args["view"], "id": "V0REVIEW"}
-    from bot.standin.requests import form_state
+    from handlers.slack.standin.requests import form_state
 
     answers = {ReviewField.QUALITY_OF_LIFE: "improved", ReviewField.PACKAGE: "continues"}
     response = dispatch(app, signer.view_submission(PRIYA, view, form_state(view, answers)))
@@ -237,7 +237,7 @@ def test_a_review_that_changes_a_send_package_sends_it_to_the_send_panel_for_rat
     case = case_by_id(services, case_id, PRIYA).case
     assert (case.stage, case.round, case.follow_on_name) == ("awaiting_ratification", 2,
                                                              "SEND Quality Assurance Panel")
-    assert decide_action("ratified") in json.dumps(__import__("messages.cases", fromlist=["x"]).case_card(case))
+    assert decide_action("ratified") in json.dumps(__import__("messages.slack.cases", fromlist=["x"]).case_card(case))
 
 
 def test_only_people_with_a_role_on_the_case_can_review_it(app, signer, services, team, new_case):
@@ -324,9 +324,9 @@ def test_a_resubmission_renews_the_package_and_keeps_its_cycle_anchored_on_the_f
 def test_a_review_that_changes_the_package_asks_its_new_cost_and_the_card_says_so(
         app, signer, services, engine, team, new_case):
     from bot.services.cases import case_by_id
-    from bot.standin.requests import form_state
-    from messages.cases import case_card
-    from messages.reminders import review_modal
+    from handlers.slack.standin.requests import form_state
+    from messages.slack.cases import case_card
+    from messages.slack.reminders import review_modal
 
     case_id = new_case(**SEND_ANSWERS)
     decide(services, case_id, 1, DecisionForm(outcome=Outcome.APPROVED, reason="ok"), SEND_CHAIR)

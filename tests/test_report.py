@@ -31,7 +31,7 @@ import pytest
 from bot.cli import main
 from bot.domain.report import nearest_rank, parse_period
 from bot.services.report import build
-from messages.report import headline
+from messages.slack.report import headline
 from store.models import Case, Decision, Provision, SpotCheck, Visit
 from tests.conftest import dispatch
 

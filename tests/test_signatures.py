@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.standin.requests import RequestSigner, SignedRequest
+from handlers.slack.standin.requests import RequestSigner, SignedRequest
 from tests.conftest import dispatch
 
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bot.standin.requests import RequestSigner
+from handlers.slack.standin.requests import RequestSigner
 from tests.conftest import SIGNING_SECRET
 from tests.serving import panelbot_serve, request
 

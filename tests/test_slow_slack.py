@@ -14,10 +14,10 @@ from slack_sdk.http_retry.state import RetryState
 
 from bot.addresses import Surface
 from bot.later import Later
-from bot.runtime import RetryIdempotentOnConnectionError, make_client
-from bot.slack_app import create_app
-from bot.standin.requests import form_state
-from messages.submit import submit_modal
+from handlers.slack.app import create_app
+from handlers.slack.runtime import RetryIdempotentOnConnectionError, make_client
+from handlers.slack.standin.requests import form_state
+from messages.slack.submit import submit_modal
 from tests.conftest import FORUM_ANSWERS, dispatch
 
 SLOW = 3.0  # seconds the stand-in takes to answer the slow methods

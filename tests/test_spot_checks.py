@@ -12,9 +12,9 @@ from sqlalchemy import select
 from bot import worker
 from bot.domain.spot_checks import draw_for
 from bot.services.spot_checks import open_spot_check
-from bot.standin.requests import form_state
-from messages.ids import Action, DecisionField, SpotCheckField
-from messages.spot_checks import spot_check_modal
+from handlers.slack.standin.requests import form_state
+from messages.slack.ids import Action, DecisionField, SpotCheckField
+from messages.slack.spot_checks import spot_check_modal
 from store.models import Audit, Case, Decision, Reminder, SpotCheck
 from tests.conftest import dispatch
 from tests.test_decisions import PRIYA, STRANGER, TOMAS, click, submit_decision

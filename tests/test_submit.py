@@ -11,9 +11,9 @@ from sqlalchemy.exc import OperationalError
 
 from bot.services import cases as case_services
 from bot.services.outbox import deliver_due
-from bot.standin.requests import form_state
-from messages.ids import Callback
-from messages.submit import submit_modal
+from handlers.slack.standin.requests import form_state
+from messages.slack.ids import Callback
+from messages.slack.submit import submit_modal
 from store.audit import pseudonym
 from store.models import Audit, Case, Outbox
 from tests.conftest import TEST_AUDIT_KEY, dispatch

@@ -7,7 +7,7 @@ from bot import markup
 from bot.addresses import Kind, Surface, parse
 from bot.domain.submission import parse_submission
 from bot.notify import BySurface, DeliveryError, Notice, Sent
-from messages.format import slack_words
+from messages.slack.format import slack_words
 from tests.conftest import FORUM_ANSWERS
 
 TEAMS_PERSON = "teams:0f8fad5b-d9cb-469f-a165-70867728950e"

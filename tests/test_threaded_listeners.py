@@ -2,7 +2,7 @@
 
 import time
 
-from bot.slack_app import create_app
+from handlers.slack.app import create_app
 from tests.conftest import dispatch
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from bot.services.outbox import deliver_due
 from bot.services.visits import add_placement, plan_visit, save_provision, visit_by_id, visit_done
-from bot.standin.requests import form_state
-from messages.ids import Action, PlacementField, PlanVisitField, ProvisionField
-from messages.visits import placement_modal, plan_visit_modal, provision_modal
+from handlers.slack.standin.requests import form_state
+from messages.slack.ids import Action, PlacementField, PlanVisitField, ProvisionField
+from messages.slack.visits import placement_modal, plan_visit_modal, provision_modal
 from store.models import Base
 from tests.conftest import dispatch
 

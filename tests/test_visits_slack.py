@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from bot.standin.requests import form_state
-from messages.ids import Action, Callback, PlacementField, PlanVisitField, ProvisionField
-from messages.visits import placement_modal, plan_visit_modal, provision_modal
+from handlers.slack.standin.requests import form_state
+from messages.slack.ids import Action, Callback, PlacementField, PlanVisitField, ProvisionField
+from messages.slack.visits import placement_modal, plan_visit_modal, provision_modal
 from tests.conftest import dispatch
 
 PCO, SQAO, CSW, IRO = "U0PCO0001", "U0SQAO0001", "U0CSW0001", "U0IRO0001"

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from bot.services.booking import book_slot
 from bot.services.outbox import deliver_due
-from bot.standin.requests import form_state
-from messages.cases import withdraw_modal
-from messages.ids import WithdrawField
+from handlers.slack.standin.requests import form_state
+from messages.slack.cases import withdraw_modal
+from messages.slack.ids import WithdrawField
 from store.models import Audit, Case, ForumBooking, Reminder
 from tests.conftest import dispatch
 from tests.test_submit import DELEGATED_CASE, FORUM_CASE, posts_to, submit

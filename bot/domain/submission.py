@@ -1,7 +1,7 @@
 """The case submission form, validated: `parse_submission(raw, policy=..., submitter=...) -> Submission`.
 
 Pure: no Slack, no database, no clock. A Slack handler turns the submitted modal into `raw`, a dict
-keyed by the form's field keys (the `SubmitField` values in messages/ids.py, listed here in
+keyed by the form's field keys (the `SubmitField` values in messages/slack/ids.py, listed here in
 `FORM_KEYS`): text, number, url and select inputs give a string or None, checkboxes a list of the
 ticked option values. `parse_submission` returns a frozen `Submission`, or raises `FormErrors`
 carrying one short sentence for every field that is wrong, all at once, for the handler to return

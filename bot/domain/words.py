@@ -1,7 +1,7 @@
 """The words every surface uses for amounts, counts and days: one definition each.
 
-Pure and in English whatever the server's locale. Slack's Block Kit builders (messages/format.py),
-Teams' Adaptive Cards (handlers/teams/cards) and the core's own sentences all take them from here.
+Pure and in English whatever the server's locale. Slack's Block Kit builders (messages/slack/format.py),
+Teams' Adaptive Cards (messages/teams) and the core's own sentences all take them from here.
 """
 
 from __future__ import annotations

@@ -229,7 +229,7 @@ class _Claimed:
     covers: int | None = None  # a Home tab: the newest of the person's pending Home rows it was read after
 
 
-# What people in a channel see of a case: sent before its DMs (handlers.replies.deliver), and within one
+# What people in a channel see of a case: sent before its DMs (handlers.slack.replies.deliver), and within one
 # pass DMs go before Home tabs and calendar files (each Home tab is read fresh and is the slowest to build).
 CHANNEL_POSTS = frozenset({Notice.CASE_CARD, Notice.CARD_UPDATE, Notice.THREAD_REPLY})
 _LAST = frozenset({Notice.HOME, Notice.CALENDAR_INVITE})

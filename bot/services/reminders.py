@@ -55,7 +55,7 @@ logger = logging.getLogger("panelbot.reminders")
 
 PENDING, SENDING, SENT, DONE, WITHDRAWN, FAILED = "pending", "sending", "sent", "done", "withdrawn", "failed"
 MAX_ATTEMPTS = 6
-MAX_ITEMS_PER_DM = 15  # what one DM can list within Slack's 50 blocks (messages.reminders)
+MAX_ITEMS_PER_DM = 15  # what one DM can list within Slack's 50 blocks (messages.slack.reminders)
 LONGEST_WAIT = 30.0  # seconds the sweep will wait for a rate limit before leaving the rest for later
 CLAIM_BATCH = 50  # people claimed at a time: a second worker shares the sweep; the lease is renewed meanwhile
 CLOCK_SKEW = timedelta(minutes=10)  # how far Slack's clock may be behind ours, when reading history "since"

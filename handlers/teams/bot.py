@@ -22,7 +22,7 @@ back. What each activity does:
 Each button runs its service once; the services' conditional updates make a repeat (a double press, a
 retried delivery) answer "already decided" and change nothing. What a change owes (the card update,
 the decision notice, …) goes through the outbox afterwards, off the request thread (`Later`): channel
-posts first, as handlers/replies.py does for Slack.
+posts first, as handlers/slack/replies.py does for Slack.
 
 Privacy: a press on a channel card is answered with a channel-safe card (cards/cases.py): the
 details card, which carries the case's free text, only ever goes to the person's personal chat.
@@ -81,7 +81,17 @@ from bot.services.reviews import ReviewRefused, record_review, start_review
 from bot.services.spot_checks import SpotCheckRefused, open_spot_check, open_spot_checks, record_spot_check
 from bot.services.visits import visits_overview
 from handlers.teams.addresses import AddressBook, sender_of
-from handlers.teams.cards.booking import (
+from handlers.teams.connector import Connector
+from handlers.teams.dialogs import (
+    VERB_KEY,
+    as_dialog,
+    form_key,
+    new_form_key,
+    open_form_card,
+    with_form_key,
+)
+from handlers.teams.notify import TeamsNotifier, message
+from messages.teams.booking import (
     agenda_card,
     booked_card,
     booking_cancelled,
@@ -90,20 +100,20 @@ from handlers.teams.cards.booking import (
     cancel_question,
     slot_taken_notice,
 )
-from handlers.teams.cards.cases import case_card, case_details, case_summary, mine_card, withdraw_form
-from handlers.teams.cards.decisions import already_decided, decision_form, not_allowed
-from handlers.teams.cards.decisions import panel_agenda as panel_agenda_card
-from handlers.teams.cards.elements import NO_NAMES, Card, Names, person
-from handlers.teams.cards.envelope import card_response, dialog, message_response
-from handlers.teams.cards.help import (
+from messages.teams.cases import case_card, case_details, case_summary, mine_card, withdraw_form
+from messages.teams.decisions import already_decided, decision_form, not_allowed
+from messages.teams.decisions import panel_agenda as panel_agenda_card
+from messages.teams.elements import NO_NAMES, Card, Names, person
+from messages.teams.envelope import card_response, dialog, message_response
+from messages.teams.help import (
     database_down_text,
     help_card,
     incident_text,
     text_card,
     usage_card,
 )
-from handlers.teams.cards.home import away_form, home_card, task_line
-from handlers.teams.cards.ids import (
+from messages.teams.home import away_form, home_card, task_line
+from messages.teams.ids import (
     AwayInput,
     BookInput,
     Command,
@@ -115,29 +125,19 @@ from handlers.teams.cards.ids import (
     Verb,
     WithdrawInput,
 )
-from handlers.teams.cards.reminders import (
+from messages.teams.reminders import (
     reminder_done_text,
     reminder_snoozed_text,
     review_form,
     review_recorded_text,
 )
-from handlers.teams.cards.spot_checks import spot_check_form, spot_check_recorded_text, spot_checks_card
-from handlers.teams.cards.submit import read_answers, refused_form, submit_form, submitted_card
-from handlers.teams.cards.visits import visits_card
-from handlers.teams.connector import Connector
-from handlers.teams.dialogs import (
-    VERB_KEY,
-    as_dialog,
-    form_key,
-    new_form_key,
-    open_form_card,
-    with_form_key,
-)
-from handlers.teams.notify import TeamsNotifier, message
+from messages.teams.spot_checks import spot_check_form, spot_check_recorded_text, spot_checks_card
+from messages.teams.submit import read_answers, refused_form, submit_form, submitted_card
+from messages.teams.visits import visits_card
 
 logger = logging.getLogger("panelbot.teams")
 
-# The database did not answer in time, or is unreachable (as handlers/errors.py).
+# The database did not answer in time, or is unreachable (as handlers/slack/errors.py).
 DATABASE_UNAVAILABLE = (OperationalError, SATimeoutError)
 MAX_COMMAND_TEXT = 500  # a reference, a date or a provision's name: never more
 SNOOZES = {Verb.SNOOZE_DAY: 1, Verb.SNOOZE_WEEK: 7}

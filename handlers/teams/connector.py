@@ -11,7 +11,7 @@
 Both Microsoft SDKs' connector clients are async (see handlers/teams/__init__.py), so this is urllib,
 as `auth.BotTokens` is. Every call carries the bot token; a 401 drops it and is tried once more with a
 fresh one (a token refused for its age, not for the bot's registration). Every failure is a
-`bot.notify.DeliveryError` saying what the caller should do, as bot/slack_notify.py does for Slack,
+`bot.notify.DeliveryError` saying what the caller should do, as handlers/slack/notify.py does for Slack,
 after Microsoft's "Status codes from bot conversational APIs":
 
     400 BadArgument                 permanent  bad_argument           what panelbot built is wrong

@@ -21,8 +21,8 @@ import re
 import secrets
 from typing import Any
 
-from handlers.teams.cards.elements import Card, card, para
-from handlers.teams.cards.ids import Verb
+from messages.teams.elements import Card, card, para
+from messages.teams.ids import Verb
 
 VERB_KEY = "verb"  # in a dialog's Action.Submit data: the verb its Action.Execute had
 FORM_KEY = "form"  # in the case form's Submit data: the form's nonce

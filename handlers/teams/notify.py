@@ -1,6 +1,6 @@
 """The Teams side of the outbound seam (bot/notify.py): Adaptive Cards from `cards/`, sent through the
 Bot Connector (`connector.py`) to the addresses `addresses.py` keeps. The Teams counterpart of
-bot/slack_notify.py.
+handlers/slack/notify.py.
 
 Where each notice goes:
 - a person ("teams:<Entra object id>"): their personal chat with panelbot, opened with
@@ -48,11 +48,11 @@ from bot.domain.decisions import Decided
 from bot.domain.reminders import ReminderItem
 from bot.notify import About, DeliveryError, Notice, Sent
 from handlers.teams.addresses import CHANNEL, NO_CHAT, PERSON, Address, AddressBook
-from handlers.teams.cards.elements import NO_NAMES, Card, Names
-from handlers.teams.cards.envelope import attachment
-from handlers.teams.cards.notices import notice_card
-from handlers.teams.cards.reminders import reminders_card
 from handlers.teams.connector import Connector
+from messages.teams.elements import NO_NAMES, Card, Names
+from messages.teams.envelope import attachment
+from messages.teams.notices import notice_card
+from messages.teams.reminders import reminders_card
 
 # Answers to a delete meaning the message is no longer there: nothing left to delete.
 GONE = frozenset({"activity_not_found_in_conversation", "conversation_not_found"})

@@ -17,7 +17,7 @@ from bot.domain.submission import (
     parse_submission,
 )
 from bot.policy import default_policy_path, load_policy
-from messages.ids import SubmitField
+from messages.slack.ids import SubmitField
 
 POLICY = load_policy(default_policy_path())
 SUBMITTER = "U0PRIYA001"

@@ -13,7 +13,7 @@ import pytest
 from bot.domain.booking import Agenda, AgendaItem, BookingChange, BookingChoice, BookingView, DayChoice
 from bot.domain.calendar import LONDON, Slot
 from bot.domain.routing import RequestType
-from messages.booking import (
+from messages.slack.booking import (
     MAX_SLOT_OPTIONS,
     OUTLOOK_COMPOSE,
     agenda_message,
@@ -26,9 +26,9 @@ from messages.booking import (
     outlook_link,
     slot_taken_notice,
 )
-from messages.format import role_label, short_date
-from messages.ids import VALUE, Action, BookField, Callback
-from messages.text import render_message, render_view
+from messages.slack.format import role_label, short_date
+from messages.slack.ids import VALUE, Action, BookField, Callback
+from messages.slack.text import render_message, render_view
 from tests.messages.test_case_messages import (
     ANNA,
     CANARIES,

@@ -21,7 +21,7 @@ from bot.domain.cases import STAGE_LABELS, CaseView, PanelListing, Stage, first_
 from bot.domain.decisions import DecisionKind, DecisionView, Outcome
 from bot.domain.routing import CaseRequest, RequestType, Service, route_case
 from bot.policy import default_policy_path, load_policy
-from messages.cases import (
+from messages.slack.cases import (
     MINE_LIMIT,
     case_card,
     case_details_modal,
@@ -32,9 +32,9 @@ from messages.cases import (
     receipt_blocks,
     receipt_dm,
 )
-from messages.format import clock_time, count, cut, escape, long_date, mention, money, weekly
-from messages.ids import DECIDE_BLOCK, Action, Callback, decide_action
-from messages.text import render_message, render_view
+from messages.slack.format import clock_time, count, cut, escape, long_date, mention, money, weekly
+from messages.slack.ids import DECIDE_BLOCK, Action, Callback, decide_action
+from messages.slack.text import render_message, render_view
 
 POLICY = load_policy(default_policy_path())
 PRIYA, TOMAS, ANNA = "U0PRIYA", "U0TOMAS", "U0ANNAAP"

@@ -22,8 +22,8 @@ from bot.domain.decisions import (
     read_decision,
 )
 from bot.domain.routing import CaseRequest, RequestType, Service
-from messages.cases import case_card, case_details_modal, decider_notice
-from messages.decisions import (
+from messages.slack.cases import case_card, case_details_modal, decider_notice
+from messages.slack.decisions import (
     MODAL_TITLES,
     already_decided,
     decision_actions,
@@ -34,8 +34,8 @@ from messages.decisions import (
     panel_agenda_message,
     practice_concern_dm,
 )
-from messages.ids import DECIDE_PREFIX, VALUE, Action, Callback, DecisionField, decide_action
-from messages.text import render_message, render_view
+from messages.slack.ids import DECIDE_PREFIX, VALUE, Action, Callback, DecisionField, decide_action
+from messages.slack.text import render_message, render_view
 from tests.messages.test_case_messages import (
     ANNA,
     APPROVED_WITH_CHANGES,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from messages.delivery import delivery_unknown_admin
+from messages.slack.delivery import delivery_unknown_admin
 
 
 def test_it_names_the_case_the_message_and_the_channel_to_check():

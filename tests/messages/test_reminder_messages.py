@@ -23,8 +23,8 @@ from bot.domain.reminders import (
     ReminderKind,
     ReviewRecorded,
 )
-from messages.ids import VALUE, Action, Callback, ReviewField
-from messages.reminders import (
+from messages.slack.ids import VALUE, Action, Callback, ReviewField
+from messages.slack.reminders import (
     MAX_ITEMS_PER_DM,
     reminder_block_id,
     reminder_dm,
@@ -34,7 +34,7 @@ from messages.reminders import (
     review_modal,
     review_recorded_text,
 )
-from messages.text import render_message, render_view
+from messages.slack.text import render_message, render_view
 from tests.messages.test_case_messages import (
     CANARIES,
     DECIDED,

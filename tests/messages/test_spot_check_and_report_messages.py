@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from bot.domain.report import Figure, Report
 from bot.domain.spot_checks import SpotCheckNotice, SpotCheckOpened, SpotCheckView, Why
-from messages.report import chart_description, headline, render_chart, report_modal
-from messages.spot_checks import spot_check_dm, spot_check_modal, spot_checks_message
+from messages.slack.report import chart_description, headline, render_chart, report_modal
+from messages.slack.spot_checks import spot_check_dm, spot_check_modal, spot_checks_message
 from tests.messages.test_case_messages import (
     FORUM,
     assert_slack_sdk_reads_it_back,

@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 
 from bot.domain.routing import RequestType, Service
-from messages.ids import VALUE, Callback, SubmitField
-from messages.submit import URGENT_OPTION, evidence_choices, submit_modal, submitted_view
-from messages.text import render_view
+from messages.slack.ids import VALUE, Callback, SubmitField
+from messages.slack.submit import URGENT_OPTION, evidence_choices, submit_modal, submitted_view
+from messages.slack.text import render_view
 from tests.messages.test_case_messages import (
     CANARIES,
     DELEGATED,

@@ -24,9 +24,9 @@ from bot.domain.visits import (
     VisitsOverview,
     VisitView,
 )
-from messages.ids import VALUE, Action, Callback, PlacementField, PlanVisitField, ProvisionField
-from messages.text import render_message, render_view
-from messages.visits import (
+from messages.slack.ids import VALUE, Action, Callback, PlacementField, PlanVisitField, ProvisionField
+from messages.slack.text import render_message, render_view
+from messages.slack.visits import (
     MAX_PROVISION_OPTIONS,
     MAX_STEPS_SHOWN,
     MAX_VISITS_SHOWN,

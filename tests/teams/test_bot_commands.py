@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.domain.reminders import ReminderKind
 from bot.services.reminders import remind, send_due_reminders
-from handlers.teams.cards.help import COMMANDS
-from handlers.teams.cards.render import render_text
+from messages.teams.help import COMMANDS
+from messages.teams.render import render_text
 from store.models import Reminder
 from tests.teams.test_bot_harness import (
     ADMIN,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.teams.cards.render import render_text
 from handlers.teams.dialogs import FORM_KEY, as_dialog, open_form_card
+from messages.teams.render import render_text
 from store.models import Case
 from tests.teams.test_bot_harness import (
     PRIYA,

@@ -19,11 +19,10 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 from sqlalchemy import Engine, func, select
 
-from bot.later import Later
+from bot.later import InlineExecutor, Later
 from bot.notify import RateGate
 from bot.policy import Policy
 from bot.services import Services
-from bot.standin.inline import InlineExecutor
 from handlers.teams.addresses import AddressBook
 from handlers.teams.auth import BotTokens, InboundAuth
 from handlers.teams.bot import TeamsBot

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import logging
 
-from handlers.teams.cards.ids import DecisionInput, SubmitInput, Verb
-from handlers.teams.cards.render import render_text
-from handlers.teams.cards.submit import evidence_key
 from handlers.teams.dialogs import FORM_KEY
+from messages.teams.ids import DecisionInput, SubmitInput, Verb
+from messages.teams.render import render_text
+from messages.teams.submit import evidence_key
 from tests.teams.test_bot_harness import (
     ADMIN,
     ANNA,

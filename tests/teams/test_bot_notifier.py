@@ -13,10 +13,10 @@ from bot.services.cases import case_by_id
 from bot.services.outbox import deliver_due
 from handlers.teams.addresses import NO_CHAT, PERSON, Address
 from handlers.teams.auth import BotTokens
-from handlers.teams.cards.render import render_text
 from handlers.teams.connector import Connector, refused
 from handlers.teams.notify import TeamsNotifier
 from handlers.teams.standin import APP_SECRET, BOT_APP_ID, TENANT_ID
+from messages.teams.render import render_text
 from store.models import Outbox
 from tests.teams.test_bot_harness import (
     ADMIN,

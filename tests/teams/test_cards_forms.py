@@ -16,16 +16,16 @@ from bot.domain.booking import BookingChoice, DayChoice
 from bot.domain.cases import Stage
 from bot.domain.decisions import DecisionFormError, Outcome, read_decision
 from bot.domain.submission import FormErrors, parse_submission
-from handlers.teams.cards.booking import MAX_SLOT_CHOICES, booking_form, outlook_link
-from handlers.teams.cards.cases import case_card, case_details, decider_notice, decision_actions
-from handlers.teams.cards.decisions import decision_form
-from handlers.teams.cards.elements import MAX_CARD_BYTES, card_bytes
-from handlers.teams.cards.help import usage_card
-from handlers.teams.cards.home import home_card
-from handlers.teams.cards.ids import BookInput, DecisionInput, Key, SubmitInput, Verb
-from handlers.teams.cards.reminders import MAX_ITEMS_PER_MESSAGE, reminders_card
-from handlers.teams.cards.render import render_card
-from handlers.teams.cards.submit import evidence_key, read_answers, refused_form, submit_form
+from messages.teams.booking import MAX_SLOT_CHOICES, booking_form, outlook_link
+from messages.teams.cases import case_card, case_details, decider_notice, decision_actions
+from messages.teams.decisions import decision_form
+from messages.teams.elements import MAX_CARD_BYTES, card_bytes
+from messages.teams.help import usage_card
+from messages.teams.home import home_card
+from messages.teams.ids import BookInput, DecisionInput, Key, SubmitInput, Verb
+from messages.teams.reminders import MAX_ITEMS_PER_MESSAGE, reminders_card
+from messages.teams.render import render_card
+from messages.teams.submit import evidence_key, read_answers, refused_form, submit_form
 from tests.teams.test_cards_views import (
     ANNA,
     BOOKED,

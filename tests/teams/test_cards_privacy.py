@@ -17,9 +17,9 @@ from bot.domain.cases import Stage
 from bot.domain.decisions import Decided, DecisionKind, Outcome
 from bot.domain.spot_checks import SpotCheckNotice
 from bot.notify import Notice
-from handlers.teams.cards.booking import agenda_card
-from handlers.teams.cards.cases import case_card, case_details, case_summary, decider_notice, mine_card, receipt
-from handlers.teams.cards.decisions import (
+from messages.teams.booking import agenda_card
+from messages.teams.cases import case_card, case_details, case_summary, decider_notice, mine_card, receipt
+from messages.teams.decisions import (
     attendance_form,
     decision_form,
     decision_notice,
@@ -27,8 +27,8 @@ from handlers.teams.cards.decisions import (
     practice_concern,
     thread_reply,
 )
-from handlers.teams.cards.notices import CHANNEL_NOTICES, notice_card
-from handlers.teams.cards.spot_checks import spot_check_notice
+from messages.teams.notices import CHANNEL_NOTICES, notice_card
+from messages.teams.spot_checks import spot_check_notice
 from tests.teams.test_cards_views import (
     AGENDA,
     ATTENDANCE,

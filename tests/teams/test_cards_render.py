@@ -10,8 +10,16 @@ from typing import Any
 
 import pytest
 
-from handlers.teams.cards import booking, cases, decisions, home, reminders, spot_checks, visits
-from handlers.teams.cards.elements import (
+from messages.slack import booking as slack_booking
+from messages.slack import cases as slack_cases
+from messages.slack import decisions as slack_decisions
+from messages.slack import home as slack_home
+from messages.slack import reminders as slack_reminders
+from messages.slack import spot_checks as slack_spot_checks
+from messages.slack import visits as slack_visits
+from messages.slack.text import render_message
+from messages.teams import booking, cases, decisions, home, reminders, spot_checks, visits
+from messages.teams.elements import (
     action_set,
     bold,
     card,
@@ -26,16 +34,8 @@ from handlers.teams.cards.elements import (
     text_input,
     toggle_input,
 )
-from handlers.teams.cards.ids import Key, Verb
-from handlers.teams.cards.render import render_card, render_text
-from messages import booking as slack_booking
-from messages import cases as slack_cases
-from messages import decisions as slack_decisions
-from messages import home as slack_home
-from messages import reminders as slack_reminders
-from messages import spot_checks as slack_spot_checks
-from messages import visits as slack_visits
-from messages.text import render_message
+from messages.teams.ids import Key, Verb
+from messages.teams.render import render_card, render_text
 from tests.teams import test_cards_views as views
 from tests.teams.test_cards_views import CARDS, EVERY_CASE, EVERY_DECISION, NAMES
 

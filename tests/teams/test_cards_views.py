@@ -36,9 +36,9 @@ from bot.domain.visits import (
 )
 from bot.notify import ActionPlanAsk, FateUnknown, Notice, RemindersFailed, StepAssigned
 from bot.policy import Policy, default_policy_path, load_policy
-from handlers.teams.cards import booking, cases, decisions, help, home, reminders, spot_checks, submit, visits
-from handlers.teams.cards.elements import Card
-from handlers.teams.cards.notices import notice_card
+from messages.teams import booking, cases, decisions, help, home, reminders, spot_checks, submit, visits
+from messages.teams.elements import Card
+from messages.teams.notices import notice_card
 
 POLICY = load_policy(default_policy_path())
 POLICIES = {path.stem: load_policy(path) for path in sorted(default_policy_path().parent.glob("*.toml"))}

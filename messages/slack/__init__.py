@@ -1,0 +1,1 @@
+"""Block Kit builders: pure functions from results to Slack payloads. No database, no Slack calls."""
