@@ -172,11 +172,18 @@ _PENDING = "audit_pending"  # `Session.info`: the rows `record_audit` was given,
 @event.listens_for(Session, "before_commit")
 def _link_pending(session: Session) -> None:
     """Append the transaction's audit rows to the chain, as the last statements before its commit."""
+    if session.in_nested_transaction():
+        # SQLAlchemy calls this for a savepoint's release too (queuing a message uses one): the rows
+        # wait for the transaction's own commit, or the head's lock would be held from there on.
+        return
     rows: list[Audit] = session.info.pop(_PENDING, None) or []
     if not rows:
         return
     key = session_key(session)
     head = _CHAIN
+    # Everything else the change writes goes first, so the head's lock is held for these few
+    # statements and the commit only.
+    session.flush()
     # The write comes first: it takes the lock before the head is read, on both backends.
     last_id, prev_hash = session.execute(
         update(head).where(head.c.id == 1).values(last_id=head.c.last_id + len(rows))

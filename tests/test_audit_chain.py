@@ -305,3 +305,26 @@ def test_audit_verify_against_an_unreachable_database_is_one_line(monkeypatch, c
     monkeypatch.setenv("PANELBOT_AUDIT_KEY", TEST_AUDIT_KEY)
     assert main(["audit", "verify"]) == 2
     assert capsys.readouterr().err.startswith("panelbot: DATABASE_URL: cannot connect to")
+
+
+def test_rows_join_the_chain_at_the_commit_not_at_a_savepoint_and_a_rollback_appends_none(engine):
+    """The chain head is taken as the transaction commits: queuing a message (a savepoint) before then
+    must not take it, or fifty changes at once wait in line for each other's whole transaction."""
+    from store.models import AuditChain
+
+    write(engine, 1)
+    sessions = make_sessions(engine, TEST_AUDIT_KEY)
+    with sessions.begin() as session:
+        record_audit(session, at=PINNED_NOW, actor="U0CHAIR", action="case.decision", subject_type="case",
+                     subject_id="1234567")
+        with session.begin_nested():  # as queue_notice and remind do
+            pass
+        assert session.scalar(select(AuditChain.last_id)) == 1  # not linked yet: the head is not held
+    assert check(engine).rows == 2 and check(engine).ok
+    with pytest.raises(RuntimeError), sessions.begin() as session:
+        record_audit(session, at=PINNED_NOW, actor="U0CHAIR", action="case.decision", subject_type="case",
+                     subject_id="1234567")
+        raise RuntimeError("the change fails")
+    with sessions.begin() as session:  # the failed change's row is not carried into the next
+        pass
+    assert check(engine).rows == 2 and check(engine).ok
