@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.domain.cases import STAGE_LABELS, CaseView, Stage, is_waiting
+from bot.domain.cases import CaseView, Stage, is_waiting
 from bot.domain.decisions import KIND_AT_STAGE, OUTCOME_LABELS, OUTCOMES_FOR, DecisionView, Outcome
 from bot.domain.routing import FOLLOW_ON_LABELS, REQUEST_TYPE_LABELS, SERVICE_LABELS, FollowOn
+from messages import case_words
 from messages.slack.format import clock_time, count, cut, escape, long_date, mention, weekly
 from messages.slack.ids import DECIDE_BLOCK, VALUE, Action, Callback, Command, Subcommand, WithdrawField, decide_action
 
@@ -132,66 +133,20 @@ def route_text(case: CaseView) -> str:
     return text
 
 
-def _evidence_lines(case: CaseView) -> list[str]:
-    attached = set(case.evidence_attached)
-    lines = [f"{'✅' if item in attached else '❌'} {escape(item)}" for item in case.evidence_required]
-    lines += [f"✅ {escape(item)}" for item in case.evidence_attached if item not in case.evidence_required]
-    return lines
 
 
-def _missing_evidence(case: CaseView) -> list[str]:
-    return [item for item in case.evidence_required if item not in case.evidence_attached]
 
 
-def office(location: str) -> str:
-    return location if location.lower().endswith("office") else f"{location} office"
 
 
-def _sitting_words(case: CaseView) -> str | None:
-    """"Wednesday 9 December 2026 (North office), papers due Wednesday 25 November 2026"."""
-    panel = case.panel
-    if panel is None:
-        return None
-    where = f" ({escape(office(panel.location))})" if panel.location else ""
-    return f"{long_date(panel.day)}{where}, papers due {long_date(panel.papers_due)}"
 
 
-def _panel_sentence(case: CaseView) -> str | None:
-    sitting = _sitting_words(case)
-    if not sitting:
-        return None
-    carried = ""
-    if case.panel is not None and case.panel.carried_from is not None:
-        carried = f" (carried from {long_date(case.panel.carried_from)}, where it was not heard)"
-    return f"Listed for the {escape(case.body_name)} on {sitting}{carried}"
 
 
-def _late_sentence(case: CaseView) -> str | None:
-    if case.panel is None or case.panel.late_for is None:
-        return None
-    # The listing does not carry the missed panel's cut-off, only the panel itself.
-    return (
-        f"Papers for the {long_date(case.panel.late_for)} panel were past their due date, "
-        "so this case goes to the next one"
-    )
 
 
-def stage_words(case: CaseView) -> str:
-    """The case's stage in words, naming its body where that helps ("listed for the SEND panel")."""
-    body = escape(case.body_name)
-    if case.stage is Stage.LISTED:
-        return f"listed for the {body}"
-    if case.stage is Stage.BOOKED:
-        return f"booked into the {body}"
-    if case.stage in (Stage.AWAITING_ENDORSEMENT, Stage.AWAITING_RATIFICATION) and case.follow_on_name:
-        step = "endorsement" if case.stage is Stage.AWAITING_ENDORSEMENT else "ratification"
-        return f"decided, waiting for {step} at the next {escape(case.follow_on_name)}"
-    return STAGE_LABELS[case.stage]
 
 
-def _tier_words(case: CaseView) -> str:
-    """Who decides at a person body, in words: "team managers"."""
-    return escape(case.tier_role.replace("_", " ")) if case.tier_role else "the decider"
 
 
 def _deciders(case: CaseView) -> str:
@@ -263,7 +218,7 @@ def _panel_text(case: CaseView) -> str | None:
     panel = case.panel
     if panel is None:
         return None
-    where = f", {escape(office(panel.location))}" if panel.location else ""
+    where = f", {escape(case_words.office(panel.location))}" if panel.location else ""
     text = (
         f"*Panel:* {long_date(panel.day)} at {clock_time(panel.starts_at)}{where}. "
         f"Papers due {long_date(panel.papers_due)}."
@@ -427,7 +382,7 @@ def _receipt_next_step(case: CaseView) -> str | None:
 def _receipt_steps(case: CaseView) -> list[str]:
     steps = [f"{step}." for step in (_receipt_next_step(case), _late_sentence(case)) if step]
     steps += _attendance_lines(case, to_submitter=True)
-    if missing := _missing_evidence(case):
+    if missing := case_words.missing_evidence(case):
         steps.append("Evidence still missing: " + ", ".join(escape(item) for item in missing) + ".")
     elif case.evidence_required:
         steps.append("Evidence: everything asked for is attached.")
@@ -622,3 +577,34 @@ def withdraw_modal(case: CaseView) -> dict[str, Any]:
                          "max_length": 3000}},
         ],
     }
+
+
+# The shared sentences (messages/case_words.py), escaped for mrkdwn as a whole.
+def _evidence_lines(case: CaseView) -> list[str]:
+    return [escape(line) for line in case_words.evidence_lines(case)]
+
+
+def _sitting_words(case: CaseView) -> str | None:
+    words = case_words.sitting_words(case)
+    return escape(words) if words else None
+
+
+def _panel_sentence(case: CaseView) -> str | None:
+    words = case_words.panel_sentence(case)
+    return escape(words) if words else None
+
+
+def _late_sentence(case: CaseView) -> str | None:
+    words = case_words.late_sentence(case)
+    return escape(words) if words else None
+
+
+def stage_words(case: CaseView) -> str:
+    return escape(case_words.stage_words(case))
+
+
+def _tier_words(case: CaseView) -> str:
+    return escape(case_words.tier_words(case))
+
+
+office = case_words.office

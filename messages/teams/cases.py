@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.domain.cases import STAGE_LABELS, CaseView, Stage, is_waiting
+from bot.domain.cases import CaseView, Stage, is_waiting
 from bot.domain.decisions import KIND_AT_STAGE, OUTCOME_LABELS, OUTCOMES_FOR, DecisionView, Outcome
 from bot.domain.routing import FOLLOW_ON_LABELS, REQUEST_TYPE_LABELS, SERVICE_LABELS, FollowOn
+from messages import case_words
 from messages.teams.elements import (
     MAX_CARD_BYTES,
     NO_NAMES,
@@ -127,64 +128,20 @@ def route_blocks(case: CaseView) -> list[dict[str, Any]]:
     return blocks
 
 
-def _evidence_lines(case: CaseView) -> list[str]:
-    attached = set(case.evidence_attached)
-    lines = [f"{'✅' if item in attached else '❌'} {item}" for item in case.evidence_required]
-    lines += [f"✅ {item}" for item in case.evidence_attached if item not in case.evidence_required]
-    return lines
 
 
-def _missing_evidence(case: CaseView) -> list[str]:
-    return [item for item in case.evidence_required if item not in case.evidence_attached]
 
 
-def office(location: str) -> str:
-    return location if location.lower().endswith("office") else f"{location} office"
 
 
-def _sitting_words(case: CaseView) -> str | None:
-    """"Wednesday 9 December 2026 (North office), papers due Wednesday 25 November 2026"."""
-    panel = case.panel
-    if panel is None:
-        return None
-    where = f" ({office(panel.location)})" if panel.location else ""
-    return f"{long_date(panel.day)}{where}, papers due {long_date(panel.papers_due)}"
 
 
-def _panel_sentence(case: CaseView) -> str | None:
-    sitting = _sitting_words(case)
-    if not sitting:
-        return None
-    carried = ""
-    if case.panel is not None and case.panel.carried_from is not None:
-        carried = f" (carried from {long_date(case.panel.carried_from)}, where it was not heard)"
-    return f"Listed for the {case.body_name} on {sitting}{carried}"
 
 
-def _late_sentence(case: CaseView) -> str | None:
-    if case.panel is None or case.panel.late_for is None:
-        return None
-    return (
-        f"Papers for the {long_date(case.panel.late_for)} panel were past their due date, "
-        "so this case goes to the next one"
-    )
 
 
-def stage_words(case: CaseView) -> str:
-    """The case's stage in words, naming its body where that helps ("listed for the SEND panel")."""
-    if case.stage is Stage.LISTED:
-        return f"listed for the {case.body_name}"
-    if case.stage is Stage.BOOKED:
-        return f"booked into the {case.body_name}"
-    if case.stage in (Stage.AWAITING_ENDORSEMENT, Stage.AWAITING_RATIFICATION) and case.follow_on_name:
-        step = "endorsement" if case.stage is Stage.AWAITING_ENDORSEMENT else "ratification"
-        return f"decided, waiting for {step} at the next {case.follow_on_name}"
-    return STAGE_LABELS[case.stage]
 
 
-def _tier_words(case: CaseView) -> str:
-    """Who decides at a person body, in words: "team managers"."""
-    return case.tier_role.replace("_", " ") if case.tier_role else "the decider"
 
 
 def next_step(case: CaseView, names: Names = NO_NAMES) -> str | None:
@@ -199,12 +156,12 @@ def next_step(case: CaseView, names: Names = NO_NAMES) -> str | None:
                     "without a decision, ask the chair or rebook")
         case Stage.AWAITING_SIGN_OFF:
             who = f" ({people(case.deciders, names)})" if case.deciders else ""
-            return f"Waiting on {_tier_words(case)}{who} to sign off"
+            return f"Waiting on {case_words.tier_words(case)}{who} to sign off"
         case Stage.LISTED:
-            return _panel_sentence(case) or f"Waiting to be listed for the {case.body_name}"
+            return case_words.panel_sentence(case) or f"Waiting to be listed for the {case.body_name}"
         case Stage.AWAITING_URGENT_DECISION:
             then = f"; it then goes to the next {case.follow_on_name} for endorsement" if case.follow_on_name else ""
-            return f"Sent to {_tier_words(case)} for an urgent decision{then}"
+            return f"Sent to {case_words.tier_words(case)} for an urgent decision{then}"
     return None
 
 
@@ -246,12 +203,12 @@ def _panel_blocks(case: CaseView) -> list[dict[str, Any]]:
     panel = case.panel
     if panel is None:
         return []
-    where = f", {office(panel.location)}" if panel.location else ""
+    where = f", {case_words.office(panel.location)}" if panel.location else ""
     blocks = [para(bold("Panel: "), f"{long_date(panel.day)} at {clock_time(panel.starts_at)}{where}. "
                                     f"Papers due {long_date(panel.papers_due)}.")]
     if panel.carried_from is not None:
         blocks.append(para(f"Carried from {long_date(panel.carried_from)}, where it was not heard.", tight=True))
-    if late := _late_sentence(case):
+    if late := case_words.late_sentence(case):
         blocks.append(para(f"{late}.", tight=True))
     return blocks
 
@@ -267,7 +224,7 @@ def _case_body(case: CaseView, names: Names) -> list[dict[str, Any]]:
     and the details card share. No free text."""
     blocks = [facts(amount_facts(case)), *route_blocks(case)]
     blocks += _titled_list("Attendance", _attendance_lines(case, names, to_submitter=False))
-    blocks += _titled_list("Evidence", _evidence_lines(case))
+    blocks += _titled_list("Evidence", case_words.evidence_lines(case))
     blocks += _panel_blocks(case)
     if case.slot:
         blocks.append(para(bold("Slot: "), f"{case.slot.label()} ({case.body_name})"))
@@ -380,7 +337,7 @@ def case_card(case: CaseView, names: Names = NO_NAMES) -> Card:
         body += channel_decision_lines(case, latest)
     if waiting := _waiting_on(case, names):
         body.append(para(waiting))
-    notes = [f"Stage: {stage_words(case)}", _submitted(case, names)]
+    notes = [f"Stage: {case_words.stage_words(case)}", _submitted(case, names)]
     if case.round > 1:
         resubmitted = any(decision.outcome is Outcome.DEFERRED for decision in case.decisions)
         notes.append(f"Resubmitted (round {case.round})" if resubmitted
@@ -400,9 +357,9 @@ def _receipt_next_step(case: CaseView, names: Names) -> str | None:
 
 
 def _receipt_steps(case: CaseView, names: Names) -> list[str]:
-    steps = [f"{step}." for step in (_receipt_next_step(case, names), _late_sentence(case)) if step]
+    steps = [f"{step}." for step in (_receipt_next_step(case, names), case_words.late_sentence(case)) if step]
     steps += _attendance_lines(case, names, to_submitter=True)
-    if missing := _missing_evidence(case):
+    if missing := case_words.missing_evidence(case):
         steps.append("Evidence still missing: " + ", ".join(missing) + ".")
     elif case.evidence_required:
         steps.append("Evidence: everything asked for is attached.")
@@ -450,7 +407,7 @@ def decider_notice(case: CaseView, names: Names = NO_NAMES) -> Card:
         waits = "waits on your decision"
     text = f"Case {case.reference} {waits}."
     body: list[dict[str, Any]] = [para(bold(text)), facts(amount_facts(case)), *route_blocks(case)]
-    body += _titled_list("Evidence", _evidence_lines(case))
+    body += _titled_list("Evidence", case_words.evidence_lines(case))
     notes = [_submitted(case, names)]
     if case.urgent:
         notes.append("Open the case to read why it cannot wait.")
@@ -464,8 +421,8 @@ def decider_notice(case: CaseView, names: Names = NO_NAMES) -> Card:
 
 
 def _mine_line(case: CaseView, names: Names) -> str:
-    parts = [REQUEST_TYPE_LABELS[case.request_type], weekly(case.proposed_weekly), stage_words(case)]
-    if case.stage is Stage.LISTED and (sitting := _sitting_words(case)):
+    parts = [REQUEST_TYPE_LABELS[case.request_type], weekly(case.proposed_weekly), case_words.stage_words(case)]
+    if case.stage is Stage.LISTED and (sitting := case_words.sitting_words(case)):
         parts[-1] += f" on {sitting}"
     elif is_waiting(case.stage) and (step := next_step(case, names)):
         parts.append(step)
@@ -562,7 +519,7 @@ def case_details(case: CaseView, names: Names = NO_NAMES) -> Card:
         body += [para(line, tight=index > 0) for index, line in enumerate(people_lines)]
         if case.record_link and not actions:  # not a web link: shown as typed, never as a link
             body.append(para(bold("Case record: "), cut(case.record_link, 500), tight=True))
-        body.append(para(f"Stage: {stage_words(case)}", subtle=True))
+        body.append(para(f"Stage: {case_words.stage_words(case)}", subtle=True))
         body += _history(case, shown, names)
         body += [separator(), *_free_text(case, limit)]
         return card(body, actions, summary=f"Case {case.reference}: the details")
@@ -583,7 +540,7 @@ def case_details(case: CaseView, names: Names = NO_NAMES) -> Card:
 
 def case_summary(case: CaseView) -> Card:
     """The answer for someone without a role on the case: reference, route and stage."""
-    text = f"Case {case.reference}: {case.body_name}, {stage_words(case)}."
+    text = f"Case {case.reference}: {case.body_name}, {case_words.stage_words(case)}."
     return card([para(bold(text)), para("Only people with a role on this case can see its details.")], summary=text)
 
 
@@ -596,7 +553,8 @@ def withdraw_form(case: CaseView, *, error: str | None = None) -> Card:
     sentence when it refused the reason."""
     body = [
         heading(f"Withdraw {case.reference}"),
-        para(bold(f"Case {case.reference}: "), f"{_request_words(case)} — {case.body_name}, {stage_words(case)}."),
+        para(bold(f"Case {case.reference}: "),
+             f"{_request_words(case)} — {case.body_name}, {case_words.stage_words(case)}."),
         para("Withdrawing frees any booked slot, stops its reminders and tells the deciders. The reason goes to the "
              "people on the case, never to a channel.", subtle=True),
         *text_input(WithdrawInput.REASON, "Why is it withdrawn?", required=True, multiline=True, error=error,
@@ -605,3 +563,7 @@ def withdraw_form(case: CaseView, *, error: str | None = None) -> Card:
     actions = [execute("Withdraw", Verb.WITHDRAW, {Key.CASE: case.id}, style="destructive"),
                execute("Keep it", Verb.CLOSE_FORM, {Key.CASE: case.id})]
     return card(body, actions, summary=f"Withdraw case {case.reference}")
+
+
+office = case_words.office
+stage_words = case_words.stage_words
