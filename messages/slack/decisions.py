@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from bot.domain.cases import STAGE_LABELS, CaseView, Stage
+from bot.domain.cases import STAGE_LABELS, CaseView
 from bot.domain.decisions import (
     KIND_AT_STAGE,
     MAX_TEXT,
@@ -33,7 +33,8 @@ from bot.domain.decisions import (
     Outcome,
     PanelAgenda,
 )
-from bot.domain.routing import REQUEST_TYPE_LABELS, Service
+from bot.domain.routing import REQUEST_TYPE_LABELS
+from messages import decision_steps
 from messages.slack.cases import (
     amount_fields,
     channel_decision_lines,
@@ -44,8 +45,8 @@ from messages.slack.cases import (
     open_case_button,
     route_text,
 )
-from messages.slack.format import clock_time, count, cut, escape, long_date, mention, weekly
-from messages.slack.ids import VALUE, Action, AttendanceField, Callback, Command, DecisionField, Subcommand
+from messages.slack.format import clock_time, count, cut, escape, long_date, mention, slack_words, weekly
+from messages.slack.ids import VALUE, Action, AttendanceField, Callback, DecisionField
 
 __all__ = [
     "MODAL_TITLES",
@@ -131,8 +132,6 @@ def _request(case: CaseView) -> str:
     return f"{REQUEST_TYPE_LABELS[case.request_type]} {weekly(case.proposed_weekly)}"
 
 
-def _stage_after(case: CaseView, decision: DecisionView) -> Stage:
-    return Stage(decision.stage_after or case.stage)
 
 
 def _decision_sections(decision: DecisionView) -> list[dict[str, Any]]:
@@ -211,7 +210,7 @@ def decision_thread_reply(case: CaseView, decision: DecisionView) -> dict[str, A
     case's new stage. Nothing the
     decider typed (reason, conditions, information needed, practice concern) and none of the
     case's free text, whatever `decision` carries."""
-    stage = _stage_after(case, decision)
+    stage = decision_steps.stage_after(case, decision)
     blocks = [
         _section("\n".join([f"*Case {_ref(case.reference)}: {decision_words(decision)}*",
                             *channel_decision_lines(case, decision)])),
@@ -225,50 +224,6 @@ def decision_thread_reply(case: CaseView, decision: DecisionView) -> dict[str, A
 # --- The decision notice (DM to the worker and the AP/SM) ------------------------------------------------
 
 
-def _next_steps(case: CaseView, decision: DecisionView) -> list[str]:
-    """What the worker does now (seed 000, stage 4 and 5)."""
-    outcome = Outcome(decision.outcome)
-    stage = _stage_after(case, decision)
-    if outcome in (Outcome.APPROVED, Outcome.APPROVED_WITH_CHANGES):
-        budget = decision.amended_weekly if decision.amended_weekly is not None else case.proposed_weekly
-        if case.service is Service.CHILDREN_SEND:  # seed 000, stage 4
-            steps = [
-                "Support planning may start now.",
-                f"The practice lead signs off the support plan against the agreed budget of {weekly(budget)}.",
-                "Tell the child's family the decision and update the case record.",
-            ]
-        else:
-            steps = [
-                f"Support planning may start now, within the agreed budget of {weekly(budget)}.",
-                "Tell the person the decision and update the case record.",
-            ]
-        where = escape(case.follow_on_name) if case.follow_on_name else "panel"
-        if stage is Stage.AWAITING_ENDORSEMENT:
-            steps.append(f"It goes to the next {where} for endorsement.")
-        elif stage is Stage.AWAITING_RATIFICATION:
-            steps.append(f"It goes to the next {where} for ratification.")
-        return steps
-    if outcome is Outcome.DEFERRED:
-        steps = [f"What is needed: {escape(decision.info_needed)}"] if decision.info_needed else []
-        return [*steps, f"Resubmit the same case with `{Command.PANEL} {Subcommand.SUBMIT}` (same case reference) "
-                        "when you have it: its history is kept."]
-    if outcome is Outcome.DECLINED:
-        return ["Talk to your team manager about next steps."]
-    if outcome is Outcome.ENDORSED:
-        steps = ["The panel endorsed the decision made out of panel: nothing more is needed from you."]
-        if stage is Stage.RATIFIED:
-            steps.append("The endorsement ratifies the change to the package too.")
-        elif stage is Stage.AWAITING_RATIFICATION:
-            steps.append("It goes to the next panel for ratification.")
-        return steps
-    if outcome is Outcome.RATIFIED:
-        return ["The panel ratified the change to the package: nothing more is needed from you."]
-    if outcome is Outcome.NOT_ENDORSED:
-        return ["The panel did not endorse the decision made out of panel.",
-                "Talk to your team manager about next steps."]
-    if outcome is Outcome.NOT_RATIFIED:
-        return ["The panel did not ratify the change to the package.", "Talk to your team manager about next steps."]
-    return [f"The case is closed: {STAGE_LABELS[stage]}."]
 
 
 def decision_notice_dm(case: CaseView, decision: DecisionView) -> dict[str, Any]:
@@ -278,8 +233,9 @@ def decision_notice_dm(case: CaseView, decision: DecisionView) -> dict[str, Any]
     blocks = [
         _section(f"*Case {_ref(case.reference)}: {decision_words(decision)}*"),
         *_decision_sections(replace(decision, info_needed=None)),  # the next steps say what is needed
-        _section("*Next steps*\n" + _bullets(_next_steps(case, decision))),
-        _context(f"*Stage now:* {STAGE_LABELS[_stage_after(case, decision)]}"),
+        _section("*Next steps*\n" + _bullets([slack_words(escape(step))
+                                               for step in decision_steps.next_steps(case, decision)])),
+        _context(f"*Stage now:* {STAGE_LABELS[decision_steps.stage_after(case, decision)]}"),
         {"type": "actions", "elements": [open_case_button(case)]},
     ]
     return {"text": text, "blocks": blocks}

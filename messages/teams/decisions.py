@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from bot.domain.cases import STAGE_LABELS, CaseView, Stage
+from bot.domain.cases import STAGE_LABELS, CaseView
 from bot.domain.decisions import (
     KIND_AT_STAGE,
     MAX_TEXT,
@@ -34,7 +34,8 @@ from bot.domain.decisions import (
     Outcome,
     PanelAgenda,
 )
-from bot.domain.routing import REQUEST_TYPE_LABELS, Service
+from bot.domain.routing import REQUEST_TYPE_LABELS
+from messages import decision_steps
 from messages.teams.cases import (
     amount_facts,
     channel_decision_lines,
@@ -62,10 +63,10 @@ from messages.teams.elements import (
     people,
     person,
     separator,
+    teams_words,
     text_input,
 )
-from messages.teams.help import typed
-from messages.teams.ids import AttendanceInput, Command, DecisionInput, Key, Verb
+from messages.teams.ids import AttendanceInput, DecisionInput, Key, Verb
 from messages.words import clock_time, count, cut, long_date, weekly
 
 __all__ = [
@@ -104,8 +105,6 @@ def _request(case: CaseView) -> str:
     return f"{REQUEST_TYPE_LABELS[case.request_type]} {weekly(case.proposed_weekly)}"
 
 
-def _stage_after(case: CaseView, decision: DecisionView) -> Stage:
-    return Stage(decision.stage_after or case.stage)
 
 
 def _latest(case: CaseView) -> DecisionView | None:
@@ -181,7 +180,7 @@ def thread_reply(case: CaseView, decision: DecisionView, names: Names = NO_NAMES
     """The decision, posted as a reply to the case card (a channel): outcome, who and when (London
     clock), the agreed amount, where to read the reason, the request and body, and the case's new
     stage. Nothing the decider typed and none of the case's free text, whatever `decision` carries."""
-    stage = _stage_after(case, decision)
+    stage = decision_steps.stage_after(case, decision)
     body = [
         para(bold(f"Case {case.reference}: {decision_words(decision, names)}")),
         *channel_decision_lines(case, decision),
@@ -195,50 +194,6 @@ def thread_reply(case: CaseView, decision: DecisionView, names: Names = NO_NAMES
 # --- The decision notice (personal chat, the worker and the AP/SM) -----------------------------------------
 
 
-def _next_steps(case: CaseView, decision: DecisionView) -> list[str]:
-    """What the worker does now (seed 000, stages 4 and 5)."""
-    outcome = Outcome(decision.outcome)
-    stage = _stage_after(case, decision)
-    if outcome in (Outcome.APPROVED, Outcome.APPROVED_WITH_CHANGES):
-        budget = decision.amended_weekly if decision.amended_weekly is not None else case.proposed_weekly
-        if case.service is Service.CHILDREN_SEND:
-            steps = [
-                "Support planning may start now.",
-                f"The practice lead signs off the support plan against the agreed budget of {weekly(budget)}.",
-                "Tell the child's family the decision and update the case record.",
-            ]
-        else:
-            steps = [
-                f"Support planning may start now, within the agreed budget of {weekly(budget)}.",
-                "Tell the person the decision and update the case record.",
-            ]
-        where = case.follow_on_name or "panel"
-        if stage is Stage.AWAITING_ENDORSEMENT:
-            steps.append(f"It goes to the next {where} for endorsement.")
-        elif stage is Stage.AWAITING_RATIFICATION:
-            steps.append(f"It goes to the next {where} for ratification.")
-        return steps
-    if outcome is Outcome.DEFERRED:
-        steps = [f"What is needed: {cut(decision.info_needed, MAX_TEXT)}"] if decision.info_needed else []
-        return [*steps, f"Resubmit the same case with {typed(Command.SUBMIT)} (same case reference) when you have "
-                        "it: its history is kept."]
-    if outcome is Outcome.DECLINED:
-        return ["Talk to your team manager about next steps."]
-    if outcome is Outcome.ENDORSED:
-        steps = ["The panel endorsed the decision made out of panel: nothing more is needed from you."]
-        if stage is Stage.RATIFIED:
-            steps.append("The endorsement ratifies the change to the package too.")
-        elif stage is Stage.AWAITING_RATIFICATION:
-            steps.append("It goes to the next panel for ratification.")
-        return steps
-    if outcome is Outcome.RATIFIED:
-        return ["The panel ratified the change to the package: nothing more is needed from you."]
-    if outcome is Outcome.NOT_ENDORSED:
-        return ["The panel did not endorse the decision made out of panel.",
-                "Talk to your team manager about next steps."]
-    if outcome is Outcome.NOT_RATIFIED:
-        return ["The panel did not ratify the change to the package.", "Talk to your team manager about next steps."]
-    return [f"The case is closed: {STAGE_LABELS[stage]}."]
 
 
 def decision_notice(case: CaseView, decision: DecisionView, names: Names = NO_NAMES) -> Card:
@@ -248,8 +203,9 @@ def decision_notice(case: CaseView, decision: DecisionView, names: Names = NO_NA
         para(bold(f"Case {case.reference}: {decision_words(decision, names)}")),
         *decision_lines(replace(decision, info_needed=None)),  # the next steps say what is needed
         para(bold("Next steps")),
-        *bullets(_next_steps(case, decision)),
-        para(f"Stage now: {STAGE_LABELS[_stage_after(case, decision)]}", subtle=True),
+        *bullets([teams_words(step, names)
+                  for step in decision_steps.next_steps(case, decision, limit=MAX_TEXT)]),
+        para(f"Stage now: {STAGE_LABELS[decision_steps.stage_after(case, decision)]}", subtle=True),
     ]
     return card(body, [open_case_button(case.id)],
                 summary=f"Case {case.reference}: {OUTCOME_LABELS[decision.outcome]}.")

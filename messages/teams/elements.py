@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+from bot import markup
 from messages.teams.ids import Verb
 from messages.words import cut
 
@@ -298,3 +299,9 @@ def person_input(input_id: str, label: str, candidates: Sequence[str], names: Na
     return text_input(input_id, f"{label} (work e-mail)", required=required, max_length=254, value=value,
                       regex=EMAIL, placeholder="name@council.gov.uk", error=error, hint=hint,
                       needed=needed or "Enter their work e-mail address, like name@council.gov.uk.")
+
+
+def teams_words(text: str, names: Names) -> str:
+    """The core's tokens (bot.markup) as Teams shows them: a person by name, a command as it is typed."""
+    return markup.render(text, person=lambda who: person(who, names),
+                         command=lambda words: "\u201c" + words + "\u201d")

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from bot import markup
 from bot.domain.home import Home, Task
 from bot.domain.words import days
 from messages.teams.elements import (
@@ -24,9 +23,9 @@ from messages.teams.elements import (
     execute,
     heading,
     para,
-    person,
     person_input,
     separator,
+    teams_words,
 )
 from messages.teams.help import command_lines, typed
 from messages.teams.ids import AwayInput, Command, Verb
@@ -34,10 +33,6 @@ from messages.teams.ids import AwayInput, Command, Verb
 __all__ = ["LIST_MOST", "away_form", "home_card", "task_line"]
 
 LIST_MOST = 20  # lines a list shows before "and N more"
-def _named(text: str, names: Names) -> str:
-    """The core's tokens (bot.markup) as Teams shows them: a person by name, a command as it is typed."""
-    return markup.render(text, person=lambda who: person(who, names),
-                         command=lambda words: "\u201c" + words + "\u201d")
 
 
 def _days(n: int) -> str:
@@ -48,7 +43,7 @@ def task_line(task: Task, today: date, names: Names = NO_NAMES) -> list[Any]:
     """sign-off — 2345678 · increase £280.00/wk, delegated sign-off · waiting 3 days."""
     waited = task.days_waiting(today)
     when = "since today" if waited == 0 else f"waiting {_days(waited)}"
-    return [bold(task.what), f" — {task.reference} · {_named(task.detail, names)} · {when}"]
+    return [bold(task.what), f" — {task.reference} · {teams_words(task.detail, names)} · {when}"]
 
 
 def _list(heading_text: str, lines: Sequence[str | list[Any]], empty: str | None = None) -> list[dict[str, Any]]:
@@ -74,14 +69,14 @@ def home_card(home: Home | None = None, names: Names = NO_NAMES) -> Card:
         body += _list(f"Waiting on you ({len(home.waiting)})",
                       [task_line(task, home.today, names) for task in home.waiting],
                       "Nothing waits on you.")
-        body += _list("Today", [_named(line, names) for line in (*home.cover, *home.chairing, *home.panels)])
+        body += _list("Today", [teams_words(line, names) for line in (*home.cover, *home.chairing, *home.panels)])
         body += _list(f"Overdue visits and steps ({len(home.overdue_visits)})",
-                      [_named(line, names) for line in home.overdue_visits])
+                      [teams_words(line, names) for line in home.overdue_visits])
         body += _list(f"Your open cases ({len(home.cases)})",
                       [[bold(case.reference), f" — {case.request} · {case.body_name} · {case.stage}"]
                        for case in home.cases],
                       f"None open. {typed(Command.SUBMIT)} sends one.")
-        body += _list("Your bookings", [_named(line, names) for line in home.bookings])
+        body += _list("Your bookings", [teams_words(line, names) for line in home.bookings])
         body.append(separator())
     body.append(para("Type these in your chat with panelbot, or after @panelbot in a channel:"))
     body += bullets(command_lines())
