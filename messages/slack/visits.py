@@ -28,7 +28,7 @@ from bot.domain.visits import (
     VisitsOverview,
     VisitView,
 )
-from bot.domain.words import days
+from messages import visit_words
 from messages.slack.format import cut, escape, long_date, mention
 from messages.slack.ids import (
     VALUE,
@@ -157,32 +157,11 @@ def _step_done_button(visit: VisitView, step: StepView) -> dict[str, Any]:
 # --- Words ------------------------------------------------------------------------------------------
 
 
-def _days(n: int) -> str:
-    return days(n)
-
-
-def _overdue(due_on: date, today: date) -> str | None:
-    """"⚠ overdue by 3 days" when `due_on` is past on `today`, else None."""
-    late = (today - due_on).days
-    return f"⚠ overdue by {_days(late)}" if late > 0 else None
-
-
-def _rating_words(provision: ProvisionView) -> str | None:
-    """"rated Good on Monday 2 November 2026", or None with no rating."""
-    if provision.rating is None:
-        return None
-    words = f"rated {RATING_LABELS[OfstedRating(provision.rating)]}"
-    return f"{words} on {long_date(provision.rated_on)}" if provision.rated_on else words
-
-
-def _visit_date(visit: VisitView) -> date:
-    """The day of the visit: when it was done, else when it is planned, else when it is due."""
-    return visit.done_on or visit.planned_on or visit.due_on
 
 
 def _placement(visit: VisitView) -> str:
     """" — placement of case 1234567", or nothing for a visit to the provision as a whole."""
-    return f" — placement of case {escape(visit.child_reference)}" if visit.child_reference else ""
+    return escape(visit_words.placement(visit))
 
 
 def _why(visit: VisitView) -> str:
@@ -190,20 +169,10 @@ def _why(visit: VisitView) -> str:
     return f"Why: {escape(visit.why)}"
 
 
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
 
 
-def _percent(share: float | None, none: str) -> str:
-    return none if share is None else f"{share:.0%}"
 
 
-def _due_words(due: Sequence[VisitView]) -> str:
-    """" Initial visit due by Thursday 3 December 2026." for each visit, or " No visit is due from this." """
-    if not due:
-        return " No visit is due from this."
-    return "".join(f" {VISIT_LABELS[visit.kind]} due by {long_date(visit.due_on)}." for visit in due)
 
 
 # --- The provision form ------------------------------------------------------------------------------
@@ -326,7 +295,7 @@ def plan_visit_modal(visit: VisitView) -> dict[str, Any]:
 
 def _visit_line(visit: VisitView, today: date, can_plan: bool) -> dict[str, Any]:
     lines = [_visit_summary(visit)]
-    if flag := _overdue(visit.due_on, today):
+    if flag := visit_words.overdue(visit.due_on, today):
         lines[-1] += f" — {flag}"
     if visit.planned_on is not None:
         who = f" with {mention(visit.visitor)}" if visit.visitor else ""
@@ -340,17 +309,15 @@ def _visit_line(visit: VisitView, today: date, can_plan: bool) -> dict[str, Any]
     return _section("\n".join(lines), button)
 
 
-def _counted(step: StepView) -> str:
-    """" (5 working days from Tuesday 1 December 2026)", or nothing when the view does not say."""
-    return f" ({step.counted} from {long_date(step.started_on)})" if step.counted else ""
 
 
 def _step_line(visit: VisitView, step: StepView, today: date, everything: bool) -> dict[str, Any]:
     text = (
-        f"*{STEP_LABELS[step.step]}* — visit to {escape(visit.provision)} on {long_date(_visit_date(visit))} "
-        f"— due {long_date(step.due_on)}{_counted(step)}"
+        f"*{STEP_LABELS[step.step]}* — visit to {escape(visit.provision)} "
+        f"on {long_date(visit_words.visit_date(visit))} "
+        f"— due {long_date(step.due_on)}{visit_words.counted(step)}"
     )
-    if flag := _overdue(step.due_on, today):
+    if flag := visit_words.overdue(step.due_on, today):
         text += f" — {flag}"
     if everything:
         text += f"\nFor {mention(step.assignee)}"
@@ -359,11 +326,11 @@ def _step_line(visit: VisitView, step: StepView, today: date, everything: bool) 
 
 def _summary(overview: VisitsOverview) -> str:
     """"Visits on time: 83%; steps on time: report to SQAO 90%, SQAO returns 100%, …"."""
-    visits = _percent(overview.visits_on_time, "no visits done yet")
+    visits = visit_words.percent(overview.visits_on_time, "no visits done yet")
     shares = overview.steps_on_time or {}
     if any(share is not None for share in shares.values()):
         steps = ", ".join(
-            f"{_STEP_SHORT[step]} {_percent(shares[step], 'none yet')}" for step in Step if step in shares
+            f"{_STEP_SHORT[step]} {visit_words.percent(shares[step], 'none yet')}" for step in Step if step in shares
         )
     else:
         steps = "no steps done yet"
@@ -422,8 +389,8 @@ def step_assigned_dm(visit: VisitView, step: StepView) -> dict[str, Any]:
     """The DM to whoever a post-visit step now belongs to: the step, its deadline and a Done button
     (value "<visit id>:<step>")."""
     text = (
-        f"Next for the monitoring visit to {escape(visit.provision)} ({long_date(_visit_date(visit))}): "
-        f"{STEP_LABELS[step.step]} — due {long_date(step.due_on)}{_counted(step)}"
+        f"Next for the monitoring visit to {escape(visit.provision)} ({long_date(visit_words.visit_date(visit))}): "
+        f"{STEP_LABELS[step.step]} — due {long_date(step.due_on)}{visit_words.counted(step)}"
     )
     blocks = [_section(text)]
     if visit.child_reference:
@@ -471,11 +438,11 @@ def action_plan_needed_dm(provision: ProvisionView, why: str) -> dict[str, Any]:
     Ofsted's action plan, with Requested and Received buttons (value: the provision's id). Once the
     request is recorded only Received is left; once the plan is received, no button."""
     name = escape(provision.name)
-    rated = _rating_words(provision)
+    rated = visit_words.rating_words(provision)
     text = f"Please request Ofsted's action plan for {name}" + (f" ({rated})." if rated else ".")
     blocks = [_section(f"*{text}*")]
     if why.strip():
-        blocks.append(_section(_sentence(escape(why))))
+        blocks.append(_section(visit_words.sentence(escape(why))))
     value = str(provision.id)
     buttons = []
     if provision.action_plan_received_on is not None:
@@ -501,15 +468,15 @@ def provision_saved_text(provision: ProvisionView, due: Sequence[VisitView]) -> 
     Good or Outstanding Ofsted judgement due by Monday 16 November 2026." — with each visit the
     change made due, or "No visit is due from this."."""
     about = [PROVISION_LABELS[provision.provision_type]]
-    if rated := _rating_words(provision):
+    if rated := visit_words.rating_words(provision):
         about.append(rated)
-    return f"{escape(provision.name)} is saved: {', '.join(about)}.{_due_words(due)}"
+    return f"{escape(provision.name)} is saved: {', '.join(about)}.{visit_words.due_words(due)}"
 
 
 def placement_saved_text(child_reference: str, provision: str, due: Sequence[VisitView]) -> str:
     """"Placement recorded: case 1234567 at Sunrise House. Initial visit due by Thursday 3 December
     2026." — the child by case reference only."""
-    return f"Placement recorded: case {escape(child_reference)} at {escape(provision)}.{_due_words(due)}"
+    return f"Placement recorded: case {escape(child_reference)} at {escape(provision)}.{visit_words.due_words(due)}"
 
 
 def concern_raised_text(provision: str, visit: VisitView, joined: bool, *, raised_on: date | None = None) -> str:

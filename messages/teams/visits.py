@@ -25,7 +25,7 @@ from bot.domain.visits import (
     VisitsOverview,
     VisitView,
 )
-from bot.domain.words import days
+from messages import visit_words
 from messages.teams.elements import (
     NO_NAMES,
     Card,
@@ -85,54 +85,13 @@ _STEP_SHORT = {
 # --- Words ------------------------------------------------------------------------------------------
 
 
-def _days(n: int) -> str:
-    return days(n)
 
 
-def _overdue(due_on: date, today: date) -> str | None:
-    late = (today - due_on).days
-    return f"⚠ overdue by {_days(late)}" if late > 0 else None
-
-
-def _rating_words(provision: ProvisionView) -> str | None:
-    """"rated Good on Monday 2 November 2026", or None with no rating."""
-    if provision.rating is None:
-        return None
-    words = f"rated {RATING_LABELS[OfstedRating(provision.rating)]}"
-    return f"{words} on {long_date(provision.rated_on)}" if provision.rated_on else words
-
-
-def _visit_date(visit: VisitView) -> date:
-    """The day of the visit: when it was done, else when it is planned, else when it is due."""
-    return visit.done_on or visit.planned_on or visit.due_on
-
-
-def _placement(visit: VisitView) -> str:
-    return f" — placement of case {visit.child_reference}" if visit.child_reference else ""
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
-
-
-def _percent(share: float | None, none: str) -> str:
-    return none if share is None else f"{share:.0%}"
-
-
-def _due_words(due: Sequence[VisitView]) -> str:
-    if not due:
-        return " No visit is due from this."
-    return "".join(f" {VISIT_LABELS[visit.kind]} due by {long_date(visit.due_on)}." for visit in due)
-
-
-def _counted(step: StepView) -> str:
-    return f" ({step.counted} from {long_date(step.started_on)})" if step.counted else ""
 
 
 def _summary_blocks(visit: VisitView) -> list[dict[str, Any]]:
     return [
-        para(bold(visit.provision), f" ({PROVISION_LABELS[visit.provision_type]}){_placement(visit)}"),
+        para(bold(visit.provision), f" ({PROVISION_LABELS[visit.provision_type]}){visit_words.placement(visit)}"),
         para(bold(VISIT_LABELS[visit.kind]), f", due by {long_date(visit.due_on)}", tight=True),
     ]
 
@@ -146,7 +105,7 @@ def _step_done(visit: VisitView, step: StepView) -> dict[str, Any]:
 
 def _visit_blocks(visit: VisitView, today: date, can_plan: bool, names: Names) -> list[dict[str, Any]]:
     blocks = _summary_blocks(visit)
-    if flag := _overdue(visit.due_on, today):
+    if flag := visit_words.overdue(visit.due_on, today):
         blocks.append(para(flag, color="attention", tight=True))
     if visit.planned_on is not None:
         who = f" with {person(visit.visitor, names)}" if visit.visitor else ""
@@ -160,10 +119,10 @@ def _visit_blocks(visit: VisitView, today: date, can_plan: bool, names: Names) -
 
 def _step_blocks(visit: VisitView, step: StepView, today: date, everything: bool,
                  names: Names) -> list[dict[str, Any]]:
-    text = (f" — visit to {visit.provision} on {long_date(_visit_date(visit))} — due {long_date(step.due_on)}"
-            f"{_counted(step)}")
+    text = (f" — visit to {visit.provision} on {long_date(visit_words.visit_date(visit))} "
+            f"— due {long_date(step.due_on)}{visit_words.counted(step)}")
     blocks = [para(bold(STEP_LABELS[step.step]), text)]
-    if flag := _overdue(step.due_on, today):
+    if flag := visit_words.overdue(step.due_on, today):
         blocks.append(para(flag, color="attention", tight=True))
     if everything:
         blocks.append(para(f"For {person(step.assignee, names)}", tight=True))
@@ -172,11 +131,11 @@ def _step_blocks(visit: VisitView, step: StepView, today: date, everything: bool
 
 
 def _summary(overview: VisitsOverview) -> str:
-    visits = _percent(overview.visits_on_time, "no visits done yet")
+    visits = visit_words.percent(overview.visits_on_time, "no visits done yet")
     shares = overview.steps_on_time or {}
     if any(share is not None for share in shares.values()):
         steps = ", ".join(
-            f"{_STEP_SHORT[step]} {_percent(shares[step], 'none yet')}" for step in Step if step in shares
+            f"{_STEP_SHORT[step]} {visit_words.percent(shares[step], 'none yet')}" for step in Step if step in shares
         )
     else:
         steps = "no steps done yet"
@@ -228,8 +187,8 @@ def visits_card(overview: VisitsOverview, names: Names = NO_NAMES) -> Card:
 
 def step_assigned(visit: VisitView, step: StepView) -> Card:
     """To whoever a post-visit step now belongs to: the step, its deadline and Done."""
-    text = (f"Next for the monitoring visit to {visit.provision} ({long_date(_visit_date(visit))}): "
-            f"{STEP_LABELS[step.step]} — due {long_date(step.due_on)}{_counted(step)}")
+    text = (f"Next for the monitoring visit to {visit.provision} ({long_date(visit_words.visit_date(visit))}): "
+            f"{STEP_LABELS[step.step]} — due {long_date(step.due_on)}{visit_words.counted(step)}")
     body = [para(text)]
     if visit.child_reference:
         body.append(para(f"Placement of case {visit.child_reference}", subtle=True))
@@ -267,11 +226,11 @@ def action_plan_needed(provision: ProvisionView, why: str) -> Card:
     """To the SQAO when a provision is judged Inadequate or Requires improvement: request Ofsted's
     action plan, with Requested and Received (data: the provision's id). Once the request is recorded
     only Received is left; once the plan is received, no button."""
-    rated = _rating_words(provision)
+    rated = visit_words.rating_words(provision)
     text = f"Please request Ofsted's action plan for {provision.name}" + (f" ({rated})." if rated else ".")
     body = [para(bold(text))]
     if why.strip():
-        body.append(para(_sentence(why)))
+        body.append(para(visit_words.sentence(why)))
     data = {Key.PROVISION_ID: provision.id}
     actions = []
     if provision.action_plan_received_on is not None:
@@ -390,15 +349,15 @@ def plan_visit_form(visit: VisitView, *, visitors: Sequence[str] = (), names: Na
 def provision_saved_text(provision: ProvisionView, due: Sequence[VisitView]) -> str:
     """"Sunrise House is saved: Residential home, rated Good on …. Visit after … due by …."."""
     about = [PROVISION_LABELS[provision.provision_type]]
-    if rated := _rating_words(provision):
+    if rated := visit_words.rating_words(provision):
         about.append(rated)
-    return f"{provision.name} is saved: {', '.join(about)}.{_due_words(due)}"
+    return f"{provision.name} is saved: {', '.join(about)}.{visit_words.due_words(due)}"
 
 
 def placement_saved_text(child_reference: str, provision: str, due: Sequence[VisitView]) -> str:
     """"Placement recorded: case 1234567 at Sunrise House. Initial visit due by …." — the child by case
     reference only."""
-    return f"Placement recorded: case {child_reference} at {provision}.{_due_words(due)}"
+    return f"Placement recorded: case {child_reference} at {provision}.{visit_words.due_words(due)}"
 
 
 def concern_raised_text(provision: str, visit: VisitView, joined: bool, *, raised_on: date | None = None) -> str:
