@@ -96,6 +96,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     configure_logging("WARNING")
+    if args.teams:
+        from handlers.teams.demo import run_teams_demo
+
+        run_teams_demo(sys.stdout)
+        return 0
     from handlers.slack.demo import run_demo
 
     run_demo(sys.stdout)
@@ -287,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
 
     demo = sub.add_parser("demo", help="a scripted conversation through the real app; no Slack needed")
+    demo.add_argument("--teams", action="store_true",
+                      help="the same story in Teams: the bot over HTTP against a local Bot Connector stand-in")
     demo.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="database schema: upgrade | current")
