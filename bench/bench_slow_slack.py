@@ -15,7 +15,8 @@ form, as in Slack; the time from the click to its `views.open` reaching Slack is
   listeners, each acking at once and then making the same Web API calls on Bolt's listener threads,
   as Bolt's samples do. Same waitress settings, same stand-in.
 
-The stand-in (`slow_standin.SlowStandIn`) answers every Web API call and response-URL post after
+The stand-in (`slow_standin.SlowStandIn`, in a process of its own unless `--standin-here`) answers
+every Web API call and response-URL post after
 `--delay` seconds (0.3 by default), then the whole run is repeated with no delay. For each delay the
 floor goes first, then panelbot, each after the stand-in has gone quiet from the previous phase.
 
@@ -57,7 +58,7 @@ from common import (
     environment,
     latency_table,
 )
-from slow_standin import SlowStandIn
+from slow_standin import RemoteStandIn, SlowStandIn
 from sqlalchemy import func, select
 
 from bot.policy import default_policy_path, load_policy
@@ -211,7 +212,7 @@ def _trigger_of(signed: SignedRequest) -> str:
 
 
 def run_phase(name: str, port: int, signer: RequestSigner, policy: Any, plans: list[Plan],
-              case_id: Callable[[str], int], tag: str, standin: SlowStandIn) -> Phase:
+              case_id: Callable[[str], int], tag: str, standin: Any) -> Phase:
     phase = Phase(name)
     start = threading.Barrier(len(plans))
 
@@ -234,7 +235,7 @@ def run_phase(name: str, port: int, signer: RequestSigner, policy: Any, plans: l
     return phase
 
 
-def wait_quiet(standin: SlowStandIn, quiet: float = 2.0, limit: float = 180.0) -> float:
+def wait_quiet(standin: Any, quiet: float = 2.0, limit: float = 180.0) -> float:
     """Wait until the stand-in has had no call for `quiet` seconds; return how long that took."""
     started = time.monotonic()
     seen, since = -1, time.monotonic()
@@ -248,7 +249,7 @@ def wait_quiet(standin: SlowStandIn, quiet: float = 2.0, limit: float = 180.0) -
     return time.monotonic() - started - quiet
 
 
-def card_latency(standin: SlowStandIn, phase: Phase) -> list[float]:
+def card_latency(standin: Any, phase: Phase) -> list[float]:
     """Per case: ms from sending the case form to its card answered in the forum channel."""
     out = []
     with standin._posted_lock:
@@ -260,7 +261,7 @@ def card_latency(standin: SlowStandIn, phase: Phase) -> list[float]:
     return out
 
 
-def modal_latency(standin: SlowStandIn, phase: Phase) -> list[float]:
+def modal_latency(standin: Any, phase: Phase) -> list[float]:
     """Per click (`/panel book`, a decision button): ms from sending it to its views.open reaching Slack."""
     with standin._posted_lock:
         opened = dict(standin.opened)
@@ -306,6 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=50)
     parser.add_argument("--delay", type=float, default=0.3, help="seconds Slack takes to answer (then also 0)")
     parser.add_argument("--database-url", help=DATABASE_URL_HELP)
+    parser.add_argument("--standin-here", action="store_true",
+                        help="run the Slack stand-in in this process, as before (it then competes for this "
+                             "process's GIL with the threads timing the acks)")
     args = parser.parse_args(argv)
     policy = load_policy(default_policy_path())
     secret = secrets.token_hex(16)
@@ -314,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     with tempfile.TemporaryDirectory(prefix="panelbot-slow-slack-", ignore_cleanup_errors=True) as tmp_name:
         tmp = Path(tmp_name)
-        standin = SlowStandIn().start()
+        standin: Any = SlowStandIn().start() if args.standin_here else RemoteStandIn()
         signer = RequestSigner(secret, response_url_base=standin.base_url + "response/")
         with bench_database(args.database_url, tmp, "bench_slow_slack") as url:
             migration_engine = make_engine(url, statement_timeout_ms=None)

@@ -55,3 +55,93 @@ class SlowStandIn(SlackStandIn):
         with self._posted_lock:
             self.posted.clear()
             self.opened.clear()
+
+
+# -- in a process of its own ------------------------------------------------------------------------------
+# Answering panelbot's ~1,000 deliveries in the benchmark's own process, the stand-in took the GIL from
+# the 50 threads timing the acks, so panelbot's acks were measured late. Run as a script, the stand-in
+# serves alone and is steered over HTTP (`/_control/…`) by `RemoteStandIn`, which the benchmark uses the
+# same way as a `SlowStandIn`.
+
+class ControlledStandIn(SlowStandIn):
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        path = request.path.split("?", 1)[0]
+        if not path.startswith("/_control/"):
+            super()._handle(request)
+            return
+        length = int(request.headers.get("Content-Length") or 0)
+        args = json.loads(request.rfile.read(length) or b"{}") if length else {}
+        if path == "/_control/delay":
+            self.delay = float(args["seconds"])
+        elif path == "/_control/forget":
+            self.forget()
+        with self._posted_lock:
+            answer = {"calls": len(self.calls), "posted": list(self.posted), "opened": dict(self.opened)}
+        self._reply(request, 200, answer)
+
+
+class RemoteStandIn:
+    """A `ControlledStandIn` in a process of its own, with the attributes the benchmark reads."""
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+
+        self._process = subprocess.Popen([sys.executable, __file__], stdout=subprocess.PIPE, text=True)  # noqa: S603
+        assert self._process.stdout is not None
+        self.base_url = self._process.stdout.readline().strip()
+        self.api_url = self.base_url + "api/"
+        self._posted_lock = threading.RLock()  # guards the cached `opened`
+        self._delay = 0.0
+        self._opened: dict[str, float] = {}
+        self._opened_at = 0.0
+
+    def _control(self, what: str, **args: Any) -> dict[str, Any]:
+        from urllib.request import Request, urlopen
+
+        request = Request(self.base_url + "_control/" + what, data=json.dumps(args).encode(),  # noqa: S310
+                          headers={"Content-Type": "application/json"})
+        with urlopen(request, timeout=30) as answer:  # noqa: S310 (the local stand-in)
+            found: dict[str, Any] = json.loads(answer.read())
+        return found
+
+    @property
+    def delay(self) -> float:
+        return self._delay
+
+    @delay.setter
+    def delay(self, seconds: float) -> None:
+        self._delay = seconds
+        self._control("delay", seconds=seconds)
+
+    def forget(self) -> None:
+        self._control("forget")
+        with self._posted_lock:
+            self._opened, self._opened_at = {}, 0.0
+
+    @property
+    def calls(self) -> list[None]:
+        return [None] * int(self._control("records")["calls"])
+
+    @property
+    def posted(self) -> list[tuple[float, str, str]]:
+        return [tuple(row) for row in self._control("records")["posted"]]  # type: ignore[misc]
+
+    @property
+    def opened(self) -> dict[str, float]:
+        # Fifty people wait for their modal, each looking every 20 ms: one read serves them all for 50 ms.
+        with self._posted_lock:
+            if time.monotonic() - self._opened_at > 0.05:
+                self._opened = dict(self._control("records")["opened"])
+                self._opened_at = time.monotonic()
+            return self._opened
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    standin = ControlledStandIn().start()
+    print(standin.base_url, flush=True)
+    threading.Event().wait()
