@@ -19,6 +19,8 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
+from store.db import BACKGROUND
+
 logger = logging.getLogger("panelbot.later")
 
 
@@ -49,7 +51,11 @@ class Later:
                 if within is not None and time.monotonic() - queued > within:
                     logger.warning("%s: %s skipped: it waited %.1f s", self.name, what, time.monotonic() - queued)
                     return
-                fn()
+                marked = BACKGROUND.set(True)  # nobody waits on this: people's changes go first (store.db)
+                try:
+                    fn()
+                finally:
+                    BACKGROUND.reset(marked)
             except Exception:
                 logger.exception("%s: %s failed", self.name, what)
             finally:

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Engine, create_engine, event, text
@@ -74,6 +76,42 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.close()
 
 
+# True while the process works for nobody who is waiting (deliveries after the ack: bot.later): such a
+# change on SQLite lets every waiting change of a person go first.
+BACKGROUND: ContextVar[bool] = ContextVar("background_writes", default=False)
+
+
+class _Writer:
+    """The process's one SQLite writer at a time; a person's change goes before background changes waiting."""
+
+    def __init__(self) -> None:
+        self._free = threading.Condition()
+        self._held = False
+        self._urgent = 0  # people's changes waiting
+
+    def acquire(self, timeout: float, *, background: bool) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._free:
+            if not background:
+                self._urgent += 1
+            try:
+                while self._held or (background and self._urgent):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self._free.wait(remaining)
+                self._held = True
+                return True
+            finally:
+                if not background:
+                    self._urgent -= 1
+
+    def release(self) -> None:
+        with self._free:
+            self._held = False
+            self._free.notify_all()
+
+
 class Sessions(sessionmaker[Session]):
     """`sessions()` for a read, `sessions.begin()` for a change (one transaction, committed at the end).
 
@@ -82,12 +120,14 @@ class Sessions(sessionmaker[Session]):
     without waiting, when another wrote in between; and fifty threads polling the lock in SQLite's busy
     handler let some wait past the busy timeout while others went by. Changes in one process therefore
     queue on a lock of their own (at most the busy timeout, then "database is locked", as SQLite says),
-    and the busy timeout is left to settle the web process against the worker.
+    and the busy timeout is left to settle the web process against the worker. A person's change goes
+    before the deliveries' (`BACKGROUND`): each message is claimed and marked in a change of its own, and
+    with fifty cases' messages in line, decision forms waited past the busy timeout behind them.
     """
 
     def __init__(self, engine: Engine, **kwargs: Any) -> None:
         super().__init__(engine, **kwargs)
-        self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._writer = _Writer() if engine.dialect.name == "sqlite" else None
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
@@ -95,7 +135,7 @@ class Sessions(sessionmaker[Session]):
             with super().begin() as session:
                 yield session
             return
-        if not self._writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        if not self._writer.acquire(SQLITE_BUSY_TIMEOUT_MS / 1000, background=BACKGROUND.get()):
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
         try:
             with self() as session, session.begin():

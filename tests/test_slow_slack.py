@@ -136,3 +136,33 @@ def test_a_case_card_reaches_its_channel_while_every_dm_thread_is_busy(threaded_
     finally:
         release.set()
     assert wait_for(lambda: any(c.args.get("channel") == "U0PRIYA" for c in slack.calls_to("chat.postMessage")))
+
+
+def test_on_sqlite_a_persons_change_goes_before_deliveries_waiting_for_the_write_lock():
+    """Deliveries claim and mark each message in a change of their own; with many waiting, a decision
+    form used to wait past the busy timeout behind them and was answered "nothing was saved"."""
+    from store.db import _Writer
+
+    writer, order = _Writer(), []
+    assert writer.acquire(1, background=False)
+
+    def wait(name, background):
+        assert writer.acquire(5, background=background)
+        order.append(name)
+        writer.release()
+
+    waiting = [threading.Thread(target=wait, args=(f"delivery {n}", True)) for n in range(3)]
+    for thread in waiting:
+        thread.start()
+    time.sleep(0.1)  # the deliveries are in line first
+    person = threading.Thread(target=wait, args=("decision form", False))
+    person.start()
+    time.sleep(0.1)
+    writer.release()
+    for thread in [*waiting, person]:
+        thread.join()
+    assert order[0] == "decision form" and sorted(order[1:]) == ["delivery 0", "delivery 1", "delivery 2"]
+    # A background change still gets the lock when nobody is waiting, and gives up after its timeout.
+    assert writer.acquire(1, background=True)
+    assert not writer.acquire(0.1, background=True)
+    writer.release()
