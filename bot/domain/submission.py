@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -51,6 +52,7 @@ __all__ = [
     "MAX_WEEKLY",
     "WEEKS_IN_A_YEAR",
     "FormErrors",
+    "FormKey",
     "Submission",
     "parse_submission",
 ]
@@ -66,28 +68,35 @@ ALTERNATIVES_REQUIRED_FOR = frozenset(
 )
 URGENT_OPTION = "urgent"  # the value of the urgent checkbox's single option
 
-# Submission field -> the form's key for it (the SubmitField value, which is the input's block_id).
+class FormKey(StrEnum):
+    """The case form's inputs, whatever the surface: Slack's block ids (messages/slack/ids.py) and Teams'
+    input ids (messages/teams/ids.py) are these, and `parse_submission` reads its `raw` by them."""
+
+    REFERENCE = "reference"
+    SERVICE = "service"
+    REQUEST_TYPE = "request_type"
+    PROPOSED_WEEKLY = "proposed_weekly"
+    RAS_WEEKLY = "ras_weekly"
+    CURRENT_WEEKLY = "current_weekly"
+    HOURS_PER_MONTH = "hours_per_month"
+    RESPITE_WEEKS = "respite_weeks"
+    URGENT = "urgent"
+    URGENT_REASON = "urgent_reason"
+    STRENGTHS_AND_NEEDS = "strengths_and_needs"
+    OUTCOMES = "outcomes"
+    ALTERNATIVES = "alternatives"
+    EVIDENCE = "evidence"
+    RECORD_LINK = "record_link"
+    TEAM_MANAGER = "team_manager"
+    ATTENDEE = "attendee"
+    AGE_BAND = "age_band"
+    TOP_UP = "top_up"
+    TEAM = "team"
+
+
+# Submission field -> the form's key for it (the same name, but for the respite weeks).
 FORM_KEYS: dict[str, str] = {
-    "reference": "reference",
-    "service": "service",
-    "request_type": "request_type",
-    "proposed_weekly": "proposed_weekly",
-    "ras_weekly": "ras_weekly",
-    "current_weekly": "current_weekly",
-    "hours_per_month": "hours_per_month",
-    "respite_weeks_per_year": "respite_weeks",
-    "urgent": "urgent",
-    "urgent_reason": "urgent_reason",
-    "strengths_and_needs": "strengths_and_needs",
-    "outcomes": "outcomes",
-    "alternatives": "alternatives",
-    "evidence": "evidence",
-    "record_link": "record_link",
-    "team_manager": "team_manager",
-    "attendee": "attendee",
-    "age_band": "age_band",
-    "top_up": "top_up",
-    "team": "team",
+    ("respite_weeks_per_year" if key is FormKey.RESPITE_WEEKS else key.value): key.value for key in FormKey
 }
 TOP_UP_OPTION = "top_up"  # the value of the first-party top-up checkbox's single option
 

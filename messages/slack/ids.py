@@ -5,6 +5,8 @@ Handlers and builders import these; a rename happens here and nowhere else.
 
 from enum import StrEnum
 
+from bot.domain.submission import FormKey
+
 
 class Command(StrEnum):
     PANEL = "/panel"
@@ -49,30 +51,9 @@ class Callback(StrEnum):
     REPORT_VIEW = "report_view"  # the report's headline figures; nothing to submit
 
 
-class SubmitField(StrEnum):
-    """The case form's inputs: each is the `block_id` of its input block. Every input's `action_id`
-    is `VALUE`, so a submitted value is `state.values[<field>][VALUE]`."""
-
-    REFERENCE = "reference"
-    SERVICE = "service"
-    REQUEST_TYPE = "request_type"
-    PROPOSED_WEEKLY = "proposed_weekly"
-    RAS_WEEKLY = "ras_weekly"
-    CURRENT_WEEKLY = "current_weekly"
-    HOURS_PER_MONTH = "hours_per_month"
-    RESPITE_WEEKS = "respite_weeks"
-    URGENT = "urgent"
-    URGENT_REASON = "urgent_reason"
-    STRENGTHS_AND_NEEDS = "strengths_and_needs"
-    OUTCOMES = "outcomes"
-    ALTERNATIVES = "alternatives"
-    EVIDENCE = "evidence"
-    RECORD_LINK = "record_link"
-    TEAM_MANAGER = "team_manager"
-    ATTENDEE = "attendee"
-    AGE_BAND = "age_band"
-    TOP_UP = "top_up"
-    TEAM = "team"
+# The case form's inputs, one list for both surfaces (bot.domain.submission.FormKey): each is the
+# `block_id` of its input block, and every input's `action_id` is `VALUE`.
+SubmitField = FormKey
 
 
 VALUE = "value"  # the action_id of every form input

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.domain.submission import FormKey
+
 
 class Verb(StrEnum):
     """Action.Execute verbs. Each names what the press asks for; the data it carries is noted."""
@@ -69,29 +71,8 @@ class Key(StrEnum):
     SPOT_CHECK = "spot_check"  # a spot check id (int)
 
 
-class SubmitInput(StrEnum):
-    """The case form's inputs: the keys `bot.domain.submission.parse_submission` reads."""
-
-    REFERENCE = "reference"
-    SERVICE = "service"
-    REQUEST_TYPE = "request_type"
-    PROPOSED_WEEKLY = "proposed_weekly"
-    RAS_WEEKLY = "ras_weekly"
-    CURRENT_WEEKLY = "current_weekly"
-    HOURS_PER_MONTH = "hours_per_month"
-    RESPITE_WEEKS = "respite_weeks"
-    URGENT = "urgent"
-    URGENT_REASON = "urgent_reason"
-    STRENGTHS_AND_NEEDS = "strengths_and_needs"
-    OUTCOMES = "outcomes"
-    ALTERNATIVES = "alternatives"
-    EVIDENCE = "evidence"
-    RECORD_LINK = "record_link"
-    TEAM_MANAGER = "team_manager"
-    ATTENDEE = "attendee"
-    AGE_BAND = "age_band"
-    TOP_UP = "top_up"
-    TEAM = "team"
+# The case form's inputs (each is an Input's id): the one list, bot.domain.submission.FormKey.
+SubmitInput = FormKey
 
 
 class DecisionInput(StrEnum):
