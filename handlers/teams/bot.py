@@ -471,32 +471,29 @@ class TeamsBot:
             return "There is no case with that reference in panelbot."
         return case_details(found.case, self.names) if found.full else case_summary(found.case)
 
-    def _withdraw_command(self, turn: Turn, rest: str) -> Result:
+    def _form_for_case(self, command: Command, rest: str, form: Callable[[str], Result],
+                       refusal: type[Exception]) -> Result:
+        """A command that names a case and answers with its form: usage without a reference, the
+        service's sentence when it refuses."""
         reference = self._reference(rest)
         if not reference:
-            return self._usage(Command.WITHDRAW)
+            return self._usage(command)
         try:
-            return withdraw_form(start_withdrawal(self.services, reference, turn.person))
-        except WithdrawRefused as refused:
+            return form(reference)
+        except refusal as refused:
             return self.said(refused)
+
+    def _withdraw_command(self, turn: Turn, rest: str) -> Result:
+        return self._form_for_case(Command.WITHDRAW, rest, lambda reference: withdraw_form(
+            start_withdrawal(self.services, reference, turn.person)), WithdrawRefused)
 
     def _book_command(self, turn: Turn, rest: str) -> Result:
-        reference = self._reference(rest)
-        if not reference:
-            return self._usage(Command.BOOK)
-        try:
-            return booking_form(booking_choice(self.services, turn.person, reference=reference))
-        except BookingRefused as refused:
-            return self.said(refused)
+        return self._form_for_case(Command.BOOK, rest, lambda reference: booking_form(
+            booking_choice(self.services, turn.person, reference=reference)), BookingRefused)
 
     def _review_command(self, turn: Turn, rest: str) -> Result:
-        reference = self._reference(rest)
-        if not reference:
-            return self._usage(Command.REVIEW)
-        try:
-            return review_form(start_review(self.services, reference, turn.person))
-        except ReviewRefused as refused:
-            return self.said(refused)
+        return self._form_for_case(Command.REVIEW, rest, lambda reference: review_form(
+            start_review(self.services, reference, turn.person)), ReviewRefused)
 
     def _agenda(self, turn: Turn, rest: str) -> Result:
         usage = ("Type \u201cagenda\u201d with a day if you like: \u201cagenda tomorrow\u201d, \u201cagenda "
