@@ -85,11 +85,14 @@ class FateUnknown:
 
 @dataclass(frozen=True)
 class RemindersFailed:
-    """Reminders to `person` that failed for good: the case references they were about, and why."""
+    """Reminders to `person` that failed for good: the case references they were about, and why.
+    `unknown`: they may or may not have reached the person (the answer was lost and the surface
+    cannot be asked); they are not sent again."""
 
     person: str
     references: tuple[str, ...]
     error: str
+    unknown: bool = False
 
 
 About = (CaseView | BookingChange | Agenda | Decided | PanelAgenda | ActionPlanAsk | VisitView | StepAssigned
@@ -177,7 +180,8 @@ class ReminderNotifier(Protocol):
 
     def reminders_already_sent(self, person: str, since: datetime | None = None) -> dict[int, Sent]:
         """Reminder ids found in the DMs to `person` posted since `since` (every page of them), with
-        the message each went out in. Raises DeliveryError."""
+        the message each went out in. Raises DeliveryError: a permanent one when the surface keeps no
+        history to look in (the sweep then marks the reminders `unknown` and tells the panel admins)."""
         ...
 
 

@@ -140,7 +140,7 @@ def _about(services: Services, session: Session, row: Outbox) -> About | None:
             .outerjoin(Provision, Provision.id == Visit.provision_id)
             .where(Reminder.id.in_(payload["reminder_ids"]))).all()
         return RemindersFailed(payload["person"], tuple(sorted({r or p or "" for r, p in references})),
-                               payload["error"])
+                               payload["error"], unknown=bool(payload.get("unknown")))
     if notice is Notice.DELIVERY_UNKNOWN:
         reference = session.get_one(Case, row.case_id).reference if row.case_id is not None else ""
         return FateUnknown(Notice(payload["kind"]), reference, payload["channel"])

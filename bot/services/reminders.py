@@ -54,6 +54,9 @@ from store.models import Case, FollowUp, Provision, Reminder, Visit
 logger = logging.getLogger("panelbot.reminders")
 
 PENDING, SENDING, SENT, DONE, WITHDRAWN, FAILED = "pending", "sending", "sent", "done", "withdrawn", "failed"
+# A reminder that may or may not have reached the person, on a surface whose messages cannot be read
+# back (Teams): it is not sent again, and the panel admins are told to check with the person.
+UNKNOWN = "unknown"
 MAX_ATTEMPTS = 6
 MAX_ITEMS_PER_DM = 15  # what one DM can list within Slack's 50 blocks (messages.slack.reminders)
 LONGEST_WAIT = 30.0  # seconds the sweep will wait for a rate limit before leaving the rest for later
@@ -331,6 +334,10 @@ def _reconcile(services: Services, notifier: ReminderNotifier, now: datetime) ->
         try:
             found = notifier.reminders_already_sent(person, since - CLOCK_SKEW if since else None)
         except DeliveryError as exc:
+            if exc.permanent:  # it cannot be looked for (Teams keeps no history a bot can read)
+                _mark_unknown(services, person, ids, token, exc.code, now)
+                failed_for_good = True
+                continue
             logger.warning("could not check reminders %s already sent (%s); left for later", ids, exc.code)
             with services.sessions.begin() as session:  # checked again once this lease runs out
                 session.execute(update(Reminder).where(Reminder.id.in_(ids), Reminder.claim_token == token)
@@ -357,13 +364,33 @@ def _reconcile(services: Services, notifier: ReminderNotifier, now: datetime) ->
     return failed_for_good
 
 
-def _owe_admins(session: Session, admins: list[str], person: str, ids: list[int], code: str, now: datetime) -> None:
+def _mark_unknown(services: Services, person: str, ids: list[int], token: str, code: str, now: datetime) -> None:
+    """Reminders whose answer was lost, where the surface cannot be asked whether they went: not sent
+    again (nothing is posted twice), and in the same transaction each panel admin is owed a DM naming
+    the person and the cases, so a person checks (nothing is lost without someone being told). The
+    reminders stay open: the person can still mark them Done."""
+    admins = services.people(services.policy.members("panel_admins"))  # (may ask the directory: not in the transaction)
+    with services.sessions.begin() as session:
+        marked = session.execute(
+            update(Reminder).where(Reminder.id.in_(ids), Reminder.claim_token == token)
+            .values(state=UNKNOWN, error=code[:100], claim_token=None, lease_until=None)
+            .returning(Reminder.id).execution_options(synchronize_session=False)).scalars().all()
+        if marked:
+            _owe_admins(session, admins, person, sorted(marked), code, now, unknown=True)
+    logger.warning("reminders %s may or may not have been delivered (%s); not sent again, the panel admins are told",
+                   sorted(marked), code)
+
+
+def _owe_admins(session: Session, admins: list[str], person: str, ids: list[int], code: str, now: datetime,
+                *, unknown: bool = False) -> None:
     """In the transaction that fails the reminders, each panel admin is owed a DM saying so. It is an
     outbox row, so it goes exactly once: after a crash, and after a rate limit, too."""
+    payload: dict[str, object] = {"reminder_ids": sorted(ids), "person": person, "error": code}
+    if unknown:
+        payload["unknown"] = True
     for admin in admins:
         queue_notice(session, Notice.REMINDERS_FAILED, None, admin, now,
-                     key=f"{Notice.REMINDERS_FAILED}:{ids[0]}:{admin}:{now.isoformat()}",
-                     payload={"reminder_ids": sorted(ids), "person": person, "error": code})
+                     key=f"{Notice.REMINDERS_FAILED}:{ids[0]}:{admin}:{now.isoformat()}", payload=payload)
 
 
 def _claim(services: Services, ids: list[int], now: datetime, token: str | None = None) -> dict[str, list[int]]:

@@ -31,9 +31,9 @@ cannot tell whether a message whose answer was lost is in Teams, and chooses:
 - a personal message: `outbox_already_sent` raises a permanent DeliveryError `no_history`, meaning "it
   cannot be looked for": the outbox should then treat it as a channel post of unknown fate (marked
   `unknown`, not sent again, the panel admins told which case and who) rather than send it twice;
-- a reminder: `reminders_already_sent` finds none, so the reminder is sent again. The reminders
-  message is the person's own list, in their own chat: a second copy is a nuisance, a reminder lost
-  is a missed review; the reminder sender has no "unknown" state to park it in.
+- a reminder: `reminders_already_sent` raises the same permanent `no_history`: the reminder sweep
+  marks the reminders `unknown` (not sent again, still open for Done) and tells the panel admins to
+  check with the person;
 - a channel post: the outbox already marks it unknown and tells the panel admins (as for Slack).
 """
 
@@ -103,7 +103,8 @@ class TeamsNotifier:
         return self.post(person, reminders_card(items, self.names))
 
     def reminders_already_sent(self, person: str, since: datetime | None = None) -> dict[int, Sent]:
-        return {}  # cannot be read back: the reminders go again (see the module docstring)
+        raise DeliveryError("Teams keeps no history a bot can read: whether they went cannot be told",
+                            permanent=True, code=NO_HISTORY)
 
     # -- MessageEraser ---------------------------------------------------------------------------------
 

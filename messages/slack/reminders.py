@@ -163,11 +163,16 @@ def reminder_snoozed_text(reference: str, until: datetime) -> str:
     return f"Snoozed: case {escape(reference)} comes back on {long_date(until)} at {clock_time(until)}"
 
 
-def reminder_failed_admin(person: str, references: Sequence[str], error: str) -> dict[str, Any]:
-    """The DM to the panel admin when a reminder DM could not be delivered; `error` is Slack's error
-    code (user_not_found, account_inactive, …)."""
+def reminder_failed_admin(person: str, references: Sequence[str], error: str, *, unknown: bool = False
+                          ) -> dict[str, Any]:
+    """The DM to the panel admin when a reminder DM could not be delivered, or (`unknown`) may or may
+    not have been; `error` is Slack's error code (user_not_found, account_inactive, …)."""
     if not references:
         raise ValueError("a failed reminder is about at least one case")
+    if unknown:
+        text = (f"Slack did not confirm whether a reminder to {mention(person)} about {_cases(references)} "
+                f"arrived, so panelbot has not sent it again. Please check with them that they have it.")
+        return {"text": cut(text, _TEXT_FALLBACK), "blocks": [_section(text)]}
     text = (
         f"A reminder to {mention(person)} about {_cases(references)} could not be delivered "
         f"({escape(error)}). Please check that they are still in the workspace, and remind them another way."

@@ -77,7 +77,7 @@ def _builders(recipient: str, names: Names) -> dict[Notice, Callable[[Any], Card
         Notice.DELIVERY_UNKNOWN: lambda about: delivery_unknown_admin(WHAT.get(about.notice, "a message"),
                                                                       about.reference, about.channel),
         Notice.REMINDERS_FAILED: lambda about: reminders_failed_admin(about.person, about.references, about.error,
-                                                                      names),
+                                                                      names, unknown=about.unknown),
         Notice.HOME: lambda about: home_card(about, names),
         Notice.CALENDAR_INVITE: calendar_invite,
         Notice.SPOT_CHECK: lambda about: spot_check_notice(about, names),

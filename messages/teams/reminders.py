@@ -145,11 +145,18 @@ def reminder_snoozed_text(reference: str, until: datetime) -> str:
     return f"Snoozed: case {reference} comes back on {long_date(until)} at {clock_time(until)}"
 
 
-def reminders_failed_admin(person_id: str, references: Sequence[str], error: str, names: Names = NO_NAMES) -> Card:
-    """To the panel admin when reminders to someone could not be delivered; `error` is the chat
-    service's short code."""
+def reminders_failed_admin(person_id: str, references: Sequence[str], error: str, names: Names = NO_NAMES, *,
+                           unknown: bool = False) -> Card:
+    """To the panel admin when reminders to someone could not be delivered, or (`unknown`) may or may
+    not have been; `error` is the chat service's short code."""
     if not references:
         raise ValueError("a failed reminder is about at least one case")
+    if unknown:
+        text = (
+            f"Teams did not confirm whether a reminder to {person(person_id, names)} about {_cases(references)} "
+            f"arrived, so panelbot has not sent it again. Please check with them that they have it."
+        )
+        return card([para(text)], summary=text)
     text = (
         f"A reminder to {person(person_id, names)} about {_cases(references)} could not be delivered "
         f"({error}). Please check that they are still in the team, and remind them another way."
