@@ -5,7 +5,7 @@ with `--stored` `ForumBooking` rows for as many forum `Case` rows (bulk inserts,
 through the app): most of them in the past, about 30% cancelled, and the coming sitting days partly
 booked (about 80% of the next sitting day falling to about 25% of the tenth, then a few further out).
 Every slot start comes from `bot.domain.schedules` and the forum's schedule in the policy, so the rows obey the two
-partial unique indexes: one live booking per slot start, one per case.
+partial unique indexes: one live booking per body and slot start, one per case.
 
 1. **The booking form.** A signed `/panel book <ref>` for an open forum case that has no booking.
    panelbot (the real app: `create_app`, all handlers, inside `handlers.slack.web.SlackWsgi`) looks the case up,
@@ -86,6 +86,7 @@ from common import (
     bench_database,
     describe_database,
     environment,
+    insert_cases,
     latency_table,
     pounds,
     print_comparison,
@@ -104,7 +105,7 @@ from bot.later import InlineExecutor
 from bot.logs import configure_logging
 from bot.runtime import build_services
 from bot.services import Services
-from bot.services.booking import DAYS_OFFERED, SlotTaken, book_slot, booking_choice, free_days
+from bot.services.booking import DAYS_OFFERED, SlotTaken, _taken, book_slot, booking_choice, free_days
 from bot.settings import load_settings
 from handlers.slack.app import create_app
 from handlers.slack.standin.requests import RequestSigner, SignedRequest
@@ -118,6 +119,7 @@ from store.models import Case, ForumBooking
 
 TARGET_RATIO = 2.0  # panelbot's ack p99 should be within 2x the bare app's
 SEED = 20261122
+FORUM = "forum"  # the meeting body booked (the policy's key): the benchmark's cases' route
 BOOKER = "U0BOOKER"  # submits the case the booking form is opened for
 BENCH_REFERENCE = "88000001"  # pre-loaded references are 7 digits, the benchmark's 8: they never meet
 CONTENDER_REFERENCES = 88_100_000
@@ -263,7 +265,7 @@ def preload(engine: Engine, services: Services, count: int, contenders: int) -> 
         cases.append(_case_row(rng, f"bench:contender:{n}", str(CONTENDER_REFERENCES + n), f"U0CW{n:05d}",
                                "awaiting_booking", now - timedelta(days=1), now - timedelta(days=1)))
     with engine.begin() as connection:
-        connection.execute(insert(Case), cases)
+        insert_cases(connection, cases)
         ids = {key: case_id for key, case_id in connection.execute(select(Case.submission_key, Case.id))}
         bookings = []
         for n, (slot, live, booked, cancelled) in enumerate(plan):
@@ -445,11 +447,10 @@ def measure_in_process(services: Services, calls: int) -> dict[str, list[float]]
         session.close()
 
     def taken_query(session: Any) -> set[datetime]:
-        # The query `free_days` makes (`bot.services.booking._taken`), with its window.
+        # The query `free_days` makes (`bot.services.booking._taken` itself: the forum's live bookings in the
+        # window), over a window at least as long as the one it asks for.
         now = services.now()
-        horizon = now + timedelta(days=DAYS_OFFERED * 3 + 14)
-        return set(session.scalars(select(ForumBooking.starts_at).where(
-            ForumBooking.cancelled_at.is_(None), ForumBooking.starts_at >= now, ForumBooking.starts_at < horizon)))
+        return _taken(session, FORUM, now, now + timedelta(days=DAYS_OFFERED * 3 + 14))
 
     def by_reference(session: Any) -> None:
         # `booking_choice`'s first lookup: the open case with the reference typed after `/panel book`.
@@ -462,7 +463,7 @@ def measure_in_process(services: Services, calls: int) -> dict[str, list[float]]
         return None
 
     return {
-        "free_days()": _timed(calls, open_session, lambda s: free_days(services, s, services.now(), "forum"), close),
+        "free_days()": _timed(calls, open_session, lambda s: free_days(services, s, services.now(), FORUM), close),
         "  its query": _timed(calls, open_session, taken_query, close),
         "  its slot arithmetic": _timed(calls, nothing, arithmetic, lambda _: None),
         "open case by reference": _timed(calls, open_session, by_reference, close),
@@ -485,8 +486,9 @@ def query_plans(engine: Engine, now: datetime, case_id: int) -> dict[str, list[s
         "live booking of the case": ("SELECT forum_booking.id FROM forum_booking WHERE forum_booking.case_id = :id "
                                      "AND forum_booking.cancelled_at IS NULL", {"id": case_id}),
         "taken slots in the window": ("SELECT forum_booking.starts_at FROM forum_booking WHERE "
-                                      "forum_booking.cancelled_at IS NULL AND forum_booking.starts_at >= :start "
-                                      "AND forum_booking.starts_at < :end", {"start": now, "end": horizon}),
+                                      "forum_booking.body = :body AND forum_booking.cancelled_at IS NULL AND "
+                                      "forum_booking.starts_at >= :start AND forum_booking.starts_at < :end",
+                                      {"body": FORUM, "start": now, "end": horizon}),
     }
     prefix = "EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF) " if postgres else "EXPLAIN QUERY PLAN "
     plans = {}

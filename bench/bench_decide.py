@@ -91,6 +91,7 @@ from common import (
     bench_database,
     describe_database,
     environment,
+    insert_cases,
     latency_table,
     pounds,
     print_comparison,
@@ -108,6 +109,7 @@ from sqlalchemy import Engine, event, func, insert, select
 from bot.domain.calendar import Slot
 from bot.domain.decisions import Outcome
 from bot.domain.schedules import slots_on
+from bot.errors import UserError
 from bot.later import InlineExecutor
 from bot.logs import configure_logging
 from bot.runtime import build_services
@@ -268,7 +270,7 @@ def preload(engine: Engine, services: Services, count: int) -> Stored:
                               BENCH_SUBMITTER, evidence))
         bookings_for[mixed + n] = (slot, submitted + timedelta(days=2), None)
     with engine.begin() as connection:
-        connection.execute(insert(Case), rows)
+        insert_cases(connection, rows)
         ids = {key: case_id for key, case_id in connection.execute(select(Case.submission_key, Case.id))}
         bookings, decisions = [], []
         for n, row in enumerate(rows):
@@ -318,6 +320,15 @@ def table_counts(engine: Engine, bench_cases: list[int]) -> dict[str, int]:
             "decisions": count(table=Decision),
             "bench booked": count(Case.id.in_(bench_cases), Case.stage == "booked", Case.is_open),
         }
+
+
+def permitted_view(services: Services, case_id: int, chair: str) -> Any:
+    """`start_decision` for the chair of the day, who must be let through. Raises WrongAnswer otherwise."""
+    try:
+        return start_decision(services, case_id, 1, OUTCOME, chair)
+    except UserError as exc:
+        raise WrongAnswer(f"start_decision refused the chair of the day ({chair}) on case {case_id}: "
+                          f"{type(exc).__name__} {exc} {exc.facts}") from None
 
 
 # -- the three series over HTTP -----------------------------------------------------------------------
@@ -401,12 +412,14 @@ class ClickRun:
     targets: list[Target]
     seen: dict[str, list[float]]  # series -> request → views.open or response URL, ms (timed requests only)
     view_bytes: int
+    forms: int = 0  # panelbot's permitted clicks, each of which opened its case's decision form (checked)
+    refusals: int = 0  # refused clicks, each of which posted the refusal and opened nothing (checked)
 
 
 def measure_clicks(args: argparse.Namespace, settings: Settings, services: Services, standin: TimedStandIn,
                    secret: str, stored: Stored, chair: str, other: str) -> ClickRun:
     """The HTTP comparison. Raises WrongAnswer."""
-    static_view = decision_modal(start_decision(services, stored.cases[0], 1, OUTCOME, chair), OUTCOME)
+    static_view = decision_modal(permitted_view(services, stored.cases[0], chair), OUTCOME)
     inline = InlineExecutor() if args.inline else None
     app = create_app(settings, services, listener_executor=inline)
     panelbot_port = serve_in_background(SlackWsgi(app, services, secret))
@@ -458,7 +471,8 @@ def measure_clicks(args: argparse.Namespace, settings: Settings, services: Servi
                * 1000 for trigger, path, _ in made.order[WARMUP:]]
         for name, made in clicks.items()
     }
-    return ClickRun(targets, seen, len(json.dumps(static_view)))
+    return ClickRun(targets, seen, len(json.dumps(static_view)), forms=len(clicks["panelbot"].order),
+                    refusals=len(clicks["refused"].order))
 
 
 # -- in-process ---------------------------------------------------------------------------------------
@@ -476,7 +490,7 @@ def _timed(calls: int, work: Callable[[int], Any]) -> list[float]:
 def measure_in_process(services: Services, stored: Stored, chair: str, other: str,
                        calls: int) -> dict[str, list[float]]:
     cases = stored.cases
-    view = start_decision(services, cases[0], 1, OUTCOME, chair)
+    view = permitted_view(services, cases[0], chair)
 
     def refused(n: int) -> None:
         try:
@@ -486,16 +500,18 @@ def measure_in_process(services: Services, stored: Stored, chair: str, other: st
         raise WrongAnswer("start_decision let a chair of another day decide")
 
     return {
-        "start_decision(), the chair": _timed(calls, lambda n: start_decision(services, cases[n % len(cases)], 1,
-                                                                              OUTCOME, chair)),
+        "start_decision(), the chair": _timed(calls, lambda n: permitted_view(services, cases[n % len(cases)], chair)),
         "start_decision(), refused": _timed(calls, refused),
         "  of which chair_of()": _timed(calls, lambda _: chair_of(services, services.policy.bodies["forum"], TODAY)),
         "decision_modal()": _timed(calls, lambda _: decision_modal(view, OUTCOME)),
     }
 
 
-def profile(services: Services, settings: Settings, secret: str, stored: Stored, chair: str, requests: int) -> None:
-    """The permitted clicks in-process through `app.dispatch` (listeners inline) under cProfile."""
+def profile(services: Services, settings: Settings, secret: str, stored: Stored, chair: str, requests: int,
+            standin: TimedStandIn) -> None:
+    """The permitted clicks in-process through `app.dispatch` (listeners inline) under cProfile. Raises
+    WrongAnswer unless every click opened its case's decision form (a refused click acks just the same)."""
+    permitted_view(services, stored.cases[0], chair)
     app = create_app(settings, services, listener_executor=InlineExecutor())
     signer = RequestSigner(secret, response_url_base=settings.slack_api_url.removesuffix("api/") + "response/")
     turn = itertools.cycle(stored.cases)
@@ -525,8 +541,21 @@ def profile(services: Services, settings: Settings, secret: str, stored: Stored,
             raise WrongAnswer(f"panelbot: {response.status} {response.body[:300]!r}")
     profiler.disable()
     elapsed = time.perf_counter() - started
+    clicks = len(signed) + 1  # the probe was dispatched twice
+    deadline = time.monotonic() + 30
+    while len(standin.calls_to("views.open")) < clicks and time.monotonic() < deadline:
+        time.sleep(0.01)
+    forms: Counter[bool] = Counter()
+    for call in standin.calls_to("views.open"):
+        view = call.args.get("view")
+        view = json.loads(view) if isinstance(view, str) else view or {}
+        forms[view.get("callback_id") == Callback.DECISION_FORM.value] += 1
+    refused = len(standin.calls_to("response_url"))
+    if forms[True] != clicks or forms[False] or refused:
+        raise WrongAnswer(f"{clicks} permitted clicks opened {forms[True]} decision forms and {forms[False]} "
+                          f"other views, and {refused} were answered at their response URL (refused?)")
     print(f"profiled {requests} permitted clicks in-process, listeners inline (ack + start_decision + views.open): "
-          f"{elapsed / requests * 1000:.2f} ms a click under cProfile")
+          f"{elapsed / requests * 1000:.2f} ms a click under cProfile; every click opened its decision form")
     print_profile_stats(profiler)
 
 
@@ -622,7 +651,12 @@ def main(argv: list[str] | None = None) -> int:
                              if not services.holds_role(member, role))
                 report_setup(url, stored, before, role, chair, other)
                 if args.profile:
-                    profile(services, settings, secret, stored, chair, args.requests)
+                    standin.reset()  # start-up's auth.test is not part of the run
+                    try:
+                        profile(services, settings, secret, stored, chair, args.requests, standin)
+                    except WrongAnswer as exc:
+                        print(f"aborted: {exc}", file=sys.stderr)
+                        return 1
                     return 0
                 try:
                     run = measure_clicks(args, settings, services, standin, secret, stored, chair, other)
@@ -641,9 +675,10 @@ def main(argv: list[str] | None = None) -> int:
                 engine.dispose()
         print()
         clicked = sum(len(t.samples) + WARMUP for t in run.targets if t.name != "bare-bolt")
-        print(f"after the run: {after['decisions'] - before['decisions']} decisions recorded for {clicked} panelbot "
-              f"clicks (warm-up included); {after['bench booked']} of the {len(stored.cases)} clicked cases still "
-              f"open and booked")
+        print(f"after the run: {clicked} panelbot clicks (warm-up included): {run.forms} decision forms opened, "
+              f"{run.refusals} refusals posted; {after['decisions'] - before['decisions']} decisions recorded (a click "
+              f"only opens the form); {after['bench booked']} of the {len(stored.cases)} clicked cases still open "
+              f"and booked")
         warnings = [line for line in log_path.read_text("utf-8").splitlines() if line.strip()]
         if warnings:
             print(f"log lines at WARNING or above: {len(warnings)}; the first: {warnings[0][:300]}")

@@ -5,7 +5,7 @@ The issue this answers: with posts that slow, a second worker took the first one
 abandoned ones and doubled 1,560 of 3,000 reminders. Here two real worker processes
 (`panelbot worker --interval 1 --claim-timeout LEASE`, the production command) sweep the same
 database against the Slack stand-in, whose `chat.postMessage` takes `--post-seconds`. The lease is
-deliberately shorter than one claimed batch takes to send (20 people × 0.8 s = 16 s against the
+deliberately shorter than one claimed batch takes to send (50 people × 0.8 s = 40 s against the
 default 10 s lease), so only the heartbeat (the lease renewed before each DM) keeps a live
 worker's claims its own. With `--kills N`, one worker is killed with SIGKILL N times, evenly over
 the run, and started again: its claims are then taken over once their lease runs out and looked
@@ -40,7 +40,15 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import BENCH_AUDIT_KEY, DATABASE_URL_HELP, bench_database, describe_database, environment
+from common import (
+    BENCH_AUDIT_KEY,
+    DATABASE_URL_HELP,
+    GroupDirectory,
+    bench_database,
+    describe_database,
+    environment,
+    role_groups,
+)
 from sqlalchemy import func, insert, select
 
 from bot.domain.submission import parse_submission
@@ -62,10 +70,17 @@ ANSWERS = {
 }
 
 
+def team_manager_groups() -> dict[str, list[str]]:
+    """The user groups through which the case's team manager holds the policy's team-manager role."""
+    policy = load_policy(default_policy_path())
+    return role_groups(policy, policy.case_form.team_manager_role, ANSWERS["team_manager"])
+
+
 def preload(url: str, reminders: int, people: int) -> None:
     engine = make_engine(url)
     migrate.upgrade(engine)
-    services = Services(engine=engine, policy=load_policy(default_policy_path()), clock=lambda: LONG_AGO)
+    services = Services(engine=engine, policy=load_policy(default_policy_path()), clock=lambda: LONG_AGO,
+                        directory=GroupDirectory(team_manager_groups()), audit_key=BENCH_AUDIT_KEY)
     case_id = submit_case(services, parse_submission(ANSWERS, policy=services.policy, submitter="U0PRIYA"),
                           key="bench").case.id
     rows = [{"key": f"review_due:{case_id}:{n}", "person": f"U0BENCH{n % people:05d}", "case_id": case_id,
@@ -112,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         slack = SlackStandIn().start()
         for n in range(args.people):
             slack.add_user(f"U0BENCH{n:05d}", f"person {n}")
+        slack.groups.update(team_manager_groups())  # as in the pre-load, for the workers' directory
         slack.delays["chat.postMessage"] = args.post_seconds
         engine = make_engine(url)
         print(environment())

@@ -20,26 +20,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert
 
-from bench.common import DATABASE_URL_HELP, analyse, bench_database, describe_database
+from bench.common import (
+    DATABASE_URL_HELP,
+    GroupDirectory,
+    analyse,
+    bench_database,
+    describe_database,
+    insert_cases,
+    role_groups,
+)
 from bot.policy import default_policy_path, load_policy
 from bot.services import Services
 from bot.services.home import home_of
 from messages.slack.home import home_view
 from store import migrate
 from store.db import make_engine
-from store.models import Case
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 TARGET_MS = 50.0
-
-
-class Team:
-    """A directory in which one team manager holds the team managers' group."""
-
-    def group_members(self, group_id: str) -> frozenset[str]:
-        return frozenset({"U0TOMAS"}) if group_id == "S0TEAMMGRS" else frozenset()
 
 
 def _case(n: int, submitter: str, stage: str, route: str, tier: str | None) -> dict[str, object]:
@@ -81,16 +80,24 @@ def main() -> int:
                  for n in range(200)]  # waiting on the team manager
         rows += [_case(9800 + n, "U0PRIYA", "awaiting_booking", "forum", None) for n in range(200)]
         with engine.begin() as connection:
-            connection.execute(insert(Case), rows)
+            insert_cases(connection, rows)
         analyse(engine)
-        services = Services(engine=engine, policy=load_policy(default_policy_path()), directory=Team(),
-                            clock=lambda: NOW)
+        policy = load_policy(default_policy_path())
+        # U0TOMAS holds the delegated sign-off's tier role (the policy's team managers) through its user groups.
+        team = GroupDirectory(role_groups(policy, policy.bodies["delegated"].tiers[0].role, "U0TOMAS"))
+        services = Services(engine=engine, policy=policy, directory=team, clock=lambda: NOW)
         print(f"bench_home: {describe_database(url)}; 10,000 cases stored; {args.calls} calls each")
         print("| person | items | p50 ms | p99 ms | target |")
         print("|---|---|---|---|---|")
-        for who, label in (("U0TOMAS", "team manager, 200 sign-offs waiting"),
-                           ("U0PRIYA", "worker, 200 open cases"), ("U0NOBODY", "nobody (floor)")):
-            items = len(home_of(services, who).waiting) + len(home_of(services, who).cases)
+        for who, label, expected in (("U0TOMAS", "team manager, 200 sign-offs waiting", 200),
+                                     ("U0PRIYA", "worker, 200 open cases", 200), ("U0NOBODY", "nobody (floor)", 0)):
+            home = home_of(services, who)
+            items = len(home.waiting) + len(home.cases)
+            if items != expected:
+                print(f"aborted: {who}'s Home has {items} items ({len(home.waiting)} waiting, {len(home.cases)} "
+                      f"cases), not {expected}: the figures would not be for {label}", file=sys.stderr)
+                engine.dispose()
+                return 1
             times = timed(args.calls, lambda who=who: home_view(home_of(services, who)))
             p = statistics.quantiles(times, n=100, method="inclusive")
             verdict = ("PASS" if p[98] < TARGET_MS else "OVER") if items else "—"

@@ -79,7 +79,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from common import BENCH_AUDIT_KEY, DATABASE_URL_HELP, analyse, bench_database
+from common import BENCH_AUDIT_KEY, DATABASE_URL_HELP, analyse, bench_database, insert_cases
 from psycopg import sql
 from sqlalchemy import Engine, event, func, insert, select, update
 
@@ -382,7 +382,7 @@ def preload(engine: Engine, services: Services, people: People, args: argparse.N
     started = time.perf_counter()
     with engine.begin() as connection:
         for chunk in _case_rows(args.cases, now, people, rng):
-            connection.execute(insert(Case), chunk)
+            insert_cases(connection, chunk)
         case_ids = list(connection.scalars(select(Case.id).order_by(Case.id)))
         provisions, visits = _visit_rows(now, people, rng)
         connection.execute(insert(Provision), provisions)

@@ -36,6 +36,7 @@ from bench.common import (
     bench_database,
     describe_database,
     environment,
+    insert_cases,
     percentiles,
     pounds,
 )
@@ -46,7 +47,7 @@ from bot.services.report import build
 from messages.slack.report import render_chart
 from store import migrate
 from store.db import make_engine
-from store.models import Case, Decision, Provision, SpotCheck, Visit
+from store.models import Decision, Provision, SpotCheck, Visit
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 REPORT_TARGET_S, CHART_TARGET_S = 2.0, 1.0
@@ -113,7 +114,9 @@ def generate(rng: random.Random, n: int) -> tuple[list[dict], list[dict], list[d
 def load(engine, rng: random.Random, n: int) -> Decimal:  # type: ignore[no-untyped-def]
     cases, decisions, checks, committed = generate(rng, n)
     with engine.begin() as connection:
-        for table, rows in ((Case, cases), (Decision, decisions), (SpotCheck, checks)):
+        for start in range(0, len(cases), CHUNK):
+            insert_cases(connection, cases[start:start + CHUNK])
+        for table, rows in ((Decision, decisions), (SpotCheck, checks)):
             for start in range(0, len(rows), CHUNK):
                 connection.execute(insert(table), rows[start:start + CHUNK])
         connection.execute(insert(Provision), [dict(id=1, name="Bench House", provision_type="residential_home",

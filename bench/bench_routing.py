@@ -108,16 +108,27 @@ def requests(rng: random.Random, count: int) -> list[CaseRequest]:
     return found
 
 
+class Nowhere(Exception):
+    """A case the policy routes nowhere, or to a person body with nobody to decide it: the figures would lie."""
+
+
 def measure(policy: Policy, cases: list[CaseRequest]) -> tuple[list[float], dict[str, int]]:
+    """Each case routed and its deciding tier found, timed. Raises Nowhere."""
     times: list[float] = []
     where: dict[str, int] = {}
     weeks = policy.routing.weeks_per_year
     for request in cases:
+        tier = None
         started = time.perf_counter()
-        route = route_case(policy, request)
+        try:
+            route = route_case(policy, request)
+        except ValueError as exc:  # a person body with no tier covering the case and nowhere beyond
+            raise Nowhere(f"{request}: {exc}") from None
         if route.kind is BodyKind.PERSON:
-            deciding_tier(policy.bodies[route.body], request.proposed_weekly, weeks)
+            tier = deciding_tier(policy.bodies[route.body], request.proposed_weekly, weeks)
         times.append((time.perf_counter() - started) * 1000)
+        if route.kind is BodyKind.PERSON and tier is None:
+            raise Nowhere(f"{request}: routed to {route.body}, whose tiers do not cover it")
         where[route.kind.value] = where.get(route.kind.value, 0) + 1
     return times, where
 
@@ -132,15 +143,23 @@ def main() -> int:
     default = load_policy(default_policy_path())
     cases = requests(rng, args.cases)
     warm = cases[:500]
-    measure(large, warm)
-    measure(default, warm)
+    try:
+        measure(large, warm)
+        measure(default, warm)
+    except Nowhere as exc:
+        print(f"aborted: {exc}", file=sys.stderr)
+        return 1
     print(f"bench_routing on {datetime.now(UTC).date()}: {args.cases} cases, Python {sys.version.split()[0]}")
     print(f"large policy: {len(large.bodies)} bodies, {len(large.routing.rules)} rules; "
           f"floor: the default policy, {len(default.bodies)} bodies, {len(default.routing.rules)} rules")
     print("| policy | p50 ms | p99 ms | max ms | routed to | target |")
     print("|---|---|---|---|---|---|")
     for name, policy in (("large", large), ("default (floor)", default)):
-        times, where = measure(policy, cases)
+        try:
+            times, where = measure(policy, cases)
+        except Nowhere as exc:
+            print(f"aborted: {exc}", file=sys.stderr)
+            return 1
         p = statistics.quantiles(times, n=100, method="inclusive")
         verdict = ("PASS" if p[98] < TARGET_MS else "OVER") if name == "large" else "—"
         spread = ", ".join(f"{kind} {count}" for kind, count in sorted(where.items()))

@@ -5,7 +5,9 @@ inside `handlers.slack.web.SlackWsgi`, on a database that already holds `--store
 or PostgreSQL with `--database-url`). Each request is a signed `view_submission` of the real case
 form with a fresh view id and a fresh case reference, filled in as a delegated case (new package
 £280/wk against a RAS of £300/wk, team manager U0TOMAS, attendee U0ANNAAP), so every request
-stores a case, its audit row and three outbox rows before it acks `response_action: update`.
+stores a case, its audit row and five outbox rows (case card, receipt, the team manager's notice, and
+the worker's and the team manager's Home tabs) before it acks `response_action: update`. U0TOMAS holds
+the policy's team-manager role through its user groups, which the stand-in lists (`role_groups`).
 
 The floor is a plain Bolt app with one `@app.view("submit_case_form")` listener that acks a small
 static modal, served through Bolt's WSGI adapter (`SlackRequestHandler`) and sent the same kind of
@@ -26,8 +28,9 @@ unique references, about half of them closed (`is_open` false, stage "approved")
 Each request is built and signed before the clock starts, then timed from just before it is sent to
 just after the whole response body is read, over one keep-alive connection per target. 50 warm-up
 requests each, then the targets alternate in 10 blocks. Every answer must be a 200 with
-`"response_action": "update"`, and afterwards every panelbot submission must have stored a case,
-or the run aborts with exit status 1. Otherwise it exits 0: this is a measurement, not a gate.
+`"response_action": "update"`, and afterwards every panelbot submission must have stored a case and
+no message it owes may have failed, or the run aborts with exit status 1. Otherwise it exits 0: this
+is a measurement, not a gate.
 
     .venv/bin/python bench/bench_submit.py [--requests 600] [--stored 10000] [--database-url URL]
                                            [--settle] [--inline] [--profile]
@@ -74,10 +77,12 @@ from common import (
     bench_database,
     describe_database,
     environment,
+    insert_cases,
     pounds,
     print_comparison,
     print_profile_stats,
     print_table,
+    role_groups,
     run_alternating,
     serve_in_background,
 )
@@ -108,7 +113,7 @@ from store.models import Audit, Case, Outbox
 TARGET_RATIO = 2.0  # panelbot's submit p99 should be within 2x the bare app's
 SUBMITTER, TEAM_MANAGER, ATTENDEE = "U0PRIYA", "U0TOMAS", "U0ANNAAP"
 # What the form is filled with: a delegated case (within the RAS), so each submission stores a
-# case, an audit row and three outbox rows (card, receipt, the team manager's notice).
+# case, an audit row and five outbox rows (card, receipt, the team manager's notice, two Home tabs).
 ANSWERS: dict[str, Any] = {
     "service": "adults", "request_type": "new_package", "proposed_weekly": "280", "ras_weekly": "300",
     "strengths_and_needs": "Strengths, eligible needs and the work done so far. " * 8,
@@ -120,6 +125,7 @@ ANSWERS: dict[str, Any] = {
 # Pre-loaded references are 7 digits; the benchmark's are 8 digits: both match `[0-9]{5,10}` and never meet.
 BENCH_REFERENCES = 20_000_000
 SEED = 20261122
+OWED = "card, receipt, the team manager's notice, two Home tabs"  # what a submission's outbox rows are
 # The floor's answer: a small static modal, as a bare app might show after a submission.
 SMALL_VIEW = {
     "type": "modal",
@@ -200,7 +206,7 @@ def preload(engine: Engine, policy: Policy, count: int) -> tuple[float, float | 
     rows = _stored_rows(count, policy, now, random.Random(SEED))
     with engine.begin() as connection:
         if rows:
-            connection.execute(insert(Case), rows)
+            insert_cases(connection, rows)
         ids = {key: case_id for key, case_id in connection.execute(select(Case.submission_key, Case.id))}
         audits, messages = [], []
         for row in rows:
@@ -344,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
                                      slack_api_url=standin.api_url, database_url=url,
                                      panelbot_audit_key=BENCH_AUDIT_KEY)
             services = build_services(settings)
+            # The team manager the form names holds the policy's team-manager role (through its user groups).
+            standin.groups.update(role_groups(services.policy, services.policy.case_form.team_manager_role,
+                                              TEAM_MANAGER))
             try:
                 inserted, analysed = preload(engine, services.policy, args.stored)
                 before = table_counts(engine)
@@ -365,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
         if after["cases"] != before["cases"] + submitted:
             print(f"wrong: {submitted} submissions acked but {after['cases'] - before['cases']} cases stored",
                   file=sys.stderr)
+            return 1
+        failed = {key.removeprefix("outbox "): value - before.get(key, 0) for key, value in after.items()
+                  if key not in ("outbox sent", "outbox pending", "outbox sending") and key.startswith("outbox ")
+                  and value != before.get(key, 0)}
+        if failed:
+            print(f"wrong: the submissions' messages were not all delivered: {failed}", file=sys.stderr)
             return 1
     return 0
 
@@ -408,10 +423,11 @@ def report(args: argparse.Namespace, url: str, inserted: float, analysed: float 
     analyse = f", ANALYZE {analysed:.2f} s" if analysed is not None else ""
     print(f"pre-load (bulk inserts, not through the app): {inserted:.2f} s{analyse}")
     if args.inline:
-        print("listeners: inline (no 10 ms ack poll); panelbot acks only after delivering the case's 3 messages")
+        print("listeners: inline (no 10 ms ack poll); panelbot acks only after delivering the case's messages "
+              f"({OWED})")
     else:
         print("listeners: Bolt's default thread pool (10 ms ack poll); after the ack panelbot's listener thread "
-              "delivers the case's 3 messages to the stand-in, competing for the CPU with the next request")
+              f"delivers the case's messages ({OWED}) to the stand-in, competing for the CPU with the next request")
         if args.settle:
             print("--settle: each request waited (untimed) until earlier submissions' messages were delivered")
         else:
@@ -427,7 +443,7 @@ def report(args: argparse.Namespace, url: str, inserted: float, analysed: float 
                        for key, value in sorted(after.items()) if key.startswith("outbox "))
     print(f"after the run: {after['cases'] - before['cases']} cases stored for {submitted} panelbot submissions "
           f"(warm-up included), {after['audit'] - before['audit']} audit rows; new outbox rows: {outbox}"
-          f"{'' if delivered else ' (delivery still running when counted)'}")
+          f"{'' if delivered else ' (not all delivered 60 s after the run: the rest wait for a worker; see the log)'}")
     if warnings:
         print(f"log lines at WARNING or above: {len(warnings)}; the first: {warnings[0][:300]}")
 

@@ -9,7 +9,10 @@ something on PostgreSQL only. The HTTP benchmarks serve panelbot and a bare Bolt
 answer), run them with `run_alternating` and print `environment()`, `print_table` and `print_comparison`
 (and `describe_database`, `latency_table` for other series of samples, `print_profile_stats` under
 `--profile`). `bench_submit.py` and `bench_decide.py` pre-load the same mix of routes (`ROUTES` and the
-tables after it); they and `bench_booking.py` draw sums of money with `pounds`.
+tables after it); they and `bench_booking.py` draw sums of money with `pounds`. Stored cases go in with
+`insert_cases` (a case's card is a `case_cards` row). The policy's roles are data: `role_groups` says
+which user groups to fill so that the benchmark's people hold a role (the stand-in's `groups`, or an
+in-process `GroupDirectory`).
 """
 
 from __future__ import annotations
@@ -34,16 +37,19 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.engine import make_url
 from waitress.server import create_server
 
+from bot.addresses import is_group
+from bot.policy import Policy
 from bot.settings import load_settings
 from bot.web import MAX_BODY
 from handlers.slack.standin.requests import SignedRequest
 from handlers.slack.web import EVENTS_PATH
 from store import migrate
 from store.db import make_engine
+from store.models import Case, CaseCard
 
 TOKEN = "xoxb-bench"  # noqa: S105 (the stand-in accepts any token)
 BENCH_AUDIT_KEY = "bench-audit-key-not-for-real-data-0123456789"  # PANELBOT_AUDIT_KEY of the benchmarks
@@ -57,7 +63,56 @@ DATABASE_URL_HELP = ("postgresql://user@host/NAME (created and dropped) or "
                      "sqlite:///NEW_FILE; default: a fresh SQLite file")
 
 
+# -- the policy's people ----------------------------------------------------------------------------
+
+
+def role_groups(policy: Policy, role: str, *people: str) -> dict[str, list[str]]:
+    """User groups (group ID -> member IDs) through which `people` hold the policy's `role`.
+
+    The roles are the policy's data: a role lists people and user groups (`bot.addresses`), and a group's
+    members come from the directory (Slack's `usergroups.users.list`: the stand-in's `groups`). Each group
+    the role lists is given all of `people`; a person the role lists directly needs no group. Raises
+    SystemExit, saying why, when the role is not in the policy or a person cannot hold it (the role lists
+    them neither directly nor through any group): the benchmark's requests would then be refused.
+    """
+    members = policy.members(role)
+    if not members:
+        raise SystemExit(f"the policy names no role {role!r}: the benchmark's people cannot hold it")
+    groups = [member for member in members if is_group(member)]
+    stranded = [person for person in people if person not in members and not groups]
+    if stranded:
+        raise SystemExit(f"the policy's role {role!r} lists {', '.join(members)}: no user group to put "
+                         f"{', '.join(stranded)} in, so the benchmark's requests would be refused")
+    return {group: list(people) for group in groups}
+
+
+@dataclass
+class GroupDirectory:
+    """An in-process directory (`bot.notify.Directory`): user groups and their members, as `role_groups` gives."""
+
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        return frozenset(self.groups.get(group_id, ()))
+
+
 # -- the database -----------------------------------------------------------------------------------
+
+
+def insert_cases(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert stored cases; a row's "card_channel" and "card_ts", when set, become its card in
+    `case_cards` (where a posted card is kept). The rows are not changed."""
+    if not rows:
+        return
+    connection.execute(insert(Case), [{k: v for k, v in row.items() if k not in ("card_channel", "card_ts")}
+                                      for row in rows])
+    carded = {row["submission_key"]: row for row in rows if row.get("card_channel") and row.get("card_ts")}
+    if not carded:
+        return
+    ids = {key: case_id for key, case_id in connection.execute(select(Case.submission_key, Case.id))}
+    connection.execute(insert(CaseCard), [
+        {"case_id": ids[key], "channel": row["card_channel"], "ts": row["card_ts"], "posted_at": row["submitted_at"]}
+        for key, row in carded.items()])
 
 
 @contextmanager

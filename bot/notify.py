@@ -238,12 +238,12 @@ class BySurface:
         return found
 
     def send(self, notice: Notice, about: About, recipient: str, *, outbox_id: int) -> Sent:
-        # A card's update and thread go where the card is (queued before it was posted, they name no channel).
-        where = recipient
+        # A card's update and thread name the card's channel; rows queued before 0015 named "card",
+        # meaning the case's one card.
         if notice in (Notice.CARD_UPDATE, Notice.THREAD_REPLY) and surface_of(recipient) is None:
             case = about.case if isinstance(about, Decided) else about
-            where = getattr(case, "card_channel", None) or recipient
-        sent: Sent = self._notifier(where).send(notice, about, recipient, outbox_id=outbox_id)
+            recipient = getattr(case, "card_channel", None) or recipient
+        sent: Sent = self._notifier(recipient).send(notice, about, recipient, outbox_id=outbox_id)
         return sent
 
     def outbox_already_sent(self, person: str, outbox_id: int, since: datetime) -> Sent | None:

@@ -343,6 +343,8 @@ class Body(_Table):
     name: str = Field(min_length=1, max_length=80)
     kind: BodyKind
     channel: ChannelId
+    # The same case cards and agendas in more channels: a Teams channel beside the Slack one, say.
+    also_in: tuple[ChannelId, ...] = ()
     evidence: tuple[str, ...] = ()
     attendance: tuple[str, ...] = ()  # shown to the worker: who attends with them
     # A person body's deciders: the lowest tier whose limits cover a case decides it.
@@ -388,6 +390,9 @@ class Body(_Table):
                         {"slot": self.slot_minutes, "length": sitting.hours.minutes(),
                          "policy_loc_suffix": ("slot_minutes",)})
                 del index
+        if self.channel in self.also_in or len(set(self.also_in)) != len(self.also_in):
+            raise PydanticCustomError("body_shape", "a channel is named twice: name each channel once",
+                                      {"policy_loc_suffix": ("also_in",)})
         tiers = [tier.role for tier in self.tiers]
         repeated = sorted({role for role in tiers if tiers.count(role) > 1})
         if repeated:
@@ -399,6 +404,10 @@ class Body(_Table):
                 "body_shape", "every tier has a limit, so say where a case over them all goes: beyond_limits = \"…\"",
                 {"policy_loc_suffix": ("tiers",)})
         return self
+
+    def channels(self) -> tuple[str, ...]:
+        """Every channel the body's case cards and agendas go to, its own `channel` first."""
+        return (self.channel, *self.also_in)
 
     def tiers_in_order(self) -> tuple[Tier, ...]:
         """Lowest limit first, unlimited tiers last: the first that covers a case decides it."""

@@ -154,8 +154,6 @@ class Case(Base):
     panel_location: Mapped[str | None] = mapped_column(String(64))
     papers_due: Mapped[date | None] = mapped_column(Date)
     panel_late_for: Mapped[date | None] = mapped_column(Date)
-    card_channel: Mapped[str | None] = mapped_column(String(SURFACE_ID))
-    card_ts: Mapped[str | None] = mapped_column(String(SURFACE_ID))
     round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # +1 on each resubmission
     tier_role: Mapped[str | None] = mapped_column(String(64))  # a person body: the tier whose limits cover it
     follow_on_body: Mapped[str | None] = mapped_column(String(32))  # who endorses or ratifies the decision
@@ -163,6 +161,23 @@ class Case(Base):
     renews_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)  # the package it renews
     submitted_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class CaseCard(Base):
+    """A case's card in one channel: where it was posted (`channel`, as the case's body names it) and
+    the message's id there (`ts`: Slack's timestamp, Teams' activity id). A body may post its cards in
+    a Slack channel and a Teams channel both: one row each. Card updates and the decision's thread reply
+    go to every card of the case; a case moved to a body with other channels gets new cards there.
+    """
+
+    __tablename__ = "case_cards"
+    __table_args__ = (UniqueConstraint("case_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(SURFACE_ID))
+    ts: Mapped[str] = mapped_column(String(SURFACE_ID))
+    posted_at: Mapped[datetime]
 
 
 class Outbox(Base):
@@ -507,7 +522,8 @@ class TeamsAddress(Base):
 
     The Bot Connector posts into a conversation at a service URL, and neither can be derived from the
     id: both are learnt from the activities Teams sends (an install, a message) and kept here, the
-    latest winning. Ids only: no names, no email addresses.
+    latest winning. A person's display name too, as Teams sends it (`from.name`), for the cards
+    (handlers/teams/names.py): staff only, never anyone a case is about. No email addresses.
     """
 
     __tablename__ = "teams_addresses"
@@ -520,4 +536,5 @@ class TeamsAddress(Base):
     conversation_id: Mapped[str] = mapped_column(String(512))  # the personal chat's or the channel's
     service_url: Mapped[str] = mapped_column(String(512))
     tenant_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(256))  # a person's, as Teams last sent it
     updated_at: Mapped[datetime]

@@ -14,7 +14,7 @@ from bot.services.views import chair_of
 from handlers.slack.standin.requests import form_state
 from messages.slack.decisions import decision_modal
 from messages.slack.ids import DecisionField, decide_action
-from store.models import Audit, Case, Decision, FollowUp
+from store.models import Audit, Case, CaseCard, Decision, FollowUp
 from tests.conftest import dispatch
 
 PRIYA, ANNA, TOMAS, STRANGER = "U0PRIYA", "U0ANNAAP", "U0TOMAS", "U0STRANGER"
@@ -82,7 +82,7 @@ def test_the_chair_of_the_day_approves_in_the_thread_and_the_worker_hears_at_onc
     assert "Approved" in card and "decide_" not in card  # outcome shown, buttons gone
     [reply] = [c for c in slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
     with engine.connect() as connection:
-        assert reply.args["thread_ts"] == connection.scalar(select(Case.card_ts))
+        assert reply.args["thread_ts"] == connection.scalar(select(CaseCard.ts))
         assert connection.scalar(select(Audit.action).order_by(Audit.id.desc())) == "case.decision"
         [review] = connection.execute(select(FollowUp.kind, FollowUp.due_on)).all()
     assert "Community options explored" not in json.dumps(reply.args)  # the reason never goes to the channel

@@ -20,7 +20,7 @@ from bot.services.outbox import deliver_due, queue_notice
 from bot.services.reminders import send_due_reminders
 from handlers.slack.notify import PERMANENT, SlackDirectory, SlackNotifier
 from handlers.slack.standin.webapi import Failure
-from store.models import Case, Outbox, Reminder
+from store.models import CaseCard, Outbox, Reminder
 from tests.conftest import BOT_TOKEN, PINNED_NOW
 
 PRIYA, ANNA, ADMIN, FORUM = "U0PRIYA", "U0ANNAAP", "U0PANELAD1", "C0FORUM001"
@@ -395,4 +395,4 @@ def test_two_passes_taking_over_the_same_abandoned_message_send_it_once(services
     assert Counter(kept(slack).values()) == Counter({1: 8})  # four cards, four receipts
     with engine.connect() as connection:
         assert set(connection.scalars(select(Outbox.state))) == {"sent"}
-        assert connection.scalar(select(Case.card_ts).limit(1)) is not None
+        assert connection.scalar(select(CaseCard.ts).limit(1)) is not None

@@ -16,6 +16,7 @@ from store.audit import pseudonym, verify_chain
 from store.models import (
     Audit,
     Base,
+    CaseCard,
     Decision,
     FollowUp,
     ForumBooking,
@@ -98,6 +99,7 @@ def held(services, new_case):
                                  why="due", due_at=PINNED_NOW, state="pending", attempts=0, created_at=PINNED_NOW))
             session.add(MessageDeletion(case_id=case_id, channel="C0FORUM001", ts=f"{case_id}.0001", state="pending",
                                         attempts=0, created_at=PINNED_NOW))
+            session.add(CaseCard(case_id=case_id, channel="C0FORUM001", ts=f"{case_id}.0002", posted_at=PINNED_NOW))
             session.add(SpotCheck(case_id=case_id, decision_id=decision.id, round=1, draw=Decimal("3.5"),
                                   threshold=Decimal("10"), why=["random"], state="open", drawn_at=PINNED_NOW))
         provision, _ = save_provision(services, OFFICER, provision_id=None, name=f"Home {reference}",

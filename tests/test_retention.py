@@ -16,7 +16,7 @@ from bot.services.outbox import deliver_due
 from bot.services.retention import delete_erased_messages, pseudonymise_due_cases
 from bot.services.visits import add_placement, save_provision
 from store.audit import pseudonym, verify_chain
-from store.models import Audit, Case, Decision, MessageDeletion, Placement, Reminder
+from store.models import Audit, Case, CaseCard, Decision, MessageDeletion, Placement, Reminder
 from tests.conftest import TEST_AUDIT_KEY
 
 KEY = TEST_AUDIT_KEY.encode()
@@ -132,7 +132,7 @@ def test_the_audit_rows_about_the_case_still_find_it_and_an_export_shows_the_tom
 
 def test_the_slack_messages_it_posted_about_the_case_are_deleted(services, engine, closed_case, clock, slack):
     with engine.connect() as connection:
-        card = connection.execute(select(Case.card_channel, Case.card_ts)).one()
+        card = connection.execute(select(CaseCard.channel, CaseCard.ts)).one()
     slack.reset()
     pseudonymise_due_cases(services, years_later(clock, 8, days=1))
     deleted = {(call.args["channel"], call.args["ts"]) for call in slack.calls_to("chat.delete")}

@@ -15,7 +15,7 @@ from handlers.slack.standin.requests import form_state
 from messages.slack.ids import Callback
 from messages.slack.submit import submit_modal
 from store.audit import pseudonym
-from store.models import Audit, Case, Outbox
+from store.models import Audit, Case, CaseCard, Outbox
 from tests.conftest import TEST_AUDIT_KEY, dispatch
 
 PRIYA, TOMAS, ANNA, STRANGER = "U0PRIYA", "U0TOMAS", "U0ANNAAP", "U0STRANGER"
@@ -77,7 +77,9 @@ def test_a_forum_case_is_stored_carded_in_the_forum_channel_and_receipted(app, s
     assert "£412.00/wk is over the £350.00 threshold" in row.reasons[0]
     [card] = posts_to(slack, policy.bodies["forum"].channel)
     assert "1234567" in card.args["text"]
-    assert row.card_channel == policy.bodies["forum"].channel and row.card_ts
+    with engine.connect() as connection:
+        [stored_card] = connection.execute(select(CaseCard.case_id, CaseCard.channel, CaseCard.ts)).all()
+    assert (stored_card.case_id, stored_card.channel) == (row.id, policy.bodies["forum"].channel) and stored_card.ts
     [receipt] = posts_to(slack, PRIYA)
     assert "book" in json.dumps(receipt.args).lower()
 
@@ -211,12 +213,12 @@ def test_when_slack_fails_the_case_is_kept_and_its_messages_go_out_on_a_later_ti
     assert answer["response_action"] == "update"
     assert count(engine, Case) == 1
     with engine.connect() as connection:
-        assert connection.scalar(select(Case.card_ts)) is None
+        assert connection.scalar(select(CaseCard.ts)) is None
     assert deliver_due(services, clock[0]) == 0  # not before the back-off has passed
     clock[0] = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
     assert deliver_due(services, clock[0]) == 2
     with engine.connect() as connection:
-        assert connection.scalar(select(Case.card_ts)) is not None
+        assert connection.scalar(select(CaseCard.ts)) is not None
     assert len(posts_to(slack, policy.bodies["forum"].channel)) == 2  # the failed try and the one that landed
     assert deliver_due(services, clock[0]) == 0  # nothing is sent twice
 

@@ -169,8 +169,9 @@ class CaseView:
     follow_on_name: str | None = None  # the body that endorses or ratifies the decision
     panel: PanelListing | None = None
     slot: Slot | None = None  # the forum slot booked for the case, if any
-    card_channel: str | None = None  # where the case card was posted, once it has been
+    card_channel: str | None = None  # where the case's first card was posted, once it has been
     card_ts: str | None = None
+    cards: tuple[tuple[str, str], ...] = ()  # every card of the case: (channel, message id), first posted first
     round: int = 1  # 2 and up after a deferred case was resubmitted
     decisions: tuple[DecisionView, ...] = ()  # every decision so far, oldest first (all rounds)
     record_link: str | None = None
@@ -179,3 +180,10 @@ class CaseView:
     outcomes: str | None = None
     alternatives: str | None = None
     urgent_reason: str | None = None
+
+    def card_on(self, channel: str) -> str | None:
+        """The id of the case's card in `channel`, if one was posted there."""
+        for where, ts in self.cards:
+            if where == channel:
+                return ts
+        return self.card_ts if channel == self.card_channel else None

@@ -227,7 +227,7 @@ def describe_bodies(cal: WorkingCalendar, policy: Policy, today: date, count: in
     meeting or panel its next sittings with their chairs and cut-offs. What `policy check` prints."""
     lines: list[str] = []
     for key, body in policy.bodies.items():
-        lines.append(f"{body.name} ({key}): {body.kind.value}, cards in {body.channel}")
+        lines.append(f"{body.name} ({key}): {body.kind.value}, cards in {', '.join(body.channels())}")
         if body.tiers:
             tiers = []
             for tier in body.tiers_in_order():

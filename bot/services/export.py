@@ -25,6 +25,7 @@ from store.models import (
     Audit,
     Base,
     Case,
+    CaseCard,
     Decision,
     FollowUp,
     ForumBooking,
@@ -49,6 +50,7 @@ TITLES = {
     "spot_check": "Spot checks of decisions",
     "reminder": "Reminders",
     "outbox": "Messages sent or owed",
+    "case_cards": "Case cards posted in channels",
     "message_deletion": "Slack messages deleted under retention",
     "placement": "Placements",
     "provision": "Provisions placed at (organisations)",
@@ -113,6 +115,7 @@ def collect(session: Session, reference: str) -> dict[str, list[Base]]:
         "reminder": _all(session, select(Reminder).where(or_(Reminder.case_id.in_(case_ids),
                                                               Reminder.visit_id.in_(visit_ids))).order_by(Reminder.id)),
         "outbox": _all(session, select(Outbox).where(Outbox.case_id.in_(case_ids)).order_by(Outbox.id)),
+        "case_cards": _all(session, select(CaseCard).where(CaseCard.case_id.in_(case_ids)).order_by(CaseCard.id)),
         "message_deletion": _all(session, select(MessageDeletion).where(MessageDeletion.case_id.in_(case_ids))
                                  .order_by(MessageDeletion.id)),
         "placement": placements,

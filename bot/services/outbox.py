@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.addresses import is_person
+from bot.addresses import is_person, surface_of
 from bot.domain.booking import BookingChange, CalendarInvite, calendar_uid
 from bot.domain.calendar import Slot
 from bot.domain.decisions import Decided
@@ -62,7 +62,7 @@ from bot.services.views import (
     visit_view,
 )
 from store.db import rows_matched
-from store.models import Case, Cover, Decision, ForumBooking, Outbox, Provision, Reminder, Visit
+from store.models import Case, CaseCard, Cover, Decision, ForumBooking, Outbox, Provision, Reminder, Visit
 
 logger = logging.getLogger("panelbot.outbox")
 
@@ -114,6 +114,56 @@ def _add(session: Session, notice: Notice, case_id: int | None, recipient: str, 
                                attempts=0, not_before=now, created_at=now, payload=payload))
     except IntegrityError:
         pass
+
+
+def card_channels(services: Services, session: Session, row: Case) -> list[str]:
+    """The channels a case's card is in, or is owed in: its body's channels (its own first), then
+    any other channel it has a card in."""
+    body = services.policy.bodies.get(row.route)
+    channels = list(body.channels()) if body is not None else []
+    for channel in session.scalars(select(CaseCard.channel).where(CaseCard.case_id == row.id).order_by(CaseCard.id)):
+        if channel not in channels:
+            channels.append(channel)
+    return channels
+
+
+def _per_channel(key: str, index: int, channel: str) -> str:
+    """A notice's key in each of a case's channels: the first keeps the key it always had (so an
+    upgrade queues nothing twice), the others name their channel."""
+    return key if index == 0 else f"{key}:{channel}"
+
+
+def queue_cards(services: Services, session: Session, row: Case, now: datetime, tag: str, *,
+                fresh: bool = False) -> None:
+    """The case's card in each of its body's channels: posted where it has none, updated where it has.
+    `tag` names this change (the case and its round, say); `fresh`: the case was created in this
+    transaction, so it has no card anywhere and the keys cannot exist yet."""
+    posted = set() if fresh else set(session.scalars(select(CaseCard.channel).where(CaseCard.case_id == row.id)))
+    for index, channel in enumerate(card_channels(services, session, row) if not fresh else
+                                    services.policy.bodies[row.route].channels()):
+        notice = Notice.CARD_UPDATE if channel in posted else Notice.CASE_CARD
+        queue_notice(session, notice, row.id, channel, now, key=_per_channel(f"{notice}:{tag}", index, channel),
+                     fresh=fresh)
+
+
+def queue_card_updates(services: Services, session: Session, row: Case, now: datetime, key: str, *,
+                       thread_reply: dict[str, Any] | None = None, reply_key: str | None = None) -> None:
+    """Update the case's card in every channel it is in (a card not yet posted shows the change when it
+    goes); with `thread_reply`, the decision is also replied in each card's thread."""
+    for index, channel in enumerate(card_channels(services, session, row)):
+        queue_notice(session, Notice.CARD_UPDATE, row.id, channel, now, key=_per_channel(key, index, channel))
+        if thread_reply is not None and reply_key is not None:
+            queue_notice(session, Notice.THREAD_REPLY, row.id, channel, now,
+                         key=_per_channel(reply_key, index, channel), payload=thread_reply)
+
+
+def drop_cards_elsewhere(services: Services, session: Session, row: Case) -> None:
+    """The case moved to a body with other channels: its cards in channels that body does not post in
+    are forgotten (they stay in Slack or Teams as they were), and new cards go to the new channels."""
+    body = services.policy.bodies.get(row.route)
+    keep = body.channels() if body is not None else ()
+    session.execute(delete(CaseCard).where(CaseCard.case_id == row.id, CaseCard.channel.not_in(keep))
+                    .execution_options(synchronize_session=False))
 
 
 def _in_cover(session: Session, recipient: str, now: datetime) -> str:
@@ -183,7 +233,8 @@ def _about(services: Services, session: Session, row: Outbox) -> About | None:
             cancelled=notice is Notice.BOOKING_CANCELLED, by=booking.cancelled_by or booking.booked_by,
             at=booking.cancelled_at or booking.booked_at)
     view = view_of(services, case, full=False)
-    if notice is Notice.CARD_UPDATE and view.card_ts is None:
+    if notice is Notice.CARD_UPDATE and view.card_on(row.recipient) is None and \
+            (surface_of(row.recipient) is not None or view.card_ts is None):  # ("card": queued before 0015)
         return None
     return view
 
@@ -328,7 +379,7 @@ def deliver_due(services: Services, now: datetime, *, case_id: int | None = None
             _record_failure(services, row_id, claimed, exc, now)
             continue
         card_of = claimed.case_id if claimed.notice is Notice.CASE_CARD else None
-        _mark_sent(services, row_id, claimed.token, where, now, card_of=card_of)
+        _mark_sent(services, row_id, claimed.token, where, now, card_of=card_of, card_in=claimed.recipient)
         if claimed.covers is not None:
             _supersede_homes(services, claimed.recipient, claimed.covers, now)
         sent += 1
@@ -365,23 +416,24 @@ def _settled(services: Services, row_id: int, claimed: _Claimed, now: datetime) 
     if found is None:
         return False
     _mark_sent(services, row_id, claimed.token, found, now, card_of=claimed.case_id
-               if claimed.notice is Notice.CASE_CARD else None)
+               if claimed.notice is Notice.CASE_CARD else None, card_in=claimed.recipient)
     logger.info("outbox %s: %s for case id %s was already in Slack; not sent again", row_id, claimed.notice,
                 claimed.case_id)
     return True
 
 
 def _mark_sent(services: Services, row_id: int, token: str, where: Sent | None, now: datetime, *,
-               card_of: int | None = None) -> None:
+               card_of: int | None = None, card_in: str = "") -> None:
     with services.sessions.begin() as session:
         marked = rows_matched(session, update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == token).values(
             state=SENT, sent_at=now, sent_channel=where.channel if where else None,
             sent_ts=where.ts if where else None, error=None, claim_token=None, lease_until=None))
         if marked != 1:
             logger.warning("outbox %s: sent, but its claim had been taken over", row_id)
-        if card_of is not None and where is not None:
-            session.execute(update(Case).where(Case.id == card_of).values(card_channel=where.channel,
-                                                                           card_ts=where.ts))
+        if card_of is not None and where is not None:  # the card in this channel (a newer one replaces it)
+            channel = card_in or where.channel
+            session.execute(delete(CaseCard).where(CaseCard.case_id == card_of, CaseCard.channel == channel))
+            session.add(CaseCard(case_id=card_of, channel=channel, ts=where.ts, posted_at=now))
 
 
 def _park(services: Services, row_id: int, claimed: _Claimed, exc: DeliveryError, now: datetime) -> None:
@@ -401,8 +453,8 @@ def _mark_unknown(services: Services, row_id: int, claimed: _Claimed, code: str,
     each panel admin is owed a DM saying which case and channel to check (itself an outbox row, so
     that it, too, goes exactly once)."""
     channel = claimed.recipient
-    if isinstance(claimed.about, Decided) and claimed.about.case.card_channel:
-        channel = claimed.about.case.card_channel
+    if surface_of(channel) is None and isinstance(claimed.about, Decided) and claimed.about.case.card_channel:
+        channel = claimed.about.case.card_channel  # a reply queued before 0015 named no channel
     admins = services.people(services.policy.members("panel_admins"))  # (may ask Slack: not inside the transaction)
     with services.sessions.begin() as session:
         marked = rows_matched(session, update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == claimed.token)

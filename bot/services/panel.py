@@ -60,8 +60,10 @@ def post_panel_agenda(services: Services, now: datetime) -> int:
         # The first panel keeps the key it always had, so an upgrade does not post an agenda twice.
         tag = "" if body_id == panel_bodies(services)[0] else f"{body_id}:"
         with services.sessions.begin() as session:
-            queue_notice(session, Notice.PANEL_AGENDA, None, body.channel, now, key=f"panel_agenda:{tag}{day}",
-                         payload={"day": day, "body": body_id})
+            for index, channel in enumerate(body.channels()):
+                queue_notice(session, Notice.PANEL_AGENDA, None, channel, now,
+                             key=f"panel_agenda:{tag}{day}" + (f":{channel}" if index else ""),
+                             payload={"day": day, "body": body_id})
         posted += 1
     return posted
 

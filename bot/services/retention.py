@@ -43,6 +43,7 @@ from store.audit import (
 from store.db import rows_matched
 from store.models import (
     Case,
+    CaseCard,
     Decision,
     FollowUp,
     ForumBooking,
@@ -206,9 +207,9 @@ def _messages_about(session: Session, case_ids: list[int], visit_ids: list[int],
                     cases: Sequence[Case]) -> dict[tuple[str, str], int | None]:
     """The Slack messages panelbot posted about these cases and visits: (channel, ts) → case id."""
     found: dict[tuple[str, str], int | None] = {}
-    for row in cases:
-        if row.card_channel and row.card_ts:
-            found[(row.card_channel, row.card_ts)] = row.id
+    for card in session.execute(select(CaseCard.case_id, CaseCard.channel, CaseCard.ts).where(
+            CaseCard.case_id.in_([row.id for row in cases]))):
+        found[(card.channel, card.ts)] = card.case_id
     for case_id, channel, ts in session.execute(select(Outbox.case_id, Outbox.sent_channel, Outbox.sent_ts).where(
             Outbox.case_id.in_(case_ids), Outbox.sent_ts.is_not(None))):
         if channel and ts:  # (a message is sent to a channel and stamped with both, or with neither)

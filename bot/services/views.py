@@ -26,7 +26,18 @@ from bot.domain.visits import (
 )
 from bot.policy import Body, Visits
 from bot.services import Services
-from store.models import ActionPlan, Case, Concern, Decision, ForumBooking, Placement, Provision, Visit, VisitStep
+from store.models import (
+    ActionPlan,
+    Case,
+    CaseCard,
+    Concern,
+    Decision,
+    ForumBooking,
+    Placement,
+    Provision,
+    Visit,
+    VisitStep,
+)
 
 
 def deciders(services: Services, row: Case) -> tuple[str, ...]:
@@ -55,6 +66,9 @@ def view_of(services: Services, row: Case, *, full: bool, new: bool = False) -> 
     booking = live_booking(session, row.id) if session is not None else None
     decisions = session.scalars(select(Decision).where(Decision.case_id == row.id).order_by(Decision.id)).all() \
         if session is not None else []
+    cards = tuple((channel, ts) for channel, ts in session.execute(
+        select(CaseCard.channel, CaseCard.ts).where(CaseCard.case_id == row.id).order_by(CaseCard.id))) \
+        if session is not None else ()
     return CaseView(
         id=row.id, reference=row.reference, service=Service(row.service), request_type=RequestType(row.request_type),
         proposed_weekly=row.proposed_weekly, ras_weekly=row.ras_weekly, current_weekly=row.current_weekly,
@@ -67,7 +81,8 @@ def view_of(services: Services, row: Case, *, full: bool, new: bool = False) -> 
         deciders=deciders(services, row), tier_role=row.tier_role,
         follow_on_name=follow_on.name if follow_on else None, submitted_at=row.submitted_at, panel=panel,
         slot=Slot(booking.starts_at, booking.ends_at) if booking else None,
-        card_channel=row.card_channel, card_ts=row.card_ts, round=row.round,
+        card_channel=cards[0][0] if cards else None, card_ts=cards[0][1] if cards else None, cards=cards,
+        round=row.round,
         decisions=tuple(decision_view(decision, concern=False) for decision in decisions),
         record_link=row.record_link if full else None,
         strengths_and_needs=row.strengths_and_needs if full else None,

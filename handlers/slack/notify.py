@@ -146,15 +146,18 @@ class SlackNotifier:
                        initial_comment=message["text"])
             return Sent(channel=channel, ts="file")
         if notice is Notice.CARD_UPDATE:
-            assert isinstance(about, CaseView) and about.card_channel and about.card_ts
-            response = self._call(self._api.chat_update, channel=about.card_channel, ts=about.card_ts,
+            assert isinstance(about, CaseView)
+            card = about.card_on(recipient)
+            assert card is not None  # (the outbox sends no update before the card is posted)
+            response = self._call(self._api.chat_update, channel=recipient, ts=card,
                                   text=message["text"], blocks=message.get("blocks"))
         elif notice is Notice.THREAD_REPLY:
             assert isinstance(about, Decided)
-            if not (about.case.card_channel and about.case.card_ts):
+            card = about.case.card_on(recipient)
+            if card is None:
                 raise DeliveryError("the case card is not posted yet", permanent=False, code="card_not_posted")
-            response = self._call(self._api.chat_postMessage, channel=about.case.card_channel,
-                                  thread_ts=about.case.card_ts, text=message["text"], blocks=message.get("blocks"),
+            response = self._call(self._api.chat_postMessage, channel=recipient,
+                                  thread_ts=card, text=message["text"], blocks=message.get("blocks"),
                                   unfurl_links=False, metadata=metadata)
         else:
             response = self._call(self._api.chat_postMessage, channel=recipient, text=message["text"],

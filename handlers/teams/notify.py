@@ -11,8 +11,8 @@ Where each notice goes:
 - the Home notice: Teams has no App Home tab, so it sends nothing (the home card is what panelbot
   answers "hello" with). Returning as sent keeps the outbox from retrying it.
 
-`send` returns `Sent(address, activity id)`: for the case card that is stored on the case
-(card_channel, card_ts), and is what CARD_UPDATE, the reply and retention's `delete_message` use.
+`send` returns `Sent(address, activity id)`: for the case card that is stored as the case's card in
+that channel (`case_cards`), and is what CARD_UPDATE, the reply and retention's `delete_message` use.
 
 Errors are `DeliveryError`s mapped from the connector's answers (connector.py's table). Beyond those:
 `no_address` (permanent) when panelbot has never seen the person or channel in Teams: the person must
@@ -49,7 +49,7 @@ from bot.domain.reminders import ReminderItem
 from bot.notify import About, DeliveryError, Notice, Sent
 from handlers.teams.addresses import CHANNEL, NO_CHAT, PERSON, Address, AddressBook
 from handlers.teams.connector import Connector
-from messages.teams.elements import NO_NAMES, Card, Names
+from messages.teams.elements import Card, Names
 from messages.teams.envelope import attachment
 from messages.teams.notices import notice_card
 from messages.teams.reminders import reminders_card
@@ -68,11 +68,11 @@ def message(card: Card) -> dict[str, Any]:
 class TeamsNotifier:
     """Implements bot.notify's Notifier, ReminderNotifier and MessageEraser for Teams addresses."""
 
-    def __init__(self, connector: Connector, addresses: AddressBook, *, names: Names = NO_NAMES) -> None:
+    def __init__(self, connector: Connector, addresses: AddressBook, *, names: Names | None = None) -> None:
         self.connector = connector
         self.addresses = addresses
         self.gate = connector.gate
-        self.names = names
+        self.names = addresses.names if names is None else names  # display names: handlers/teams/names.py
 
     # -- Notifier ------------------------------------------------------------------------------------
 
@@ -82,14 +82,13 @@ class TeamsNotifier:
         card = notice_card(notice, about, recipient, self.names)
         if notice is Notice.CARD_UPDATE:
             assert isinstance(about, CaseView)
-            where = self._card_of(about)
-            self.connector.update(where.service_url, where.conversation_id, str(about.card_ts), message(card))
-            return Sent(channel=where.address, ts=str(about.card_ts))
+            where, ts = self._card_of(about, recipient)
+            self.connector.update(where.service_url, where.conversation_id, ts, message(card))
+            return Sent(channel=where.address, ts=ts)
         if notice is Notice.THREAD_REPLY:
             assert isinstance(about, Decided)
-            where = self._card_of(about.case)
-            reply = self.connector.reply(where.service_url, where.conversation_id, str(about.case.card_ts),
-                                         message(card))
+            where, ts = self._card_of(about.case, recipient)
+            reply = self.connector.reply(where.service_url, where.conversation_id, ts, message(card))
             return Sent(channel=where.address, ts=reply)
         return self.post(recipient, card)
 
@@ -129,13 +128,15 @@ class TeamsNotifier:
                                 code="no_address")
         return found
 
-    def _card_of(self, case: CaseView) -> Address:
-        if not (case.card_channel and case.card_ts):
+    def _card_of(self, case: CaseView, channel: str) -> tuple[Address, str]:
+        """Where the case's card in `channel` is, and its activity id."""
+        ts = case.card_on(channel)
+        if ts is None:
             raise DeliveryError("the case card is not posted yet", permanent=False, code="card_not_posted")
-        where = self._where(case.card_channel)
+        where = self._where(channel)
         if where.kind != CHANNEL:
             raise DeliveryError("the case card is not in a Teams channel", permanent=True, code="not_a_channel")
-        return where
+        return where, ts
 
     def post(self, recipient: str, card: Card) -> Sent:
         """A new message: into the person's personal chat (opened first if there is none), or a new post
