@@ -5,6 +5,7 @@ wiring (handlers/slack/runtime.py, handlers/teams) when the settings turn them o
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,14 +13,16 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bot.addresses import Surface
+from bot.addresses import Surface, is_group, surface_of
 from bot.errors import ConfigError
 from bot.notify import BySurface
 from bot.policy import Policy, default_policy_path, load_policy
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import HOW_TO_FIX, Settings
 from store import migrate
 from store.db import make_engine
+
+logger = logging.getLogger("panelbot.runtime")
 
 
 def open_database(settings: Settings) -> Engine:
@@ -65,23 +68,45 @@ def build_services(settings: Settings, client: Any = None) -> Services:
 
         surfaces.add(Surface.SLACK, *slack_side(settings, client))
     if settings.teams_enabled:
-        surfaces.add(Surface.TEAMS, teams_connection(settings, services).notifier)
+        check_teams_groups(settings, policy)
+        teams = teams_connection(settings, services)
+        surfaces.add(Surface.TEAMS, teams.notifier, teams.directory)
     return services
+
+
+def check_teams_groups(settings: Settings, policy: Policy) -> None:
+    """Entra groups (`teams-group:`) in the policy's roles need TEAMS_TENANT_ID, for Microsoft Graph:
+    without it such a role would hold nobody, and every case waiting on it would wait for ever with
+    nobody told, so panelbot refuses to start. Without any, one line says Graph is not asked."""
+    if settings.teams_tenant_id is not None:
+        return
+    groups = sorted({member for members in policy.roles.values() for member in members
+                     if is_group(member) and surface_of(member) is Surface.TEAMS})
+    if groups:
+        raise ConfigError(f"missing setting: TEAMS_TENANT_ID ({HOW_TO_FIX['TEAMS_TENANT_ID']}): the policy names "
+                          f"{len(groups)} Entra group(s) as role members, e.g. {groups[0]}")
+    logger.info("TEAMS_TENANT_ID is not set: panelbot does not ask Microsoft Graph, so Teams cards name only "
+                "the people who have written to panelbot")
 
 
 def teams_connection(settings: Settings, services: Services) -> TeamsConnection:
     """The Teams side of a deployment: the bot's tokens, the Bot Connector client, the address book
-    and the notifier (TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TOKEN_URL)."""
+    (with the people's names) and the notifier (TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TOKEN_URL);
+    with TEAMS_TENANT_ID, Microsoft Graph too: Entra groups' members, and names of people never seen."""
     settings.require("teams_app_id", "teams_app_password")
     from handlers.teams.addresses import AddressBook
     from handlers.teams.auth import BotTokens
     from handlers.teams.connector import Connector
+    from handlers.teams.graph import Graph, GraphDirectory, GraphUsers, graph_tokens
     from handlers.teams.notify import TeamsNotifier
 
-    app_id = settings.teams_app_id or ""
-    connector = Connector(BotTokens(app_id, settings.secret("teams_app_password"), token_url=settings.teams_token_url))
-    addresses = AddressBook(services)
-    return TeamsConnection(connector, addresses, TeamsNotifier(connector, addresses))
+    app_id, secret = settings.teams_app_id or "", settings.secret("teams_app_password")
+    connector = Connector(BotTokens(app_id, secret, token_url=settings.teams_token_url))
+    graph = Graph(graph_tokens(app_id, secret, settings.teams_tenant_id, login_url=settings.teams_login_url),
+                  base_url=settings.teams_graph_url) if settings.teams_tenant_id else None
+    addresses = AddressBook(services, GraphUsers(graph).display_name if graph is not None else None)
+    directory = GraphDirectory(graph) if graph is not None else None
+    return TeamsConnection(connector, addresses, TeamsNotifier(connector, addresses), directory)
 
 
 @dataclass(frozen=True)
@@ -89,3 +114,4 @@ class TeamsConnection:
     connector: Any
     addresses: Any
     notifier: Any
+    directory: Any = None  # Entra groups' members (Microsoft Graph); None without TEAMS_TENANT_ID

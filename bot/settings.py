@@ -25,6 +25,9 @@ SLACK_API_URL = "https://slack.com/api/"
 # Microsoft's Bot Framework: where its signing keys are published, and where a multi-tenant bot gets its token.
 TEAMS_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 TEAMS_TOKEN_URL = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"  # noqa: S105 (a URL)
+# Microsoft Graph (Entra groups' members, people's display names) and where its app-only tokens come from.
+TEAMS_GRAPH_URL = "https://graph.microsoft.com/"
+TEAMS_LOGIN_URL = "https://login.microsoftonline.com/"
 DEFAULT_DATABASE_URL = "sqlite:///panelbot.db"
 
 # How to fix each setting, shown when it is missing or malformed.
@@ -38,6 +41,12 @@ HOW_TO_FIX = {
     "TEAMS_TOKEN_URL": "https://login.microsoftonline.com/<tenant id>/oauth2/v2.0/token for a single-tenant bot "
                        "(the default is the multi-tenant botframework.com one)",
     "TEAMS_METADATA_URL": "the Bot Framework's OpenID metadata URL (leave unset)",
+    "TEAMS_TENANT_ID": "your council's Microsoft Entra tenant ID (a GUID: Entra admin centre, Overview), which "
+                       "panelbot needs to read Entra groups' members and people's names from Microsoft Graph",
+    "TEAMS_GRAPH_URL": "Microsoft Graph's root, https://graph.microsoft.com/ (leave unset; a national cloud has "
+                       "its own)",
+    "TEAMS_LOGIN_URL": "Microsoft Entra ID's sign-in root, https://login.microsoftonline.com/ (leave unset; a "
+                       "national cloud has its own)",
     "DATABASE_URL": "e.g. sqlite:///panelbot.db or postgresql://user@host/panelbot",
     "DATABASE_MIGRATION_URL": "the URL of the PostgreSQL role that owns the tables, used only by `panelbot db "
                               "upgrade` (e.g. postgresql://panelbot_owner@host/panelbot); unset means DATABASE_URL",
@@ -62,6 +71,9 @@ class Settings(BaseSettings):
     teams_app_password: SecretStr | None = None
     teams_token_url: str = TEAMS_TOKEN_URL
     teams_metadata_url: str = TEAMS_METADATA_URL
+    teams_tenant_id: str | None = None
+    teams_graph_url: str = TEAMS_GRAPH_URL
+    teams_login_url: str = TEAMS_LOGIN_URL
     database_url: str = DEFAULT_DATABASE_URL
     database_migration_url: str | None = None
     panelbot_audit_key: SecretStr | None = None
@@ -70,9 +82,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 
-    @field_validator("teams_app_id")
+    @field_validator("teams_app_id", "teams_tenant_id")
     @classmethod
-    def _teams_app_id(cls, value: str | None) -> str | None:
+    def _teams_guid(cls, value: str | None) -> str | None:
         if value is not None and not _GUID.fullmatch(value.strip()):
             raise ValueError("is not a GUID")
         return value.strip() if value is not None else None
@@ -83,6 +95,13 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL")
         return value
+
+    @field_validator("teams_graph_url", "teams_login_url")
+    @classmethod
+    def _root_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
 
     @property
     def slack_enabled(self) -> bool:

@@ -8,13 +8,16 @@ open that chat. None can be worked out from the address; each is learnt from wha
 bot (an install, any message, any button press) and kept in `teams_addresses`, the latest winning.
 
     seen in                               recorded
-    the person's chat with panelbot       the person: user id, service URL, tenant, the chat's id
+    the person's chat with panelbot       the person: user id, service URL, tenant, the chat's id,
+                                          their display name
     a channel (a message, an install)     the channel: its id, service URL, tenant; and the person
-                                          who wrote, without a chat ("" until one is opened)
+                                          who wrote, without a chat ("" until one is opened), and
+                                          their display name
 
 A row is written only when something in it changed, so a busy person costs a read per activity.
-Only ids go in: no names, no e-mail addresses (an address typed on a form is looked up in a team's
-roster when it is needed and not kept).
+Ids go in, and a person's display name as Teams sends it (`from.name`, or the roster's `name`), which
+the cards show (`names`: names.py; staff only, never logged). No e-mail addresses: an address typed on
+a form is looked up in a team's roster when it is needed and not kept.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.addresses import is_channel, is_person
 from bot.services import Services
 from handlers.teams.connector import Connector
+from handlers.teams.names import DisplayNames, NameSource, clean_name
 from store.models import TeamsAddress
 
 logger = logging.getLogger("panelbot.teams.addresses")
@@ -59,11 +63,20 @@ class Address:
     conversation_id: str  # the personal chat, or the channel; NO_CHAT for a person without one yet
     service_url: str
     tenant_id: str
+    display_name: str | None = None  # a person's, as Teams last sent it
 
 
 def _row(address: Address) -> dict[str, Any]:
-    return {"kind": address.kind, "user_id": address.user_id, "conversation_id": address.conversation_id,
-            "service_url": address.service_url, "tenant_id": address.tenant_id}
+    row = {"kind": address.kind, "user_id": address.user_id, "conversation_id": address.conversation_id,
+           "service_url": address.service_url, "tenant_id": address.tenant_id}
+    if address.display_name is not None:  # an activity without a name keeps the one known
+        row["display_name"] = address.display_name
+    return row
+
+
+def _address(row: TeamsAddress) -> Address:
+    return Address(row.address, row.kind, row.user_id, row.conversation_id, row.service_url, row.tenant_id,
+                   row.display_name)
 
 
 def _field(data: Any, *names: str) -> Any:
@@ -103,10 +116,12 @@ def tenant_of(activity: Any) -> str | None:
 
 
 class AddressBook:
-    """The `teams_addresses` table: `record` what an activity shows, `find` where to send."""
+    """The `teams_addresses` table: `record` what an activity shows, `find` where to send, `names` what
+    to call people on cards (with `graph_names`, Microsoft Graph's, for people never seen here)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, graph_names: NameSource | None = None) -> None:
         self.services = services
+        self.names = DisplayNames(self.display_name, graph_names)
 
     def record(self, activity: Any) -> None:
         """Keep where the activity's sender (and its channel, if any) can be reached. The activity has
@@ -121,20 +136,24 @@ class AddressBook:
             return
         personal = _field(activity, "conversation", "conversation_type") == "personal"
         chat = _text(_field(activity, "conversation", "id")) if personal else None
-        self._keep(Address(person, PERSON, user_id, chat or NO_CHAT, service_url, tenant))
+        name = clean_name(_field(activity, "from_", "name"))
+        self._keep(Address(person, PERSON, user_id, chat or NO_CHAT, service_url, tenant, name))
 
     def find(self, address: str) -> Address | None:
         with self.services.sessions() as session:
             row = session.scalars(select(TeamsAddress).where(TeamsAddress.address == address)).first()
-            if row is None:
-                return None
-            return Address(row.address, row.kind, row.user_id, row.conversation_id, row.service_url, row.tenant_id)
+            return _address(row) if row is not None else None
+
+    def display_name(self, address: str) -> str | None:
+        """The display name Teams last sent with this person's activities; None if never."""
+        with self.services.sessions() as session:
+            return session.scalars(select(TeamsAddress.display_name).where(TeamsAddress.address == address)).first()
 
     def channels(self) -> list[Address]:
         with self.services.sessions() as session:
             rows = session.scalars(select(TeamsAddress).where(TeamsAddress.kind == CHANNEL)
                                    .order_by(TeamsAddress.updated_at.desc())).all()
-            return [Address(r.address, r.kind, r.user_id, r.conversation_id, r.service_url, r.tenant_id) for r in rows]
+            return [_address(row) for row in rows]
 
     def remember_chat(self, address: Address, conversation_id: str) -> Address:
         """The personal chat just opened with a person."""
@@ -159,6 +178,8 @@ class AddressBook:
                     elif any(getattr(row, name) != value for name, value in wanted.items()):
                         session.execute(update(TeamsAddress).where(TeamsAddress.id == row.id)
                                         .values(updated_at=now, **wanted))
+                if address.display_name is not None:
+                    self.names.remember(address.address, address.display_name)
                 return
             except IntegrityError:
                 continue
@@ -179,7 +200,7 @@ class AddressBook:
                 object_id, user_id = _text(member.get("aadObjectId")), _text(member.get("id"))
                 if wanted in emails and object_id and user_id and is_person(person_address(object_id)):
                     found = Address(person_address(object_id), PERSON, user_id, NO_CHAT, channel.service_url,
-                                    channel.tenant_id)
+                                    channel.tenant_id, clean_name(member.get("name")))
                     self._keep(found)
                     return found.address
         return None

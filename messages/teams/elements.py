@@ -6,14 +6,17 @@ reason someone typed cannot turn into a link, a heading or a mention. FactSets, 
 does read as Markdown, carry only panelbot's own words and formatted amounts and dates.
 
 People are shown by name: `person(id, names)` looks the id up in the names the caller passes (the
-Teams side knows display names; the views carry ids only) and shows the id itself when the name is
-not known. Cards use no @mentions: those need Teams' `msteams.entities`, which the official 1.5
-schema does not allow, and the people a card concerns are told in personal chat anyway.
+Teams side's, handlers/teams/names.py, give a display name, or "a colleague" when it is not known;
+the views carry ids only) and shows the id itself only to a caller that passes no names. A list to
+choose from numbers people shown alike (two colleagues of one name). Cards use no @mentions: those
+need Teams' `msteams.entities`, which the official 1.5 schema does not allow, and the people a card
+concerns are told in personal chat anyway.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -148,7 +151,7 @@ def facts(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
 
 
 def person(who: str, names: Names) -> str:
-    """A person's (or group's) display name, or their id when the name is not known."""
+    """A person's (or group's) display name, or their id when the names passed have nothing for them."""
     return names.get(who) or who
 
 
@@ -293,12 +296,23 @@ def person_input(input_id: str, label: str, candidates: Sequence[str], names: Na
     (ids, shown by name) when the caller knows who may be chosen; otherwise their work e-mail address,
     which the Teams side looks up. The answer is an id from `candidates`, or the address as typed."""
     if candidates:
-        choices = [(person(who, names), who) for who in dict.fromkeys(candidates)]
+        choices = _told_apart([(person(who, names), who) for who in dict.fromkeys(candidates)])
         return choice_input(input_id, label, choices[:100], required=required, value=value, error=error,
                             hint=hint, needed=needed, placeholder="Choose a colleague")
     return text_input(input_id, f"{label} (work e-mail)", required=required, max_length=254, value=value,
                       regex=EMAIL, placeholder="name@council.gov.uk", error=error, hint=hint,
                       needed=needed or "Enter their work e-mail address, like name@council.gov.uk.")
+
+
+def _told_apart(choices: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Choices whose titles repeat ("a colleague", or two people with one name) numbered "(1)", "(2)"…"""
+    total = Counter(title for title, _ in choices)
+    seen: Counter[str] = Counter()
+    told: list[tuple[str, str]] = []
+    for title, value in choices:
+        seen[title] += 1
+        told.append((f"{title} ({seen[title]})" if total[title] > 1 else title, value))
+    return told
 
 
 def teams_words(text: str, names: Names) -> str:

@@ -79,16 +79,16 @@ def test_the_demo_shows_a_booking(demo):
 def test_the_demo_shows_the_decision_the_updated_card_and_the_reason_only_in_personal_chats(demo):
     text = step(demo[1], "4. The chair approves")
     [card] = seen(text, "the Enhanced Peer Forum channel's case card now reads:")
-    assert "Approved by @Sam" in card and "[Approve]" not in card
+    assert "Approved by Sam Okafor" in card and "[Approve]" not in card
     [notice] = seen(text, "Priya (social worker) sees (in their personal chat with panelbot):")
     assert f"Reason: {REASON}" in notice
     posts = seen(text, "the Enhanced Peer Forum channel sees (the case card, updated in place):")
     posts += seen(text, "the Enhanced Peer Forum channel sees (a new post):")
     posts += seen(text, "the Enhanced Peer Forum channel's case card now reads:")
-    assert len(posts) == 3 and all("Approved by @Sam" in post and REASON not in post for post in posts)
+    assert len(posts) == 3 and all("Approved by Sam Okafor" in post and REASON not in post for post in posts)
     assert "anywhere in the channel: no" in text
     again = step(demo[1], "A second press")
-    assert "Case 1234567 was already decided: Approved by @Sam" in again
+    assert "Case 1234567 was already decided: Approved by Sam Okafor" in again
 
 
 def test_the_demo_shows_a_reminder_with_done_and_snooze_and_done_pressed(demo):
