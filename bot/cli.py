@@ -227,6 +227,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from bot.domain.report import PeriodError, parse_period
+    from bot.refusals import Refusal
     from bot.runtime import council_policy, open_database
     from bot.services import Services
     from bot.services.report import QUERIES, export_csv
@@ -238,7 +239,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         start = date.fromisoformat(args.start) if args.start else parse_period("", end)[0]
         start, end = parse_period(f"{start.isoformat()}..{end.isoformat()}", today)
     except (PeriodError, ValueError) as exc:
-        print(f"panelbot: {exc}".replace("`", "") if isinstance(exc, PeriodError) else
+        # The command line is a surface of its own: it words the period's refusal in its own flags.
+        code = exc.code if isinstance(exc, PeriodError) else None
+        print("panelbot: --from is after --to (or after today)" if code is Refusal.PERIOD_BACKWARDS else
+              "panelbot: ask for three years at most" if code is Refusal.PERIOD_TOO_LONG else
               "panelbot: give --from and --to as YYYY-MM-DD", file=sys.stderr)
         return 2
     services = Services(engine=open_database(settings), policy=policy)

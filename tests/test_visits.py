@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.domain.visits import Step
+from bot.refusals import Refusal
 from bot.services.outbox import deliver_due
 from bot.services.visits import (
     VisitRefused,
@@ -98,20 +99,23 @@ def test_a_concern_makes_a_visit_due_in_10_days_and_a_second_one_joins_it(servic
 @pytest.mark.parametrize(
     ("call", "says"),
     [
-        (lambda s, p: raise_concern(s, PCO, "Nowhere Court"), "no provision called"),
+        (lambda s, p: raise_concern(s, PCO, "Nowhere Court"), Refusal.NO_SUCH_PROVISION),
         (lambda s, p: add_placement(s, PCO, provision_id=None, child_reference="7654321",
                                     starts_on=date(2026, 12, 1), social_worker=None, iro=None, sen_officer=None),
-         "Choose a provision"),
+         Refusal.PROVISION_UNKNOWN),
         (lambda s, p: add_placement(s, PCO, provision_id=p, child_reference="7654321", starts_on=date(2025, 11, 1),
-                                    social_worker=None, iro=None, sen_officer=None), "within a year"),
+                                    social_worker=None, iro=None, sen_officer=None),
+         Refusal.PLACEMENT_START_OUT_OF_RANGE),
         (lambda s, p: add_placement(s, PCO, provision_id=p, child_reference="7654321", starts_on=date(2028, 1, 1),
-                                    social_worker=None, iro=None, sen_officer=None), "within a year"),
+                                    social_worker=None, iro=None, sen_officer=None),
+         Refusal.PLACEMENT_START_OUT_OF_RANGE),
         (lambda s, p: add_placement(s, PCO, provision_id=p, child_reference="Jane Doe", starts_on=date(2026, 12, 1),
-                                    social_worker=None, iro=None, sen_officer=None), "never their name"),
+                                    social_worker=None, iro=None, sen_officer=None), Refusal.CHILD_REFERENCE_SHAPE),
         (lambda s, p: save_provision(s, PCO, provision_id=p, name="Oakwood House", provision_type="residential_home",
-                                     rating="Satisfactory", rated_on=date(2026, 11, 1), contact=None), "Ofsted's"),
+                                     rating="Satisfactory", rated_on=date(2026, 11, 1), contact=None),
+         Refusal.OFSTED_RATING_UNKNOWN),
         (lambda s, p: save_provision(s, "U0SOMEONE", provision_id=None, name="X", provision_type="sen_provision",
-                                     rating=None, rated_on=None, contact=None), "Only placement commissioning"),
+                                     rating=None, rated_on=None, contact=None), Refusal.VISIT_OFFICERS_ONLY),
     ],
     ids=["unknown-provision", "no-provision", "start-over-a-year-back", "start-far-ahead", "a-name-not-a-reference",
          "rating-outside-ofsteds-four", "not-an-officer"],
@@ -119,8 +123,9 @@ def test_a_concern_makes_a_visit_due_in_10_days_and_a_second_one_joins_it(servic
 def test_bad_input_is_refused_and_changes_nothing(services, officers, engine, call, says):
     view, _ = provision(services)
     before = count(engine, Visit)
-    with pytest.raises(VisitRefused, match=says):
+    with pytest.raises(VisitRefused) as refused:
         call(services, view.id)
+    assert refused.value.code is says
     assert count(engine, Visit) == before
 
 
@@ -144,8 +149,9 @@ def test_a_visit_date_before_the_placement_is_refused_for_a_concern_visit(servic
     add_placement(services, PCO, provision_id=view.id, child_reference="7654321", starts_on=date(2026, 12, 24),
                   social_worker=None, iro=None, sen_officer=None)
     visit, _, _ = raise_concern(services, PCO, "Oakwood House")
-    with pytest.raises(VisitRefused, match="in the past"):
+    with pytest.raises(VisitRefused) as refused:
         plan_visit(services, PCO, visit.id, date(2026, 11, 1), PCO)
+    assert refused.value.code is Refusal.VISIT_DATE_PAST
 
 
 def test_each_step_after_the_visit_is_due_from_when_the_previous_one_actually_finished(
@@ -158,8 +164,9 @@ def test_each_step_after_the_visit_is_due_from_when_the_previous_one_actually_fi
     done = visit_done(services, PCO, visit.id)
     assert [(s.step, s.due_on) for s in done.steps] == [("report_to_sqao", date(2026, 12, 9))]
     clock[0] = datetime(2026, 12, 11, 10, 0, tzinfo=UTC)  # two days late
-    with pytest.raises(VisitRefused, match="belongs to someone else"):
+    with pytest.raises(VisitRefused) as refused:
         complete_step(services, SQAO, visit.id, Step.REPORT_TO_SQAO)
+    assert refused.value.code is Refusal.STEP_NOT_YOURS
     after = complete_step(services, PCO, visit.id, Step.REPORT_TO_SQAO)
     assert after.steps[-1].step == "sqao_returns" and after.steps[-1].due_on == date(2026, 12, 18)
     clock[0] = datetime(2026, 12, 14, 10, 0, tzinfo=UTC)  # early

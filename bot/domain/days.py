@@ -1,5 +1,6 @@
 """Reading a day a person typed: `2027-05-12` (ISO, year first), `12/05/2027` (day first, as in the UK),
-`12 May 2027`, `12 May`, `today`, `tomorrow`. An impossible date says so in words.
+`12 May 2027`, `12 May`, `today`, `tomorrow`. An impossible date says why (`NotADay`, a refusal that each
+surface words).
 
 Deterministic and locale-free on purpose: dateutil read `2027-05-12` day-first as 5 December, and its
 error text reached people. Pure: `today` is passed in.
@@ -9,8 +10,9 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
+
+from bot.refusals import Problem, Refusal
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")
@@ -23,22 +25,18 @@ _WORDS = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?(?:\s+(\d{4}))?", r
 _WORDS_US = re.compile(r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{4}))?", re.ASCII)
 
 
-@dataclass(frozen=True)
-class NotADay:
-    """Why the text is not a day, in a sentence for the person who typed it."""
-
-    sentence: str
+class NotADay(Problem):
+    """Why the text is not a day: a refusal for the person who typed it."""
 
 
 def _make(year: int, month: int, day: int) -> date | NotADay:
     if not 1 <= month <= 12:
-        return NotADay(f"There is no month {month}: months go from 1 to 12.")
+        return NotADay(Refusal.NO_SUCH_MONTH, month=month)
     if not 1 <= year <= 9999:
-        return NotADay(f"{year} is not a year panelbot can read.")
+        return NotADay(Refusal.NO_SUCH_YEAR, year=year)
     last = calendar.monthrange(year, month)[1]
     if not 1 <= day <= last:
-        return NotADay(f"There is no {day} {MONTHS[month - 1].title()} {year}: "
-                       f"{MONTHS[month - 1].title()} {year} has {last} days.")
+        return NotADay(Refusal.NO_SUCH_DAY, day=day, month=month, year=year, last=last)
     return date(year, month, day)
 
 

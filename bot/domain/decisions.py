@@ -6,6 +6,7 @@ Pure: no Slack, no database, no clock (dates are passed in).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -15,6 +16,7 @@ from dateutil.relativedelta import relativedelta
 
 from bot.domain.cases import CaseView, Stage
 from bot.domain.routing import FollowOn, Service
+from bot.refusals import Problem, Refusal
 
 
 class DecisionKind(StrEnum):
@@ -121,11 +123,11 @@ def follow_ups(service: Service, decided_on: date, *, send_review_months: int, s
 
 
 class DecisionFormError(ValueError):
-    """`errors` maps a decision-form field to a plain sentence for the person."""
+    """`errors` maps a decision-form field to its refusal, for each surface to word under the field."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: Mapping[str, Problem]) -> None:
         super().__init__(", ".join(sorted(errors)))
-        self.errors = errors
+        self.errors = dict(errors)
 
 
 MAX_TEXT = 3000
@@ -150,14 +152,14 @@ def _text(value: str | None) -> str | None:
 
 def read_decision(outcome: Outcome, raw: dict[str, str | list[str] | None]) -> DecisionForm:
     """Validate the decision modal's fields for `outcome`; every problem at once in DecisionFormError."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     texts = {name: _text(value if isinstance(value, str) else None) for name, value in raw.items()}
     for name, value in texts.items():
         if value is not None and len(value) > MAX_TEXT:
-            errors[name] = f"Keep this under {MAX_TEXT:,} characters."
+            errors[name] = Problem(Refusal.DECISION_TEXT_TOO_LONG, limit=MAX_TEXT)
     reason = texts.get("reason")
     if reason is None:
-        errors["reason"] = "A reason is required for every decision."
+        errors["reason"] = Problem(Refusal.REASON_NEEDED)
     amended = None
     if outcome is Outcome.APPROVED_WITH_CHANGES:
         text = (texts.get("amended_weekly") or "").replace("£", "").replace(",", "")
@@ -167,13 +169,13 @@ def read_decision(outcome: Outcome, raw: dict[str, str | list[str] | None]) -> D
                     Decimal("0.01")):
                 raise InvalidOperation
         except InvalidOperation:
-            errors["amended_weekly"] = "Enter the agreed weekly amount in pounds, like 380.00."
+            errors["amended_weekly"] = Problem(Refusal.AMENDED_WEEKLY_UNREADABLE)
         if texts.get("conditions") is None:
-            errors["conditions"] = "Say what changes or conditions come with the approval."
+            errors["conditions"] = Problem(Refusal.CONDITIONS_NEEDED)
     if outcome is Outcome.DEFERRED and texts.get("info_needed") is None:
-        errors["info_needed"] = "Say what information is needed before the case comes back."
+        errors["info_needed"] = Problem(Refusal.INFO_NEEDED_NEEDED)
     if texts.get("practice_concern") is not None and texts.get("concern_actions") is None:
-        errors["concern_actions"] = "Recommend the actions the line manager should take."
+        errors["concern_actions"] = Problem(Refusal.CONCERN_ACTIONS_NEEDED)
     if errors:
         raise DecisionFormError(errors)
     return DecisionForm(

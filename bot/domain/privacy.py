@@ -2,9 +2,9 @@
 
 Pure: no Slack, no database, no clock. Case references and organisation (provision) names travel
 to channels, DMs, logs and the audit trail, so what people type there is checked before it is kept:
-`personal_data_in(text)` says, in one sentence, what kind of personal data the text seems to hold
-(an NHS number, a date, a UK postcode, a UK phone number or an e-mail address), never repeating it,
-because the sentence itself may be shown or logged.
+`personal_data_in(text)` says what kind of personal data the text seems to hold (`PersonalData`: an NHS
+number, a date, a UK postcode, a UK phone number or an e-mail address), never repeating it; each
+surface words the refusal that names the kind (messages/refusals.py).
 
 What is recognised, and what is deliberately not:
 - an NHS number: 10 digits, single spaces or hyphens allowed between them, with a valid
@@ -24,8 +24,20 @@ What is recognised, and what is deliberately not:
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
-__all__ = ["is_nhs_number", "personal_data_in", "reference_pattern_warnings"]
+__all__ = ["PersonalData", "is_nhs_number", "personal_data_in", "reference_pattern_warnings"]
+
+
+class PersonalData(StrEnum):
+    """The kinds of personal data `personal_data_in` recognises."""
+
+    NHS_NUMBER = "nhs_number"
+    EMAIL = "email"
+    PHONE = "phone"
+    DATE = "date"
+    POSTCODE = "postcode"
+
 
 _NHS_CANDIDATE = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){9}(?![ -]?[0-9])")
 
@@ -77,20 +89,20 @@ def _has_date(text: str) -> bool:
 
 
 _KINDS = (
-    (_has_nhs_number, "an NHS number"),
-    (lambda text: _EMAIL.search(text) is not None, "an e-mail address"),
-    (lambda text: _PHONE.search(text) is not None, "a phone number"),
-    (_has_date, "a date"),
-    (lambda text: _POSTCODE.search(text) is not None, "a postcode"),
+    (_has_nhs_number, PersonalData.NHS_NUMBER),
+    (lambda text: _EMAIL.search(text) is not None, PersonalData.EMAIL),
+    (lambda text: _PHONE.search(text) is not None, PersonalData.PHONE),
+    (_has_date, PersonalData.DATE),
+    (lambda text: _POSTCODE.search(text) is not None, PersonalData.POSTCODE),
 )
 
 
-def personal_data_in(text: str) -> str | None:
-    """One sentence saying what personal data `text` seems to hold, e.g. "That looks like it holds
-    an NHS number.", or None when nothing was recognised. Never repeats any of `text`."""
-    for found, words in _KINDS:
+def personal_data_in(text: str) -> PersonalData | None:
+    """The kind of personal data `text` seems to hold (the first found, in the order above), or None
+    when nothing was recognised."""
+    for found, kind in _KINDS:
         if found(text):
-            return f"That looks like it holds {words}."
+            return kind
     return None
 
 

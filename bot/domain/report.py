@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from bot.errors import UserError
+from bot.refusals import Refusal
+
 AGREEING = ("approved", "approved_with_changes")
 FINAL = (*AGREEING, "declined")
 CHANGES = ("increase", "decrease")
@@ -335,12 +338,8 @@ def csv_rows(report: Report) -> Iterable[tuple[str, ...]]:
                f.request_type, f.month, str(f.value))
 
 
-class PeriodError(ValueError):
-    """The period typed is not one panelbot understands; the message says what is."""
-
-
-PERIOD_HELP = ("a month (`2026-11`), a year (`2026`), two dates (`2026-09-01..2026-11-30`), "
-               "or nothing for the 12 months to today")
+class PeriodError(UserError, ValueError):
+    """The period typed is not one panelbot understands; its refusal says what is."""
 
 
 def parse_period(text: str, today: date) -> tuple[date, date]:
@@ -364,10 +363,10 @@ def parse_period(text: str, today: date) -> tuple[date, date]:
         else:
             raise ValueError(text)
     except ValueError:
-        raise PeriodError(f"Give the period as {PERIOD_HELP}.") from None
+        raise PeriodError(Refusal.PERIOD_UNREADABLE) from None
     end = min(end, today)
     if end < start:
-        raise PeriodError("The period ends before it starts (or starts after today).")
+        raise PeriodError(Refusal.PERIOD_BACKWARDS)
     if (end - start).days > 3 * 366:
-        raise PeriodError("Ask for three years at most.")
+        raise PeriodError(Refusal.PERIOD_TOO_LONG)
     return start, end

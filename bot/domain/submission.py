@@ -4,11 +4,11 @@ Pure: no Slack, no database, no clock. A Slack handler turns the submitted modal
 keyed by the form's field keys (the `SubmitField` values in messages/slack/ids.py, listed here in
 `FORM_KEYS`): text, number, url and select inputs give a string or None, checkboxes a list of the
 ticked option values. `parse_submission` returns a frozen `Submission`, or raises `FormErrors`
-carrying one short sentence for every field that is wrong, all at once, for the handler to return
-as `{"response_action": "errors", "errors": FormErrors.errors}`.
+carrying one refusal (bot.refusals) for every field that is wrong, all at once, for the handler to
+word and return as `{"response_action": "errors", "errors": …}`.
 
-The sentences are ours, not pydantic's, and never repeat what the person typed: the free-text
-fields hold special-category personal data and an exception can end up in a log.
+The refusals are ours, not pydantic's, and never carry what the person typed: the free-text fields
+hold special-category personal data and an exception can end up in a log.
 
 Choices the form makes:
 - Money is pounds: "412.50", "£412.50", "£1,250.50" (commas only between groups of three digits),
@@ -43,6 +43,7 @@ from bot.addresses import is_person
 from bot.domain.privacy import personal_data_in
 from bot.domain.routing import CaseRequest, RequestType, Service
 from bot.policy import Policy
+from bot.refusals import Problem, Refusal
 
 __all__ = [
     "ALTERNATIVES_REQUIRED_FOR",
@@ -108,26 +109,24 @@ _PENNY = Decimal("0.01")
 _POUNDS = re.compile(r"(-?)\s*£?\s*([1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]+)?")
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
-_FORM_ERROR = "form_field"  # the pydantic error type of every sentence written in this module
-_UNREADABLE = "This answer could not be read: enter it again"
-_MONEY_EXAMPLE = "like 412.50"
+_FORM_ERROR = "form_field"  # the pydantic error type of every refusal raised in this module
 
 
 class FormErrors(Exception):
     """The form cannot be accepted as it is.
 
     `errors` maps a form key (a SubmitField value, which is also the input's block_id) to one
-    sentence, under 150 characters, saying how to put it right. Safe to log: it names fields and
-    carries our sentences only, never what was typed.
+    refusal saying how to put it right (its sentence is under 150 characters). Safe to log: it names
+    fields and codes only, and its facts never hold what was typed.
     """
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
+    def __init__(self, errors: Mapping[str, Problem]) -> None:
         self.errors = dict(errors)
         super().__init__(f"the case form has errors in: {', '.join(sorted(self.errors))}")
 
 
-def _refuse(sentence: str) -> NoReturn:
-    raise PydanticCustomError(_FORM_ERROR, sentence)
+def _refuse(code: Refusal, **facts: Any) -> NoReturn:
+    raise PydanticCustomError(_FORM_ERROR, code.value, {"problem": Problem(code, **facts)})
 
 
 def _policy(info: ValidationInfo) -> Policy:
@@ -148,10 +147,10 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _required(value: Any, sentence: str) -> Any:
+def _required(value: Any, code: Refusal, **facts: Any) -> Any:
     value = _clean(value)
     if value is None:
-        _refuse(sentence)
+        _refuse(code, **facts)
     return value
 
 
@@ -161,46 +160,46 @@ def _decimal_places(value: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def _read_pounds(value: Any, what: str) -> Any:
+def _read_pounds(value: Any, amount: FormKey) -> Any:
     """Form text -> Decimal pounds; anything that is not text passes through for pydantic to type."""
     if not isinstance(value, str):
         return value
     match = _POUNDS.fullmatch(value)
     if match is None:
-        _refuse(f"Enter {what} in pounds, {_MONEY_EXAMPLE}")
+        _refuse(Refusal.MONEY_UNREADABLE, amount=amount)
     sign, pounds, decimals = match.groups()
     return Decimal(sign + pounds.replace(",", "") + (decimals or ""))
 
 
-def _check_pounds(value: Decimal, what: str) -> Decimal:
+def _check_pounds(value: Decimal, amount: FormKey) -> Decimal:
     """A weekly amount in pounds and pence within the form's bounds, to the penny."""
     if value.is_signed():  # below zero, or written "-0"
-        _refuse(f"{what[0].upper()}{what[1:]} can't be negative: enter it in pounds, {_MONEY_EXAMPLE}")
+        _refuse(Refusal.MONEY_NEGATIVE, amount=amount)
     if _decimal_places(value) > 2:
-        _refuse(f"Use at most 2 decimal places (pence), {_MONEY_EXAMPLE}")
+        _refuse(Refusal.PENCE_PLACES)
     if value > MAX_WEEKLY:
-        _refuse(f"The form takes at most £{MAX_WEEKLY:,.2f} a week: check the amount")
+        _refuse(Refusal.MONEY_OVER_MAX, limit=MAX_WEEKLY)
     return value.quantize(_PENNY)
 
 
-def _read_number(value: Any, sentence: str) -> Any:
+def _read_number(value: Any, code: Refusal) -> Any:
     """Form text -> Decimal; anything that is not text passes through for pydantic to type."""
     if not isinstance(value, str):
         return value
     if _NUMBER.fullmatch(value) is None:
-        _refuse(sentence)
+        _refuse(code)
     return Decimal(value)
 
 
 def _check_text(value: str) -> str:
     if len(value) > MAX_TEXT:
-        _refuse(f"Shorten this to {MAX_TEXT:,} characters or fewer; it has {len(value):,}")
+        _refuse(Refusal.FORM_TEXT_TOO_LONG, limit=MAX_TEXT, length=len(value))
     return value
 
 
-def _check_user(value: str, sentence: str) -> str:
+def _check_user(value: str, code: Refusal) -> str:
     if not is_person(value):  # a person on a surface panelbot serves (a people picker never gives a group)
-        _refuse(sentence)
+        _refuse(code)
     return value
 
 
@@ -246,14 +245,14 @@ class Submission(BaseModel):
     @field_validator("submitter")
     @classmethod
     def _submitter_is_a_person(cls, value: str) -> str:
-        return _check_user(value, "the submitter must be a person's Slack or Teams ID")
+        return _check_user(value, Refusal.SUBMITTER_NOT_A_PERSON)
 
     # --- The case ---
 
     @field_validator("reference", mode="before")
     @classmethod
     def _read_reference(cls, value: Any, info: ValidationInfo) -> Any:
-        return _required(value, f"Enter the case-system ID, like {_policy(info).case_reference.example}")
+        return _required(value, Refusal.REFERENCE_NEEDED, example=_policy(info).case_reference.example)
 
     @field_validator("reference")
     @classmethod
@@ -261,26 +260,25 @@ class Submission(BaseModel):
         case_reference = _policy(info).case_reference
         if found := personal_data_in(value):
             # The reference goes to channels, logs and the audit trail: never a person's details.
-            _refuse(f"{found} Use the case-system ID, like {case_reference.example}, not an NHS number or "
-                    "other personal details")
+            _refuse(Refusal.REFERENCE_PERSONAL, found=found, example=case_reference.example)
         if not case_reference.matches(value):
-            _refuse(f"Use the case-system ID, like {case_reference.example}")
+            _refuse(Refusal.REFERENCE_SHAPE, example=case_reference.example)
         return value
 
     @field_validator("service", mode="before")
     @classmethod
     def _read_service(cls, value: Any) -> Any:
-        value = _required(value, "Choose the service: adults or children's SEND")
+        value = _required(value, Refusal.SERVICE_NEEDED)
         if isinstance(value, str) and value not in set(Service):
-            _refuse("Choose the service: adults or children's SEND")
+            _refuse(Refusal.SERVICE_NEEDED)
         return value
 
     @field_validator("request_type", mode="before")
     @classmethod
     def _read_request_type(cls, value: Any) -> Any:
-        value = _required(value, "Choose the type of request from the list")
+        value = _required(value, Refusal.REQUEST_TYPE_NEEDED)
         if isinstance(value, str) and value not in set(RequestType):
-            _refuse("Choose the type of request from the list")
+            _refuse(Refusal.REQUEST_TYPE_NEEDED)
         return value
 
     # --- Money ---
@@ -291,58 +289,58 @@ class Submission(BaseModel):
         request_type = info.data.get("request_type")
         if request_type is not None and request_type not in _CHANGES:
             return None  # only a change has a current package to compare with
-        return _read_pounds(_clean(value), "the current weekly cost")
+        return _read_pounds(_clean(value), FormKey.CURRENT_WEEKLY)
 
     @field_validator("current_weekly")
     @classmethod
     def _current_for_a_change(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
         request_type = info.data.get("request_type")
-        a_change = "An increase" if request_type is RequestType.INCREASE else "A decrease"
         if value is None and request_type in _CHANGES:
-            _refuse(f"{a_change} needs the current weekly cost, {_MONEY_EXAMPLE}")
+            _refuse(Refusal.CURRENT_NEEDED_INCREASE if request_type is RequestType.INCREASE
+                    else Refusal.CURRENT_NEEDED_DECREASE)
         if value is None:
             return None
-        value = _check_pounds(value, "the current weekly cost")
+        value = _check_pounds(value, FormKey.CURRENT_WEEKLY)
         if value == 0 and request_type in _CHANGES:
-            _refuse("Enter the current weekly cost above £0; if there is no package yet, choose New package")
+            _refuse(Refusal.CURRENT_ZERO)
         return value
 
     @field_validator("proposed_weekly", mode="before")
     @classmethod
     def _read_proposed(cls, value: Any) -> Any:
-        value = _required(value, f"Enter the proposed weekly cost in pounds, {_MONEY_EXAMPLE}")
-        return _read_pounds(value, "the proposed weekly cost")
+        value = _required(value, Refusal.PROPOSED_NEEDED)
+        return _read_pounds(value, FormKey.PROPOSED_WEEKLY)
 
     @field_validator("proposed_weekly")
     @classmethod
     def _proposed_fits_the_request(cls, value: Decimal, info: ValidationInfo) -> Decimal:
-        value = _check_pounds(value, "the proposed weekly cost")
+        value = _check_pounds(value, FormKey.PROPOSED_WEEKLY)
         request_type = info.data.get("request_type")
         current = info.data.get("current_weekly")
         if value == 0 and request_type is not RequestType.DECREASE:
-            _refuse("Enter a weekly cost above £0; to end a package, choose Decrease and enter 0")
+            _refuse(Refusal.PROPOSED_ZERO)
         if current is not None and request_type is RequestType.INCREASE and value <= current:
-            _refuse("An increase must cost more than the current weekly cost: check both, or choose Decrease")
+            _refuse(Refusal.INCREASE_NOT_MORE)
         if current is not None and request_type is RequestType.DECREASE and value >= current:
-            _refuse("A decrease must cost less than the current weekly cost: check both, or choose Increase")
+            _refuse(Refusal.DECREASE_NOT_LESS)
         return value
 
     @field_validator("ras_weekly", mode="before")
     @classmethod
     def _read_ras(cls, value: Any) -> Any:
-        return _read_pounds(_clean(value), "the RAS indicative budget")
+        return _read_pounds(_clean(value), FormKey.RAS_WEEKLY)
 
     @field_validator("ras_weekly")
     @classmethod
     def _ras_in_bounds(cls, value: Decimal | None) -> Decimal | None:
-        return None if value is None else _check_pounds(value, "the RAS indicative budget")
+        return None if value is None else _check_pounds(value, FormKey.RAS_WEEKLY)
 
     # --- Hours and weeks ---
 
     @field_validator("hours_per_month", mode="before")
     @classmethod
     def _read_hours(cls, value: Any) -> Any:
-        return _read_number(_clean(value), "Enter the hours of support a month as a number, like 40 or 37.5")
+        return _read_number(_clean(value), Refusal.HOURS_UNREADABLE)
 
     @field_validator("hours_per_month")
     @classmethod
@@ -350,20 +348,20 @@ class Submission(BaseModel):
         if value is None:
             if info.data.get("service") is Service.CHILDREN_SEND and \
                     "hours_per_month_over" in _policy(info).facts_used():
-                _refuse("Enter the hours of support a month: the panel uses them to decide if you attend")
+                _refuse(Refusal.HOURS_NEEDED)
             return None
         if value.is_signed():  # below zero, or written "-0"
-            _refuse("Hours can't be negative: enter 0 or more")
+            _refuse(Refusal.HOURS_NEGATIVE)
         if _decimal_places(value) > 2:
-            _refuse("Use at most 2 decimal places, like 37.5")
+            _refuse(Refusal.HOURS_PLACES)
         if value > MAX_HOURS_PER_MONTH:
-            _refuse(f"A month has at most {MAX_HOURS_PER_MONTH} hours: enter {MAX_HOURS_PER_MONTH} or fewer")
+            _refuse(Refusal.HOURS_OVER_MONTH, limit=MAX_HOURS_PER_MONTH)
         return value
 
     @field_validator("respite_weeks_per_year", mode="before")
     @classmethod
     def _read_respite_weeks(cls, value: Any) -> Any:
-        return _read_number(_clean(value), "Enter the weeks of respite a year as a number, like 4 or 4.5")
+        return _read_number(_clean(value), Refusal.RESPITE_UNREADABLE)
 
     @field_validator("respite_weeks_per_year")
     @classmethod
@@ -371,15 +369,14 @@ class Submission(BaseModel):
         respite = info.data.get("request_type") is RequestType.RESPITE
         if value is None:
             if respite:
-                _refuse("A respite request needs the weeks of respite a year, like 4 or 4.5")
+                _refuse(Refusal.RESPITE_NEEDED)
             return None
         if value <= 0:
-            or_empty = "" if respite else ", or leave it empty"
-            _refuse(f"Enter more than 0 weeks of respite a year, like 4 or 4.5{or_empty}")
+            _refuse(Refusal.RESPITE_NOT_POSITIVE if respite else Refusal.RESPITE_NOT_POSITIVE_OPTIONAL)
         if _decimal_places(value) > 2:
-            _refuse("Use at most 2 decimal places, like 4.5")
+            _refuse(Refusal.RESPITE_PLACES)
         if value > WEEKS_IN_A_YEAR:
-            _refuse(f"A year has {WEEKS_IN_A_YEAR} weeks: enter {WEEKS_IN_A_YEAR} or fewer")
+            _refuse(Refusal.RESPITE_OVER_YEAR, limit=WEEKS_IN_A_YEAR)
         return value
 
     # --- Urgency ---
@@ -391,7 +388,7 @@ class Submission(BaseModel):
             return False
         if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
             if not set(value) <= {URGENT_OPTION}:
-                _refuse("Tick the urgent box or leave it clear, then submit again")
+                _refuse(Refusal.URGENT_BOX)
             return URGENT_OPTION in value
         return value
 
@@ -407,7 +404,7 @@ class Submission(BaseModel):
     def _reason_for_urgency(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             if info.data.get("urgent") is True:
-                _refuse("Say why this case can't wait for the next panel")
+                _refuse(Refusal.URGENT_REASON_NEEDED)
             return None
         return _check_text(value)
 
@@ -416,12 +413,12 @@ class Submission(BaseModel):
     @field_validator("strengths_and_needs", mode="before")
     @classmethod
     def _read_strengths_and_needs(cls, value: Any) -> Any:
-        return _required(value, "Describe the person's strengths and eligible needs")
+        return _required(value, Refusal.STRENGTHS_NEEDED)
 
     @field_validator("outcomes", mode="before")
     @classmethod
     def _read_outcomes(cls, value: Any) -> Any:
-        return _required(value, "Describe the outcomes this support should achieve")
+        return _required(value, Refusal.OUTCOMES_NEEDED)
 
     @field_validator("alternatives", mode="before")
     @classmethod
@@ -438,7 +435,7 @@ class Submission(BaseModel):
     def _alternatives_explored(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             if info.data.get("request_type") in ALTERNATIVES_REQUIRED_FOR:
-                _refuse("Say what other support you explored, such as community agents or OT")
+                _refuse(Refusal.ALTERNATIVES_NEEDED)
             return None
         return _check_text(value)
 
@@ -452,7 +449,7 @@ class Submission(BaseModel):
         offered = _policy(info).evidence_options()
         if not set(value) <= set(offered):
             # Slack only sends the options it was given: the policy changed while the form was open.
-            _refuse("Tick only the evidence listed; if the list has changed, close the form and open it again")
+            _refuse(Refusal.EVIDENCE_UNLISTED)
         return tuple(item for item in offered if item in value)
 
     @field_validator("record_link", mode="before")
@@ -468,11 +465,11 @@ class Submission(BaseModel):
         try:
             parts = urlsplit(value)
         except ValueError:  # e.g. an unclosed "[" where an IPv6 host would be
-            _refuse("Paste the full link to the case record, starting https://")
+            _refuse(Refusal.RECORD_LINK_UNREADABLE)
         if parts.scheme.lower() == "http":
-            _refuse("Case records are internal systems: paste the secure https:// link, not http://")
+            _refuse(Refusal.RECORD_LINK_HTTP)
         if parts.scheme.lower() != "https" or not parts.hostname or re.search(r"\s", value):
-            _refuse("Paste the full link to the case record, starting https://")
+            _refuse(Refusal.RECORD_LINK_UNREADABLE)
         return _check_text(value)
 
     # --- Who signs off and who attends ---
@@ -480,14 +477,14 @@ class Submission(BaseModel):
     @field_validator("team_manager", mode="before")
     @classmethod
     def _read_team_manager(cls, value: Any) -> Any:
-        return _required(value, "Choose the team manager who signs off your case")
+        return _required(value, Refusal.TEAM_MANAGER_NEEDED)
 
     @field_validator("team_manager")
     @classmethod
     def _team_manager_is_someone_else(cls, value: str, info: ValidationInfo) -> str:
-        _check_user(value, "Choose the team manager from the list of people")
+        _check_user(value, Refusal.TEAM_MANAGER_NOT_A_PERSON)
         if value == info.data.get("submitter"):
-            _refuse("You can't sign off your own case: choose your team manager")
+            _refuse(Refusal.OWN_SIGN_OFF)
         return value
 
     @field_validator("attendee", mode="before")
@@ -500,9 +497,9 @@ class Submission(BaseModel):
     def _attendee_is_someone_else(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        _check_user(value, "Choose the person attending from the list of people")
+        _check_user(value, Refusal.ATTENDEE_NOT_A_PERSON)
         if value == info.data.get("submitter"):
-            _refuse("Choose someone other than yourself to attend")
+            _refuse(Refusal.ATTENDEE_SELF)
         return value
 
     # --- Facts the council's rules use (asked only when a rule uses them) ---
@@ -515,13 +512,13 @@ class Submission(BaseModel):
         listed = policy.case_form.age_bands if name == "age_band" else policy.case_form.teams
         value = _clean(value)
         used = f"{name}" in policy.facts_used()
-        what = "age band" if name == "age_band" else "team"
+        choice = FormKey.AGE_BAND if name == "age_band" else FormKey.TEAM
         if value is None:
             if used:
-                _refuse(f"Choose the person's {what}: the council's rules depend on it")
+                _refuse(Refusal.LISTED_NEEDED, choice=choice)
             return None
         if not isinstance(value, str) or value not in listed:
-            _refuse(f"Choose the {what} from the list")
+            _refuse(Refusal.LISTED_UNKNOWN, choice=choice)
         return value
 
     @field_validator("top_up", mode="before")
@@ -533,7 +530,7 @@ class Submission(BaseModel):
             return False
         if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
             if not set(value) <= {TOP_UP_OPTION}:
-                _refuse("Tick the top-up box or leave it clear, then submit again")
+                _refuse(Refusal.TOP_UP_BOX)
             return TOP_UP_OPTION in value
         return value
 
@@ -558,7 +555,7 @@ def parse_submission(raw: Mapping[str, str | list[str] | None], *, policy: Polic
     """Check the submitted form against `policy`; `submitter` is the person (bot.addresses) who submitted it.
 
     `raw` is keyed by `FORM_KEYS` values; a key left out counts as an empty input, and keys the form
-    does not have are ignored. Returns the `Submission`, or raises `FormErrors` with a sentence for
+    does not have are ignored. Returns the `Submission`, or raises `FormErrors` with a refusal for
     every field that is wrong. Raises ValueError if `submitter` is not a person's id: that is the
     caller's mistake, not something the person filling in the form can fix.
     """
@@ -567,7 +564,7 @@ def parse_submission(raw: Mapping[str, str | list[str] | None], *, policy: Polic
     try:
         return Submission.model_validate(data, context={"policy": policy})
     except ValidationError as exc:
-        errors, not_on_the_form = _sentences(exc)
+        errors, not_on_the_form = _refusals(exc)
     # Raised outside the except block so that pydantic's error, which quotes what was typed, is not
     # chained onto ours and cannot reach a log with the traceback.
     if not_on_the_form:
@@ -575,9 +572,9 @@ def parse_submission(raw: Mapping[str, str | list[str] | None], *, policy: Polic
     raise FormErrors(errors)
 
 
-def _sentences(exc: ValidationError) -> tuple[dict[str, str], list[str]]:
-    """(form key -> the first sentence for that field, problems with anything not on the form)."""
-    errors: dict[str, str] = {}
+def _refusals(exc: ValidationError) -> tuple[dict[str, Problem], list[str]]:
+    """(form key -> the first refusal for that field, problems with anything not on the form)."""
+    errors: dict[str, Problem] = {}
     not_on_the_form: list[str] = []
     for error in exc.errors(include_input=False, include_url=False):
         field = error["loc"][0] if error["loc"] else None
@@ -585,5 +582,6 @@ def _sentences(exc: ValidationError) -> tuple[dict[str, str], list[str]]:
         if key is None:
             not_on_the_form.append(f"{field or 'submission'}: {error['msg']}")
         else:
-            errors.setdefault(key, error["msg"] if error["type"] == _FORM_ERROR else _UNREADABLE)
+            ours = error["type"] == _FORM_ERROR and isinstance((error.get("ctx") or {}).get("problem"), Problem)
+            errors.setdefault(key, error["ctx"]["problem"] if ours else Problem(Refusal.ANSWER_UNREADABLE))
     return errors, not_on_the_form

@@ -12,11 +12,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.domain.bodies import BodyKind
-from bot.domain.calendar import long_date
 from bot.domain.decisions import Attendance
 from bot.domain.schedules import sittings_on
 from bot.errors import UserError
 from bot.policy import Body
+from bot.refusals import Refusal
 from bot.services import Services
 from bot.services.bodies import role_words
 from store.audit import record_audit
@@ -27,17 +27,24 @@ MAX_PRESENT = 100  # Slack's multi-user select returns at most 100
 
 
 class AttendanceRefused(UserError):
-    """Attendance cannot be recorded as asked; the message says why."""
+    """Attendance cannot be recorded as asked; its code says why."""
 
 
-def missing_for_quorum(services: Services, body: Body, present: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """What the people `present` lack of `body`'s quorum, in words; empty when it is quorate."""
+def quorum_shortfall(services: Services, body: Body,
+                     present: list[str] | tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+    """What the people `present` lack of `body`'s quorum: (how many more, of which role) for each
+    role short; empty when it is quorate."""
     missing = []
     for need in body.quorum:
         count = sum(1 for person in present if services.holds_role(person, need.role))
         if count < need.at_least:
-            missing.append(f"{need.at_least - count} more of the {role_words(need.role)}")
+            missing.append((need.at_least - count, need.role))
     return tuple(missing)
+
+
+def missing_for_quorum(services: Services, body: Body, present: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """What the people `present` lack of `body`'s quorum, in words; empty when it is quorate."""
+    return tuple(f"{more} more of the {role_words(role)}" for more, role in quorum_shortfall(services, body, present))
 
 
 def present_at(session: Session, body_id: str, day: date) -> list[str]:
@@ -48,12 +55,12 @@ def present_at(session: Session, body_id: str, day: date) -> list[str]:
 def _check(services: Services, body_id: str, day: date, user: str) -> Body:
     body = services.policy.bodies.get(body_id)
     if body is None or body.kind is not BodyKind.PANEL:
-        raise AttendanceRefused("Attendance is recorded for a panel's sitting; that is not one.")
+        raise AttendanceRefused(Refusal.NOT_A_PANEL)
     if not sittings_on(services.calendar, body, day):
-        raise AttendanceRefused(f"The {body.name} does not sit on {long_date(day)}.")
+        raise AttendanceRefused(Refusal.NOT_SITTING_ON, body=body.name, day=day)
     roles = (*body.decider_roles(), RECORDERS)
     if not any(services.holds_role(user, role) for role in roles):
-        raise AttendanceRefused(f"Only the {body.name}'s chair, its deputy or a panel admin records who is present.")
+        raise AttendanceRefused(Refusal.ATTENDANCE_NOT_YOURS, body=body.name)
     return body
 
 
@@ -76,7 +83,7 @@ def record_attendance(services: Services, body_id: str, day: date, present: list
     body = _check(services, body_id, day, user)
     people = list(dict.fromkeys(present))
     if len(people) > MAX_PRESENT:
-        raise AttendanceRefused(f"Record at most {MAX_PRESENT} people present.")
+        raise AttendanceRefused(Refusal.TOO_MANY_PRESENT, limit=MAX_PRESENT)
     now = services.now()
     with services.sessions.begin() as session:
         before = present_at(session, body_id, day)

@@ -23,8 +23,9 @@ from bot.domain.schedules import bookable_slots, slots_on
 from bot.errors import UserError
 from bot.notify import Notice
 from bot.policy import Body
+from bot.refusals import Refusal
 from bot.services import Services
-from bot.services.outbox import queue_notice
+from bot.services.outbox import queue_card_updates, queue_notice
 from bot.services.reminders import on_booked, on_booking_cancelled
 from bot.services.views import agenda_for, booking_view, chair_of, live_booking, view_of
 from store.audit import record_audit
@@ -34,15 +35,15 @@ DAYS_OFFERED = 10  # the booking form offers the free slots of the next ten sitt
 
 
 class BookingRefused(UserError):
-    """The booking cannot be made or changed; the message says why in a sentence for the person."""
+    """The booking cannot be made or changed; its code says why."""
 
 
 class SlotTaken(UserError):
     """Someone else booked that slot first. `choice` offers the next free ones (a surface says so
     with its own wording for `slot`)."""
 
-    def __init__(self, message: str, slot: Slot, choice: BookingChoice) -> None:
-        super().__init__(message)
+    def __init__(self, slot: Slot, choice: BookingChoice) -> None:
+        super().__init__(Refusal.SLOT_TAKEN, starts_at=slot.starts_at)
         self.slot = slot
         self.choice = choice
 
@@ -84,15 +85,14 @@ def free_days(services: Services, session: Session, now: datetime, body_id: str,
 def _case_for_booking(services: Services, session: Session, case_id: int, actor: str) -> Case:
     row = session.get(Case, case_id)
     if row is None:
-        raise BookingRefused("That case is no longer in panelbot.")
+        raise BookingRefused(Refusal.CASE_GONE)
     body = services.policy.bodies.get(row.route)
     if body is None or body.kind is not BodyKind.MEETING:
-        raise BookingRefused(f"Case {row.reference} does not go to a meeting with slots, so it has no slot to book.")
+        raise BookingRefused(Refusal.NO_SLOTS_FOR_CASE, reference=row.reference)
     if actor not in (row.submitter, row.attendee):
-        raise BookingRefused(f"Only the worker who submitted case {row.reference}, or the person attending with "
-                             f"them, can book its slot at the {body.name}.")
+        raise BookingRefused(Refusal.BOOKING_NOT_YOURS, reference=row.reference, body=body.name)
     if Stage(row.stage) not in (Stage.AWAITING_BOOKING, Stage.BOOKED):
-        raise BookingRefused(f"Case {row.reference} is {row.stage.replace('_', ' ')}: it has no slot to book.")
+        raise BookingRefused(Refusal.BOOKING_WRONG_STAGE, reference=row.reference, stage=Stage(row.stage))
     return row
 
 
@@ -105,7 +105,7 @@ def booking_choice(services: Services, actor: str, *, case_id: int | None = None
         if case_id is None:
             case_id = session.scalars(select(Case.id).where(Case.reference == reference, Case.is_open)).first()
             if case_id is None:
-                raise BookingRefused("There is no open case with that reference in panelbot.")
+                raise BookingRefused(Refusal.NO_OPEN_CASE)
         row = _case_for_booking(services, session, case_id, actor)
         current = live_booking(session, row.id)
         return BookingChoice(case=view_of(services, row, full=False), days=free_days(services, session, now, row.route),
@@ -118,13 +118,11 @@ def _check_slot(services: Services, body: Body, starts_at: datetime, now: dateti
     day = calendar.local_date(starts_at)
     slot = next((s for s in slots_on(calendar, body, day) if s.starts_at == starts_at), None)
     if slot is None:
-        raise BookingRefused(f"The {body.name} does not sit then (a weekend, a bank holiday, a closure day, or not a "
-                             "slot time). Pick one of the slots offered.")
+        raise BookingRefused(Refusal.NOT_A_SITTING, body=body.name)
     if starts_at < now:
-        raise BookingRefused("That slot is in the past. Pick one of the slots offered.")
+        raise BookingRefused(Refusal.SLOT_IN_PAST)
     if starts_at < now + timedelta(hours=body.booking_lead_hours):
-        raise BookingRefused(f"Slots must be booked at least {body.booking_lead_hours} hours ahead. "
-                             "Pick a later one.")
+        raise BookingRefused(Refusal.SLOT_TOO_SOON, hours=body.booking_lead_hours)
     return slot
 
 
@@ -176,16 +174,14 @@ def book_slot(services: Services, case_id: int, starts_at: datetime, actor: str)
                 # The same person's second click won the race against their first: nothing more to do.
                 row = session.get_one(Case, case_id)
                 return BookingResult(BookingChange(booking=booking_view(services, holder, row)), changed=False)
-        raise SlotTaken(f"Slot {slot.starts_at.isoformat()} was booked first by someone else.", slot,
-                        booking_choice(services, actor, case_id=case_id)) from None
+        raise SlotTaken(slot, booking_choice(services, actor, case_id=case_id)) from None
 
 
 def _queue_booking_notices(services: Services, session: Session, row: Case, booking_id: int, notice: Notice,
                            payload: dict[str, Any], now: datetime) -> None:
     for person in dict.fromkeys(p for p in (row.submitter, row.attendee) if p):
         queue_notice(session, notice, row.id, person, now, key=f"{notice}:{booking_id}:{person}", payload=payload)
-    queue_notice(session, Notice.CARD_UPDATE, row.id, row.card_channel or "card", now,
-                 key=f"{Notice.CARD_UPDATE}:{row.id}:{notice}:{booking_id}")
+    queue_card_updates(services, session, row, now, f"{Notice.CARD_UPDATE}:{row.id}:{notice}:{booking_id}")
 
 
 def _invited(services: Services, row: Case, booking: ForumBooking) -> list[str]:
@@ -240,7 +236,7 @@ def agenda(services: Services, day: date, body_id: str | None = None) -> Agenda:
     """A meeting's day (the first meeting body in the policy unless one is named)."""
     meetings = meeting_bodies(services)
     if body_id is None and not meetings:
-        raise BookingRefused("This council's policy has no meeting with bookable slots.")
+        raise BookingRefused(Refusal.NO_MEETINGS)
     with services.sessions() as session:
         return agenda_for(services, session, day, body_id or meetings[0])
 
@@ -261,8 +257,10 @@ def post_agendas(services: Services, now: datetime) -> int:
         # The first meeting keeps the keys it always had, so an upgrade does not post today's agenda twice.
         tag = "" if body_id == meeting_bodies(services)[0] else f"{body_id}:"
         with services.sessions.begin() as session:
-            queue_notice(session, Notice.AGENDA, None, body.channel, now, key=f"agenda:{tag}{day}",
-                         payload={"day": day, "body": body_id})
+            for index, channel in enumerate(body.channels()):
+                queue_notice(session, Notice.AGENDA, None, channel, now,
+                             key=f"agenda:{tag}{day}" + (f":{channel}" if index else ""),
+                             payload={"day": day, "body": body_id})
             for person in services.people(chairs):
                 queue_notice(session, Notice.CHAIR_AGENDA, None, person, now, key=f"chair_agenda:{tag}{day}:{person}",
                              payload={"day": day, "body": body_id})

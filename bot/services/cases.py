@@ -11,19 +11,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.bodies import BodyKind
-from bot.domain.cases import DECISION_STAGES, STAGE_LABELS, CaseView, PanelListing, Stage, first_stage, is_open
+from bot.domain.cases import DECISION_STAGES, CaseView, PanelListing, Stage, first_stage, is_open
 from bot.domain.decisions import Decided, DecisionKind, Outcome
 from bot.domain.reminders import ReminderKind
 from bot.domain.routing import Route, route_case
 from bot.domain.schedules import sitting_for_papers
 from bot.domain.submission import Submission
 from bot.errors import UserError
-from bot.markup import command
 from bot.notify import Notice
 from bot.policy import Body
+from bot.refusals import Refusal
 from bot.services import Services
-from bot.services.bodies import decider_ids, follow_on_body, role_words
-from bot.services.outbox import queue_notice
+from bot.services.bodies import decider_ids, follow_on_body
+from bot.services.outbox import drop_cards_elsewhere, queue_card_updates, queue_cards, queue_notice
 from bot.services.reminders import on_resubmitted, on_waiting_for_decision, withdraw
 from bot.services.spot_checks import is_spot_checker_of
 from bot.services.views import decision_view, live_booking, view_of
@@ -33,18 +33,19 @@ from store.models import Audit, Case, Decision, FollowUp
 
 
 class SubmissionProblem(UserError):
-    """The submission cannot be stored as it is; `field` is the form field to show the message under."""
+    """The submission cannot be stored as it is; `field` is the form field to show the refusal under."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+    field: str
+
+    def __init__(self, code: Refusal, /, *, field: str, **facts: object) -> None:
+        super().__init__(code, field=field, **facts)
 
 
 class CaseInFlight(SubmissionProblem):
-    """A case with this reference is already open; the message names its stage and where it is."""
+    """A case with this reference is already open; the refusal names its stage and where it is."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__("reference", message)
+    def __init__(self, reference: str, stage: Stage, body: str) -> None:
+        super().__init__(Refusal.CASE_IN_FLIGHT, field="reference", reference=reference, stage=stage, body=body)
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,6 @@ class SubmitResult:
 class LookUp:
     case: CaseView
     full: bool  # True when the viewer has a role on the case and may see its details
-
-
-def route_channel(services: Services, body_id: str) -> str:
-    """The channel of a body's case cards."""
-    return services.policy.bodies[body_id].channel
 
 
 def panel_listing(services: Services, body: Body, submitted_at: datetime) -> PanelListing:
@@ -79,11 +75,9 @@ def _open_case(session: Session, reference: str) -> Case | None:
 
 
 def _in_flight(services: Services, row: Case) -> CaseInFlight:
-    stage = STAGE_LABELS[Stage(row.stage)]
     body = services.policy.bodies.get(row.route)
     where = body.name if body is not None else row.route
-    return CaseInFlight(f"Case {row.reference} is already in flight: {stage} ({where}). "
-                        f"Use {command('case ' + row.reference)} to see it.")
+    return CaseInFlight(row.reference, Stage(row.stage), where)
 
 
 def submit_case(services: Services, submission: Submission, *, key: str) -> SubmitResult:
@@ -97,12 +91,14 @@ def submit_case(services: Services, submission: Submission, *, key: str) -> Subm
     route = route_case(policy, submission.to_case_request())
     body = policy.bodies[route.body]
     if not services.holds_role(submission.team_manager, policy.case_form.team_manager_role):
-        raise SubmissionProblem("team_manager", f"Choose your team manager: the person chosen is not one of the "
-                                                f"{role_words(policy.case_form.team_manager_role)}.")
+        raise SubmissionProblem(Refusal.TEAM_MANAGER_NOT_IN_ROLE, field="team_manager",
+                                role=policy.case_form.team_manager_role)
     told = _people_to_tell(services, route, submission)
     if body.attendee_required and submission.attendee is None:
-        who = "; ".join(body.attendance) or "who attends with you"
-        raise SubmissionProblem("attendee", f"This goes to the {body.name}: choose who attends with you ({who}).")
+        if body.attendance:
+            raise SubmissionProblem(Refusal.ATTENDEE_NEEDED, field="attendee", body=body.name,
+                                    attendance=tuple(body.attendance))
+        raise SubmissionProblem(Refusal.ATTENDEE_NEEDED_ANYONE, field="attendee", body=body.name)
     try:
         with services.sessions.begin() as session:
             existing = session.scalars(select(Case).where(Case.submission_key == key)).first()
@@ -169,14 +165,12 @@ def _resubmit(services: Services, session: Session, row: Case, submission: Submi
     again; earlier rounds' decisions stay with it."""
     fresh = _new_case(services, submission, route, key, now)
     before = _audit_facts(row)
-    old_channel = route_channel(services, row.route)
     for column in RESUBMITTED:
         setattr(row, column, getattr(fresh, column))
     row.round += 1
     row.updated_at = now
-    if route_channel(services, row.route) != old_channel:
-        row.card_channel = row.card_ts = None  # a new card in the new route's channel
     session.flush()
+    drop_cards_elsewhere(services, session, row)  # new cards in the new route's channels
     record_audit(session, at=now, actor=submission.submitter, action="case.resubmitted", subject_type="case",
                  subject_id=row.reference, before=before, after={**_audit_facts(row), "round": row.round})
     _queue_submission_notices(services, session, row, told, now)
@@ -226,7 +220,7 @@ def _correct(services: Services, session: Session, row: Case, submission: Submis
     fresh = _new_case(services, submission, route, key, now)
     changes = _changes(row, fresh)
     before = _audit_facts(row)
-    old_body, old_stage, old_channel = row.route, Stage(row.stage), route_channel(services, row.route)
+    old_body, old_stage = row.route, Stage(row.stage)
     for column in RESUBMITTED:
         if column in ("panel_day", "panel_starts_at", "panel_location", "papers_due", "panel_late_for") and \
                 row.route == fresh.route:
@@ -239,16 +233,14 @@ def _correct(services: Services, session: Session, row: Case, submission: Submis
     if fresh.route != old_body:
         changes.append(f"now goes to the {services.policy.bodies[fresh.route].name}")
     row.updated_at = now
-    if route_channel(services, row.route) != old_channel:
-        row.card_channel = row.card_ts = None  # a new card in the new body's channel
     session.flush()
+    drop_cards_elsewhere(services, session, row)  # new cards in the new body's channels
     record_audit(session, at=now, actor=submission.submitter, action="case.corrected", subject_type="case",
                  subject_id=row.reference, before=before, after={**_audit_facts(row), "changed": changes})
     corrections = session.scalar(select(func.count()).select_from(Audit).where(
         Audit.action == "case.corrected", Audit.subject_id == row.reference))
     suffix = f":c{corrections}"
-    card = Notice.CASE_CARD if row.card_ts is None else Notice.CARD_UPDATE
-    queue_notice(session, card, row.id, route_channel(services, row.route), now, key=f"{card}:{row.id}{suffix}")
+    queue_cards(services, session, row, now, f"{row.id}{suffix}")
     queue_notice(session, Notice.RECEIPT, row.id, row.submitter, now, key=f"{Notice.RECEIPT}:{row.id}{suffix}")
     for person in told:
         queue_notice(session, Notice.DECIDER_NOTICE, row.id, person, now,
@@ -310,11 +302,9 @@ def _people_to_tell(services: Services, route: Route, submission: Submission) ->
 
 def _queue_submission_notices(services: Services, session: Session, row: Case, told: list[str],
                               now: datetime) -> None:
-    channel = route_channel(services, row.route)
     # Keys name this case and round, which this transaction created: they cannot exist yet.
     suffix = "" if row.round == 1 else f":r{row.round}"  # a resubmission owes its messages again
-    card = Notice.CASE_CARD if row.card_ts is None else Notice.CARD_UPDATE
-    queue_notice(session, card, row.id, channel, now, key=f"{card}:{row.id}{suffix}", fresh=True)
+    queue_cards(services, session, row, now, f"{row.id}{suffix}", fresh=row.round == 1)
     queue_notice(session, Notice.RECEIPT, row.id, row.submitter, now, key=f"{Notice.RECEIPT}:{row.id}{suffix}",
                  fresh=True)
     for person in told:
@@ -368,7 +358,7 @@ def case_by_id(services: Services, case_id: int, viewer: str) -> LookUp | None:
 
 
 class WithdrawRefused(UserError):
-    """The case cannot be withdrawn by this person now; the message says why."""
+    """The case cannot be withdrawn by this person now; its code says why."""
 
 
 WITHDRAWABLE = frozenset({*DECISION_STAGES, Stage.DEFERRED})
@@ -378,14 +368,12 @@ def _withdrawable(services: Services, session: Session, case_id: int | None, ref
                   user: str) -> Case:
     row = session.get(Case, case_id) if case_id is not None else _open_case(session, reference or "")
     if row is None:
-        raise WithdrawRefused("There is no open case with that reference in panelbot.")
+        raise WithdrawRefused(Refusal.NO_OPEN_CASE)
     if user not in (row.submitter, row.team_manager) and not set(services.covering(user)) & {row.submitter,
                                                                                              row.team_manager}:
-        raise WithdrawRefused(f"Only the worker who submitted case {row.reference}, or their team manager, can "
-                              "withdraw it.")
+        raise WithdrawRefused(Refusal.WITHDRAW_NOT_YOURS, reference=row.reference)
     if Stage(row.stage) not in WITHDRAWABLE:
-        raise WithdrawRefused(f"Case {row.reference} is {STAGE_LABELS[Stage(row.stage)]}: it can no longer be "
-                              "withdrawn.")
+        raise WithdrawRefused(Refusal.WITHDRAW_TOO_LATE, reference=row.reference, stage=Stage(row.stage))
     return row
 
 
@@ -398,7 +386,7 @@ def start_withdrawal(services: Services, reference: str, user: str) -> CaseView:
 def withdraw_case(services: Services, case_id: int, reason: str, user: str) -> Decided:
     """Withdraw an open case with a reason, once: its slot is freed, its reminders withdrawn, the card
     updated, and the worker, the person attending and the deciders told. Raises WithdrawRefused (also
-    when someone withdrew or decided it first: the message says what it is now)."""
+    when someone withdrew or decided it first: its facts say what it is now)."""
     now = services.now()
     try:
         with services.sessions.begin() as session:
@@ -425,10 +413,8 @@ def withdraw_case(services: Services, case_id: int, reason: str, user: str) -> D
                                  "slot": booking.starts_at.isoformat() if booking else None},
                          after={"stage": Stage.WITHDRAWN, "round": round_, "decision_id": decision.id, "slot": None})
             tag = f"{row.id}:{decision.id}"
-            channel = row.card_channel or "card"
-            queue_notice(session, Notice.CARD_UPDATE, row.id, channel, now, key=f"{Notice.CARD_UPDATE}:{tag}")
-            queue_notice(session, Notice.THREAD_REPLY, row.id, channel, now, key=f"{Notice.THREAD_REPLY}:{tag}",
-                         payload={"decision_id": decision.id})
+            queue_card_updates(services, session, row, now, f"{Notice.CARD_UPDATE}:{tag}",
+                               thread_reply={"decision_id": decision.id}, reply_key=f"{Notice.THREAD_REPLY}:{tag}")
             body = services.policy.bodies.get(row.route)
             deciders = services.people(decider_ids(services, body, row)) if body is not None else []
             for person in dict.fromkeys([p for p in (row.submitter, row.attendee, row.team_manager) if p]
@@ -440,5 +426,4 @@ def withdraw_case(services: Services, case_id: int, reason: str, user: str) -> D
     except IntegrityError:
         with services.sessions() as session:
             row = session.get_one(Case, case_id)
-            raise WithdrawRefused(f"Case {row.reference} is {STAGE_LABELS[Stage(row.stage)]}: someone got there "
-                                  "first, so nothing changed.") from None
+            raise WithdrawRefused(Refusal.WITHDRAW_RACE, reference=row.reference, stage=Stage(row.stage)) from None

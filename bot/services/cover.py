@@ -13,9 +13,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from bot.domain.calendar import long_date
 from bot.errors import UserError
-from bot.markup import command
+from bot.refusals import Refusal
 from bot.services import Services
 from store.audit import record_audit
 from store.db import rows_matched
@@ -27,9 +26,8 @@ LONGEST = timedelta(days=183)  # cover is set for a spell of leave, not for good
 class CoverRefused(UserError):
     """Cover cannot be set as asked. `field` is the form field to show the sentence under."""
 
-    def __init__(self, message: str, field: str = "colleague") -> None:
-        super().__init__(message)
-        self.field = field
+    def __init__(self, code: Refusal, /, *, field: str = "colleague", **facts: object) -> None:
+        super().__init__(code, field=field, **facts)
 
 
 @dataclass(frozen=True)
@@ -79,26 +77,25 @@ def set_cover(services: Services, absent: str, colleague: str, first_day: date |
     """`absent` is away from `first_day` to `last_day`; `colleague` acts in their place. Audited."""
     today = services.calendar.local_date(services.now())
     if first_day is None or last_day is None:
-        raise CoverRefused("Choose the first and last days you are away.", "first_day")
+        raise CoverRefused(Refusal.AWAY_DAYS_NEEDED, field="first_day")
     if first_day < today:
-        raise CoverRefused("Cover starts today or later.", "first_day")
+        raise CoverRefused(Refusal.COVER_STARTS_PAST, field="first_day")
     if last_day < first_day:
-        raise CoverRefused("The last day comes on or after the first.", "last_day")
+        raise CoverRefused(Refusal.COVER_ENDS_BEFORE, field="last_day")
     if last_day - first_day > LONGEST:
-        raise CoverRefused("Set cover for at most six months at a time.", "last_day")
+        raise CoverRefused(Refusal.COVER_TOO_LONG, field="last_day")
     if colleague == absent:
-        raise CoverRefused("Choose a colleague other than yourself.")
+        raise CoverRefused(Refusal.COVER_SELF)
     if not _shares_a_role(services, absent, colleague):
-        raise CoverRefused("Choose a colleague who holds one of your roles (or decides at the same forum or "
-                           "panel): cover lends your place, not new powers.")
+        raise CoverRefused(Refusal.COVER_NO_SHARED_ROLE)
     now = services.now()
     with services.sessions.begin() as session:
         clash = session.scalars(select(Cover).where(
             Cover.absent == absent, Cover.ended_at.is_(None), Cover.first_day <= last_day,
             Cover.last_day >= first_day)).first()
         if clash is not None:
-            raise CoverRefused(f"You already have cover from {long_date(clash.first_day)} to "
-                               f"{long_date(clash.last_day)}: end it first ({command('away off')}).", "first_day")
+            raise CoverRefused(Refusal.COVER_CLASH, field="first_day", first_day=clash.first_day,
+                               last_day=clash.last_day)
         row = Cover(absent=absent, colleague=colleague, first_day=first_day, last_day=last_day, created_by=absent,
                     created_at=now)
         session.add(row)

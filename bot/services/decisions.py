@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.bodies import BodyKind
-from bot.domain.calendar import long_date
 from bot.domain.cases import FOLLOW_ON_STAGES, CaseView, Stage, is_open
 from bot.domain.decisions import (
     KIND_AT_STAGE,
@@ -34,10 +33,11 @@ from bot.domain.schedules import next_sittings
 from bot.errors import UserError
 from bot.notify import Notice
 from bot.policy import Body
+from bot.refusals import Problem, Refusal
 from bot.services import Services
-from bot.services.attendance import missing_for_quorum, present_at
-from bot.services.bodies import chair_for, role_words
-from bot.services.outbox import queue_notice
+from bot.services.attendance import present_at, quorum_shortfall
+from bot.services.bodies import chair_for
+from bot.services.outbox import queue_card_updates, queue_notice
 from bot.services.reminders import on_decided, withdraw
 from bot.services.views import decision_view, live_booking, view_of
 from store.audit import record_audit
@@ -46,7 +46,7 @@ from store.models import Case, Decision, FollowUp
 
 
 class NotAllowed(UserError):
-    """The person may not make this decision; the message says who may."""
+    """The person may not make this decision; its code (and facts) say who may."""
 
 
 class DecisionRefused(UserError):
@@ -57,7 +57,7 @@ class AlreadyDecided(UserError):
     """Someone decided first. `decision` says who, when and what (None: the case has moved on)."""
 
     def __init__(self, reference: str, decision: DecisionView | None) -> None:
-        super().__init__(f"Case {reference} was already decided.")
+        super().__init__(Refusal.ALREADY_DECIDED, reference=reference)
         self.reference = reference
         self.decision = decision
 
@@ -71,17 +71,17 @@ def _deciding_body(services: Services, row: Case, kind: DecisionKind) -> Body:
     return bodies[row.route]
 
 
-def refusal(services: Services, session: Session, row: Case, kind: DecisionKind, user: str) -> str | None:
-    """None when `user` may make this decision on the case; otherwise a sentence saying who may and why."""
+def refusal(services: Services, session: Session, row: Case, kind: DecisionKind, user: str) -> Problem | None:
+    """None when `user` may make this decision on the case; otherwise the refusal saying who may and why."""
     if user == row.submitter:
-        return "You submitted this case, so someone else must decide it."
+        return Problem(Refusal.OWN_SUBMISSION)
     if user == row.attendee:
-        return "You attend for this case, so someone else must decide it."
+        return Problem(Refusal.OWN_ATTENDANCE)
     if kind is not DecisionKind.DECISION:
         decided_by = session.scalars(select(Decision.decided_by).where(
             Decision.case_id == row.id, Decision.round == row.round, Decision.kind == DecisionKind.DECISION)).first()
         if decided_by == user:
-            return f"You made the decision that needs {kind}, so another decider must give it."
+            return Problem(Refusal.OWN_DECISION, kind=kind)
     body = _deciding_body(services, row, kind)
     if body.kind is BodyKind.PERSON:
         return _person_refusal(services, body, row, user)
@@ -89,31 +89,30 @@ def refusal(services: Services, session: Session, row: Case, kind: DecisionKind,
     if body.kind is BodyKind.MEETING and kind is DecisionKind.DECISION:
         booking = live_booking(session, row.id)
         if booking is None:
-            return f"Case {row.reference} has no slot at the {body.name} yet: the chair of its sitting decides it."
+            return Problem(Refusal.NO_SLOT_YET, reference=row.reference, body=body.name)
         role, _ = chair_for(services, body, booking.day)
         deputy = body.chair.deputy if body.chair else None
         if role is not None and (services.holds_role(user, role) or (deputy and services.holds_role(user, deputy))):
             return None
-        day = long_date(booking.day).rsplit(" ", 1)[0]  # "Tuesday 24 November"
-        return f"Only the chair of the {body.name} on {day} ({role_words(role or '')}) can decide this."
+        return Problem(Refusal.NOT_SITTING_CHAIR, body=body.name, day=booking.day, role=role or "")
     if not holds:
         if body.kind is BodyKind.PANEL:
-            return f"Only the {body.name}'s chair, or the deputy in their absence, can decide this."
-        return f"Only a chair of the {body.name} can decide this."
+            return Problem(Refusal.NOT_PANEL_CHAIR, body=body.name)
+        return Problem(Refusal.NOT_A_CHAIR, body=body.name)
     if body.kind is BodyKind.PANEL and body.quorum:
         return _quorum_refusal(services, session, body, row)
     return None
 
 
-def _person_refusal(services: Services, body: Body, row: Case, user: str) -> str | None:
+def _person_refusal(services: Services, body: Body, row: Case, user: str) -> Problem | None:
     weeks = services.policy.routing.weeks_per_year
     covering = covering_tiers(body, row.proposed_weekly, weeks)
     if any(services.holds_role(user, tier.role) for tier in covering):
         return None
     if not covering:
-        return f"Case {row.reference} is over every limit of {body.name}: it must go to another body."
-    who = " or ".join(role_words(tier.role) for tier in covering)
-    return f"Only {who} can decide this case at £{row.proposed_weekly:,.2f}/wk ({body.name})."
+        return Problem(Refusal.OVER_EVERY_LIMIT, reference=row.reference, body=body.name)
+    return Problem(Refusal.NOT_COVERING_TIER, roles=tuple(tier.role for tier in covering), weekly=row.proposed_weekly,
+                   body=body.name)
 
 
 def _sitting_day(services: Services, body: Body, row: Case) -> date | None:
@@ -124,16 +123,14 @@ def _sitting_day(services: Services, body: Body, row: Case) -> date | None:
     return held[-1] if held else row.panel_day
 
 
-def _quorum_refusal(services: Services, session: Session, body: Body, row: Case) -> str | None:
+def _quorum_refusal(services: Services, session: Session, body: Body, row: Case) -> Problem | None:
     day = _sitting_day(services, body, row)
     if day is None:
-        return f"The {body.name} has not sat yet, so it cannot decide."
-    missing = missing_for_quorum(services, body, present_at(session, _body_id(services, body), day))
+        return Problem(Refusal.PANEL_NOT_SAT, body=body.name)
+    missing = quorum_shortfall(services, body, present_at(session, _body_id(services, body), day))
     if not missing:
         return None
-    when = long_date(day).rsplit(" ", 1)[0]
-    return (f"The {body.name} of {when} is not quorate: it needs {' and '.join(missing)} recorded as present. "
-            "The chair or a panel admin records who is present from the agenda.")
+    return Problem(Refusal.NOT_QUORATE, body=body.name, day=day, missing=missing)
 
 
 def _body_id(services: Services, body: Body) -> str:
@@ -152,12 +149,12 @@ def _waiting_for(services: Services, session: Session, case_id: int, round_: int
                  user: str) -> tuple[Case, DecisionKind]:
     row = session.get(Case, case_id)
     if row is None:
-        raise DecisionRefused("That case is no longer in panelbot.")
+        raise DecisionRefused(Refusal.CASE_GONE)
     kind = KIND_AT_STAGE.get(Stage(row.stage))
     if row.round != round_ or kind is None:
         raise AlreadyDecided(row.reference, _current(session, row, round_, None))
     if (why_not := refusal(services, session, row, kind, user)) is not None:
-        raise NotAllowed(why_not)
+        raise NotAllowed(why_not.code, **why_not.facts)
     return row, kind
 
 
@@ -166,7 +163,7 @@ def start_decision(services: Services, case_id: int, round_: int, outcome: Outco
     with services.sessions() as session:
         row, kind = _waiting_for(services, session, case_id, round_, user)
         if outcome not in OUTCOMES_FOR[kind]:
-            raise DecisionRefused(f"Case {row.reference} is waiting for {kind}, not that.")
+            raise DecisionRefused(Refusal.WRONG_OUTCOME, reference=row.reference, kind=kind)
         return view_of(services, row, full=True)
 
 
@@ -191,14 +188,10 @@ def _within_authority(services: Services, row: Case, form: DecisionForm, user: s
     if again.body != row.route:
         # The first comparison that now fails or holds against it: "£420.00/wk is over the £350.00 threshold".
         why = next((reason for reason in again.reasons if " is over " in reason), again.reasons[0])
-        raise DecisionRefused(f"£{amended:,.2f}/wk is beyond what {body.name} can agree: at that amount the case "
-                              f"goes to the {again.name} ({why}). "
-                              "Defer or decline, and resubmit it.")
+        raise DecisionRefused(Refusal.BEYOND_BODY, weekly=amended, body=body.name, other=again.name, reason=why)
     covering = covering_tiers(body, amended, services.policy.routing.weeks_per_year)
     if not any(services.holds_role(user, tier.role) for tier in covering):
-        who = " or ".join(role_words(tier.role) for tier in covering)
-        raise DecisionRefused(f"£{amended:,.2f}/wk is over your limit: only {who} can agree it. "
-                              "Ask them to decide, or defer.")
+        raise DecisionRefused(Refusal.OVER_YOUR_LIMIT, weekly=amended, roles=tuple(tier.role for tier in covering))
 
 
 def decide(services: Services, case_id: int, round_: int, form: DecisionForm, user: str) -> Decided:
@@ -211,7 +204,7 @@ def decide(services: Services, case_id: int, round_: int, form: DecisionForm, us
         with services.sessions.begin() as session:
             row, kind = _waiting_for(services, session, case_id, round_, user)
             if form.outcome not in OUTCOMES_FOR[kind]:
-                raise DecisionRefused(f"Case {row.reference} is waiting for {kind}, not that.")
+                raise DecisionRefused(Refusal.WRONG_OUTCOME, reference=row.reference, kind=kind)
             _within_authority(services, row, form, user)
             before = Stage(row.stage)
             after = stage_after(form.outcome, tuple(row.then))
@@ -241,7 +234,7 @@ def decide(services: Services, case_id: int, round_: int, form: DecisionForm, us
             if form.outcome is Outcome.NOT_ENDORSED:
                 _cancel_follow_ups(session, row, now)  # the decision out of panel does not stand
             on_decided(services, session, row, form.outcome, scheduled, now)
-            _queue_decision_notices(session, row, decision, now)
+            _queue_decision_notices(services, session, row, decision, now)
             from bot.services.spot_checks import on_decision as draw_spot_check  # one hunk: see issue 14
             draw_spot_check(services, session, row, decision, now)  # a person body's agreed decision is drawn
             if after in FOLLOW_ON_STAGES:
@@ -292,13 +285,12 @@ def _cancel_follow_ups(session: Session, row: Case, now: datetime) -> None:
     withdraw(session, row.id, [ReminderKind.REVIEW_DUE, ReminderKind.RESUBMISSION_DUE], now)
 
 
-def _queue_decision_notices(session: Session, row: Case, decision: Decision, now: datetime) -> None:
+def _queue_decision_notices(services: Services, session: Session, row: Case, decision: Decision, now: datetime
+                            ) -> None:
     payload = {"decision_id": decision.id}
     tag = f"{row.id}:{decision.id}"
-    channel = row.card_channel or "card"
-    queue_notice(session, Notice.CARD_UPDATE, row.id, channel, now, key=f"{Notice.CARD_UPDATE}:{tag}")
-    queue_notice(session, Notice.THREAD_REPLY, row.id, channel, now, key=f"{Notice.THREAD_REPLY}:{tag}",
-                 payload=payload)
+    queue_card_updates(services, session, row, now, f"{Notice.CARD_UPDATE}:{tag}", thread_reply=payload,
+                       reply_key=f"{Notice.THREAD_REPLY}:{tag}")
     for person in dict.fromkeys(p for p in (row.submitter, row.attendee) if p):
         queue_notice(session, Notice.DECISION_NOTICE, row.id, person, now,
                      key=f"{Notice.DECISION_NOTICE}:{tag}:{person}", payload=payload)

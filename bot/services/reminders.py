@@ -45,6 +45,7 @@ from bot.domain.reminders import (
 from bot.domain.schedules import BodySitting, next_sittings
 from bot.errors import UserError
 from bot.notify import DeliveryError, Notice, RateGate, ReminderNotifier
+from bot.refusals import Refusal
 from bot.services import Services
 from bot.services.outbox import deliver_due, queue_notice
 from store.audit import record_audit
@@ -249,9 +250,9 @@ def hand_over_in_cover(services: Services, now: datetime) -> int:
 def _own_reminder(session: Session, reminder_id: int, user: str) -> Reminder:
     row = session.get(Reminder, reminder_id)
     if row is None or row.person != user:
-        raise ReminderRefused("That reminder is not yours.")
+        raise ReminderRefused(Refusal.REMINDER_NOT_YOURS)
     if row.state in (DONE, WITHDRAWN):
-        raise ReminderRefused("That reminder is already closed.")
+        raise ReminderRefused(Refusal.REMINDER_CLOSED)
     return row
 
 

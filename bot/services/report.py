@@ -40,6 +40,7 @@ from bot.domain.report import (
     months_ending,
 )
 from bot.errors import UserError
+from bot.refusals import Refusal
 from bot.services import Services
 from store.models import Case, Decision, SpotCheck, Visit
 
@@ -275,7 +276,7 @@ def build(services: Services, start: date, end: date, step: Callable[[], None] =
 def report_for(services: Services, user: str, start: date, end: date) -> Report:
     """The report for a holder of one of the policy's reporter roles. Raises ReportRefused."""
     if not may_report(services, user):
-        raise ReportRefused("Only the people the council's policy names for reports can see them.")
+        raise ReportRefused(Refusal.REPORTS_NOT_YOURS)
     return build(services, start, end)
 
 

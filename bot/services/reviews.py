@@ -15,8 +15,9 @@ from bot.domain.reminders import PackageAfterReview, QualityOfLife, ReminderKind
 from bot.domain.routing import FollowOn, RequestType, Service
 from bot.errors import UserError
 from bot.notify import Notice
+from bot.refusals import Refusal
 from bot.services import Services
-from bot.services.outbox import queue_notice
+from bot.services.outbox import queue_card_updates
 from bot.services.reminders import on_follow_up, withdraw
 from bot.services.views import view_of
 from store.audit import record_audit
@@ -26,17 +27,16 @@ AGREED = (Stage.APPROVED, Stage.APPROVED_WITH_CHANGES, Stage.ENDORSED, Stage.RAT
 
 
 class ReviewRefused(UserError):
-    """The review cannot be recorded; the message says why."""
+    """The review cannot be recorded; its code says why."""
 
 
 def _reviewable(services: Services, row: Case | None, user: str) -> Case:
     if row is None:
-        raise ReviewRefused("There is no case with that reference in panelbot.")
+        raise ReviewRefused(Refusal.NO_CASE)
     if user not in (row.submitter, row.attendee, row.team_manager):
-        raise ReviewRefused(f"Only the worker, their team manager or the AP/SM on case {row.reference} can review it.")
+        raise ReviewRefused(Refusal.REVIEW_NOT_YOURS, reference=row.reference)
     if Stage(row.stage) not in AGREED:
-        stage = row.stage.replace("_", " ")
-        raise ReviewRefused(f"Case {row.reference} has no agreed package to review (it is {stage}).")
+        raise ReviewRefused(Refusal.NOTHING_TO_REVIEW, reference=row.reference, stage=Stage(row.stage))
     return row
 
 
@@ -119,7 +119,6 @@ def record_review(services: Services, case_id: int, user: str, quality: QualityO
                      before={"stage": before}, after={"stage": row.stage, "quality_of_life": quality,
                                                       "package": package,
                                                       "next_review": next_on.isoformat() if next_on else None})
-        queue_notice(session, Notice.CARD_UPDATE, row.id, row.card_channel or "card", now,
-                     key=f"{Notice.CARD_UPDATE}:{row.id}:review:{now.isoformat()}")
+        queue_card_updates(services, session, row, now, f"{Notice.CARD_UPDATE}:{row.id}:review:{now.isoformat()}")
         return ReviewRecorded(case_id=row.id, reference=row.reference, quality_of_life=quality, package=package,
                               next_review_on=next_on)

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
+from bot.addresses import is_person
 from bot.domain.bodies import BodyKind
 from bot.domain.calendar import long_date
 from bot.domain.cases import Stage, is_open
@@ -22,8 +23,9 @@ from bot.domain.reminders import ReminderKind
 from bot.domain.spot_checks import OPEN, Finding, SpotCheckNotice, SpotCheckOpened, SpotCheckView, Why, draw_decision
 from bot.errors import UserError
 from bot.notify import Notice
+from bot.refusals import Refusal
 from bot.services import Services
-from bot.services.outbox import queue_notice
+from bot.services.outbox import queue_card_updates, queue_notice
 from bot.services.reminders import after_working_days, hours, remind, withdraw
 from bot.services.views import view_of
 from store.audit import SYSTEM_ACTOR, record_audit
@@ -106,20 +108,19 @@ def is_spot_checker_of(services: Services, row: Case, user: str) -> bool:
 
 def _may_check(services: Services, user: str) -> None:
     if not services.holds_role(user, services.policy.spot_checks.role):
-        raise SpotCheckRefused("Only the spot checkers can see spot checks.")
+        raise SpotCheckRefused(Refusal.SPOT_CHECKERS_ONLY)
 
 
 def _load(session: Session, check_id: int) -> tuple[SpotCheck, Case, Decision]:
     check = session.get(SpotCheck, check_id)
     if check is None:
-        raise SpotCheckRefused("That spot check is no longer in panelbot.")
+        raise SpotCheckRefused(Refusal.SPOT_CHECK_GONE)
     return check, session.get_one(Case, check.case_id), session.get_one(Decision, check.decision_id)
 
 
 def _not_own(row: Case, decision: Decision, user: str) -> None:
     if user in (decision.decided_by, row.submitter, row.attendee):
-        raise SpotCheckRefused(f"You made or took part in the decision on case {row.reference}, "
-                               "so another checker must check it.")
+        raise SpotCheckRefused(Refusal.OWN_SPOT_CHECK, reference=row.reference)
 
 
 def open_spot_checks(services: Services, user: str, *, limit: int = 40) -> list[SpotCheckView]:
@@ -158,26 +159,28 @@ def record_spot_check(services: Services, check_id: int, user: str, finding: Fin
     `refer_to` body to be ratified. Raises SpotCheckRefused."""
     _may_check(services, user)
     if finding is Finding.CONCERN and not (actions and actions.strip()):
-        raise SpotCheckRefused("Say what you recommend the team manager does.")
+        raise SpotCheckRefused(Refusal.RECOMMENDATION_NEEDED)
     now = services.now()
     try:
         with services.sessions.begin() as session:
             check, row, decision = _load(session, check_id)
             _not_own(row, decision, user)
             if check.state != OPEN:
-                on = long_date(services.calendar.local_date(check.checked_at or now))
-                raise SpotCheckRefused(f"The spot check of case {row.reference} was already recorded "
-                                       f"({check.state}) on {on}.")
+                on = services.calendar.local_date(check.checked_at or now)
+                if check.checked_by is not None and is_person(check.checked_by):
+                    raise SpotCheckRefused(Refusal.SPOT_CHECK_DONE_BY, reference=row.reference, state=check.state,
+                                           person=check.checked_by, day=on)
+                raise SpotCheckRefused(Refusal.SPOT_CHECK_DONE, reference=row.reference, state=check.state, day=on)
             refer_to = services.policy.spot_checks.refer_to or services.policy.routing.default
             if finding is Finding.REFERRED and Stage(row.stage) not in (Stage.APPROVED, Stage.APPROVED_WITH_CHANGES):
-                raise SpotCheckRefused(f"Case {row.reference} is {row.stage.replace('_', ' ')}, "
-                                       "so it cannot be referred: record a practice concern instead.")
+                raise SpotCheckRefused(Refusal.SPOT_CHECK_NOT_REFERABLE, reference=row.reference,
+                                       stage=Stage(row.stage))
             moved = rows_matched(session,
                 update(SpotCheck).where(SpotCheck.id == check.id, SpotCheck.state == OPEN)
                 .values(state=str(finding), checked_by=user, checked_at=now,
                         actions=actions.strip() if finding is Finding.CONCERN and actions else None))
             if moved != 1:
-                raise SpotCheckRefused(f"The spot check of case {row.reference} was already recorded.")
+                raise SpotCheckRefused(Refusal.SPOT_CHECK_RACE, reference=row.reference)
             record_audit(session, at=now, actor=user, action="spot_check.recorded", subject_type="case",
                          subject_id=row.reference, before={"spot_check_id": check.id, "state": OPEN},
                          after={"spot_check_id": check.id, "state": str(finding)})
@@ -191,7 +194,7 @@ def record_spot_check(services: Services, check_id: int, user: str, finding: Fin
             session.refresh(check)
             return _view(services, check, row, decision)
     except IntegrityError:
-        raise SpotCheckRefused("That case could not be referred now: try again.") from None
+        raise SpotCheckRefused(Refusal.REFER_FAILED) from None
 
 
 def _refer(services: Services, session: Session, row: Case, body_id: str, now: datetime, user: str) -> None:
@@ -201,7 +204,7 @@ def _refer(services: Services, session: Session, row: Case, body_id: str, now: d
     moved = rows_matched(session, update(Case).where(Case.id == row.id, Case.stage == row.stage)
                          .values(stage=after, is_open=is_open(after), follow_on_body=body_id, updated_at=now))
     if moved != 1:  # the case moved on meanwhile (a review, say): nothing of this finding is kept
-        raise SpotCheckRefused(f"Case {row.reference} changed while you were checking it: open it again.")
+        raise SpotCheckRefused(Refusal.CASE_CHANGED, reference=row.reference)
     session.refresh(row)
     record_audit(session, at=now, actor=user, action="case.referred_by_spot_check", subject_type="case",
                  subject_id=row.reference, before=before, after={"stage": after, "follow_on_body": body_id})
@@ -211,9 +214,7 @@ def _refer(services: Services, session: Session, row: Case, body_id: str, now: d
             queue_notice(session, Notice.DECIDER_NOTICE, row.id, person, now,
                          key=f"{Notice.DECIDER_NOTICE}:{row.id}:r{row.round}:spot:{person}",
                          payload={"follow_on": str(DecisionKind.RATIFICATION)})
-    if row.card_ts is not None:
-        queue_notice(session, Notice.CARD_UPDATE, row.id, row.card_channel or "card", now,
-                     key=f"{Notice.CARD_UPDATE}:{row.id}:spot:{row.round}")
+    queue_card_updates(services, session, row, now, f"{Notice.CARD_UPDATE}:{row.id}:spot:{row.round}")
 
 
 def spot_check_notice(services: Services, session: Session, payload: dict[str, object]) -> SpotCheckNotice:

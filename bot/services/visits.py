@@ -39,8 +39,8 @@ from bot.domain.visits import (
     step_due,
 )
 from bot.errors import UserError
-from bot.markup import command
 from bot.notify import Notice
+from bot.refusals import Refusal
 from bot.services import Services
 from bot.services.outbox import queue_notice
 from bot.services.reminders import hours, remind, withdraw
@@ -51,15 +51,12 @@ from store.models import ActionPlan, Concern, Placement, Provision, Visit, Visit
 PCO_ROLE = "placement_commissioning_officers"
 FIRST_STEP = next(iter(Step))  # the chain starts with the report to the SQAO
 OPEN_VISIT = ("due", "planned")
+MAX_PROVISION_NAME = 200
 
 
 class VisitRefused(UserError):
-    """Bad input or a step that is not the person's: the message says what to do; nothing changed.
+    """Bad input or a step that is not the person's: its code says what to do; nothing changed.
     `field` names the form field to show it under, when there is one."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def _today(services: Services) -> date:
@@ -75,7 +72,7 @@ def _is_officer(services: Services, user: str) -> bool:
 
 def _require_officer(services: Services, user: str) -> None:
     if not _is_officer(services, user):
-        raise VisitRefused("Only placement commissioning officers and senior QA officers can do this.")
+        raise VisitRefused(Refusal.VISIT_OFFICERS_ONLY)
 
 
 def provisions(services: Services) -> list[ProvisionView]:
@@ -221,6 +218,13 @@ def _covered(session: Session, visit: Visit, done_on: date, now: datetime) -> li
 VISIT_KINDS_OF_REMINDER = (ReminderKind.VISIT_DUE, ReminderKind.VISIT_OVERDUE, ReminderKind.VISIT_CONFIRM)
 
 
+def _unchanged(row: Provision, name: str, kind: ProvisionType, contact: str | None, judged: OfstedRating | None,
+               rated_on: date | None) -> bool:
+    """True when saving these answers would leave the provision as it is (no judgement keeps its own)."""
+    same_rating = judged is None or (row.ofsted_rating, row.rated_on) == (judged, rated_on)
+    return same_rating and (row.name, row.provision_type, row.contact) == (name, kind, (contact or "").strip() or None)
+
+
 def save_provision(
     services: Services,
     user: str,
@@ -237,33 +241,32 @@ def save_provision(
     _require_officer(services, user)
     now, today = services.now(), _today(services)
     name = (name or "").strip()
-    if not name or len(name) > 200:
-        raise VisitRefused("Give the provision's name (at most 200 characters).", "name")
+    if not name or len(name) > MAX_PROVISION_NAME:
+        raise VisitRefused(Refusal.PROVISION_NAME_NEEDED, field="name", limit=MAX_PROVISION_NAME)
     if found := personal_data_in(name):
         # The name goes into messages, logs and the audit trail: the organisation's name only.
-        raise VisitRefused(f"{found} Give only the organisation's name; its contact goes under Provider contact.",
-                           "name")
+        raise VisitRefused(Refusal.PROVISION_NAME_PERSONAL, field="name", found=found)
     try:
         kind = ProvisionType(provision_type)
     except ValueError:
-        raise VisitRefused("Choose the type of provision.", "provision_type") from None
+        raise VisitRefused(Refusal.PROVISION_TYPE_NEEDED, field="provision_type") from None
     try:
         judged = OfstedRating(rating) if rating else None
     except ValueError:
-        raise VisitRefused(
-            "Ofsted's judgements are Outstanding, Good, Requires improvement or Inadequate.", "rating"
-        ) from None
+        raise VisitRefused(Refusal.OFSTED_RATING_UNKNOWN, field="rating") from None
     if judged and rated_on is None:
-        raise VisitRefused("Give the date of the Ofsted judgement.", "rated_on")
+        raise VisitRefused(Refusal.RATED_ON_NEEDED, field="rated_on")
     if rated_on and (rated_on > today or rated_on < today - relativedelta(years=10)):
-        raise VisitRefused("The judgement date must be in the last ten years, not in the future.", "rated_on")
+        raise VisitRefused(Refusal.RATED_ON_OUT_OF_RANGE, field="rated_on")
     with services.sessions.begin() as session:
         clash = session.scalars(select(Provision).where(Provision.name.ilike(name))).first()
-        row = session.get(Provision, provision_id) if provision_id else None
+        row = session.get(Provision, provision_id, with_for_update=True) if provision_id else None
         if provision_id and row is None:
-            raise VisitRefused("That provision is no longer in panelbot.")
+            raise VisitRefused(Refusal.PROVISION_GONE)
         if clash is not None and clash is not row:
-            raise VisitRefused(f"There is already a provision called {clash.name}.", "name")
+            raise VisitRefused(Refusal.PROVISION_EXISTS, field="name", name=clash.name)
+        if row is not None and _unchanged(row, name, kind, contact, judged, rated_on):
+            return provision_view(session, row), []  # saved again as it is (a double press): nothing to write
         before = None if row is None else {
             **_provision_facts(session, row),
             "rating_visit": _visit_facts(_open_of_kind(session, row.id, VisitKind.RATING)),
@@ -324,22 +327,27 @@ def add_placement(
     now, today = services.now(), _today(services)
     reference = (child_reference or "").strip()
     if found := personal_data_in(reference):
-        raise VisitRefused(f"{found} Use the child's case reference, like {services.policy.case_reference.example}.",
-                           "child_reference")
+        raise VisitRefused(Refusal.CHILD_REFERENCE_PERSONAL, field="child_reference", found=found,
+                           example=services.policy.case_reference.example)
     if not services.policy.case_reference.matches(reference):
-        raise VisitRefused(
-            f"Use the child's case reference, like {services.policy.case_reference.example} (never their name).",
-            "child_reference",
-        )
+        raise VisitRefused(Refusal.CHILD_REFERENCE_SHAPE, field="child_reference",
+                           example=services.policy.case_reference.example)
     if starts_on is None:
-        raise VisitRefused("Give the date the placement starts.", "starts_on")
+        raise VisitRefused(Refusal.PLACEMENT_START_NEEDED, field="starts_on")
     if starts_on < today - relativedelta(years=1) or starts_on > today + relativedelta(years=1):
-        raise VisitRefused("The placement must start within a year of today, before or after.", "starts_on")
+        raise VisitRefused(Refusal.PLACEMENT_START_OUT_OF_RANGE, field="starts_on")
     with services.sessions.begin() as session:
-        provision = session.get(Provision, provision_id) if provision_id else None
+        provision = session.get(Provision, provision_id, with_for_update=True) if provision_id else None
         if provision is None:
-            raise VisitRefused(f"Choose a provision panelbot knows (add it first with {command('provision')}).",
-                               "provision")
+            raise VisitRefused(Refusal.PROVISION_UNKNOWN, field="provision")
+        same = session.scalars(select(Placement).where(
+            Placement.provision_id == provision.id, Placement.child_reference == reference,
+            Placement.starts_on == starts_on, Placement.social_worker.is_not_distinct_from(social_worker),
+            Placement.iro.is_not_distinct_from(iro), Placement.sen_officer.is_not_distinct_from(sen_officer))).first()
+        if same is not None:  # recorded again as it is (a double press): nothing to write
+            made = session.scalars(select(Visit).where(Visit.placement_id == same.id).order_by(Visit.id)).first()
+            if made is not None:
+                return provision.name, visit_view(session, made, services.policy.visits)
         placement = Placement(
             provision_id=provision.id,
             child_reference=reference,
@@ -385,7 +393,8 @@ def raise_concern(services: Services, user: str, provision_name: str) -> tuple[V
     with services.sessions.begin() as session:
         provision = session.scalars(select(Provision).where(Provision.name.ilike(provision_name.strip()))).first()
         if provision is None:
-            raise VisitRefused(f"panelbot knows no provision called {provision_name.strip()[:60]!r}.")
+            # The name as typed goes back to the person who typed it, and nowhere else (never a log).
+            raise VisitRefused(Refusal.NO_SUCH_PROVISION, name=provision_name.strip()[:60])
         concern = session.scalars(
             select(Concern).where(Concern.provision_id == provision.id, Concern.closed_at.is_(None))
         ).first()
@@ -429,15 +438,25 @@ def raise_concern(services: Services, user: str, provision_name: str) -> tuple[V
 def record_action_plan(services: Services, user: str, provision_id: int, *, received: bool) -> VisitView | None:
     """The SQAO requested (or received) the Ofsted action plan; receiving it makes the visit due."""
     if not services.holds_role(user, SQAO):
-        raise VisitRefused("Only a senior QA officer records the Ofsted action plan.")
+        raise VisitRefused(Refusal.ACTION_PLAN_SQAO_ONLY)
     now, today = services.now(), _today(services)
     with services.sessions.begin() as session:
-        provision = session.get(Provision, provision_id)
+        # Locked: a second press at once waits for the first, then finds the plan recorded.
+        provision = session.get(Provision, provision_id, with_for_update=True)
         if provision is None:
-            raise VisitRefused("That provision is no longer in panelbot.")
+            raise VisitRefused(Refusal.PROVISION_GONE)
         plan = session.scalars(
             select(ActionPlan).where(ActionPlan.provision_id == provision_id, ActionPlan.received_on.is_(None))
         ).first()
+        latest = session.scalars(
+            select(ActionPlan).where(ActionPlan.provision_id == provision_id).order_by(ActionPlan.id.desc())
+        ).first()
+        # Received already for this judgement, or Requested again: a repeated press writes nothing.
+        received_already = latest is not None and latest.received_on is not None and \
+            latest.requested_on >= (provision.rated_on or latest.requested_on)
+        if received_already or (plan is not None and not received):
+            due = _open_of_kind(session, provision_id, VisitKind.ACTION_PLAN) if received else None
+            return visit_view(session, due, services.policy.visits) if due else None
         before = {
             "plan": plan.id if plan else None,
             "requested_on": str(plan.requested_on) if plan else None,
@@ -480,9 +499,10 @@ def record_action_plan(services: Services, user: str, provision_id: int, *, rece
 
 
 def _open_visit(session: Session, visit_id: int) -> Visit:
-    visit = session.get(Visit, visit_id)
+    """The visit, locked until the change commits: a second press at once waits, then finds it changed."""
+    visit = session.get(Visit, visit_id, with_for_update=True)
     if visit is None or visit.state not in OPEN_VISIT:
-        raise VisitRefused("That visit is no longer open.")
+        raise VisitRefused(Refusal.VISIT_NOT_OPEN)
     return visit
 
 
@@ -492,17 +512,19 @@ def plan_visit(services: Services, user: str, visit_id: int, on: date | None, vi
     _require_officer(services, user)
     now, today = services.now(), _today(services)
     if on is None:
-        raise VisitRefused("Give the date of the visit.", "date")
+        raise VisitRefused(Refusal.VISIT_DATE_NEEDED, field="date")
     if visitor is None:
-        raise VisitRefused("Choose who visits.", "visitor")
+        raise VisitRefused(Refusal.VISITOR_NEEDED, field="visitor")
     if on < today:
-        raise VisitRefused("The visit date is in the past.", "date")
+        raise VisitRefused(Refusal.VISIT_DATE_PAST, field="date")
     with services.sessions.begin() as session:
         visit = _open_visit(session, visit_id)
         placement = session.get(Placement, visit.placement_id) if visit.placement_id else None
         initial = visit.kind in (VisitKind.INITIAL, VisitKind.SUPPORTED_16_PLUS)
         if placement and on < placement.starts_on and not initial:
-            raise VisitRefused("The visit date is before the placement starts.", "date")
+            raise VisitRefused(Refusal.VISIT_BEFORE_PLACEMENT, field="date")
+        if visit.state == "planned" and (visit.planned_on, visit.visitor) == (on, visitor):
+            return visit_view(session, visit, services.policy.visits)  # planned again as it is: nothing to write
         before = _visit_facts(visit)
         visit.planned_on, visit.visitor, visit.state = on, visitor, "planned"
         confirm_on = confirmation_due(on, services.policy.visits, planned_on=today)
@@ -596,12 +618,11 @@ def _done_on(on: date | None, today: date, after: date | None) -> date:
     """The day something was done, as entered: not in the future, not long ago, not before `after`."""
     on = on or today
     if on > today:
-        raise VisitRefused("That day is still to come: record it once it is done.", field="date")
+        raise VisitRefused(Refusal.DAY_TO_COME, field="date")
     if on < today - LONGEST_AGO:
-        raise VisitRefused("That is more than 60 days ago: ask a senior QA officer to correct the record.",
-                           field="date")
+        raise VisitRefused(Refusal.DAY_TOO_LONG_AGO, field="date", days=LONGEST_AGO.days)
     if after is not None and on < after:
-        raise VisitRefused(f"It cannot be before {long_date(after)}.", field="date")
+        raise VisitRefused(Refusal.DAY_BEFORE, field="date", day=after)
     return on
 
 
@@ -612,11 +633,11 @@ def visit_done(services: Services, user: str, visit_id: int, on: date | None = N
     with services.sessions.begin() as session:
         visit = _open_visit(session, visit_id)
         if not (user == visit.visitor or _is_officer(services, user)):
-            raise VisitRefused("Only the visitor or a senior QA officer can record the visit.")
+            raise VisitRefused(Refusal.VISIT_RECORDER_ONLY)
         if visit.state != "planned":
-            raise VisitRefused("Plan the visit first (its date and who visits).")
+            raise VisitRefused(Refusal.VISIT_NOT_PLANNED)
         if user != visit.visitor and not services.holds_role(user, SQAO):
-            raise VisitRefused("Only the visitor or a senior QA officer can record the visit.")
+            raise VisitRefused(Refusal.VISIT_RECORDER_ONLY)
         before = _visit_facts(visit)
         done_on = _done_on(on, today, None)
         visit.state, visit.done_on = "done", done_on
@@ -654,15 +675,16 @@ def complete_step(services: Services, user: str, visit_id: int, step: Step, on: 
     deadline runs from that day."""
     now, today = services.now(), _today(services)
     with services.sessions.begin() as session:
-        row = session.scalars(select(VisitStep).where(VisitStep.visit_id == visit_id, VisitStep.step == step)).first()
+        row = session.scalars(select(VisitStep).where(VisitStep.visit_id == visit_id, VisitStep.step == step)
+                              .with_for_update()).first()
         if row is None or row.finished_on is not None:
-            raise VisitRefused("That step is not open.")
+            raise VisitRefused(Refusal.STEP_NOT_OPEN)
         visit = session.get_one(Visit, visit_id)
         allowed = any(
             user == visit.visitor if role == VISITOR else services.holds_role(user, role) for role in STEP_DONE_BY[step]
         )
         if not allowed:
-            raise VisitRefused("That step belongs to someone else.")
+            raise VisitRefused(Refusal.STEP_NOT_YOURS)
         finished_on = _done_on(on, today, row.started_on)
         row.finished_on, row.finished_by = finished_on, user
         withdraw(session, None, [ReminderKind.VISIT_STEP_DUE, ReminderKind.VISIT_STEP_OVERDUE], now, visit_id=visit_id)
@@ -737,5 +759,5 @@ def visit_by_id(services: Services, visit_id: int) -> VisitView:
     with services.sessions() as session:
         visit = session.get(Visit, visit_id)
         if visit is None:
-            raise VisitRefused("That visit is no longer in panelbot.")
+            raise VisitRefused(Refusal.VISIT_GONE)
         return visit_view(session, visit, services.policy.visits)

@@ -12,11 +12,13 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.days import NotADay, read_day
+from bot.refusals import Refusal
 from bot.services import Services
 from bot.services.booking import BookingRefused, SlotTaken, agenda, book_slot, booking_choice, cancel_booking
 from bot.services.panel import panel_agenda, panel_bodies
 from handlers.slack.forms import checked_answers, metadata_ints, refuse_form, row_id
 from handlers.slack.replies import AfterAck, after_ack, deliver, open_view, tell
+from messages.refusals import SENTENCES
 from messages.slack.booking import agenda_message, booked_view, booking_modal, slot_taken_notice
 from messages.slack.decisions import panel_agenda_message
 from messages.slack.format import said
@@ -45,18 +47,18 @@ def book(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, servic
     open_view(later, client, command.get("trigger_id"), booking_modal(choice))
 
 
-NOT_A_SLOT = "That is not one of the slots panelbot offered: pick one from the list."
+NOT_A_SLOT = SENTENCES[Refusal.NOT_A_SLOT]
 
 
 def _slot_start(value: str) -> datetime:
     """A slot's start as the form sends it (ISO 8601 with its offset); BookingRefused with our own
-    sentence for anything else, never Python's error text."""
+    refusal for anything else, never Python's error text."""
     try:
         start = datetime.fromisoformat(value)
     except ValueError:
-        raise BookingRefused(NOT_A_SLOT) from None
+        raise BookingRefused(Refusal.NOT_A_SLOT) from None
     if start.tzinfo is None:
-        raise BookingRefused(NOT_A_SLOT)
+        raise BookingRefused(Refusal.NOT_A_SLOT)
     return start
 
 
@@ -69,7 +71,7 @@ def show_agenda(ack: Ack, rest: str, services: Services, **_: Any) -> None:
     if first in panel_bodies(services):  # `/panel agenda send_panel [date]`: a panel's next sitting
         day = read_day(after, services.calendar.local_date(services.now()))
         if isinstance(day, NotADay):
-            ack(_ephemeral(f"{day.sentence} Usage: `/panel agenda <panel> [date]`."))
+            ack(_ephemeral(f"{said(day)} Usage: `/panel agenda <panel> [date]`."))
             return
         found = panel_agenda(services, first, day) if day is not None else None
         if found is None:
@@ -82,13 +84,13 @@ def show_agenda(ack: Ack, rest: str, services: Services, **_: Any) -> None:
         ack(_ephemeral(AGENDA_USAGE))
         return
     if isinstance(day, NotADay):
-        ack(_ephemeral(f"{day.sentence} {AGENDA_USAGE}"))
+        ack(_ephemeral(f"{said(day)} {AGENDA_USAGE}"))
         return
     try:
         found = agenda(services, day)
     except BookingRefused as refused:
         panels = ", ".join(f"`{key}`" for key in panel_bodies(services))
-        ack(_ephemeral(f"{refused} For a panel's agenda: `/panel agenda <panel> [date]` ({panels})."))
+        ack(_ephemeral(f"{said(refused)} For a panel's agenda: `/panel agenda <panel> [date]` ({panels})."))
         return
     ack({**agenda_message(found), "response_type": "ephemeral"})
 
@@ -107,7 +109,7 @@ def register(app: App, services: Services) -> None:
         case_id = row_id(action.get("value"))
         try:
             if case_id is None:
-                raise BookingRefused("That button no longer points at a case.")
+                raise BookingRefused(Refusal.BUTTON_LOST_CASE)
             choice = booking_choice(services, body["user"]["id"], case_id=case_id)
         except BookingRefused as refused:
             tell(later, body, client, respond, said(refused))
@@ -121,7 +123,7 @@ def register(app: App, services: Services) -> None:
         case_id = row_id(action.get("value"))
         try:
             if case_id is None:
-                raise BookingRefused("That button no longer points at a case.")
+                raise BookingRefused(Refusal.BUTTON_LOST_CASE)
             change = cancel_booking(services, case_id, body["user"]["id"])
         except BookingRefused as refused:
             tell(later, body, client, respond, said(refused))
@@ -147,7 +149,7 @@ def register(app: App, services: Services) -> None:
         case_id, chosen = metadata[0], answers.get(BookField.SLOT)
         try:
             if not isinstance(chosen, str):
-                raise BookingRefused("Pick a slot.")
+                raise BookingRefused(Refusal.PICK_A_SLOT)
             result = book_slot(services, case_id, _slot_start(chosen), body["user"]["id"])
         except SlotTaken as taken:
             offer = replace(taken.choice, notice=slot_taken_notice(taken.slot))

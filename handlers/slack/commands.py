@@ -8,9 +8,10 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.domain.text import text_problem
+from bot.domain.text import command_problem
 from bot.services import Services
 from handlers.slack.replies import after_ack
+from messages.slack.format import said
 from messages.slack.help import help_message, usage_message
 from messages.slack.ids import Command, Subcommand
 
@@ -31,9 +32,9 @@ def register(app: App, services: Services, subcommands: Mapping[str, SubcommandH
 
     @app.command(Command.PANEL)
     def panel(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        problem = text_problem(command.get("text") or "", limit=MAX_COMMAND_TEXT)
+        problem = command_problem(command.get("text") or "", limit=MAX_COMMAND_TEXT)
         if problem is not None:
-            ack({"response_type": "ephemeral", "text": problem.replace("This has", "That command has")})
+            ack({"response_type": "ephemeral", "text": said(problem)})
             return
         word, rest = split_command(command.get("text"))
         if word in ("", Subcommand.HELP):

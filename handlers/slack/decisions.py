@@ -17,7 +17,7 @@ from bot.services.decisions import AlreadyDecided, DecisionRefused, NotAllowed, 
 from handlers.slack.forms import checked_answers, metadata_ints, refuse_form, row_id
 from handlers.slack.replies import after_ack, deliver, open_view, tell
 from messages.slack.decisions import already_decided, decision_modal, not_allowed
-from messages.slack.format import said
+from messages.slack.format import said, said_each
 from messages.slack.ids import DECIDE_PREFIX, Callback, DecisionField
 
 logger = logging.getLogger("panelbot.decisions")
@@ -79,7 +79,7 @@ def register(app: App, services: Services) -> None:
             form = read_decision(outcome, answers)
             decided = decide(services, case_id, round_, form, body["user"]["id"])
         except DecisionFormError as problems:
-            ack(response_action="errors", errors=problems.errors)
+            ack(response_action="errors", errors=said_each(problems.errors))
             return
         except (NotAllowed, DecisionRefused) as refused:
             ack(response_action="errors", errors={DecisionField.REASON: said(refused)})

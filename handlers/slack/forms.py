@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt import Ack
 
 from bot.domain.text import form_problems
+from messages.slack.format import said_each
 from messages.slack.help import notice_view
 from messages.slack.ids import VALUE
 
@@ -79,7 +80,7 @@ def checked_answers(ack: Ack, view: dict[str, Any]) -> dict[str, FormValue] | No
         return None
     problems = form_problems(answers)
     if problems:
-        ack(response_action="errors", errors=problems)
+        ack(response_action="errors", errors=said_each(problems))
         return None
     return answers
 

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.reminders import PackageAfterReview, QualityOfLife
+from bot.refusals import Refusal
 from bot.services import Services
 from bot.services.reminders import ReminderRefused, complete_reminder, snooze_reminder
 from bot.services.reviews import ReviewRefused, record_review, start_review
@@ -64,7 +65,7 @@ def register(app: App, services: Services) -> None:
         reminder_id = row_id(action.get("value"))
         try:
             if reminder_id is None:
-                raise ReminderRefused("That button no longer points at a reminder.")
+                raise ReminderRefused(Refusal.BUTTON_LOST_REMINDER)
             if action["action_id"] == Action.REMINDER_DONE:
                 text = reminder_done_text(complete_reminder(services, reminder_id, body["user"]["id"]))
             else:

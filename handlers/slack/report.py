@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.domain.report import PeriodError, parse_period
+from bot.refusals import Refusal
 from bot.services import Services
 from bot.services.report import ReportRefused, may_report, report_for
 from handlers.slack.replies import AfterAck
@@ -28,7 +29,7 @@ def report(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, resp
     try:
         start, end = parse_period(rest[:40], services.calendar.local_date(services.now()))
         if not may_report(services, user):
-            raise ReportRefused("Only the people the council's policy names for reports can see them.")
+            raise ReportRefused(Refusal.REPORTS_NOT_YOURS)
     except (PeriodError, ReportRefused) as refused:
         ack({"response_type": "ephemeral", "text": said(refused)})
         return

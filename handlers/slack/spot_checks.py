@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.spot_checks import Finding
+from bot.refusals import Refusal
 from bot.services import Services
 from bot.services.outbox import deliver_due
 from bot.services.spot_checks import SpotCheckRefused, open_spot_check, open_spot_checks, record_spot_check
@@ -36,7 +37,7 @@ def register(app: App, services: Services) -> None:
         check_id = row_id(action.get("value"))
         try:
             if check_id is None:
-                raise SpotCheckRefused("That button no longer points at a spot check.")
+                raise SpotCheckRefused(Refusal.BUTTON_LOST_SPOT_CHECK)
             opened = open_spot_check(services, check_id, body["user"]["id"])
         except SpotCheckRefused as refused:
             respond(text=said(refused), response_type="ephemeral", replace_original=False)
@@ -62,7 +63,7 @@ def register(app: App, services: Services) -> None:
         check_id = row_id(view.get("private_metadata"))
         try:
             if check_id is None:
-                raise SpotCheckRefused("That form no longer points at a spot check.")
+                raise SpotCheckRefused(Refusal.FORM_LOST_SPOT_CHECK)
             recorded = record_spot_check(services, check_id, body["user"]["id"], Finding(str(finding)), actions)
         except SpotCheckRefused as refused:
             ack(response_action="errors", errors={SpotCheckField.FINDING: said(refused)})

@@ -17,7 +17,7 @@ from bot.services.cases import SubmissionProblem, submit_case
 from handlers.slack.errors import new_incident_id
 from handlers.slack.forms import checked_answers
 from handlers.slack.replies import AfterAck, after_ack, deliver, open_view
-from messages.slack.format import said
+from messages.slack.format import said, said_each
 from messages.slack.ids import Callback, Subcommand, SubmitField
 from messages.slack.submit import submit_modal, submitted_view
 
@@ -57,7 +57,7 @@ def register(app: App, services: Services) -> None:
             submission = parse_submission(answers, policy=services.policy, submitter=submitter)
             result = submit_case(services, submission, key=f"submit:{view.get('id')}")
         except FormErrors as problems:
-            ack(response_action="errors", errors=problems.errors)
+            ack(response_action="errors", errors=said_each(problems.errors))
             return
         except SubmissionProblem as problem:
             ack(response_action="errors", errors={problem.field: said(problem)})

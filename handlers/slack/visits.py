@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.visits import Step
+from bot.refusals import Refusal
 from bot.services import Services
 from bot.services.visits import (
     VisitRefused,
@@ -177,7 +178,7 @@ def register(app: App, services: Services) -> None:
         visit_id = row_id(action.get("value"))
         try:
             if visit_id is None:
-                raise VisitRefused("That visit is no longer in panelbot.")
+                raise VisitRefused(Refusal.VISIT_GONE)
             visit = visit_to_plan(services, body["user"]["id"], visit_id)
         except VisitRefused as refused:
             tell(later, body, client, respond, said(refused))

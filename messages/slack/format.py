@@ -7,8 +7,13 @@ stray `<` or `&` cannot turn into a mention or a broken link.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot import markup
 from bot.addresses import Surface, is_group, surface_of
+from bot.errors import UserError
+from bot.refusals import Problem
+from messages.refusals import words, words_each
 from messages.words import clock_time, count, cut, long_date, money, number, role_label, short_date, weekly
 
 __all__ = [
@@ -22,6 +27,7 @@ __all__ = [
     "number",
     "role_label",
     "said",
+    "said_each",
     "short_date",
     "slack_words",
     "weekly",
@@ -40,9 +46,14 @@ def slack_words(text: str) -> str:
                          else "a colleague on Teams", command=lambda words: f"`/panel {words}`")
 
 
-def said(refusal: Exception) -> str:
-    """A refusal's sentence as Slack shows it."""
-    return slack_words(str(refusal))
+def said(refusal: UserError | Problem) -> str:
+    """A refusal's sentence (messages/refusals.py) as Slack shows it."""
+    return slack_words(words(refusal))
+
+
+def said_each(problems: Mapping[str, Problem]) -> dict[str, str]:
+    """A form's refusals, each under its field, as Slack shows them (`response_action: errors`)."""
+    return {field: slack_words(sentence) for field, sentence in words_each(problems).items()}
 
 
 def escape(text: str) -> str:

@@ -5,7 +5,7 @@ card it turns into once the case is submitted.
 
 Every input's id is its SubmitInput, which is the `FORM_KEYS` value parse_submission reads. The form
 asks for everything any route may need; which optional fields a request type needs is the server's
-decision, and a refusal (`FormErrors.errors`, keyed by the same ids) comes back with
+decision, and a refusal (`FormErrors.errors`, worded, keyed by the same ids) comes back with
 `submit_form(..., answers=..., errors=...)`: each sentence in red under its field, the answers given
 so far filled in. The form holds what the practitioner types about the person, so it is shown only
 as a dialog or in panelbot's personal chat, never in a channel.
@@ -125,7 +125,7 @@ def submit_form(policy: Policy, *, team_managers: Sequence[str] = (), attendees:
     """The case form. `team_managers` (the ids in the policy's team manager role) and `attendees`
     (advanced practitioners and service managers) fill the two people drop-downs, shown by name; left
     empty, each asks for a work e-mail address instead. `answers` (in parse_submission's form, as
-    `read_answers` gives them) fill the form in again and `errors` (FormErrors.errors) put each sentence
+    `read_answers` gives them) fill the form in again and `errors` (FormErrors.errors, worded) put each sentence
     under its field. A policy that asks for no evidence gets no evidence input. Submit:
     Verb.SUBMIT_CASE."""
     answers = answers or {}
@@ -236,7 +236,7 @@ def read_answers(data: Mapping[str, Any], policy: Policy) -> dict[str, str | lis
 def refused_form(policy: Policy, data: Mapping[str, Any], errors: Mapping[str, str], *,
                  team_managers: Sequence[str] = (), attendees: Sequence[str] = (), names: Names = NO_NAMES) -> Card:
     """The form again after parse_submission refused `data` (the Action.Execute's data): what was
-    given filled in, and each of `errors` (FormErrors.errors) under its field."""
+    given filled in, and each of `errors` (FormErrors.errors, worded) under its field."""
     return submit_form(policy, team_managers=team_managers, attendees=attendees, names=names,
                        answers=read_answers(data, policy), errors=errors)
 

@@ -5,9 +5,12 @@ from datetime import date
 import pytest
 
 from bot.domain.days import NotADay, read_day
-from bot.domain.text import CONTROL_CHARACTERS, form_problems, text_problem
+from bot.domain.text import command_problem, form_problems, text_problem
+from bot.refusals import Problem, Refusal
+from messages.refusals import words
 
 TODAY = date(2026, 11, 24)
+CONTROL_CHARACTERS = Problem(Refusal.UNSTORABLE_TEXT)
 
 
 @pytest.mark.parametrize(("typed", "day"), [
@@ -29,7 +32,9 @@ def test_a_typed_day_is_read_iso_year_first_and_slashed_day_first(typed, day):
     ("31 June", "There is no 31 June 2026: June 2026 has 30 days."),
 ])
 def test_an_impossible_day_says_so(typed, sentence):
-    assert read_day(typed, TODAY) == NotADay(sentence)
+    day = read_day(typed, TODAY)
+    assert isinstance(day, NotADay)
+    assert words(day) == sentence
 
 
 @pytest.mark.parametrize("typed", ["next blue moon", "2027-05", "12/05/2027/1", "Smarch 3", "١٢/٠٥/٢٠٢٧"])
@@ -47,8 +52,17 @@ def test_tabs_and_new_lines_and_any_language_are_ordinary_typing():
 
 
 def test_text_over_the_limit_is_refused_with_its_length():
-    assert text_problem("x" * 3001) == "Keep this under 3,000 characters (it has 3,001)."
+    problem = text_problem("x" * 3001)
+    assert problem == Problem(Refusal.TEXT_OVER_LIMIT, limit=3000, length=3001)
+    assert words(problem) == "Keep this under 3,000 characters (it has 3,001)."
     assert text_problem("x" * 3000) is None
+
+
+def test_a_command_that_cannot_be_stored_is_called_a_command():
+    assert words(command_problem("book\x00", limit=500)) == (
+        "That command has characters panelbot cannot store (such as NUL or other control characters): remove them.")
+    assert command_problem("x" * 501, limit=500) == Problem(Refusal.TEXT_OVER_LIMIT, limit=500, length=501)
+    assert command_problem("book 1234567", limit=500) is None
 
 
 def test_form_problems_name_each_field_that_cannot_be_stored():

@@ -17,6 +17,8 @@ from bot.domain.submission import (
     parse_submission,
 )
 from bot.policy import default_policy_path, load_policy
+from bot.refusals import Refusal
+from messages.refusals import words_each
 from messages.slack.ids import SubmitField
 
 POLICY = load_policy(default_policy_path())
@@ -58,9 +60,10 @@ def submit(**changes: Any) -> Submission:
 
 
 def errors_for(**changes: Any) -> dict[str, str]:
+    """The sentences the person reads under each field."""
     with pytest.raises(FormErrors) as caught:
         submit(**changes)
-    return caught.value.errors
+    return words_each(caught.value.errors)
 
 
 # --- Complete forms ----------------------------------------------------------------------------------
@@ -433,7 +436,7 @@ def test_an_empty_form_gets_an_error_on_every_required_field_at_once():
     with pytest.raises(FormErrors) as caught:
         parse_submission(empty, policy=POLICY, submitter=SUBMITTER)
 
-    assert caught.value.errors == {
+    assert words_each(caught.value.errors) == {
         "reference": "Enter the case-system ID, like 1234567",
         "service": "Choose the service: adults or children's SEND",
         "request_type": "Choose the type of request from the list",
@@ -509,8 +512,9 @@ def test_errors_never_repeat_what_was_typed():
     error = caught.value
 
     assert len(error.errors) == 11
-    for text in [str(error), repr(error), *error.errors.values()]:
+    for text in [str(error), repr(error), *map(repr, error.errors.values()), *words_each(error.errors).values()]:
         assert "Canary" not in text
+    assert all(CANARY not in str(fact) for problem in error.errors.values() for fact in problem.facts.values())
     # pydantic's own error quotes the input: it must not travel with ours into a traceback.
     assert error.__cause__ is None
     assert error.__context__ is None
@@ -535,7 +539,7 @@ def test_the_form_keys_are_the_submit_field_block_ids():
 
 
 def test_a_submitter_who_is_not_a_slack_user_is_the_callers_mistake():
-    with pytest.raises(ValueError, match="submitter must be a person's Slack or Teams ID") as caught:
+    with pytest.raises(ValueError, match=Refusal.SUBMITTER_NOT_A_PERSON.value) as caught:
         parse_submission(form(), policy=POLICY, submitter="priya")
 
     assert not isinstance(caught.value, FormErrors)

@@ -16,6 +16,7 @@ from bot.domain.booking import BookingChoice, DayChoice
 from bot.domain.cases import Stage
 from bot.domain.decisions import DecisionFormError, Outcome, read_decision
 from bot.domain.submission import FormErrors, parse_submission
+from messages.refusals import words_each
 from messages.teams.booking import MAX_SLOT_CHOICES, booking_form, outlook_link
 from messages.teams.cases import case_card, case_details, decider_notice, decision_actions
 from messages.teams.decisions import decision_form
@@ -102,14 +103,15 @@ def test_a_refusal_comes_back_as_the_form_with_each_sentence_under_its_field_and
     data = {**FILLED, "reference": "12", "urgent": "urgent", "urgent_reason": "", "alternatives": ""}
     with pytest.raises(FormErrors) as refused:
         parse_submission(read_answers(data, POLICY), policy=POLICY, submitter="U0PRIYA")
-    card = refused_form(POLICY, data, refused.value.errors, team_managers=("U0TOMAS",))
+    sentences = words_each(refused.value.errors)
+    card = refused_form(POLICY, data, sentences, team_managers=("U0TOMAS",))
     fields = inputs(card)
     assert fields["reference"]["value"] == "12"
     assert fields["urgent"]["value"] == "urgent"
     assert fields["evidence"]["value"] == FILLED["evidence"]
     assert fields["strengths_and_needs"]["value"] == "Needs help with personal care."
     body = card["body"]
-    for field, sentence in refused.value.errors.items():
+    for field, sentence in sentences.items():
         error = next(block for block in body if block.get("id") == f"{field}.error")
         between = body[body.index(fields[field]) + 1: body.index(error)]
         assert all(block["type"] == "RichTextBlock" for block in between)  # at most the field's hint
@@ -211,7 +213,8 @@ def test_the_decision_forms_answers_are_what_read_decision_reads():
 def test_a_refused_decision_shows_each_sentence_under_its_field_and_keeps_the_amount_but_never_typed_text():
     with pytest.raises(DecisionFormError) as refused:
         read_decision(Outcome.APPROVED_WITH_CHANGES, {"reason": "", "amended_weekly": "1380.5", "conditions": ""})
-    card = decision_form(FORUM, Outcome.APPROVED_WITH_CHANGES, errors=refused.value.errors, amended_weekly="1380.5")
+    card = decision_form(FORUM, Outcome.APPROVED_WITH_CHANGES, errors=words_each(refused.value.errors),
+                         amended_weekly="1380.5")
     fields = inputs(card)
     assert fields["amended_weekly"]["value"] == 1380.5
     assert not any("value" in fields[field] for field in ("reason", "conditions"))
