@@ -55,10 +55,12 @@ from bot.domain.decisions import DecisionFormError, Outcome, read_decision
 from bot.domain.reminders import PackageAfterReview, QualityOfLife
 from bot.domain.spot_checks import Finding
 from bot.domain.submission import FormErrors, parse_submission
-from bot.domain.text import form_problems, text_problem
+from bot.domain.text import command_problem, form_problems, text_problem
+from bot.errors import UserError
 from bot.later import Later
 from bot.logs import log_request
 from bot.notify import DeliveryError
+from bot.refusals import Problem, Refusal
 from bot.services import Services
 from bot.services.booking import BookingRefused, SlotTaken, agenda, book_slot, booking_choice, cancel_booking
 from bot.services.cases import (
@@ -91,6 +93,7 @@ from handlers.teams.dialogs import (
     with_form_key,
 )
 from handlers.teams.notify import TeamsNotifier, message
+from messages import refusals
 from messages.teams.booking import (
     agenda_card,
     booked_card,
@@ -103,7 +106,7 @@ from messages.teams.booking import (
 from messages.teams.cases import case_card, case_details, case_summary, mine_card, withdraw_form
 from messages.teams.decisions import already_decided, decision_form, not_allowed
 from messages.teams.decisions import panel_agenda as panel_agenda_card
-from messages.teams.elements import NO_NAMES, Card, Names, person
+from messages.teams.elements import Card, Names, person
 from messages.teams.envelope import card_response, dialog, message_response
 from messages.teams.help import (
     database_down_text,
@@ -146,8 +149,6 @@ _MENTION = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]{0,200}>")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
-NOT_IN_TEAMS = ("{what} is not in panelbot for Teams yet: use panelbot in Slack for it, or ask your panelbot "
-                "administrator.")
 NOT_SAVED = "panelbot could not save this just now, so nothing was saved. Press Submit again in a moment (incident {})."
 OUT_OF_DATE = "That button is out of date: open the case again."
 NOT_A_PERSON = "panelbot answers people in your council's Microsoft 365 organisation only."
@@ -244,13 +245,13 @@ class TeamsBot:
     deliveries after the answer (tests pass one that runs them at once)."""
 
     def __init__(self, services: Services, connector: Connector, addresses: AddressBook | None = None, *,
-                 later: Later | None = None, names: Names = NO_NAMES) -> None:
+                 later: Later | None = None, names: Names | None = None) -> None:
         self.services = services
         self.connector = connector
         self.addresses = addresses or AddressBook(services)
-        self.notifier = TeamsNotifier(connector, self.addresses, names=names)
+        self.names = self.addresses.names if names is None else names  # display names: handlers/teams/names.py
+        self.notifier = TeamsNotifier(connector, self.addresses, names=self.names)
         self.later = later or Later("teams", 4, 500)
-        self.names = names
         self.verbs: dict[str, Handler] = {
             Verb.NEW_CASE: self._new_case, Verb.SUBMIT_CASE: self._submit_case, Verb.OPEN_CASE: self._open_case,
             Verb.DECIDE: self._decide, Verb.RECORD_DECISION: self._record_decision, Verb.WITHDRAW: self._withdraw,
@@ -266,11 +267,12 @@ class TeamsBot:
             Command.MINE: self._mine, Command.CASE: self._case, Command.WITHDRAW: self._withdraw_command,
             Command.BOOK: self._book_command, Command.AGENDA: self._agenda, Command.REVIEW: self._review_command,
             Command.AWAY: self._away, Command.SPOT_CHECKS: self._spot_checks, Command.VISITS: self._visits,
-            Command.PROVISION: self._not_in_teams("Adding or editing a provision"),
-            Command.PLACEMENT: self._not_in_teams("Recording a placement"),
-            Command.CONCERN: self._not_in_teams("Recording a concern about a provision"),
-            Command.REPORT: self._not_in_teams("The report"),
         }
+        # Visits, attendance and the report have modules of their own; they import this one, so here.
+        from handlers.teams import attendance, report, visits
+        for more in (visits.VisitHandlers(self), attendance.AttendanceHandlers(self), report.ReportHandlers(self)):
+            self.verbs.update(more.verbs())
+            self.commands.update(more.commands())
 
     # -- one activity ----------------------------------------------------------------------------------
 
@@ -364,8 +366,13 @@ class TeamsBot:
                              if surface_of(address) is not Surface.SLACK else "a colleague on Slack",
                              command=lambda words: f"\u201c{words}\u201d")
 
-    def said(self, refusal: Exception) -> str:
-        return self.words(str(refusal))
+    def said(self, refusal: UserError | Problem) -> str:
+        """A refusal's sentence (messages/refusals.py) as Teams shows it."""
+        return self.words(refusals.words(refusal))
+
+    def said_each(self, problems: Mapping[str, Problem]) -> dict[str, str]:
+        """A form's refusals, each under its input, as Teams shows them."""
+        return {field: self.words(sentence) for field, sentence in refusals.words_each(problems).items()}
 
     # -- sending -----------------------------------------------------------------------------------------
 
@@ -424,9 +431,9 @@ class TeamsBot:
 
     def _message(self, turn: Turn) -> None:
         text = typed_text(str(turn.activity.text or ""))
-        problem = text_problem(text, limit=MAX_COMMAND_TEXT)
+        problem = command_problem(text, limit=MAX_COMMAND_TEXT)
         if problem is not None:
-            self._reply(turn, problem.replace("This has", "That command has"), channel_safe=True)
+            self._reply(turn, self.said(problem), channel_safe=True)
             return
         word, rest = split_command(text)
         if word in GREETINGS or (word == "" and turn.personal):
@@ -440,9 +447,6 @@ class TeamsBot:
             self._reply(turn, usage_card(word), channel_safe=True)
             return
         self._reply(turn, command(turn, rest))
-
-    def _not_in_teams(self, what: str) -> Callable[[Turn, str], Result]:
-        return lambda turn, rest: NOT_IN_TEAMS.format(what=what)
 
     def _submit_command(self, turn: Turn, rest: str) -> Result:
         return open_form_card("Submit a funding request: the form opens here. Details stay in panelbot; channels "
@@ -504,14 +508,14 @@ class TeamsBot:
         if first in panel_bodies(self.services):
             day = read_day(after, today)
             if isinstance(day, NotADay):
-                return f"{day.sentence} {usage}"
+                return f"{self.said(day)} {usage}"
             found = panel_agenda(self.services, first, day) if day is not None else None
             return panel_agenda_card(found, self.names) if found is not None else usage
         day = read_day(rest, today)
         if day is None:
             return usage
         if isinstance(day, NotADay):
-            return f"{day.sentence} {usage}"
+            return f"{self.said(day)} {usage}"
         try:
             return agenda_card(agenda(self.services, day), self.names)
         except BookingRefused as refused:
@@ -564,8 +568,8 @@ class TeamsBot:
     def _submit_case(self, turn: Turn, data: dict[str, Any]) -> Result:
         key = form_key(data) or new_form_key()
         texts = {name: value for name, value in data.items() if name in set(SubmitInput) and isinstance(value, str)}
-        if errors := form_problems(texts):
-            return self._case_form(data, errors, key)
+        if problems := form_problems(texts):
+            return self._case_form(data, self.said_each(problems), key)
         policy = self.services.policy
         raw = read_answers(data, policy)
         errors = {}
@@ -581,7 +585,7 @@ class TeamsBot:
                 return self._case_form(data, errors, key)
             result = submit_case(self.services, submission, key=f"teams-form:{key}")
         except FormErrors as problems:
-            return self._case_form(data, {**problems.errors, **errors}, key)
+            return self._case_form(data, {**self.said_each(problems.errors), **errors}, key)
         except SubmissionProblem as problem:
             return self._case_form(data, {problem.field: self.said(problem)}, key)
         except SQLAlchemyError:
@@ -654,7 +658,7 @@ class TeamsBot:
         except AlreadyDecided as refused:
             return self._already(refused)
         except DecisionFormError as problems:
-            return decision_form(case, outcome, errors=problems.errors,
+            return decision_form(case, outcome, errors=self.said_each(problems.errors),
                                  amended_weekly=_text_input(data, DecisionInput.AMENDED_WEEKLY), names=self.names)
         except DecisionRefused as refused:
             return decision_form(case, outcome, errors={DecisionInput.REASON.value: self.said(refused)},
@@ -668,9 +672,9 @@ class TeamsBot:
         if found is None:
             return OUT_OF_DATE
         reason = _text_input(data, WithdrawInput.REASON)
-        problem = "Say why the case is withdrawn." if reason is None else text_problem(reason)
-        if problem is not None:
-            return withdraw_form(found.case, error=problem)
+        problem = text_problem(reason) if reason is not None else None
+        if reason is None or problem is not None:
+            return withdraw_form(found.case, error=self.said(problem) if problem else "Say why the case is withdrawn.")
         assert reason is not None
         try:
             withdrawn = withdraw_case(self.services, found.case.id, reason, turn.person)
@@ -713,7 +717,7 @@ class TeamsBot:
         except BookingRefused as refused:
             return self.said(refused)
         if start is None or start.tzinfo is None:
-            return booking_form(choice, error="That is not one of the slots panelbot offered: pick one from the list.")
+            return booking_form(choice, error=self.said(Problem(Refusal.NOT_A_SLOT)))
         try:
             result = book_slot(self.services, case_id, start, turn.person)
         except SlotTaken as taken:
@@ -763,7 +767,7 @@ class TeamsBot:
         reminder_id = row_id(data.get(Key.REMINDER))
         try:
             if reminder_id is None:
-                raise ReminderRefused("That button no longer points at a reminder.")
+                raise ReminderRefused(Refusal.BUTTON_LOST_REMINDER)
             if self._verb_of(turn.activity) == Verb.REMINDER_DONE:
                 return reminder_done_text(complete_reminder(self.services, reminder_id, turn.person))
             days = SNOOZES[Verb(self._verb_of(turn.activity))]
@@ -786,7 +790,7 @@ class TeamsBot:
         if package not in set(PackageAfterReview):
             errors[ReviewInput.PACKAGE.value] = "Say what happens to the package."
         if notes is not None and (problem := text_problem(notes)) is not None:
-            errors[ReviewInput.NOTES.value] = problem
+            errors[ReviewInput.NOTES.value] = self.said(problem)
         if package == PackageAfterReview.CHANGES and new_weekly is None:
             errors[ReviewInput.NEW_WEEKLY.value] = "Enter the changed package's weekly cost in pounds, like 320.00."
         if errors:
@@ -819,7 +823,7 @@ class TeamsBot:
         check_id = row_id(data.get(Key.SPOT_CHECK))
         try:
             if check_id is None:
-                raise SpotCheckRefused("That button no longer points at a spot check.")
+                raise SpotCheckRefused(Refusal.BUTTON_LOST_SPOT_CHECK)
             opened = open_spot_check(self.services, check_id, turn.person)
         except SpotCheckRefused as refused:
             return self.said(refused)
@@ -833,7 +837,7 @@ class TeamsBot:
         finding, actions = data.get(SpotCheckInput.FINDING), _text_input(data, SpotCheckInput.ACTIONS)
         try:
             if check_id is None:
-                raise SpotCheckRefused("That form no longer points at a spot check.")
+                raise SpotCheckRefused(Refusal.FORM_LOST_SPOT_CHECK)
             opened = open_spot_check(self.services, check_id, turn.person)
         except SpotCheckRefused as refused:
             return self.said(refused)
@@ -843,7 +847,7 @@ class TeamsBot:
         elif finding == Finding.CONCERN and actions is None:
             errors[SpotCheckInput.ACTIONS.value] = "Say what you recommend the team manager does."
         if actions is not None and (problem := text_problem(actions)) is not None:
-            errors[SpotCheckInput.ACTIONS.value] = problem
+            errors[SpotCheckInput.ACTIONS.value] = self.said(problem)
         if errors:
             return spot_check_form(opened, self.names, errors=errors)
         try:

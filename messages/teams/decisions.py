@@ -123,7 +123,7 @@ def decision_form(case: CaseView, outcome: Outcome | str, *, errors: Mapping[str
     (starting at the proposed one, or `amended_weekly` as last entered) and the conditions; deferred
     asks what information is needed. A decision (not an endorsement or ratification) may record a
     practice concern with its recommended actions, which go only to the worker's line manager.
-    `errors` (DecisionFormError.errors) shows each refusal under its field."""
+    `errors` (DecisionFormError.errors, worded) shows each refusal under its field."""
     outcome = Outcome(outcome)
     errors = errors or {}
     body: list[dict[str, Any]] = [
@@ -329,11 +329,12 @@ def panel_agenda(agenda: PanelAgenda, names: Names = NO_NAMES) -> Card:
 # --- Attendance at a panel's sitting (quorum) ------------------------------------------------------------
 
 
-def attendance_form(attendance: Attendance, candidates: Sequence[str], names: Names = NO_NAMES) -> Card:
+def attendance_form(attendance: Attendance, candidates: Sequence[str], names: Names = NO_NAMES, *,
+                    error: str | None = None) -> Card:
     """The form the chair or a panel admin fills in from the agenda: who is present, ticked from
     `candidates` (the panel's members and chairs, as ids; those already recorded start ticked).
     Submit: Verb.SAVE_ATTENDANCE with the body and day; AttendanceInput.PRESENT answers the ticked
-    ids joined by commas."""
+    ids joined by commas. `error`: why the last answer was refused, shown under the list."""
     quorum = ", ".join(attendance.quorum) or "none"
     who = list(dict.fromkeys([*candidates, *attendance.present]))
     body = [
@@ -342,7 +343,7 @@ def attendance_form(attendance: Attendance, candidates: Sequence[str], names: Na
         para(f"Quorum: {quorum}.", subtle=True),
         *choice_input(AttendanceInput.PRESENT, "Present", [(person(one, names), one) for one in who[:100]],
                       required=True, multi=True, expanded=True, value=",".join(attendance.present),
-                      needed="Tick everyone present."),
+                      needed="Tick everyone present.", error=error),
     ]
     data = {Key.BODY: attendance.body, Key.DAY: attendance.day.isoformat()}
     return card(body, [execute("Record", Verb.SAVE_ATTENDANCE, data, style="positive"),

@@ -55,6 +55,7 @@ __all__ = [
     "MAX_SHOWN",
     "NAME_MAX_LENGTH",
     "action_plan_needed",
+    "action_plan_text",
     "concern_raised_text",
     "placement_form",
     "placement_saved_text",
@@ -62,7 +63,10 @@ __all__ = [
     "provision_form",
     "provision_saved_text",
     "step_assigned",
+    "step_done_text",
+    "visit_done_text",
     "visit_planned",
+    "visit_planned_text",
     "visits_card",
 ]
 
@@ -142,13 +146,16 @@ def _summary(overview: VisitsOverview) -> str:
     return f"Visits on time: {visits}; steps on time: {steps}"
 
 
-def visits_card(overview: VisitsOverview, names: Names = NO_NAMES) -> Card:
+def visits_card(overview: VisitsOverview, names: Names = NO_NAMES, *, notice: str | None = None) -> Card:
     """"visits": the visits not yet done, in the order given, each flagged when overdue, with Plan (a
     due visit, in the officers' view) or Visit done (a planned one); then the open steps after visits,
     each with Done. The SQAO's view (`overview.everything`) starts with the share of visits and steps
-    done on time, and names whose each step is. At most MAX_SHOWN of each, then "and N more"."""
+    done on time, and names whose each step is. At most MAX_SHOWN of each, then "and N more".
+    `notice`: what a button just recorded, shown first (the card is the answer to the press)."""
     today = overview.today
     head: list[dict[str, Any]] = [heading("Monitoring visits")]
+    if notice:
+        head.append(para("✓ ", notice, color="good"))
     if overview.everything:
         head.append(para(_summary(overview)))
     if not overview.visits and not overview.steps:
@@ -251,47 +258,53 @@ def _form_actions(submit: str, verb: Verb, data: Mapping[str, Any]) -> list[dict
     return [execute(submit, verb, data, style="positive"), execute("Cancel", Verb.CLOSE_FORM)]
 
 
-def provision_form(provision: ProvisionView | None, *, errors: Mapping[str, str] | None = None) -> Card:
+def provision_form(provision: ProvisionView | None, *, errors: Mapping[str, str] | None = None,
+                   answers: Mapping[str, str] | None = None, editing: int | None = None) -> Card:
     """The form to add a provision (None) or edit one. Submit: Verb.SAVE_PROVISION (with the
     provision's id when editing); the inputs are ProvisionInput, the type and rating answering
     ProvisionType and OfstedRating values. The rating and its date are optional: a new provision may
-    not have been inspected yet."""
+    not have been inspected yet. A form refused comes back with `answers` (what was typed, by input
+    id) in place of the provision's values, and `editing` (the provision's id) when it edits one."""
     errors = errors or {}
     kinds = [(label, kind.value) for kind, label in PROVISION_LABELS.items()]
     ratings = [(label, rating.value) for rating, label in RATING_LABELS.items()]
     p = provision
+    if answers is None:
+        answers = {ProvisionInput.NAME.value: p.name, ProvisionInput.TYPE.value: p.provision_type.value,
+                   ProvisionInput.RATING.value: OfstedRating(p.rating).value if p.rating is not None else "",
+                   ProvisionInput.RATED_ON.value: p.rated_on.isoformat() if p.rated_on else "",
+                   ProvisionInput.CONTACT.value: p.contact or ""} if p else {}
+    editing = p.id if p else editing
     body = [
-        heading("Edit a provision" if p else "Add a provision"),
+        heading("Edit a provision" if editing else "Add a provision"),
         para("A provision is an organisation, so it may be named here. Children never are.", subtle=True),
         *text_input(ProvisionInput.NAME, "Name", required=True, max_length=NAME_MAX_LENGTH,
-                    value=p.name if p else None, error=errors.get(ProvisionInput.NAME)),
+                    value=answers.get(ProvisionInput.NAME), error=errors.get(ProvisionInput.NAME)),
         *choice_input(ProvisionInput.TYPE, "Type", kinds, required=True, placeholder="Choose the type",
-                      value=p.provision_type.value if p else None, error=errors.get(ProvisionInput.TYPE)),
+                      value=answers.get(ProvisionInput.TYPE), error=errors.get(ProvisionInput.TYPE)),
         *choice_input(ProvisionInput.RATING, "Ofsted rating", ratings, required=False,
-                      placeholder="Choose the judgement",
-                      value=OfstedRating(p.rating).value if p and p.rating is not None else None,
+                      placeholder="Choose the judgement", value=answers.get(ProvisionInput.RATING),
                       hint="A new rating works out the visit it calls for.", error=errors.get(ProvisionInput.RATING)),
-        *date_input(ProvisionInput.RATED_ON, "Rated on", required=False,
-                    value=p.rated_on.isoformat() if p and p.rated_on else None,
+        *date_input(ProvisionInput.RATED_ON, "Rated on", required=False, value=answers.get(ProvisionInput.RATED_ON),
                     hint="The date of the Ofsted judgement.", error=errors.get(ProvisionInput.RATED_ON)),
         *text_input(ProvisionInput.CONTACT, "Provider contact", required=False, max_length=CONTACT_MAX_LENGTH,
-                    value=p.contact if p else None,
+                    value=answers.get(ProvisionInput.CONTACT),
                     hint="The provider's contact: an organisation's, such as its office email or phone.",
                     error=errors.get(ProvisionInput.CONTACT)),
     ]
-    data = {Key.PROVISION_ID: p.id} if p else {}
+    data = {Key.PROVISION_ID: editing} if editing else {}
     return card(body, _form_actions("Save", Verb.SAVE_PROVISION, data),
-                summary="Edit a provision" if p else "Add a provision")
+                summary="Edit a provision" if editing else "Add a provision")
 
 
 def placement_form(provisions: Sequence[ProvisionView], *, people: Sequence[str] = (), names: Names = NO_NAMES,
-                   errors: Mapping[str, str] | None = None) -> Card:
+                   errors: Mapping[str, str] | None = None, answers: Mapping[str, str] | None = None) -> Card:
     """The form to record a placement: the provision (value: its id; the first MAX_PROVISION_CHOICES in
     the order given), the child's case reference, the start date and, optionally, the child's social
     worker, IRO and SEN officer (from `people`, or by work e-mail), who are asked for feedback before
     each visit. Submit: Verb.SAVE_PLACEMENT. With no provision at all the form says to add one first
-    and cannot be saved."""
-    errors = errors or {}
+    and cannot be saved. A form refused comes back with `answers`: what was typed, by input id."""
+    errors, answers = errors or {}, answers or {}
     shown = provisions[:MAX_PROVISION_CHOICES]
     if not shown:
         return card([heading("Add a placement"),
@@ -301,41 +314,49 @@ def placement_form(provisions: Sequence[ProvisionView], *, people: Sequence[str]
     body: list[dict[str, Any]] = [
         heading("Add a placement"),
         *choice_input(PlacementInput.PROVISION, "Provision", [(p.name, str(p.id)) for p in shown], required=True,
-                      placeholder="Choose the provision", error=errors.get(PlacementInput.PROVISION)),
+                      placeholder="Choose the provision", value=answers.get(PlacementInput.PROVISION),
+                      error=errors.get(PlacementInput.PROVISION)),
     ]
     if len(provisions) > len(shown):
         body.append(para(f"Showing the first {len(shown)} of {len(provisions)} provisions.", subtle=True))
     body += [
         *text_input(PlacementInput.CHILD_REFERENCE, "Child's case reference", required=True,
                     max_length=CHILD_REFERENCE_MAX_LENGTH, hint="The child's case reference — never their name.",
+                    value=answers.get(PlacementInput.CHILD_REFERENCE),
                     error=errors.get(PlacementInput.CHILD_REFERENCE)),
         *date_input(PlacementInput.STARTS_ON, "Placement starts on", required=True,
-                    error=errors.get(PlacementInput.STARTS_ON)),
+                    value=answers.get(PlacementInput.STARTS_ON), error=errors.get(PlacementInput.STARTS_ON)),
         *person_input(PlacementInput.SOCIAL_WORKER, "Child's social worker", people, names, required=False,
-                      hint=feedback, error=errors.get(PlacementInput.SOCIAL_WORKER)),
+                      value=answers.get(PlacementInput.SOCIAL_WORKER), hint=feedback,
+                      error=errors.get(PlacementInput.SOCIAL_WORKER)),
         *person_input(PlacementInput.IRO, "Independent reviewing officer (IRO)", people, names, required=False,
-                      hint=feedback, error=errors.get(PlacementInput.IRO)),
-        *person_input(PlacementInput.SEN_OFFICER, "SEN officer", people, names, required=False, hint=feedback,
+                      value=answers.get(PlacementInput.IRO), hint=feedback, error=errors.get(PlacementInput.IRO)),
+        *person_input(PlacementInput.SEN_OFFICER, "SEN officer", people, names, required=False,
+                      value=answers.get(PlacementInput.SEN_OFFICER), hint=feedback,
                       error=errors.get(PlacementInput.SEN_OFFICER)),
     ]
     return card(body, _form_actions("Save", Verb.SAVE_PLACEMENT, {}), summary="Add a placement")
 
 
 def plan_visit_form(visit: VisitView, *, visitors: Sequence[str] = (), names: Names = NO_NAMES,
-                    errors: Mapping[str, str] | None = None) -> Card:
+                    errors: Mapping[str, str] | None = None, answers: Mapping[str, str] | None = None) -> Card:
     """The form to plan a visit: the provision, the kind of visit, why and when it is due, then the
     date (starting at the planned date, else the due date) and the visitor (from `visitors`, the
-    placement commissioning officers, or by work e-mail). Submit: Verb.SAVE_VISIT_PLAN with the visit."""
+    placement commissioning officers, or by work e-mail). Submit: Verb.SAVE_VISIT_PLAN with the visit.
+    A form refused comes back with `answers`: what was typed, by input id."""
     errors = errors or {}
+    if answers is None:
+        answers = {PlanVisitInput.DATE.value: (visit.planned_on or visit.due_on).isoformat(),
+                   PlanVisitInput.VISITOR.value: visit.visitor or ""}
     body = [heading("Plan a visit"), *_summary_blocks(visit)]
     if visit.why.strip():
         body.append(para(f"Why: {visit.why}", subtle=True))
     body += [
-        *date_input(PlanVisitInput.DATE, "Date of the visit", required=True,
-                    value=(visit.planned_on or visit.due_on).isoformat(),
+        *date_input(PlanVisitInput.DATE, "Date of the visit", required=True, value=answers.get(PlanVisitInput.DATE),
                     hint="You will be reminded to confirm it with the provider beforehand.",
                     error=errors.get(PlanVisitInput.DATE)),
-        *person_input(PlanVisitInput.VISITOR, "Visitor", visitors, names, required=True, value=visit.visitor,
+        *person_input(PlanVisitInput.VISITOR, "Visitor", visitors, names, required=True,
+                      value=answers.get(PlanVisitInput.VISITOR),
                       hint="For a placement, the child's social worker, IRO and SEN officer send them feedback.",
                       error=errors.get(PlanVisitInput.VISITOR), needed="Choose who visits."),
     ]
@@ -369,3 +390,40 @@ def concern_raised_text(provision: str, visit: VisitView, joined: bool, *, raise
     return (f"There is already an open concern for {provision}{raised}: this one joins it; the visit is still due "
             f"by {due}.")
 
+
+def _next_step(visit: VisitView) -> str:
+    """" Next: <step>, due <date>." for the visit's open step, or nothing when the chain is finished."""
+    open_steps = [step for step in visit.steps if step.finished_on is None]
+    if not open_steps:
+        return " That was the last step after the visit."
+    step = open_steps[-1]
+    return f" Next: {STEP_LABELS[step.step]}, due {long_date(step.due_on)}{visit_words.counted(step)}."
+
+
+def visit_done_text(visit: VisitView) -> str:
+    """"Recorded: the visit to Sunrise House took place on …. Next: …" — what Visit done recorded."""
+    on = long_date(visit.done_on) if visit.done_on else "today"
+    return f"Recorded: the visit to {visit.provision} took place on {on}.{_next_step(visit)}"
+
+
+def step_done_text(visit: VisitView, step: Step) -> str:
+    """"Recorded: <step> for the visit to Sunrise House. Next: …" — what a step's Done recorded."""
+    return f"Recorded: {STEP_LABELS[step]} for the visit to {visit.provision}.{_next_step(visit)}"
+
+
+def visit_planned_text(visit: VisitView, names: Names = NO_NAMES) -> str:
+    """"The visit to Sunrise House is planned for … with Lee Morgan." — what the plan-visit form saved."""
+    on = long_date(visit.planned_on) if visit.planned_on else "the date given"
+    who = f" with {person(visit.visitor, names)}" if visit.visitor else ""
+    return f"The visit to {visit.provision} is planned for {on}{who}."
+
+
+def action_plan_text(visit: VisitView | None, *, received: bool) -> str:
+    """What Requested or Received recorded about Ofsted's action plan (`visit`: the visit receiving it
+    made due)."""
+    if not received:
+        return "Recorded: the action plan is requested. Press Received when it comes."
+    if visit is None:
+        return "Recorded: the action plan is received."
+    return f"Recorded: the action plan for {visit.provision} is received; the visit after it is due by " \
+           f"{long_date(visit.due_on)}."
