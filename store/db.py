@@ -17,6 +17,7 @@ Slack waits 3 s for an ack. A database that accepts connections and then never a
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 import time
@@ -25,7 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, create_engine, event, text
+from sqlalchemy import CursorResult, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -158,6 +159,19 @@ def database_answers(engine: Engine) -> bool:
         return True
     except Exception:
         return False
+
+
+def lock_until_commit(session: Session, name: str) -> None:
+    """Hold the lock called `name` until the session's transaction ends: a second transaction asking for
+    it waits for the first to commit (at most LOCK_TIMEOUT_MS), then reads what the first wrote. For a
+    check-then-insert that no row lock or unique index can decide (there may be no row yet to lock).
+
+    PostgreSQL: a transaction-level advisory lock on a 64-bit hash of `name` (two names sharing a hash
+    only wait for each other). SQLite: nothing to do, its changes already go one at a time (`Sessions`)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 def rows_matched(session: Session, statement: UpdateBase) -> int:

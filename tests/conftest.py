@@ -11,9 +11,12 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from slack_bolt import BoltResponse
@@ -22,6 +25,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from bot.errors import UserError
 from bot.later import InlineExecutor
 from bot.policy import Policy, default_policy_path, load_policy
 from bot.services import Services
@@ -200,6 +204,24 @@ def signer(slack: SlackStandIn) -> RequestSigner:
 def dispatch(app: PanelbotApp, signed: SignedRequest) -> BoltResponse:
     """Send a signed request through the app exactly as the HTTP adapter would."""
     return app.dispatch(BoltRequest(body=signed.body, headers=signed.headers))
+
+
+def at_once(*presses: Callable[[], Any]) -> list[Any]:
+    """Each press called from its own thread, all released together (a double click, a retried delivery
+    racing the first): what each returned, or the refusal (UserError) it raised. Anything else raised
+    fails the test, as it would reach a person as an incident. On SQLite one writer goes at a time; on
+    PostgreSQL (TEST_DATABASE_URL) the presses really race."""
+    start = threading.Barrier(len(presses))
+
+    def one(press: Callable[[], Any]) -> Any:
+        start.wait(timeout=10)
+        try:
+            return press()
+        except UserError as refused:
+            return refused
+
+    with ThreadPoolExecutor(max_workers=len(presses)) as pool:
+        return list(pool.map(one, presses))
 
 
 FORUM_ANSWERS = {

@@ -6,15 +6,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import worker
-from bot.services.booking import post_agendas
+from bot.services.booking import book_slot, booking_choice, cancel_booking, post_agendas
 from bot.services.outbox import deliver_due
 from handlers.slack.standin.requests import form_state
 from messages.slack.ids import Action, BookField, Callback
-from store.models import Audit, Case, ForumBooking
-from tests.conftest import dispatch
+from store.models import Audit, Case, ForumBooking, Outbox
+from tests.conftest import at_once, dispatch
 
 PRIYA, ANNA, STRANGER = "U0PRIYA", "U0ANNAAP", "U0STRANGER"
 # The pinned clock is Tuesday 24 November 2026, 10:00 in London; the forum sits 09:00-13:00 and slots
@@ -171,6 +171,49 @@ def test_twenty_people_booking_one_slot_at_once_get_exactly_one_booking(app, sig
         offered = [option["value"] for option in slot_options(answer["view"])]
         assert TOMORROW_NINE.isoformat() not in offered
         assert offered[0] == TODAY_NOON.isoformat()
+
+
+def test_four_cancel_presses_at_once_cancel_once_and_the_others_are_told_it_is_already_cancelled(
+        services, new_case, engine):
+    case_id = new_case()
+    book_slot(services, case_id, TOMORROW_NINE, PRIYA)
+    with engine.connect() as connection:
+        audited = connection.scalar(select(func.max(Audit.id)))
+        queued = connection.scalar(select(func.count()).select_from(Outbox))
+    answers = at_once(*[lambda: cancel_booking(services, case_id, PRIYA)] * 4)
+    assert [answer.cancelled for answer in answers if answer is not None] == [True]
+    assert answers.count(None) == 3  # the surfaces say "That slot was already cancelled."
+    with engine.connect() as connection:
+        assert connection.scalars(select(Audit.action).where(Audit.id > audited)).all() == ["booking.cancelled"]
+        assert connection.scalar(select(Case.stage)) == "awaiting_booking"
+        single = connection.scalar(select(func.count()).select_from(Outbox)) - queued
+    assert live_bookings(engine) == []
+    # What one cancel queues, once: the two notices, the card, the calendars (the later presses add nothing).
+    case_id = new_case(reference="7654321")
+    book_slot(services, case_id, TOMORROW_NINE, PRIYA)
+    with engine.connect() as connection:
+        queued = connection.scalar(select(func.count()).select_from(Outbox))
+    cancel_booking(services, case_id, PRIYA)
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(Outbox)) - queued == single
+
+
+def test_a_cancel_racing_a_rebook_of_the_same_case_never_leaves_it_waiting_while_it_holds_a_slot(
+        services, new_case, engine):
+    for n in range(5):  # a race is not lost every time
+        case_id = new_case(reference=f"88000{n:02d}")
+        [first, second] = [slot.starts_at for day in booking_choice(services, PRIYA, case_id=case_id).days
+                           for slot in day.slots][:2]
+        book_slot(services, case_id, first, PRIYA)
+        cancelled, moved = at_once(lambda case_id=case_id: cancel_booking(services, case_id, PRIYA),
+                                   lambda case_id=case_id, to=second: book_slot(services, case_id, to, PRIYA))
+        with engine.connect() as connection:
+            stage = connection.scalar(select(Case.stage).where(Case.id == case_id))
+            live = connection.scalars(select(ForumBooking.starts_at).where(
+                ForumBooking.case_id == case_id, ForumBooking.cancelled_at.is_(None))).all()
+        assert cancelled is not None and moved.changed  # each was done, one after the other
+        # The cancel went first (the rebook then booked afresh) or second (it gave up the new slot).
+        assert (stage, live) in (("booked", [second]), ("awaiting_booking", [])), (n, stage, live)
 
 
 def test_the_agenda_of_a_bank_holiday_says_there_is_no_forum(app, signer):

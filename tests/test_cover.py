@@ -16,8 +16,8 @@ from handlers.slack.standin.requests import form_state
 from messages.slack.format import slack_words
 from messages.slack.home import away_modal
 from messages.slack.ids import AwayField, DecisionField
-from store.models import Audit, Decision
-from tests.conftest import dispatch
+from store.models import Audit, Cover, Decision
+from tests.conftest import at_once, dispatch
 from tests.test_decisions import stage, submit_decision
 
 PRIYA, SAM, HANA, OLU = "U0PRIYA", "U0SDASCOP1", "U0SMHISIC1", "U0OLUOPS"
@@ -75,6 +75,21 @@ def test_cover_needs_a_colleague_who_shares_a_role_and_sensible_dates(app, signe
     answer = json.loads(dispatch(app, signer.command(SAM, "away off")).body)
     assert answer["text"] == "Your cover has ended: your messages come to you again."
     assert services.covering(HANA) == ()
+
+
+def test_four_away_forms_sent_at_once_set_one_cover_and_the_others_are_told_it_is_set(app, signer, services,
+                                                                                        engine):
+    answers = {AwayField.FIRST_DAY: "2026-11-24", AwayField.LAST_DAY: "2026-11-27", AwayField.COLLEAGUE: HANA}
+    said = at_once(*[lambda n=n: set_away(app, signer, SAM, answers, view_id=f"V0AWAY{n}") for n in range(4)])
+    set_ = [answer for answer in said if "covers for you from" in json.dumps(answer)]
+    clashed = [answer for answer in said
+               if "You already have cover from Tuesday 24 November 2026" in answer.get("errors", {}).get(
+                   AwayField.FIRST_DAY, "")]
+    assert (len(set_), len(clashed)) == (1, 3), said
+    with engine.connect() as connection:
+        assert connection.execute(select(Cover.absent, Cover.colleague)).all() == [(SAM, HANA)]
+        assert connection.scalars(select(Audit.action).where(Audit.action.like("cover.%"))).all() == ["cover.set"]
+    assert services.covering(HANA) == (SAM,)
 
 
 def test_cover_lends_a_chair_but_never_a_tiers_limits_nor_ones_own_case(app, signer, slack, services, engine,

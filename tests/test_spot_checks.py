@@ -10,13 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from bot import worker
-from bot.domain.spot_checks import draw_for
-from bot.services.spot_checks import open_spot_check
+from bot.domain.spot_checks import Finding, draw_for
+from bot.refusals import Refusal
+from bot.services.spot_checks import SpotCheckRefused, open_spot_check, record_spot_check
 from handlers.slack.standin.requests import form_state
 from messages.slack.ids import Action, DecisionField, SpotCheckField
 from messages.slack.spot_checks import spot_check_modal
 from store.models import Audit, Case, Decision, Reminder, SpotCheck
-from tests.conftest import dispatch
+from tests.conftest import at_once, dispatch
 from tests.test_decisions import PRIYA, STRANGER, TOMAS, click, submit_decision
 
 SQAO, OLU = "U0SQAO0001", "U0OLUOPS"
@@ -223,6 +224,40 @@ def test_two_checkers_recording_at_once_record_one_finding(app, signer, slack, s
                or "nothing was changed" in a["errors"][SpotCheckField.FINDING]
                for a in answers if a.get("response_action") == "errors")
     assert len(audits(engine, "spot_check.recorded")) == 1
+
+
+def test_four_check_this_case_clicks_at_once_open_the_check_once_and_each_shows_it(
+        app, signer, slack, services, engine, team, new_case):
+    sign_off(app, signer, services, new_case)
+    check = the_check(engine)
+    slack.reset()
+    answers = at_once(*[lambda: dispatch(app, signer.block_action(SQAO, Action.SPOT_CHECK_OPEN, value=str(check.id)))]
+                      * 4)
+    assert [answer.status for answer in answers] == [200] * 4
+    assert len(slack.calls_to("views.open")) == 4  # each click shows the check
+    [(before, after, actor)] = audits(engine, "spot_check.opened")
+    assert (before["opened_at"], after["opened_at"], actor) == (None, the_check(engine).opened_at.isoformat(), SQAO)
+
+
+def test_four_records_at_once_each_opening_the_check_first_open_it_once_and_record_it_once(
+        services, engine, app, signer, team, new_case):
+    # As a Teams Record press does (handlers/teams/bot.py): open the check, then record the finding.
+    sign_off(app, signer, services, new_case)
+    check = the_check(engine)
+
+    def press():
+        open_spot_check(services, check.id, SQAO)
+        return record_spot_check(services, check.id, SQAO, Finding.AGREED, None)
+
+    answers = at_once(*[press] * 4)
+    refused = [answer for answer in answers if isinstance(answer, SpotCheckRefused)]
+    assert len(refused) == 3, answers
+    assert {answer.code for answer in refused} <= {Refusal.SPOT_CHECK_RACE, Refusal.SPOT_CHECK_DONE_BY}
+    with engine.connect() as connection:
+        assert connection.scalars(select(Audit.action).where(Audit.action.like("spot_check.%"))
+                                  .order_by(Audit.id)).all() == ["spot_check.draw", "spot_check.opened",
+                                                                 "spot_check.recorded"]
+    assert the_check(engine).state == "agreed"
 
 
 def test_a_referred_case_is_ratified_or_not_by_the_forums_chair(app, signer, slack, services, engine, team,

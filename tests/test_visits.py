@@ -20,7 +20,8 @@ from bot.services.visits import (
     visit_done,
     visits_overview,
 )
-from store.models import Reminder, Visit, VisitStep
+from store.models import Audit, Provision, Reminder, Visit, VisitStep
+from tests.conftest import at_once
 
 PCO, SQAO, CSW, IRO, SENO = "U0PCO0001", "U0SQAO0001", "U0CSW0001", "U0IRO0001", "U0SENO001"
 
@@ -127,6 +128,18 @@ def test_bad_input_is_refused_and_changes_nothing(services, officers, engine, ca
         call(services, view.id)
     assert refused.value.code is says
     assert count(engine, Visit) == before
+
+
+def test_a_new_provision_saved_four_times_at_once_is_saved_once_and_the_others_are_told_it_exists(
+        services, officers, engine):
+    answers = at_once(*[lambda: provision(services, rating="good", rated_on=date(2026, 11, 20))] * 4)
+    refused = [answer for answer in answers if isinstance(answer, VisitRefused)]
+    assert len(refused) == 3, answers  # never an IntegrityError: that reached the person as an incident
+    assert {(answer.code, answer.field, answer.facts["name"]) for answer in refused} == {
+        (Refusal.PROVISION_EXISTS, "name", "Oakwood House")}
+    assert count(engine, Provision) == 1 and count(engine, Visit) == 1
+    with engine.connect() as connection:
+        assert connection.scalars(select(Audit.action)).all() == ["provision.saved"]
 
 
 def test_planning_a_visit_schedules_the_confirmation_and_asks_for_feedback(services, officers, engine, slack):

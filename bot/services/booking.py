@@ -82,8 +82,10 @@ def free_days(services: Services, session: Session, now: datetime, body_id: str,
     return tuple(DayChoice(day, tuple(slots)) for day, slots in by_day.items())
 
 
-def _case_for_booking(services: Services, session: Session, case_id: int, actor: str) -> Case:
-    row = session.get(Case, case_id)
+def _case_for_booking(services: Services, session: Session, case_id: int, actor: str, *, lock: bool = False) -> Case:
+    """The case `actor` may book or cancel a slot for. `lock` holds its row until the transaction ends, so
+    that a change of its slot (book, rebook, cancel) reads the slot after any other change has committed."""
+    row = session.get(Case, case_id, with_for_update=lock or None)
     if row is None:
         raise BookingRefused(Refusal.CASE_GONE)
     body = services.policy.bodies.get(row.route)
@@ -138,7 +140,7 @@ def book_slot(services: Services, case_id: int, starts_at: datetime, actor: str)
     slot = _check_slot(services, services.policy.bodies[body_id], starts_at, now)
     try:
         with services.sessions.begin() as session:
-            row = _case_for_booking(services, session, case_id, actor)
+            row = _case_for_booking(services, session, case_id, actor, lock=True)
             current = live_booking(session, row.id)
             if current is not None and current.starts_at == slot.starts_at:
                 return BookingResult(BookingChange(booking=booking_view(services, current, row)), changed=False)
@@ -212,10 +214,11 @@ def _queue_invitations(services: Services, session: Session, row: Case, booking:
 
 
 def cancel_booking(services: Services, case_id: int, actor: str) -> BookingChange | None:
-    """Give up the case's slot (it is offered again at once). None when it had none (a double click)."""
+    """Give up the case's slot (it is offered again at once). None when it had none (a double click, or
+    presses at once: the case's row lock makes each wait for the one before, then find no slot)."""
     now = services.now()
     with services.sessions.begin() as session:
-        row = _case_for_booking(services, session, case_id, actor)
+        row = _case_for_booking(services, session, case_id, actor, lock=True)
         booking = live_booking(session, row.id)
         if booking is None:
             return None

@@ -17,7 +17,7 @@ from bot.errors import UserError
 from bot.refusals import Refusal
 from bot.services import Services
 from store.audit import record_audit
-from store.db import rows_matched
+from store.db import lock_until_commit, rows_matched
 from store.models import Cover
 
 LONGEST = timedelta(days=183)  # cover is set for a spell of leave, not for good
@@ -90,6 +90,10 @@ def set_cover(services: Services, absent: str, colleague: str, first_day: date |
         raise CoverRefused(Refusal.COVER_NO_SHARED_ROLE)
     now = services.now()
     with services.sessions.begin() as session:
+        # Two forms sent at once would both find no clash and both insert. A clash is an overlap of dates,
+        # which no unique index expresses, and a person's first cover has no row to lock: a lock on the
+        # person's name makes the second wait, then find the first's cover.
+        lock_until_commit(session, f"cover:{absent}")
         clash = session.scalars(select(Cover).where(
             Cover.absent == absent, Cover.ended_at.is_(None), Cover.first_day <= last_day,
             Cover.last_day >= first_day)).first()
@@ -112,6 +116,7 @@ def end_cover(services: Services, absent: str) -> int:
     """End `absent`'s cover now (back early, or a mistake). Returns how many were ended; audited."""
     now = services.now()
     with services.sessions.begin() as session:
+        lock_until_commit(session, f"cover:{absent}")  # after a set_cover of the same moment, so it is ended too
         rows = session.scalars(select(Cover).where(Cover.absent == absent, Cover.ended_at.is_(None))).all()
         for row in rows:
             ended = rows_matched(session, update(Cover).where(Cover.id == row.id, Cover.ended_at.is_(None))

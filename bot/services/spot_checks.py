@@ -136,18 +136,22 @@ def open_spot_checks(services: Services, user: str, *, limit: int = 40) -> list[
 
 
 def open_spot_check(services: Services, check_id: int, user: str) -> SpotCheckOpened:
-    """The check and the whole case for its checker; the first opening is recorded (audited)."""
+    """The check and the whole case for its checker; the first opening is recorded (audited), once
+    however many open it at the same moment."""
     _may_check(services, user)
     now = services.now()
     with services.sessions.begin() as session:
         check, row, decision = _load(session, check_id)
         _not_own(row, decision, user)
         if check.state == OPEN and check.opened_at is None:
-            session.execute(update(SpotCheck).where(SpotCheck.id == check.id, SpotCheck.opened_at.is_(None))
-                            .values(opened_at=now, opened_by=user))
-            record_audit(session, at=now, actor=user, action="spot_check.opened", subject_type="case",
-                         subject_id=row.reference, before={"spot_check_id": check.id, "opened_at": None},
-                         after={"spot_check_id": check.id, "opened_at": now.isoformat()})
+            # Opened at once by several presses: the one whose update matched records the opening.
+            opened = rows_matched(session, update(SpotCheck).where(
+                SpotCheck.id == check.id, SpotCheck.state == OPEN, SpotCheck.opened_at.is_(None))
+                .values(opened_at=now, opened_by=user))
+            if opened == 1:
+                record_audit(session, at=now, actor=user, action="spot_check.opened", subject_type="case",
+                             subject_id=row.reference, before={"spot_check_id": check.id, "opened_at": None},
+                             after={"spot_check_id": check.id, "opened_at": now.isoformat()})
             session.refresh(check)
         return SpotCheckOpened(_view(services, check, row, decision), view_of(services, row, full=True))
 

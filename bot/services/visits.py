@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.addresses import is_person
@@ -271,13 +272,18 @@ def save_provision(
             **_provision_facts(session, row),
             "rating_visit": _visit_facts(_open_of_kind(session, row.id, VisitKind.RATING)),
         }
-        if row is None:
-            row = Provision(name=name, provision_type=kind, created_by=user, created_at=now, updated_at=now)
-            session.add(row)
-        changed_rating = judged is not None and (row.ofsted_rating != judged or row.rated_on != rated_on)
-        row.name, row.provision_type, row.contact, row.updated_at = name, kind, (contact or "").strip() or None, now
-        row.ofsted_rating, row.rated_on = (judged, rated_on) if judged else (row.ofsted_rating, row.rated_on)
-        session.flush()
+        try:
+            # Two saves of one name at once both find no clash above: the unique name decides, here.
+            with session.begin_nested():
+                if row is None:
+                    row = Provision(name=name, provision_type=kind, created_by=user, created_at=now, updated_at=now)
+                    session.add(row)
+                changed_rating = judged is not None and (row.ofsted_rating != judged or row.rated_on != rated_on)
+                row.name, row.provision_type, row.updated_at = name, kind, now
+                row.contact = (contact or "").strip() or None
+                row.ofsted_rating, row.rated_on = (judged, rated_on) if judged else (row.ofsted_rating, row.rated_on)
+        except IntegrityError:
+            raise VisitRefused(Refusal.PROVISION_EXISTS, field="name", name=name) from None
         made: list[Visit] = []
         if changed_rating:
             assert judged is not None and rated_on is not None  # a judgement comes with its date (checked above)
