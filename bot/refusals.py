@@ -61,6 +61,7 @@ class Refusal(StrEnum):
     WITHDRAW_RACE = "withdraw_race", "reference", "stage"
     REVIEW_NOT_YOURS = "review_not_yours", "reference"
     NOTHING_TO_REVIEW = "nothing_to_review", "reference", "stage"
+    REVIEW_RECORDED_TODAY = "review_recorded_today", "reference", "person", "at"
 
     # --- The case form (bot.domain.submission) ---
     SUBMITTER_NOT_A_PERSON = "submitter_not_a_person"
@@ -175,6 +176,7 @@ class Refusal(StrEnum):
     # --- Reminders and reports ---
     REMINDER_NOT_YOURS = "reminder_not_yours"
     REMINDER_CLOSED = "reminder_closed"
+    REMINDER_SNOOZED = "reminder_snoozed", "until"
     REPORTS_NOT_YOURS = "reports_not_yours"
     PERIOD_UNREADABLE = "period_unreadable"
     PERIOD_BACKWARDS = "period_backwards"

@@ -65,6 +65,8 @@ SENTENCES: dict[Refusal, str] = {
     R.WITHDRAW_RACE: "Case {reference} is {stage:stage}: someone got there first, so nothing changed.",
     R.REVIEW_NOT_YOURS: "Only the worker, their team manager or the AP/SM on case {reference} can review it.",
     R.NOTHING_TO_REVIEW: "Case {reference} has no agreed package to review (it is {stage:words}).",
+    R.REVIEW_RECORDED_TODAY: "Case {reference}'s review was already recorded today, by {person:person} at "
+                             "{at:time}: nothing was recorded again.",
     # The case form: short, no full stop (Slack shows them under the field), never what was typed
     R.SUBMITTER_NOT_A_PERSON: "the submitter must be a person's Slack or Teams ID",
     R.ANSWER_UNREADABLE: "This answer could not be read: enter it again",
@@ -182,6 +184,7 @@ SENTENCES: dict[Refusal, str] = {
     # Reminders and reports
     R.REMINDER_NOT_YOURS: "That reminder is not yours.",
     R.REMINDER_CLOSED: "That reminder is already closed.",
+    R.REMINDER_SNOOZED: "That reminder is already snoozed: it comes back on {until:date} at {until:time}.",
     R.REPORTS_NOT_YOURS: "Only the people the council's policy names for reports can see them.",
     R.PERIOD_UNREADABLE: "Give the period as a month (`2026-11`), a year (`2026`), two dates "
                          "(`2026-09-01..2026-11-30`), or nothing for the 12 months to today.",

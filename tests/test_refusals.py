@@ -64,6 +64,8 @@ FACTS = {
     "roles": ("service_managers", "heads_of_service"),
     "stage": Stage.AWAITING_BOOKING,
     "starts_at": datetime(2026, 11, 24, 10, 0, tzinfo=UTC),
+    "at": datetime(2026, 11, 24, 10, 5, tzinfo=UTC),
+    "until": datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
     "state": "concern",
     "weekly": Decimal("412.00"),
     "year": 2026,

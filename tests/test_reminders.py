@@ -5,7 +5,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot.domain.decisions import DecisionForm, Outcome
 from bot.services.booking import book_slot, cancel_booking
@@ -193,6 +193,11 @@ def test_after_a_crash_between_claiming_and_sending_the_reminder_is_sent_once(se
     assert len(reminder_dms(slack, PRIYA)) == 1
 
 
+def audit_rows(engine) -> int:
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(Audit))
+
+
 def test_a_review_is_recorded_and_the_next_one_scheduled(app, signer, services, engine, slack, team, new_case, clock):
     case_id = new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
     decide(services, case_id, 1, DecisionForm(outcome=Outcome.APPROVED, reason="ok"), TOMAS)
@@ -207,6 +212,34 @@ def test_a_review_is_recorded_and_the_next_one_scheduled(app, signer, services, 
     due = {(k, s): d for k, _, d, s in reminders(engine, kind="review_due")}
     assert due[("review_due", "withdrawn")] == datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
     assert due[("review_due", "pending")] == datetime(2028, 1, 5, 9, 0, tzinfo=UTC)
+
+    # The same form submitted again (a double click, a retried delivery): nothing is recorded twice.
+    audits = audit_rows(engine)
+    again = dispatch(app, signer.view_submission(PRIYA, view, form_state(view, answers)))
+    assert "review was already recorded today, by <@U0PRIYA> at 10:00" in again.body
+    assert audit_rows(engine) == audits
+    assert sorted(d for _, _, d, s in reminders(engine, kind="review_due") if s == "pending") == [
+        datetime(2028, 1, 5, 9, 0, tzinfo=UTC)]  # the next review stays a year on, not two
+
+
+def test_a_second_snooze_of_the_same_reminder_says_when_it_comes_back_and_changes_nothing(
+        app, signer, services, engine, slack, new_case, clock):
+    book_slot(services, new_case(), THURSDAY_NINE, PRIYA)
+    send_due_reminders(services, WEDNESDAY_NINE)
+    with engine.connect() as connection:
+        mine = connection.scalars(select(Reminder.id).where(Reminder.kind == "forum_tomorrow", Reminder.person == PRIYA)
+                                  ).one()
+    clock[0] = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
+    for action in (Action.SNOOZE_DAY, Action.SNOOZE_WEEK):
+        dispatch(app, signer.block_action(PRIYA, action, value=str(mine), channel="DPRIYA", message_ts="1"))
+    first, second = [c.args["text"] for c in slack.calls_to("response_url")][-2:]
+    assert first.startswith("Snoozed: case 1234567 comes back on Monday 30 November 2026 at 09:00")
+    assert second == "That reminder is already snoozed: it comes back on Monday 30 November 2026 at 09:00."
+    with engine.connect() as connection:
+        assert connection.scalar(select(Reminder.due_at).where(Reminder.id == mine)) == \
+            datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+        assert connection.scalars(select(Audit.action).where(Audit.action == "reminder.snoozed")).all() == [
+            "reminder.snoozed"]
 
 
 def test_a_review_that_changes_an_adults_package_needs_no_ratification(services, engine, team, new_case):

@@ -208,7 +208,7 @@ def test_twenty_simultaneous_deliveries_of_one_submission_make_one_case(app, sig
 
 def test_when_slack_fails_the_case_is_kept_and_its_messages_go_out_on_a_later_tick(
         app, signer, slack, policy, engine, services, clock):
-    slack.fail_next("chat.postMessage", status=500, times=2)
+    slack.fail_next("chat.postMessage", status=503, times=2)  # Slack kept nothing: tried again later
     answer = submit(app, signer, policy, FORUM_CASE)
     assert answer["response_action"] == "update"
     assert count(engine, Case) == 1
@@ -221,6 +221,25 @@ def test_when_slack_fails_the_case_is_kept_and_its_messages_go_out_on_a_later_ti
         assert connection.scalar(select(CaseCard.ts)) is not None
     assert len(posts_to(slack, policy.bodies["forum"].channel)) == 2  # the failed try and the one that landed
     assert deliver_due(services, clock[0]) == 0  # nothing is sent twice
+
+
+def test_a_case_card_answered_500_is_not_posted_again_and_the_panel_admin_is_told(
+        app, signer, slack, policy, engine, services, clock):
+    """Slack's 500: "it's possible some aspect of the operation succeeded". panelbot does not read the
+    channel, so the card is not posted a second time: it is marked unknown and a person checks."""
+    slack.fail_next("chat.postMessage", status=500)  # the card's post: its fate is not known
+    submit(app, signer, policy, FORUM_CASE)
+    for hours in (1, 2, 3):
+        clock[0] = datetime(2026, 11, 24, 10 + hours, 0, tzinfo=UTC)
+        deliver_due(services, clock[0])
+    assert len(posts_to(slack, policy.bodies["forum"].channel)) == 1  # the one try: never a second card
+    with engine.connect() as connection:
+        assert connection.execute(select(Outbox.state, Outbox.error).where(
+            Outbox.kind == "case_card")).one() == ("unknown", "http_500")
+        told = connection.execute(select(Outbox.recipient, Outbox.state).where(
+            Outbox.kind == "delivery_unknown")).all()
+    assert told and {state for _, state in told} == {"sent"}
+    assert set(policy.members("panel_admins")) >= {recipient for recipient, _ in told}
 
 
 def test_a_recipient_slack_no_longer_knows_is_marked_failed_not_retried_forever(app, signer, slack, policy, engine):

@@ -16,7 +16,8 @@ dropped connection; for DMs also a 500 or 504) may have reached Slack, so whoeve
 - a post in a channel: panelbot does not read channel history (it would read everything people
   write in the forum and panel channels), so the row is marked `unknown` and the panel admins are
   told which case and channel to check. Nothing is posted twice; nothing is lost without a person
-  being told.
+  being told. The same for a channel post answered 500 or 504 ("it's possible some aspect of the
+  operation succeeded"): in an outage that can be many, each one a person checks, and none doubled.
 Permanent errors fail the row at once with Slack's error code; passing ones are retried with
 backoff; after a 429 the process-wide `RateGate` holds every later call until Retry-After.
 """
@@ -40,7 +41,6 @@ from bot.domain.booking import BookingChange, CalendarInvite, calendar_uid
 from bot.domain.calendar import Slot
 from bot.domain.decisions import Decided
 from bot.notify import (
-    NO_ANSWER,
     About,
     ActionPlanAsk,
     DeliveryError,
@@ -470,11 +470,11 @@ def _mark_unknown(services: Services, row_id: int, claimed: _Claimed, code: str,
 
 
 def _record_failure(services: Services, row_id: int, claimed: _Claimed, exc: DeliveryError, now: datetime) -> None:
-    # A DM that may be in Slack is looked for before it is sent again. A channel post is marked
-    # unknown only when no answer came at all; Slack's 500s and 504s are retried (in an outage
-    # they come by the hundred, and each would otherwise need a person to check the channel).
+    # A DM that may be in Slack is looked for before it is sent again. A channel post that may be
+    # there (no answer, or a 500 or 504: "some aspect of the operation may have succeeded") is marked
+    # unknown and a person checks: it is never posted twice.
     dm = is_dm(claimed.recipient) and claimed.notice is not Notice.THREAD_REPLY
-    if exc.maybe_sent and claimed.notice not in _IDEMPOTENT and (dm or exc.code in NO_ANSWER):
+    if exc.maybe_sent and claimed.notice not in _IDEMPOTENT:
         if dm:  # never given up here: the next pass looks in Slack first
             _park(services, row_id, claimed, exc, now)
         else:

@@ -248,7 +248,8 @@ def hand_over_in_cover(services: Services, now: datetime) -> int:
 # -- Done and Snooze -------------------------------------------------------------------------------
 
 def _own_reminder(session: Session, reminder_id: int, user: str) -> Reminder:
-    row = session.get(Reminder, reminder_id)
+    # Locked (PostgreSQL): four presses at once wait in line, and each after the first sees its change.
+    row = session.get(Reminder, reminder_id, with_for_update=True)
     if row is None or row.person != user:
         raise ReminderRefused(Refusal.REMINDER_NOT_YOURS)
     if row.state in (DONE, WITHDRAWN):
@@ -277,6 +278,8 @@ def snooze_reminder(services: Services, reminder_id: int, user: str, days: int) 
     now = services.now()
     with services.sessions.begin() as session:
         row = _own_reminder(session, reminder_id, user)
+        if row.state == PENDING and row.due_at > now:  # snoozed already (a repeat press, a retried delivery)
+            raise ReminderRefused(Refusal.REMINDER_SNOOZED, until=row.due_at)
         until = shift_into_hours(services.calendar, hours(services), now + timedelta(days=days))
         before = {"reminder": row.id, "state": row.state, "due_at": row.due_at.isoformat()}
         row.state, row.due_at, row.claimed_at, row.attempts = PENDING, until, None, 0

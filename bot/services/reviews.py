@@ -77,7 +77,14 @@ def record_review(services: Services, case_id: int, user: str, quality: QualityO
     now = services.now()
     today = services.calendar.local_date(now)
     with services.sessions.begin() as session:
-        row = _reviewable(services, session.get(Case, case_id), user)
+        # Locked (PostgreSQL): a second press waits for the first, then finds its review.
+        row = _reviewable(services, session.get(Case, case_id, with_for_update=True), user)
+        earlier = session.execute(select(Review.reviewed_by, Review.reviewed_at).where(Review.case_id == row.id)
+                                  .order_by(Review.id.desc())).first()
+        if earlier is not None and services.calendar.local_date(earlier.reviewed_at) == today:
+            # One review a day: a repeated press or a retried delivery records nothing again.
+            raise ReviewRefused(Refusal.REVIEW_RECORDED_TODAY, reference=row.reference, person=earlier.reviewed_by,
+                                at=earlier.reviewed_at)
         due = session.scalars(select(FollowUp).where(FollowUp.case_id == row.id, FollowUp.kind == "review",
                                                       FollowUp.done_at.is_(None)).order_by(FollowUp.due_on)).first()
         if due is not None:

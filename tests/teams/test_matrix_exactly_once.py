@@ -208,7 +208,8 @@ SUBMITS = [
     Submit("Snooze 1 week on a reminder", a_reminder, by(WORKER),
            execute(Verb.SNOOZE_WEEK, lambda teams, target: {Key.REMINDER.value: target.reminder}),
            ("reminder.snoozed",), re.compile(r"^Snoozed: "), re.compile(r"already snoozed", re.I)),
-    Submit("Record review", reviewable, by(WORKER), execute(Verb.RECORD_REVIEW, lambda teams, target: {
+    # A case of its own each time: a case is reviewed once a day.
+    Submit("Record review", agreed, by(WORKER), execute(Verb.RECORD_REVIEW, lambda teams, target: {
         Key.CASE.value: target.case_id, ReviewInput.QUALITY_OF_LIFE.value: QualityOfLife.IMPROVED.value,
         ReviewInput.PACKAGE.value: PackageAfterReview.CONTINUES.value}),
         ("case.reviewed",), re.compile(r"^== Review recorded"), re.compile(r"already (recorded|reviewed)", re.I)),
@@ -228,35 +229,12 @@ SUBMITS = [
         re.compile(r"The spot check of case \d+ was already recorded"), told=("case team manager",)),
 ]
 # Found by this matrix: a second delivery changes something again (see the report in each reason).
-TWICE = {
-    "Snooze 1 day on a reminder": "A repeated Snooze press snoozes the reminder again: a second audit row "
-                                  "'reminder.snoozed' and the answer 'Snoozed' again, not 'already snoozed' "
-                                  "(bot/services/reminders.py snooze_reminder has no conditional update).",
-    "Snooze 1 week on a reminder": "As Snooze 1 day: each delivery writes its own 'reminder.snoozed' audit row.",
-    "Record review": "A repeated Record review press records a second review: two 'case.reviewed' audit rows, two "
-                     "Review rows, two card updates, and the next review moves a year further on each time "
-                     "(bot/services/reviews.py record_review keys nothing to the press).",
-}
+TWICE: dict[str, str] = {}
 
 
 # Found by this matrix on PostgreSQL only: four presses at once each change something (SQLite runs one
 # writer at a time, so there the others wait and then see the change). Each test tries twice on PostgreSQL.
-RACES = {
-    "Cancel the slot": "Four Cancel presses at once on PostgreSQL: four 'booking.cancelled' audit rows and four "
-                       "answers 'is cancelled' (bot/services/booking.py cancel_booking reads the live booking, then "
-                       "writes, without a conditional update); the notices go once (their outbox keys).",
-    "Done on a reminder": "Four Done presses at once on PostgreSQL: four 'reminder.done' audit rows and four answers "
-                          "'Done' (bot/services/reminders.py complete_reminder reads, then writes, unconditionally).",
-    "Set cover": "Four Set cover presses at once on PostgreSQL: four Cover rows for the same person and four "
-                 "'cover.set' audit rows (bot/services/cover.py set_cover checks for a clash, then inserts: no "
-                 "unique constraint or lock decides the race).",
-    "Check this case (open a spot check)": "Four presses at once on PostgreSQL: four 'spot_check.opened' audit rows "
-                                           "(bot/services/spot_checks.py open_spot_check updates opened_at "
-                                           "conditionally but writes the audit row whatever the update matched).",
-    "Record a spot check": "Four Record presses at once on PostgreSQL: the finding is recorded once, but each press "
-                           "first opens the check (handlers/teams/bot.py _record_spot_check calls open_spot_check) "
-                           "and writes its own 'spot_check.opened' audit row.",
-}
+RACES: dict[str, str] = {}
 
 
 def submits(mode: str) -> list[Any]:
@@ -426,14 +404,7 @@ SENDINGS = {
 }
 
 # Found by this matrix: the message is in Teams twice (see the report in each reason).
-POSTED_TWICE = {
-    ("the case card (a new post in the forum's channel)", "a 500 after Teams kept it"):
-        "A 500 (or 504) on a channel post is retried (bot/services/outbox.py _record_failure marks a channel post "
-        "unknown only for 'timeout'/'no_answer'), but Teams had kept the card: a second case card is posted.",
-    ("the decision under the card (a reply in its thread)", "a 500 after Teams kept it"):
-        "A 500 (or 504) on the thread reply is retried (THREAD_REPLY is not a DM, and http_500 is not in "
-        "NO_ANSWER): the decision is replied twice under the card.",
-}
+POSTED_TWICE: dict[tuple[str, str], str] = {}
 
 
 def to_working_hours(teams: MatrixTeams, clock: list[Any]) -> None:
