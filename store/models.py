@@ -369,6 +369,11 @@ class Review(Base):
     reviewed_at: Mapped[datetime]
 
 
+def provision_key(name: str) -> str:
+    """What makes two provisions' names the same: case and the spaces around them do not count."""
+    return name.strip().casefold()
+
+
 class Provision(Base):
     """A provider's setting that placement commissioning officers visit (seed 002). Organisations are
     named; children never are (placements carry the child's case reference only)."""
@@ -376,7 +381,10 @@ class Provision(Base):
     __tablename__ = "provision"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # One provision a name, whatever its case: "Oakwood House" and "oakwood house" are the same home.
+    name_key: Mapped[str] = mapped_column(String(200), unique=True, default=lambda context: provision_key(
+        context.get_current_parameters()["name"]))
     provision_type: Mapped[str] = mapped_column(String(40))
     ofsted_rating: Mapped[str | None] = mapped_column(String(30))
     rated_on: Mapped[date | None] = mapped_column(Date)

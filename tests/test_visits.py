@@ -13,6 +13,7 @@ from bot.services.visits import (
     VisitRefused,
     add_placement,
     complete_step,
+    find_provision,
     plan_visit,
     raise_concern,
     record_action_plan,
@@ -140,6 +141,21 @@ def test_a_new_provision_saved_four_times_at_once_is_saved_once_and_the_others_a
     assert count(engine, Provision) == 1 and count(engine, Visit) == 1
     with engine.connect() as connection:
         assert connection.scalars(select(Audit.action)).all() == ["provision.saved"]
+
+
+def test_names_that_differ_only_in_case_saved_at_once_are_one_provision(services, officers, engine):
+    names = ["Oakwood House", "oakwood house", "OAKWOOD HOUSE ", "Oakwood house"]
+    answers = at_once(*[lambda name=name: provision(services, name=name) for name in names])
+    refused = [answer for answer in answers if isinstance(answer, VisitRefused)]
+    assert len(refused) == 3 and {answer.code for answer in refused} == {Refusal.PROVISION_EXISTS}, answers
+    assert count(engine, Provision) == 1
+
+
+def test_a_provision_name_is_matched_as_typed_not_as_a_pattern(services, officers):
+    provision(services)  # Oakwood House
+    assert find_provision(services, "oakwood HOUSE") is not None
+    for pattern in ("Oak_ood House", "Oak%", "%"):
+        assert find_provision(services, pattern) is None
 
 
 def test_planning_a_visit_schedules_the_confirmation_and_asks_for_feedback(services, officers, engine, slack):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,7 +47,7 @@ from bot.services.outbox import queue_notice
 from bot.services.reminders import hours, remind, withdraw
 from bot.services.views import provision_view, visit_view
 from store.audit import record_audit, text_fingerprint
-from store.models import ActionPlan, Concern, Placement, Provision, Visit, VisitStep
+from store.models import ActionPlan, Concern, Placement, Provision, Visit, VisitStep, provision_key
 
 PCO_ROLE = "placement_commissioning_officers"
 FIRST_STEP = next(iter(Step))  # the chain starts with the report to the SQAO
@@ -58,6 +58,12 @@ MAX_PROVISION_NAME = 200
 class VisitRefused(UserError):
     """Bad input or a step that is not the person's: its code says what to do; nothing changed.
     `field` names the form field to show it under, when there is one."""
+
+
+def same_name(name: str) -> ColumnElement[bool]:
+    """A provision called `name`, whatever its case; the typed name is compared as it is (no wildcards).
+    The unique `name_key` (migration 0017) holds the same rule."""
+    return Provision.name_key == provision_key(name)
 
 
 def _today(services: Services) -> date:
@@ -83,7 +89,7 @@ def provisions(services: Services) -> list[ProvisionView]:
 
 def find_provision(services: Services, name: str) -> ProvisionView | None:
     with services.sessions() as session:
-        row = session.scalars(select(Provision).where(Provision.name.ilike(name.strip()))).first()
+        row = session.scalars(select(Provision).where(same_name(name))).first()
         return provision_view(session, row) if row else None
 
 
@@ -260,7 +266,7 @@ def save_provision(
     if rated_on and (rated_on > today or rated_on < today - relativedelta(years=10)):
         raise VisitRefused(Refusal.RATED_ON_OUT_OF_RANGE, field="rated_on")
     with services.sessions.begin() as session:
-        clash = session.scalars(select(Provision).where(Provision.name.ilike(name))).first()
+        clash = session.scalars(select(Provision).where(same_name(name))).first()
         row = session.get(Provision, provision_id, with_for_update=True) if provision_id else None
         if provision_id and row is None:
             raise VisitRefused(Refusal.PROVISION_GONE)
@@ -279,7 +285,7 @@ def save_provision(
                     row = Provision(name=name, provision_type=kind, created_by=user, created_at=now, updated_at=now)
                     session.add(row)
                 changed_rating = judged is not None and (row.ofsted_rating != judged or row.rated_on != rated_on)
-                row.name, row.provision_type, row.updated_at = name, kind, now
+                row.name, row.name_key, row.provision_type, row.updated_at = name, provision_key(name), kind, now
                 row.contact = (contact or "").strip() or None
                 row.ofsted_rating, row.rated_on = (judged, rated_on) if judged else (row.ofsted_rating, row.rated_on)
         except IntegrityError:
@@ -397,7 +403,7 @@ def raise_concern(services: Services, user: str, provision_name: str) -> tuple[V
     _require_officer(services, user)
     now, today = services.now(), _today(services)
     with services.sessions.begin() as session:
-        provision = session.scalars(select(Provision).where(Provision.name.ilike(provision_name.strip()))).first()
+        provision = session.scalars(select(Provision).where(same_name(provision_name))).first()
         if provision is None:
             # The name as typed goes back to the person who typed it, and nowhere else (never a log).
             raise VisitRefused(Refusal.NO_SUCH_PROVISION, name=provision_name.strip()[:60])
