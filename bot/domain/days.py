@@ -40,6 +40,15 @@ def _make(year: int, month: int, day: int) -> date | NotADay:
     return date(year, month, day)
 
 
+def picked_day(value: object) -> date | None:
+    """A date picker's answer (Slack's datepicker, Teams' Input.Date: ISO, year first) as a date; None
+    when nothing was picked or it is not one."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def read_day(text: str, today: date) -> date | NotADay | None:
     """The day `text` names; NotADay when it looks like a date that does not exist; None when it is
     not a way of writing a day at all."""

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.calendar import long_date
+from bot.domain.days import picked_day
 from bot.services import Services
 from bot.services.cases import (
     WithdrawRefused,
@@ -135,11 +136,7 @@ def register_cover(app: App, services: Services) -> None:
         answers = read_state(view.get("state", {}).get("values", {}))
 
         def day(field: AwayField) -> date | None:
-            value = answers.get(field)
-            try:
-                return date.fromisoformat(value) if isinstance(value, str) else None
-            except ValueError:
-                return None
+            return picked_day(answers.get(field))
 
         colleague = answers.get(AwayField.COLLEAGUE)
         if not isinstance(colleague, str) or not colleague:

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.domain.days import picked_day
 from bot.domain.visits import Step
 from bot.refusals import Refusal
 from bot.services import Services
@@ -44,13 +44,6 @@ from messages.slack.visits import (
 
 def _ephemeral(text: str) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": text}
-
-
-def _date(value: object) -> date | None:
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 def _text(value: object) -> str | None:
@@ -123,7 +116,7 @@ def register(app: App, services: Services) -> None:
                 name=_text(answers.get(ProvisionField.NAME)) or "",
                 provision_type=_text(answers.get(ProvisionField.TYPE)) or "",
                 rating=_text(answers.get(ProvisionField.RATING)),
-                rated_on=_date(answers.get(ProvisionField.RATED_ON)),
+                rated_on=picked_day(answers.get(ProvisionField.RATED_ON)),
                 contact=_text(answers.get(ProvisionField.CONTACT)))
         except VisitRefused as refused:
             ack(response_action="errors", errors={refused.field or ProvisionField.NAME: said(refused)})
@@ -141,7 +134,7 @@ def register(app: App, services: Services) -> None:
             name, visit = add_placement(
                 services, body["user"]["id"], provision_id=row_id(chosen),
                 child_reference=_text(answers.get(PlacementField.CHILD_REFERENCE)) or "",
-                starts_on=_date(answers.get(PlacementField.STARTS_ON)),
+                starts_on=picked_day(answers.get(PlacementField.STARTS_ON)),
                 social_worker=_text(answers.get(PlacementField.SOCIAL_WORKER)),
                 iro=_text(answers.get(PlacementField.IRO)),
                 sen_officer=_text(answers.get(PlacementField.SEN_OFFICER)))
@@ -162,7 +155,8 @@ def register(app: App, services: Services) -> None:
             return
         try:
             planned = plan_visit(services, body["user"]["id"], metadata[0],
-                                 _date(answers.get(PlanVisitField.DATE)), _text(answers.get(PlanVisitField.VISITOR)))
+                                 picked_day(answers.get(PlanVisitField.DATE)),
+                                 _text(answers.get(PlanVisitField.VISITOR)))
         except VisitRefused as refused:
             ack(response_action="errors", errors={refused.field or PlanVisitField.DATE: said(refused)})
             return

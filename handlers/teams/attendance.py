@@ -14,9 +14,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from bot.domain.days import picked_day
 from bot.domain.decisions import Attendance
 from bot.services.attendance import AttendanceRefused, attendance, record_attendance
-from handlers.teams.bot import OUT_OF_DATE, Handler, Result, TeamsBot, Turn, _day
+from handlers.teams.bot import OUT_OF_DATE, Handler, Result, TeamsBot, Turn
 from handlers.teams.visits import in_personal_chat
 from messages.teams.decisions import attendance_form, attendance_text
 from messages.teams.help import text_card
@@ -79,5 +80,5 @@ class AttendanceHandlers:
 
 
 def _sitting(data: dict[str, Any]) -> tuple[str, date] | None:
-    body, day = data.get(Key.BODY), _day(data.get(Key.DAY))
+    body, day = data.get(Key.BODY), picked_day(data.get(Key.DAY))
     return (body, day) if isinstance(body, str) and body and day is not None else None

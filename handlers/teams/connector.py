@@ -47,6 +47,7 @@ from typing import Any
 
 from bot.notify import PROCESS_GATE, DeliveryError, RateGate
 from handlers.teams.auth import BotTokenError, BotTokens
+from handlers.teams.rest import error_code, read_refusal
 
 CALL_TIMEOUT = 10.0  # seconds for one connector call
 MAX_ANSWER = 1_048_576  # bytes of a connector answer panelbot reads (a roster page is the largest)
@@ -69,20 +70,9 @@ def _retry_after(value: str | None) -> float:
         return 1.0
 
 
-def _error_code(raw: bytes) -> str | None:
-    """Microsoft's error code from a refusal's body ({"error": {"code": ...}}), never its message."""
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        return None
-    error = body.get("error") if isinstance(body, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    return code if isinstance(code, str) and _CODE.fullmatch(code) else None
-
-
 def refused(status: int, raw: bytes, retry_after: str | None = None) -> DeliveryError:
     """The DeliveryError for a refusal from the connector (the table in this module's docstring)."""
-    code = _error_code(raw)
+    code = error_code(raw, _CODE)
     if status == 429:
         return DeliveryError("Teams is throttling panelbot", permanent=False, retry_after=_retry_after(retry_after),
                              code="ratelimited")
@@ -212,12 +202,6 @@ class Connector:
             with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310 (http(s) checked)
                 return answer.status, answer.read(MAX_ANSWER), None
         except urllib.error.HTTPError as refusal:
-            try:
-                raw = refusal.read(MAX_ANSWER)
-            except (OSError, http.client.HTTPException):
-                raw = b""
-            retry = refusal.headers.get("Retry-After") if refusal.headers is not None else None
-            refusal.close()
-            return refusal.code, raw, retry
+            return read_refusal(refusal, MAX_ANSWER)
         except (OSError, http.client.HTTPException) as failed:
             raise no_answer(failed) from None

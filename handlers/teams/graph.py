@@ -76,6 +76,7 @@ from bot.errors import PanelbotError
 from bot.notify import RateGate
 from handlers.teams.auth import BotTokenError, BotTokens
 from handlers.teams.names import clean_name
+from handlers.teams.rest import error_code, read_refusal
 
 logger = logging.getLogger("panelbot.teams.graph")
 
@@ -134,14 +135,8 @@ def _retry_after(value: str | None) -> float:
 
 
 def _graph_code(raw: bytes) -> str | None:
-    """Microsoft's error code from a refusal's body ({"error": {"code": ...}}), never its message."""
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        return None
-    error = body.get("error") if isinstance(body, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    return code if isinstance(code, str) and _CODE.fullmatch(code) else None
+    """Graph's error code from a refusal's body (Graph's codes may hold underscores), never its message."""
+    return error_code(raw, _CODE)
 
 
 def refused(status: int, raw: bytes) -> GraphError:
@@ -252,13 +247,7 @@ class Graph:
                     raise GraphError("answer_too_large", permanent=True)
                 return answer.status, raw, None
         except urllib.error.HTTPError as refusal:
-            try:
-                raw = refusal.read(65_536)
-            except (OSError, http.client.HTTPException):
-                raw = b""
-            retry = refusal.headers.get("Retry-After") if refusal.headers is not None else None
-            refusal.close()
-            return refusal.code, raw, retry
+            return read_refusal(refusal, 65_536)
         except (OSError, http.client.HTTPException) as failed:
             reason = failed.reason if isinstance(failed, urllib.error.URLError) else failed
             code = "timeout" if isinstance(reason, TimeoutError) else "no_answer"

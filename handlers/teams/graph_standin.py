@@ -51,7 +51,6 @@ import itertools
 import json
 import re
 import secrets
-import sys
 import threading
 import time
 import uuid
@@ -62,6 +61,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from handlers import standin_server
 from handlers.teams.standin import APP_SECRET, BOT_APP_ID, TENANT_ID
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -147,48 +147,16 @@ class GraphStandIn:
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> GraphStandIn:
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                standin._handle(self, "GET")
-
-            def do_POST(self) -> None:
-                standin._handle(self, "POST")
-
-            def do_PUT(self) -> None:
-                standin._handle(self, "PUT")
-
-            def do_PATCH(self) -> None:
-                standin._handle(self, "PATCH")
-
-            def do_DELETE(self) -> None:
-                standin._handle(self, "DELETE")
-
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                pass
-
-        class Server(ThreadingHTTPServer):
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                if not isinstance(sys.exc_info()[1], ConnectionError):  # a caller gone mid-call is no news
-                    super().handle_error(request, client_address)
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        self._server = standin_server.serve(self._handle, ("GET", "POST", "PUT", "PATCH", "DELETE"), poll_interval=0.02)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        standin_server.stop(self._server)
 
     @property
     def base_url(self) -> str:
         """Graph's root (TEAMS_GRAPH_URL), which is also Entra ID's login root here (TEAMS_LOGIN_URL)."""
-        assert self._server is not None, "start() first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return standin_server.base_url(self._server)
 
     @property
     def login_url(self) -> str:

@@ -55,7 +55,6 @@ import hashlib
 import itertools
 import json
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -71,6 +70,7 @@ from jwt.algorithms import RSAAlgorithm
 from microsoft_teams.api import ActivityParams
 from pydantic import TypeAdapter, ValidationError
 
+from handlers import standin_server
 from handlers.teams.auth import BOT_FRAMEWORK_ISSUER, BOT_FRAMEWORK_SCOPE, SERVICE_URL_CLAIM, TEAMS_CHANNEL
 
 TENANT_ID = "6d1f0c9e-3b2a-4c8d-9e7f-c0c1c2c3c4c5"  # the demo council's Microsoft 365 tenant
@@ -193,45 +193,16 @@ class TeamsStandIn:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> TeamsStandIn:
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                standin._handle(self, "GET")
-
-            def do_POST(self) -> None:
-                standin._handle(self, "POST")
-
-            def do_PUT(self) -> None:
-                standin._handle(self, "PUT")
-
-            def do_DELETE(self) -> None:
-                standin._handle(self, "DELETE")
-
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                pass
-
-        class Server(ThreadingHTTPServer):
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                if not isinstance(sys.exc_info()[1], ConnectionError):  # a caller gone mid-call is no news
-                    super().handle_error(request, client_address)
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
         # A short poll so stop() returns at once: tests start a stand-in each.
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        self._server = standin_server.serve(self._handle, ("GET", "POST", "PUT", "DELETE"), poll_interval=0.02)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        standin_server.stop(self._server)
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "start() first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return standin_server.base_url(self._server)
 
     @property
     def service_url(self) -> str:

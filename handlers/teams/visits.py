@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.addresses import Surface, is_person, surface_of
+from bot.domain.days import picked_day
 from bot.domain.text import form_problems
 from bot.domain.visits import Step
 from bot.services.visits import (
@@ -38,7 +39,7 @@ from bot.services.visits import (
     visit_to_plan,
     visits_overview,
 )
-from handlers.teams.bot import IN_YOUR_CHAT, OUT_OF_DATE, Handler, Result, TeamsBot, Turn, _day, _text_input, row_id
+from handlers.teams.bot import IN_YOUR_CHAT, OUT_OF_DATE, Handler, Result, TeamsBot, Turn, _text_input, row_id
 from messages.teams.help import text_card, typed
 from messages.teams.ids import Command, Key, PlacementInput, PlanVisitInput, ProvisionInput, Verb
 from messages.teams.visits import (
@@ -125,7 +126,7 @@ class VisitHandlers:
             saved, due = save_provision(
                 self.services, turn.person, provision_id=editing, name=answers.get(ProvisionInput.NAME) or "",
                 provision_type=answers.get(ProvisionInput.TYPE) or "", rating=answers.get(ProvisionInput.RATING),
-                rated_on=_day(answers.get(ProvisionInput.RATED_ON)), contact=contact)
+                rated_on=picked_day(answers.get(ProvisionInput.RATED_ON)), contact=contact)
         except VisitRefused as refused:
             if refused.field is None:  # not theirs to do, or the provision has gone: the form cannot help
                 return self.bot.said(refused)
@@ -148,7 +149,7 @@ class VisitHandlers:
             name, visit = add_placement(
                 self.services, turn.person, provision_id=row_id(answers.get(PlacementInput.PROVISION)),
                 child_reference=answers.get(PlacementInput.CHILD_REFERENCE) or "",
-                starts_on=_day(answers.get(PlacementInput.STARTS_ON)),
+                starts_on=picked_day(answers.get(PlacementInput.STARTS_ON)),
                 social_worker=people[PlacementInput.SOCIAL_WORKER], iro=people[PlacementInput.IRO],
                 sen_officer=people[PlacementInput.SEN_OFFICER])
         except VisitRefused as refused:
@@ -175,7 +176,7 @@ class VisitHandlers:
         if errors:
             return self._plan_form(turn, visit_id, answers, errors)
         try:
-            planned = plan_visit(self.services, turn.person, visit_id, _day(answers.get(PlanVisitInput.DATE)),
+            planned = plan_visit(self.services, turn.person, visit_id, picked_day(answers.get(PlanVisitInput.DATE)),
                                  visitor)
         except VisitRefused as refused:
             if refused.field is None:

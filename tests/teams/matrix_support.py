@@ -43,7 +43,7 @@ from bot.domain.reminders import ReminderKind
 from bot.domain.submission import parse_submission
 from bot.later import InlineExecutor, Later
 from bot.notify import RateGate
-from bot.policy import Policy
+from bot.policy import Policy, default_policy_path, load_policy
 from bot.services import Services
 from bot.services.bodies import chair_for
 from bot.services.booking import book_slot, booking_choice
@@ -119,6 +119,11 @@ def matrix_policy(policy: Policy) -> Policy:
               for key, body in policy.bodies.items()}
     spot_checks = policy.spot_checks.model_copy(update={"percent": Decimal(100)})
     return policy.model_copy(update={"roles": roles, "bodies": bodies, "spot_checks": spot_checks})
+
+
+# The policy the `matrix` fixture's bot runs with (it shapes `default_policy`, the same file, alike), for
+# the matrix modules to read their cast and columns from at import.
+POLICY = matrix_policy(load_policy(default_policy_path()))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from handlers.teams.addresses import AddressBook
 from handlers.teams.auth import BotTokens, InboundAuth
 from handlers.teams.bot import TeamsBot
 from handlers.teams.connector import Connector
+from handlers.teams.graph_standin import GraphStandIn
 from handlers.teams.standin import APP_SECRET, BOT_ACCOUNT_ID, BOT_APP_ID, BOT_NAME, TeamsStandIn
 from handlers.teams.wsgi import MESSAGES_PATH, TeamsWsgi
 from store.models import Audit, Outbox, TeamsAddress
@@ -236,6 +237,15 @@ def teams(engine: Engine, policy: Policy, clock: list[datetime]) -> Iterator[Tea
             server.shutdown()
             server.server_close()
         standin.stop()
+
+
+@pytest.fixture
+def graph_standin() -> Iterator[GraphStandIn]:
+    """Microsoft Graph's stand-in for the council's tenant, with nobody in it: a test adds the users and
+    groups it needs."""
+    standin = GraphStandIn().start()
+    yield standin
+    standin.stop()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ one log line says what to grant."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 
@@ -33,27 +32,21 @@ from tests.teams.test_bot_harness import (
     cards_in,
     counts,
     everyone_installed,
+    graph_standin,
     teams,
 )
 from tests.teams.test_bot_journey import submit_through_the_dialog
 
-FIXTURES = (everyone_installed, teams)  # pytest finds these fixtures by their names in this module
+FIXTURES = (everyone_installed, graph_standin, teams)  # pytest finds these fixtures by their names in this module
 REASON = "Approved: the overnight support is needed."
 
 
 @pytest.fixture
-def graph_standin() -> Iterator[GraphStandIn]:
-    standin = GraphStandIn().start()
-    for name, object_id in PEOPLE.items():
-        standin.add_user(name, object_id)
-    yield standin
-    standin.stop()
-
-
-@pytest.fixture
 def groups(graph_standin: GraphStandIn) -> dict[str, str]:
-    """The council's Entra groups: the forum chairs (Sam, through the chairs' rota group) and the team
-    managers (Tomás), as their `teams-group:` addresses."""
+    """The council's people in its directory, and its Entra groups: the forum chairs (Sam, through the
+    chairs' rota group) and the team managers (Tomás), as their `teams-group:` addresses."""
+    for name, object_id in PEOPLE.items():
+        graph_standin.add_user(name, object_id)
     rota = graph_standin.add_group([PEOPLE["Sam Okafor"]], name="Forum chair rota")
     chairs = graph_standin.add_group([rota], name="Enhanced Peer Forum chairs")
     managers = graph_standin.add_group([PEOPLE["Tomas Reyes"]], name="Adult social care team managers")

@@ -26,7 +26,6 @@ from sqlalchemy import select
 from bot.domain.decisions import Outcome, read_decision
 from bot.domain.reminders import PackageAfterReview, QualityOfLife
 from bot.domain.submission import parse_submission
-from bot.policy import default_policy_path, load_policy
 from bot.services.cases import submit_case
 from bot.services.decisions import decide
 from bot.services.outbox import deliver_due
@@ -41,6 +40,7 @@ from tests.teams.matrix_support import (
     CASE_TM,
     DELEGATED,
     FORUM,
+    POLICY,
     SEND,
     URGENT,
     WORKER,
@@ -60,7 +60,6 @@ from tests.teams.matrix_support import (
     last_audit_id,
     matrix,
     matrix_clock,
-    matrix_policy,
     new_reference,
     new_reminder,
     submit,
@@ -69,7 +68,6 @@ from tests.teams.matrix_support import (
 
 FIXTURES = (matrix, matrix_clock)  # pytest finds these fixtures by their names in this module
 
-POLICY = matrix_policy(load_policy(default_policy_path()))
 FORUM_CHANNEL = POLICY.bodies["forum"].channel.removeprefix("teams:")
 ADMIN = holder("panel_admins")
 SQAO = holder(POLICY.spot_checks.role)

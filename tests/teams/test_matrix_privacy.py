@@ -20,7 +20,6 @@ from sqlalchemy import select
 
 from bot import worker
 from bot.domain.decisions import Outcome
-from bot.policy import default_policy_path, load_policy
 from bot.services.cases import look_up_case
 from bot.services.outbox import deliver_due
 from bot.services.reminders import send_due_reminders
@@ -33,6 +32,7 @@ from tests.teams.matrix_support import (
     DELEGATED,
     FORUM,
     OUTSIDER,
+    POLICY,
     SEND,
     STRANGER,
     URGENT,
@@ -47,13 +47,11 @@ from tests.teams.matrix_support import (
     holder,
     matrix,
     matrix_clock,
-    matrix_policy,
     new_reference,
 )
 
 FIXTURES = (matrix, matrix_clock)  # pytest finds these fixtures by their names in this module
 
-POLICY = matrix_policy(load_policy(default_policy_path()))
 
 # What people type about a person, one of each kind DESIGN.md §4 names.
 NAME, BORN, NHS, POSTCODE, PHONE = "Winifred Canarywood", "14/07/1962", "943 476 5919", "CF10 1AA", "07700 900461"

@@ -6,7 +6,6 @@ an id; and no name ever reaches the log."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -29,20 +28,14 @@ from tests.teams.test_bot_harness import (
     TOMAS,
     Teams,
     everyone_installed,
+    graph_standin,
     policy,
     seed_case,
     teams,
 )
 
-FIXTURES = (everyone_installed, policy, teams)  # pytest finds these fixtures by their names in this module
+FIXTURES = (everyone_installed, graph_standin, policy, teams)  # pytest finds these fixtures by their names
 NAMES = ("Priya", "Shah", "Tomas", "Reyes", "Anna", "Marsh", "Sam Okafor", "Pat Admin")
-
-
-@pytest.fixture
-def graph_standin() -> Iterator[GraphStandIn]:
-    standin = GraphStandIn().start()
-    yield standin
-    standin.stop()
 
 
 @pytest.fixture

@@ -34,7 +34,6 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -43,6 +42,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from handlers import standin_server
 from handlers.slack.standin.files import FileStore
 
 TEAM_ID = "T0PANEL01"
@@ -126,35 +126,15 @@ class SlackStandIn:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> SlackStandIn:
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                standin._handle(self)
-
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                pass
-
-        class Server(ThreadingHTTPServer):
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                if not isinstance(sys.exc_info()[1], ConnectionError):  # a caller killed mid-call is no news
-                    super().handle_error(request, client_address)
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = standin_server.serve(lambda request, _post: self._handle(request), ("POST",))
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        standin_server.stop(self._server)
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "start() first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return standin_server.base_url(self._server)
 
     @property
     def api_url(self) -> str:
