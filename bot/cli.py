@@ -73,7 +73,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from handlers.teams.wsgi import MESSAGES_PATH, TeamsWsgi
 
         teams = teams_connection(settings, services)
-        routes[MESSAGES_PATH] = TeamsWsgi(TeamsBot(services, teams.connector, teams.addresses),
+        routes[MESSAGES_PATH] = TeamsWsgi(TeamsBot(services, teams.connector, teams.addresses,
+                                                   tenant=settings.teams_tenant_id),
                                           InboundAuth(settings.teams_app_id or "",
                                                       metadata_url=settings.teams_metadata_url))
     serve(Web(services, routes), args.port or settings.port, host=args.host, threads=args.threads)

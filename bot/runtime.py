@@ -85,8 +85,9 @@ def check_teams_groups(settings: Settings, policy: Policy) -> None:
     if groups:
         raise ConfigError(f"missing setting: TEAMS_TENANT_ID ({HOW_TO_FIX['TEAMS_TENANT_ID']}): the policy names "
                           f"{len(groups)} Entra group(s) as role members, e.g. {groups[0]}")
-    logger.info("TEAMS_TENANT_ID is not set: panelbot does not ask Microsoft Graph, so Teams cards name only "
-                "the people who have written to panelbot")
+    logger.warning("TEAMS_TENANT_ID is not set: panelbot answers Teams users of any organisation where it is "
+                   "installed, does not ask Microsoft Graph, and names on Teams cards only the people who have "
+                   "written to it")
 
 
 def teams_connection(settings: Settings, services: Services) -> TeamsConnection:

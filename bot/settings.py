@@ -41,8 +41,9 @@ HOW_TO_FIX = {
     "TEAMS_TOKEN_URL": "https://login.microsoftonline.com/<tenant id>/oauth2/v2.0/token for a single-tenant bot "
                        "(the default is the multi-tenant botframework.com one)",
     "TEAMS_METADATA_URL": "the Bot Framework's OpenID metadata URL (leave unset)",
-    "TEAMS_TENANT_ID": "your council's Microsoft Entra tenant ID (a GUID: Entra admin centre, Overview), which "
-                       "panelbot needs to read Entra groups' members and people's names from Microsoft Graph",
+    "TEAMS_TENANT_ID": "your council's Microsoft Entra tenant ID (a GUID: Entra admin centre, Overview): panelbot "
+                       "answers people of that organisation only, and reads Entra groups' members and people's "
+                       "names from Microsoft Graph",
     "TEAMS_GRAPH_URL": "Microsoft Graph's root, https://graph.microsoft.com/ (leave unset; a national cloud has "
                        "its own)",
     "TEAMS_LOGIN_URL": "Microsoft Entra ID's sign-in root, https://login.microsoftonline.com/ (leave unset; a "

@@ -39,7 +39,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -50,7 +50,7 @@ from bot import markup
 from bot.addresses import Surface, is_person, surface_of
 from bot.domain.booking import BookingChange
 from bot.domain.calendar import long_date
-from bot.domain.days import NotADay, read_day
+from bot.domain.days import NotADay, picked_day, read_day
 from bot.domain.decisions import DecisionFormError, Outcome, read_decision
 from bot.domain.reminders import PackageAfterReview, QualityOfLife
 from bot.domain.spot_checks import Finding
@@ -82,7 +82,7 @@ from bot.services.reminders import ReminderRefused, complete_reminder, snooze_re
 from bot.services.reviews import ReviewRefused, record_review, start_review
 from bot.services.spot_checks import SpotCheckRefused, open_spot_check, open_spot_checks, record_spot_check
 from bot.services.visits import visits_overview
-from handlers.teams.addresses import AddressBook, sender_of
+from handlers.teams.addresses import AddressBook, sender_of, tenant_of
 from handlers.teams.connector import Connector
 from handlers.teams.dialogs import (
     VERB_KEY,
@@ -233,20 +233,16 @@ def _text_input(data: Mapping[str, Any], key: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _day(value: object) -> date | None:
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
 class TeamsBot:
     """Dispatches authenticated Teams activities to the services. `later` runs the replies and
     deliveries after the answer (tests pass one that runs them at once)."""
 
     def __init__(self, services: Services, connector: Connector, addresses: AddressBook | None = None, *,
-                 later: Later | None = None, names: Names | None = None) -> None:
+                 later: Later | None = None, names: Names | None = None, tenant: str | None = None) -> None:
         self.services = services
+        # The council's Microsoft 365 tenant (TEAMS_TENANT_ID): activities from any other are refused
+        # before anything of them is recorded. None: not checked (the demo; a deployment without it).
+        self.tenant = tenant.lower() if tenant else None
         self.connector = connector
         self.addresses = addresses or AddressBook(services)
         self.names = self.addresses.names if names is None else names  # display names: handlers/teams/names.py
@@ -315,8 +311,15 @@ class TeamsBot:
         return Answer(200, message_response(text))
 
     def _handle(self, activity: Any) -> Answer:
-        self.addresses.record(activity)
         kind = getattr(activity, "type", "")
+        if self.tenant is not None and (tenant_of(activity) or "").lower() != self.tenant:
+            # Someone in another organisation (the app installed there): nothing is recorded, nothing
+            # read or changed; a button or dialog is told why, a message gets no answer in their chat.
+            logger.warning("teams %s from another tenant refused", kind)
+            if kind == "invoke":
+                return self._invoke_answer(NOT_A_PERSON, getattr(activity, "name", "") != "adaptiveCard/action")
+            return Answer(200)
+        self.addresses.record(activity)
         if kind == "conversationUpdate":
             self._welcome(activity)
             return Answer(200)
@@ -810,8 +813,8 @@ class TeamsBot:
             return away_form(today, names=self.names,
                              errors={AwayInput.COLLEAGUE.value: why_not or "Choose who covers for you."})
         try:
-            cover = set_cover(self.services, turn.person, colleague, _day(data.get(AwayInput.FIRST_DAY)),
-                              _day(data.get(AwayInput.LAST_DAY)))
+            cover = set_cover(self.services, turn.person, colleague, picked_day(data.get(AwayInput.FIRST_DAY)),
+                              picked_day(data.get(AwayInput.LAST_DAY)))
         except CoverRefused as refused:
             return away_form(today, names=self.names, errors={refused.field: self.said(refused)})
         self.services.forget_cover()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -22,6 +21,9 @@ from handlers.teams.graph import Graph, GraphDirectory, GraphError, graph_tokens
 from handlers.teams.graph_standin import GRAPH_SCOPE, GraphStandIn
 from handlers.teams.standin import APP_SECRET, BOT_APP_ID, TENANT_ID, TeamsStandIn
 from tests.conftest import TEST_AUDIT_KEY
+from tests.teams.test_bot_harness import graph_standin
+
+FIXTURES = (graph_standin,)  # pytest finds this fixture by its name in this module
 
 
 class Clock:
@@ -32,13 +34,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def graph_standin() -> Iterator[GraphStandIn]:
-    standin = GraphStandIn().start()
-    yield standin
-    standin.stop()
 
 
 @pytest.fixture
@@ -336,7 +331,8 @@ def test_without_entra_groups_or_a_tenant_start_up_says_once_that_graph_is_not_a
     with caplog.at_level(logging.INFO, "panelbot.runtime"):
         check_teams_groups(settings, default_policy)
     [record] = caplog.records
-    assert record.getMessage().startswith("TEAMS_TENANT_ID is not set: panelbot does not ask Microsoft Graph")
+    assert record.getMessage().startswith("TEAMS_TENANT_ID is not set: panelbot answers Teams users of any "
+                                          "organisation where it is installed, does not ask Microsoft Graph")
 
 
 def test_a_tenant_id_that_is_not_a_guid_is_refused_naming_the_setting():

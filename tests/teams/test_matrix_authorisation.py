@@ -28,7 +28,6 @@ from bot.domain.decisions import OUTCOMES_FOR, DecisionKind, Outcome
 from bot.domain.reminders import PackageAfterReview, QualityOfLife
 from bot.domain.routing import covering_tiers
 from bot.domain.schedules import chair_role, sittings_on
-from bot.policy import default_policy_path, load_policy
 from bot.services.cases import case_by_id
 from bot.services.outbox import deliver_due
 from bot.services.reviews import record_review
@@ -48,6 +47,7 @@ from tests.teams.matrix_support import (
     DELEGATED,
     FORUM,
     OUTSIDER,
+    POLICY,
     SEND,
     SEND_URGENT_INCREASE,
     STRANGER,
@@ -71,7 +71,6 @@ from tests.teams.matrix_support import (
     last_audit_id,
     matrix,
     matrix_clock,
-    matrix_policy,
     new_reminder,
     outbox_rows,
     submit,
@@ -80,7 +79,6 @@ from tests.teams.matrix_support import (
 
 FIXTURES = (matrix, matrix_clock)  # pytest finds these fixtures by their names in this module
 
-POLICY = matrix_policy(load_policy(default_policy_path()))
 CAST = Cast.of(POLICY)
 TODAY = PINNED_NOW.date()  # Tuesday 24 November 2026: the shared forum case is booked for noon today
 DECIDING_DAY = date(2026, 11, 25)  # the forum cases the allowed decide are booked for the Wednesday
@@ -337,7 +335,7 @@ ACTIONS: list[Action] = [
         Key.CASE.value: t.case_id, ReviewInput.QUALITY_OF_LIFE.value: QualityOfLife.IMPROVED.value,
         ReviewInput.PACKAGE.value: PackageAfterReview.CONTINUES.value, ReviewInput.NOTES.value: "went well"}),
         REVIEWERS, REVIEW_REFUSED, re.compile(r"^== Review recorded"), ("case.reviewed",),
-        fresh=lambda t: teams_targets(t)["allowed"]),
+        fresh=agreed),  # a case of its own for each: a case is reviewed once a day
     Action("type review", "agreed", typed("review", lambda t: t.reference), REVIEWERS, REVIEW_REFUSED,
            re.compile(r"^== Review case")),
     Action("open a spot check", "agreed", press(Verb.SPOT_CHECK_OPEN, lambda t: {Key.SPOT_CHECK.value: t.spot_check}),
