@@ -226,21 +226,8 @@ SUBMITS = [
         ("spot_check.opened", "spot_check.recorded"), re.compile(r"^== Spot check recorded"),
         re.compile(r"The spot check of case \d+ was already recorded"), told=("case team manager",)),
 ]
-# Found by this matrix: a second delivery changes something again (see the report in each reason).
-TWICE: dict[str, str] = {}
-
-
-# Found by this matrix on PostgreSQL only: four presses at once each change something (SQLite runs one
-# writer at a time, so there the others wait and then see the change). Each test tries twice on PostgreSQL.
-RACES: dict[str, str] = {}
-
-
 def submits(mode: str) -> list[Any]:
-    for submit_ in SUBMITS:
-        reason = TWICE.get(submit_.name) or (RACES.get(submit_.name) if TEST_DATABASE_URL and mode == MODES[1]
-                                             else None)
-        marks = [pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)] if reason else []
-        yield pytest.param(submit_.name, mode, marks=marks, id=f"{submit_.name}-{mode}")
+    return [pytest.param(submit_.name, mode, id=f"{submit_.name}-{mode}") for submit_ in SUBMITS]
 
 
 MODES = ("retried by Teams, then pressed again", "pressed four times at once")
@@ -401,10 +388,6 @@ SENDINGS = {
                                    activity["attachments"][0]["content"])], "reminder", lambda target: WORKER),
 }
 
-# Found by this matrix: the message is in Teams twice (see the report in each reason).
-POSTED_TWICE: dict[tuple[str, str], str] = {}
-
-
 def to_working_hours(teams: MatrixTeams, clock: list[Any]) -> None:
     """Move the clock on (never back: leases and Retry-After run on it) to a working day, 10:00 to 13:00."""
     calendar = teams.services.calendar
@@ -416,11 +399,7 @@ def to_working_hours(teams: MatrixTeams, clock: list[Any]) -> None:
 
 
 def deliveries() -> list[Any]:
-    for message in SENDINGS:
-        for failure in FAILURES:
-            reason = POSTED_TWICE.get((message, failure))
-            marks = [pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)] if reason else []
-            yield pytest.param(message, failure, marks=marks, id=f"{message}-{failure}")
+    return [pytest.param(message, failure, id=f"{message}-{failure}") for message in SENDINGS for failure in FAILURES]
 
 
 @pytest.mark.parametrize(("message", "failure"), list(deliveries()))
