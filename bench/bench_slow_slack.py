@@ -307,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=50)
     parser.add_argument("--delay", type=float, default=0.3, help="seconds Slack takes to answer (then also 0)")
     parser.add_argument("--database-url", help=DATABASE_URL_HELP)
+    parser.add_argument("--delivery", choices=["web", "worker"],
+                        help="PANELBOT_DELIVERY for panelbot (default: its own, the worker on PostgreSQL)")
     parser.add_argument("--standin-here", action="store_true",
                         help="run the Slack stand-in in this process, as before (it then competes for this "
                              "process's GIL with the threads timing the acks)")
@@ -332,11 +334,16 @@ def main(argv: list[str] | None = None) -> int:
             env.update({"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": secret,
                         "SLACK_API_URL": standin.api_url, "DATABASE_URL": url, "PORT": str(panelbot_port),
                         "LOG_LEVEL": "WARNING", "PANELBOT_AUDIT_KEY": BENCH_AUDIT_KEY,
-                        "PYTHONPATH": f"{root}{os.pathsep}{bench_dir}"})
-            serve_log, floor_log = tmp / "serve.log", tmp / "floor.log"
-            with serve_log.open("wb") as serve_out, floor_log.open("wb") as floor_out:
+                        "PYTHONPATH": os.environ.get("BENCH_EXTRA_PATH", "") + f"{root}{os.pathsep}{bench_dir}"})
+            if args.delivery:
+                env["PANELBOT_DELIVERY"] = args.delivery
+            serve_log, floor_log, worker_log = tmp / "serve.log", tmp / "floor.log", tmp / "worker.log"
+            with serve_log.open("wb") as serve_out, floor_log.open("wb") as floor_out, \
+                    worker_log.open("wb") as worker_out:
                 serve = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],
                                          env=env, stdout=serve_out, stderr=subprocess.STDOUT, cwd=root)
+                worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"],
+                                          env=env, stdout=worker_out, stderr=subprocess.STDOUT, cwd=root)
                 floor_command = [sys.executable, str(bench_dir / "slow_slack_floor.py"), str(floor_port),
                                  standin.api_url, secret]
                 floor = subprocess.Popen(floor_command, env=env, stdout=floor_out,  # noqa: S603
@@ -389,9 +396,10 @@ def main(argv: list[str] | None = None) -> int:
                         print("WRONG: panelbot's answers or outcome were not right")
                         failed = True
                 lines = serve_log.read_text(errors="replace").splitlines()
+                lines += worker_log.read_text(errors="replace").splitlines()
                 for level in ("ERROR", "WARNING"):
                     found = [line.split(f" {level} ", 1)[1] for line in lines if f" {level} " in line]
-                    print(f"\npanelbot serve log: {len(found)} {level} lines")
+                    print(f"\npanelbot serve and worker logs: {len(found)} {level} lines")
                     for kind in sorted({_without_figures(line) for line in found})[:8]:
                         print(f"   {kind}")
                 exceptions = sorted({line for line in lines if line and not line.startswith((" ", "Traceback"))
@@ -399,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
                 for line in exceptions[:8]:
                     print(f"   {line}")
             finally:
-                for process in (serve, floor):
+                for process in (serve, worker, floor):
                     process.terminate()
                     process.wait(timeout=20)
                 engine.dispose()

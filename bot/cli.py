@@ -7,6 +7,7 @@ with one line on stderr naming it (exit status 2), never a traceback.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from bot.errors import ConfigError
 from bot.logs import configure_logging
 from bot.settings import Settings, load_settings
+
+logger = logging.getLogger("panelbot.cli")
 
 NO_SLACK_HELP = """\
 panelbot cannot connect to Slack yet: {missing}.
@@ -65,8 +68,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from handlers.slack.app import create_app
         from handlers.slack.web import EVENTS_PATH, SlackWsgi
 
-        routes[EVENTS_PATH] = SlackWsgi(create_app(settings, services), services,
-                                        settings.secret("slack_signing_secret"))
+        app = create_app(settings, services, deliver_here=not settings.worker_delivers)
+        routes[EVENTS_PATH] = SlackWsgi(app, services, settings.secret("slack_signing_secret"))
     if settings.teams_enabled:
         from handlers.teams.auth import InboundAuth
         from handlers.teams.bot import TeamsBot
@@ -74,15 +77,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         teams = teams_connection(settings, services)
         routes[MESSAGES_PATH] = TeamsWsgi(TeamsBot(services, teams.connector, teams.addresses,
-                                                   tenant=settings.teams_tenant_id),
+                                                   tenant=settings.teams_tenant_id,
+                                                   deliver_here=not settings.worker_delivers),
                                           InboundAuth(settings.teams_app_id or "",
                                                       metadata_url=settings.teams_metadata_url))
+    logger.info("what changes queue is sent by %s", "the worker (PANELBOT_DELIVERY=worker)"
+                if settings.worker_delivers else "this process (PANELBOT_DELIVERY=web)")
     serve(Web(services, routes), args.port or settings.port, host=args.host, threads=args.threads)
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
+    from bot.deliveries import DeliveryLoop
     from bot.runtime import build_services
     from bot.worker import run_worker, tick
 
@@ -90,8 +97,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     services.claim_timeout = timedelta(seconds=args.claim_timeout)
     if args.once:
         tick(services)
-    else:
+        return 0
+    sender = DeliveryLoop(services).start() if settings.worker_delivers else None
+    try:
         run_worker(services, args.interval)
+    finally:
+        if sender is not None:
+            sender.stop()
     return 0
 
 

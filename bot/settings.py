@@ -55,6 +55,8 @@ HOW_TO_FIX = {
                           "of `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`); it signs the audit "
                           "chain, so keep it and never change it",
     "PANELBOT_POLICY": "the path of your council's policy file (TOML); unset means the shipped default",
+    "PANELBOT_DELIVERY": "worker (the worker sends what changes queue, woken by PostgreSQL at once; the default "
+                         "on PostgreSQL) or web (the web process sends them after its answer; the default on SQLite)",
     "PORT": "the HTTP port for `panelbot serve`, 1-65535",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
     "LOG_FORMAT": "text or json",
@@ -79,6 +81,7 @@ class Settings(BaseSettings):
     database_migration_url: str | None = None
     panelbot_audit_key: SecretStr | None = None
     panelbot_policy: Path | None = None
+    panelbot_delivery: Literal["web", "worker"] | None = None
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -111,6 +114,14 @@ class Settings(BaseSettings):
     @property
     def teams_enabled(self) -> bool:
         return self.teams_app_id is not None
+
+    @property
+    def worker_delivers(self) -> bool:
+        """Whether the worker, not the web process, sends what changes queue (bot.deliveries):
+        PANELBOT_DELIVERY, by default the worker on PostgreSQL and the web process on SQLite."""
+        if self.panelbot_delivery is not None:
+            return self.panelbot_delivery == "worker"
+        return make_url(self.database_url).get_backend_name() == "postgresql"
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "teams_app_password")
     @classmethod

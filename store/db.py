@@ -174,6 +174,18 @@ def lock_until_commit(session: Session, name: str) -> None:
     session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
+def insert_once(session: Session, model: type[Any], key: str, values: dict[str, Any]) -> bool:
+    """Insert one row unless a row with the same unique `key` column exists (or is being inserted by a
+    transaction that commits first): `INSERT … ON CONFLICT (key) DO NOTHING`, one statement on both
+    backends, with no look-up before it and no savepoint around it. True when this call inserted it."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
+    return rows_matched(session, statement) == 1
+
+
 def rows_matched(session: Session, statement: UpdateBase) -> int:
     """Run an UPDATE or DELETE in the session's transaction and return how many rows it matched: for a
     conditional claim (`UPDATE … WHERE <old value>`), 1 means this caller won and 0 that another got there first."""

@@ -32,8 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, literal, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, case, delete, event, func, literal, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.addresses import is_person, surface_of
@@ -61,7 +60,7 @@ from bot.services.views import (
     view_of,
     visit_view,
 )
-from store.db import rows_matched
+from store.db import insert_once, rows_matched
 from store.models import Case, CaseCard, Cover, Decision, ForumBooking, Outbox, Provision, Reminder, Visit
 
 logger = logging.getLogger("panelbot.outbox")
@@ -102,18 +101,38 @@ def queue_notice(session: Session, notice: Notice, case_id: int | None, recipien
 
 def _add(session: Session, notice: Notice, case_id: int | None, recipient: str, now: datetime, key: str,
          payload: dict[str, Any] | None, fresh: bool) -> None:
+    session.info[_QUEUED] = True
     if fresh:
         session.add(Outbox(key=key, kind=str(notice), case_id=case_id, recipient=recipient, state=PENDING,
                            attempts=0, not_before=now, created_at=now, payload=payload))
         return
-    if session.scalars(select(Outbox.id).where(Outbox.key == key)).first() is not None:
-        return
-    try:
-        with session.begin_nested():  # another process may queue the same key at the same moment
-            session.add(Outbox(key=key, kind=str(notice), case_id=case_id, recipient=recipient, state=PENDING,
-                               attempts=0, not_before=now, created_at=now, payload=payload))
-    except IntegrityError:
-        pass
+    # Another process may queue the same key at the same moment: the first to commit wins.
+    insert_once(session, Outbox, "key", {"key": key, "kind": str(notice), "case_id": case_id, "recipient": recipient,
+                                         "state": PENDING, "attempts": 0, "not_before": now, "created_at": now,
+                                         "payload": payload})
+
+
+# Every transaction that queues a message tells PostgreSQL's `LISTEN`ers on this channel when it commits:
+# the worker, when it sends what changes queue (bot.deliveries). The payload is empty: never data.
+WAKE_CHANNEL = "panelbot_outbox"
+_QUEUED = "outbox_queued"  # `Session.info`: this transaction queued a message
+_COVERS = "outbox_covers"  # `Session.info`: (day, {absent: colleague}) read by this transaction
+
+
+@event.listens_for(Session, "before_commit")
+def _wake_the_sender(session: Session) -> None:
+    if session.in_nested_transaction() or not session.info.pop(_QUEUED, False):
+        return  # a savepoint's release (queuing uses one), or nothing queued
+    if session.get_bind().dialect.name == "postgresql":
+        # Transactional: delivered at this commit, dropped with a rollback.
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WAKE_CHANNEL})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_queued(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_QUEUED, None)
+        session.info.pop(_COVERS, None)
 
 
 def card_channels(services: Services, session: Session, row: Case) -> list[str]:
@@ -168,14 +187,19 @@ def drop_cards_elsewhere(services: Services, session: Session, row: Case) -> Non
 
 def _in_cover(session: Session, recipient: str, now: datetime) -> str:
     """A DM to someone away goes to the colleague covering for them (bot.services.cover). The day is
-    read in UTC, so cover starts and ends at midnight UTC (an hour early in British Summer Time)."""
+    read in UTC, so cover starts and ends at midnight UTC (an hour early in British Summer Time).
+    The day's cover is read once a transaction (a change that queues ten DMs asks once)."""
     if not is_person(recipient):
         return recipient  # a channel
     day = now.astimezone(UTC).date()
-    colleague = session.scalars(select(Cover.colleague).where(
-        Cover.absent == recipient, Cover.first_day <= day, Cover.last_day >= day, Cover.ended_at.is_(None))
-        .order_by(Cover.id.desc())).first()
-    return colleague or recipient
+    known = session.info.get(_COVERS)
+    if known is None or known[0] != day:
+        covering: dict[str, str] = {}
+        for absent, colleague in session.execute(select(Cover.absent, Cover.colleague).where(
+                Cover.first_day <= day, Cover.last_day >= day, Cover.ended_at.is_(None)).order_by(Cover.id)):
+            covering[absent] = colleague  # the newest cover of a person wins
+        known = session.info[_COVERS] = (day, covering)
+    return known[1].get(recipient, recipient)
 
 
 def _about(services: Services, session: Session, row: Outbox) -> About | None:
@@ -333,9 +357,9 @@ def _claim(services: Services, row_id: int, now: datetime, views: dict[int, Abou
 
 def deliver_due(services: Services, now: datetime, *, case_id: int | None = None, limit: int = 100,
                 longest_wait: float = 0.0, sleep: Callable[[float], None] = time.sleep,
-                kinds: frozenset[Notice] | None = None) -> int:
-    """Send what is due (only `case_id`'s messages, or only these `kinds`, if given). Returns how many
-    were sent.
+                kinds: frozenset[Notice] | None = None, caseless: bool = False) -> int:
+    """Send what is due (only `case_id`'s messages, or only those about no case with `caseless`, or
+    only these `kinds`, if given). Returns how many were sent.
 
     While a rate limit holds, it waits up to `longest_wait` seconds for it (the worker), else leaves
     the rest for later (a request thread never waits)."""
@@ -351,6 +375,8 @@ def deliver_due(services: Services, now: datetime, *, case_id: int | None = None
         )
         if case_id is not None:
             query = query.where(Outbox.case_id == case_id)
+        elif caseless:
+            query = query.where(Outbox.case_id.is_(None))
         if kinds is not None:
             query = query.where(Outbox.kind.in_([str(kind) for kind in kinds]))
         order = case((Outbox.kind.in_([str(kind) for kind in CHANNEL_POSTS]), 0),

@@ -27,7 +27,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import markup
@@ -49,7 +48,7 @@ from bot.refusals import Refusal
 from bot.services import Services
 from bot.services.outbox import deliver_due, queue_notice
 from store.audit import record_audit
-from store.db import rows_matched
+from store.db import insert_once, rows_matched
 from store.models import Case, FollowUp, Provision, Reminder, Visit
 
 logger = logging.getLogger("panelbot.reminders")
@@ -81,15 +80,10 @@ def remind(session: Session, *, kind: ReminderKind, case_id: int | None, person:
            visit_id: int | None = None) -> None:
     """Add a reminder to the caller's transaction; the same (kind, subject, person) twice is a no-op."""
     key = f"{kind}:{case_id or 'v' + str(visit_id)}:{about_id or 0}:{person}"
-    if session.scalars(select(Reminder.id).where(Reminder.key == key)).first() is not None:
-        return
-    try:
-        with session.begin_nested():
-            session.add(Reminder(key=key, person=person, case_id=case_id, visit_id=visit_id, kind=kind,
-                                 about_id=about_id, why=why[:300],
-                                 late_person=late_person, due_at=due_at, state=PENDING, attempts=0, created_at=now))
-    except IntegrityError:
-        pass
+    insert_once(session, Reminder, "key", {"key": key, "person": person, "case_id": case_id, "visit_id": visit_id,
+                                           "kind": str(kind), "about_id": about_id, "why": why[:300],
+                                           "late_person": late_person, "due_at": due_at, "state": PENDING,
+                                           "attempts": 0, "created_at": now})
 
 
 def withdraw(session: Session, case_id: int | None, kinds: Iterable[ReminderKind], now: datetime, *,

@@ -178,13 +178,14 @@ def create_app(
     *,
     client: WebClient | None = None,
     listener_executor: Executor | None = None,
+    deliver_here: bool = True,
 ) -> PanelbotApp:
     """Build the Bolt app with every handler registered.
 
     Needs SLACK_BOT_TOKEN and a non-blank SLACK_SIGNING_SECRET; calls `auth.test` once to check the
     token. `listener_executor` exists for tests that want listeners, and the Slack calls and deliveries
     they start after their ack, to finish before dispatch returns (the demo and tests pass
-    `InlineExecutor`).
+    `InlineExecutor`). `deliver_here=False`: the worker sends what changes queue (bot.deliveries).
     """
     settings.require("slack_bot_token", "slack_signing_secret")
     if not settings.secret("slack_signing_secret").strip():
@@ -201,6 +202,7 @@ def create_app(
         slack=Later("slack", SLACK_THREADS, SLACK_QUEUE, listener_executor),
         deliveries=Later("deliveries", DELIVERY_THREADS, DELIVERY_QUEUE, listener_executor),
         channel=Later("channel", CHANNEL_THREADS, CHANNEL_QUEUE, listener_executor),
+        deliver_here=deliver_here,
     )
     register_all(app, services)
     return app

@@ -5,9 +5,8 @@ on the Slack pool within the trigger's 3 s life; `tell` answers the person who p
 in the channel or DM through its response_url, in a modal pushed over theirs when the button was in a
 modal (Slack sends no response_url there), or else by DM; `deliver` sends what a change owes from the
 outbox (whatever is not sent stays for the worker's next tick): first its channel posts on the
-channel pool, then its DMs and Home tabs on the delivery pool. A case card therefore never waits
-behind other people's DMs: with 50 submissions at once and Slack taking 300 ms a call, one pool in
-submission order put the last card 12 s after its form (bench/bench_slow_slack.py).
+channel pool, then its DMs and Home tabs on the delivery pool (bot.deliveries); with
+PANELBOT_DELIVERY=worker it sends nothing, and the worker, woken by the commit, sends instead.
 """
 
 from __future__ import annotations
@@ -19,9 +18,9 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.deliveries import send_soon
 from bot.later import InlineExecutor, Later
 from bot.services import Services
-from bot.services.outbox import CHANNEL_POSTS, deliver_due
 from handlers.slack.forms import form_error_ack
 from messages.slack.help import notice_view
 
@@ -34,6 +33,8 @@ class AfterAck:
     slack: Later  # views.open / push / update / publish, respond, chat.postMessage for one person
     deliveries: Later  # outbox DMs and Home tabs right after a change (the worker retries what is left)
     channel: Later  # outbox channel posts right after a change: case cards, their updates and threads
+    # False when the worker sends what changes queue (PANELBOT_DELIVERY=worker, bot.deliveries)
+    deliver_here: bool = True
 
     def shutdown(self) -> None:
         for pool in (self.slack, self.channel, self.deliveries):
@@ -91,14 +92,6 @@ def tell(later: AfterAck, body: dict[str, Any], client: WebClient, respond: Call
 
 def deliver(later: AfterAck, services: Services, case_id: int | None = None) -> None:
     """Send what is due from the outbox (for `case_id`, or everything), off the request thread: the
-    channel posts first, then (queued once they are sent, behind other changes' channel posts) the rest."""
-
-    def rest() -> None:
-        deliver_due(services, services.now(), case_id=case_id)
-
-    def channel_posts() -> None:
-        deliver_due(services, services.now(), case_id=case_id, kinds=CHANNEL_POSTS)
-        later.deliveries("deliver", rest)
-
-    if not later.channel("deliver to channel", channel_posts):
-        later.deliveries("deliver", rest)
+    channel posts first, then the rest (bot.deliveries.send_soon). Nothing when the worker sends."""
+    if later.deliver_here:
+        send_soon(later.channel, later.deliveries, services, case_id)

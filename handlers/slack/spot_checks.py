@@ -10,9 +10,9 @@ from slack_sdk import WebClient
 from bot.domain.spot_checks import Finding
 from bot.refusals import Refusal
 from bot.services import Services
-from bot.services.outbox import deliver_due
 from bot.services.spot_checks import SpotCheckRefused, open_spot_check, open_spot_checks, record_spot_check
 from handlers.slack.forms import read_state, row_id
+from handlers.slack.replies import after_ack, deliver
 from messages.slack.format import said
 from messages.slack.help import notice_view
 from messages.slack.ids import Action, Callback, SpotCheckField, Subcommand
@@ -69,4 +69,4 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={SpotCheckField.FINDING: said(refused)})
             return
         ack(response_action="update", view=notice_view("Spot check recorded", spot_check_recorded_text(recorded)))
-        deliver_due(services, services.now(), case_id=recorded.case_id)
+        deliver(after_ack(app), services, recorded.case_id)

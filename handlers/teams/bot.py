@@ -238,7 +238,8 @@ class TeamsBot:
     deliveries after the answer (tests pass one that runs them at once)."""
 
     def __init__(self, services: Services, connector: Connector, addresses: AddressBook | None = None, *,
-                 later: Later | None = None, names: Names | None = None, tenant: str | None = None) -> None:
+                 later: Later | None = None, names: Names | None = None, tenant: str | None = None,
+                 deliver_here: bool = True) -> None:
         self.services = services
         # The council's Microsoft 365 tenant (TEAMS_TENANT_ID): activities from any other are refused
         # before anything of them is recorded. None: not checked (the demo; a deployment without it).
@@ -248,6 +249,7 @@ class TeamsBot:
         self.names = self.addresses.names if names is None else names  # display names: handlers/teams/names.py
         self.notifier = TeamsNotifier(connector, self.addresses, names=self.names)
         self.later = later or Later("teams", 4, 500)
+        self.deliver_here = deliver_here  # False: the worker sends what changes queue (bot.deliveries)
         self.verbs: dict[str, Handler] = {
             Verb.NEW_CASE: self._new_case, Verb.SUBMIT_CASE: self._submit_case, Verb.OPEN_CASE: self._open_case,
             Verb.DECIDE: self._decide, Verb.RECORD_DECISION: self._record_decision, Verb.WITHDRAW: self._withdraw,
@@ -406,7 +408,9 @@ class TeamsBot:
         self._reply_text(turn.activity, IN_YOUR_CHAT)
 
     def _deliver(self, case_id: int | None = None) -> None:
-        """What a change owes, from the outbox: channel posts first, then the rest."""
+        """What a change owes, from the outbox: channel posts first, then the rest (unless the worker sends)."""
+        if not self.deliver_here:
+            return
         services = self.services
 
         def run() -> None:
