@@ -178,11 +178,12 @@ def insert_once(session: Session, model: type[Any], key: str, values: dict[str, 
     """Insert one row unless a row with the same unique `key` column exists (or is being inserted by a
     transaction that commits first): `INSERT … ON CONFLICT (key) DO NOTHING`, one statement on both
     backends, with no look-up before it and no savepoint around it. True when this call inserted it."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        statement: UpdateBase = postgresql.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
+        statement = sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
     return rows_matched(session, statement) == 1
 
 
