@@ -8,10 +8,11 @@ Who sends them soon after the commit is a deployment's choice (`PANELBOT_DELIVER
   (`send_soon`): the case's channel posts first, then its DMs and Home tabs. One process, nothing
   else to run; SQLite's default, where a second process writing would wait for the file's one lock.
 - `worker`: the web process only acknowledges, and the worker sends (`DeliveryLoop`). Every
-  transaction that queues a message also sends PostgreSQL a `NOTIFY` (delivered at its commit, never
-  for a rollback), the worker `LISTEN`s, and sends each case's due messages on the same two pools; it
-  also looks every few seconds, so a notification missed while its connection was being opened again
-  costs seconds, not the minute to the next tick. PostgreSQL's default: with fifty people at once
+  transaction that queues a message also sends PostgreSQL a `NOTIFY` naming the case's row id
+  (delivered at its commit, never for a rollback); the worker `LISTEN`s, and sends that case's due
+  messages on the same two pools. It also looks for every case with messages due every few
+  seconds, so a notification missed while its connection was being opened again costs seconds,
+  not the minute to the next tick. PostgreSQL's default: with fifty people at once
   and Slack answering in 300 ms, the sending took about two thirds of the web process's time, and
   the acks waited for it (bench/bench_slow_slack.py).
 
@@ -129,15 +130,21 @@ class DeliveryLoop:
         return started
 
     def _loop(self) -> None:
+        look_at = 0.0
         while not self._stop.is_set():
-            try:
-                self.pass_once()
-            except Exception:
-                logger.exception("delivery pass failed; the next look tries again")
-            if self._wake is not None:
-                self._wake.wait(self.look_every)
-            else:
-                self._stop.wait(self.look_every)
+            if time.monotonic() >= look_at:  # every case with messages due
+                try:
+                    self.pass_once()
+                except Exception:
+                    logger.exception("delivery pass failed; the next look tries again")
+                look_at = time.monotonic() + self.look_every
+            wait = max(0.0, look_at - time.monotonic())
+            if self._wake is None:
+                self._stop.wait(wait)
+                continue
+            for case_id in self._wake.wait(wait):  # the cases whose changes just committed
+                if not self._stop.is_set():
+                    self._start(case_id)
         if self._wake is not None:
             self._wake.close()
 
@@ -176,29 +183,27 @@ class PostgresWake:
             self._connection.execute(f"LISTEN {WAKE_CHANNEL}")
         return self._connection
 
-    def wait(self, timeout: float) -> bool:
-        """True when woken by a notification (all those waiting are taken), False after `timeout`."""
+    def wait(self, timeout: float) -> set[int | None]:
+        """The case ids (None: messages about no case) notified at the first notification and with it;
+        nothing after `timeout` seconds without one."""
         import psycopg
 
         started = time.monotonic()
         try:
             connection = self._connect()
-            woken = False
-            for _ in connection.notifies(timeout=timeout, stop_after=1):
-                woken = True
-            if woken:  # take the others already here: one pass answers them all
-                for _ in connection.notifies(timeout=0.001):
-                    pass
-            return woken
+            heard = [note.payload for note in connection.notifies(timeout=timeout, stop_after=1)]
+            if heard:  # and the others already here
+                heard += [note.payload for note in connection.notifies(timeout=0.001)]
+            return {int(payload) if payload.isdigit() else None for payload in heard}
         except psycopg.Error as exc:
             logger.warning("delivery wake-ups: the database connection failed (%s); looking every %.0f s "
                            "until it is back", type(exc).__name__, timeout)
             self.close()
             time.sleep(max(0.0, timeout - (time.monotonic() - started)))
-            return False
+            return set()
 
     def poke(self) -> None:
-        """Notify the channel (every listener wakes once: it looks, finds nothing new, and waits again)."""
+        """Notify the channel (every listener wakes once and sends what is due about no case)."""
         try:
             with self._engine.begin() as connection:
                 connection.execute(select(func.pg_notify(WAKE_CHANNEL, "")))

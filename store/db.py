@@ -177,14 +177,22 @@ def lock_until_commit(session: Session, name: str) -> None:
 def insert_once(session: Session, model: type[Any], key: str, values: dict[str, Any]) -> bool:
     """Insert one row unless a row with the same unique `key` column exists (or is being inserted by a
     transaction that commits first): `INSERT … ON CONFLICT (key) DO NOTHING`, one statement on both
-    backends, with no look-up before it and no savepoint around it. True when this call inserted it."""
-    from sqlalchemy.dialects import postgresql, sqlite
+    backends, with no look-up before it and no savepoint around it. True when this call inserted it.
+    The statement is built once per table and given `values` as parameters: building an ORM insert
+    with values for every message cost more than the round trip."""
+    dialect = session.get_bind().dialect.name
+    statement = _INSERT_ONCE.get((dialect, model, key))
+    if statement is None:
+        from sqlalchemy.dialects import postgresql, sqlite
 
-    if session.get_bind().dialect.name == "postgresql":
-        statement: UpdateBase = postgresql.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
-    else:
-        statement = sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
-    return rows_matched(session, statement) == 1
+        table = model.__table__
+        statement = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)) \
+            .on_conflict_do_nothing(index_elements=[key])
+        _INSERT_ONCE[(dialect, model, key)] = statement
+    return cast(CursorResult[Any], session.execute(statement, values)).rowcount == 1
+
+
+_INSERT_ONCE: dict[tuple[str, type[Any], str], Any] = {}
 
 
 def rows_matched(session: Session, statement: UpdateBase) -> int:

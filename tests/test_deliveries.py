@@ -71,7 +71,7 @@ def test_the_worker_sends_the_card_and_the_receipt_soon_after_the_commit(worker_
     assert len(posts_to(slack, PRIYA)) == 1
 
 
-def test_a_commit_that_queues_a_message_notifies_and_a_rollback_does_not(services, database_url):
+def test_a_commit_that_queues_a_message_notifies_its_case_and_a_rollback_does_not(services, new_case):
     if services.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's NOTIFY; SQLite's worker looks every half second instead")
     args, params = services.engine.dialect.create_connect_args(services.engine.url)
@@ -92,7 +92,9 @@ def test_a_commit_that_queues_a_message_notifies_and_a_rollback_does_not(service
         with services.sessions.begin() as session:
             for n in range(3):
                 queue_notice(session, Notice.AGENDA, None, "C0FORUM001", now, key=f"agenda:{n}")
-        assert heard() == [""]  # one per transaction, and it carries nothing
+        assert heard() == [""]  # once per transaction, naming no case
+        case_id = new_case()
+        assert heard() == [str(case_id)]  # the case's row id: never its reference or anything typed
 
 
 class HeldExecutor(Executor):

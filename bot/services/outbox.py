@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, event, func, literal, or_, select, text, update
+from sqlalchemy import ColumnElement, case, delete, event, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.addresses import is_person, surface_of
@@ -101,7 +101,7 @@ def queue_notice(session: Session, notice: Notice, case_id: int | None, recipien
 
 def _add(session: Session, notice: Notice, case_id: int | None, recipient: str, now: datetime, key: str,
          payload: dict[str, Any] | None, fresh: bool) -> None:
-    session.info[_QUEUED] = True
+    session.info.setdefault(_QUEUED, set()).add(case_id)
     if fresh:
         session.add(Outbox(key=key, kind=str(notice), case_id=case_id, recipient=recipient, state=PENDING,
                            attempts=0, not_before=now, created_at=now, payload=payload))
@@ -113,19 +113,22 @@ def _add(session: Session, notice: Notice, case_id: int | None, recipient: str, 
 
 
 # Every transaction that queues a message tells PostgreSQL's `LISTEN`ers on this channel when it commits:
-# the worker, when it sends what changes queue (bot.deliveries). The payload is empty: never data.
+# the worker, when it sends what changes queue (bot.deliveries). The payload is the case's row id
+# (empty for messages about no case): panelbot's own number, never a reference or anything typed.
 WAKE_CHANNEL = "panelbot_outbox"
-_QUEUED = "outbox_queued"  # `Session.info`: this transaction queued a message
+_QUEUED = "outbox_queued"  # `Session.info`: the case ids (None: no case) this transaction queued messages for
 _COVERS = "outbox_covers"  # `Session.info`: (day, {absent: colleague}) read by this transaction
 
 
 @event.listens_for(Session, "before_commit")
 def _wake_the_sender(session: Session) -> None:
-    if session.in_nested_transaction() or not session.info.pop(_QUEUED, False):
-        return  # a savepoint's release (queuing uses one), or nothing queued
+    if session.in_nested_transaction() or not session.info.get(_QUEUED):
+        return  # a savepoint's release (queuing may use one), or nothing queued
+    cases = session.info.pop(_QUEUED)
     if session.get_bind().dialect.name == "postgresql":
         # Transactional: delivered at this commit, dropped with a rollback.
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WAKE_CHANNEL})
+        for case_id in sorted(cases, key=lambda found: found or 0):
+            session.execute(select(func.pg_notify(WAKE_CHANNEL, "" if case_id is None else str(case_id))))
 
 
 @event.listens_for(Session, "after_transaction_end")
