@@ -9,8 +9,10 @@ and the decision button a person waits (untimed, up to 10 s) for the modal to op
 form, as in Slack; the time from the click to its `views.open` reaching Slack is reported too.
 
 - **panelbot** is `panelbot serve` in a process of its own (waitress with `bot.web.SERVER_SETTINGS`,
-  Bolt's listener threads, the after-ack pools of `bot.later`), on a fresh SQLite file or, with
-  `--database-url`, PostgreSQL, pointed at the stand-in.
+  Bolt's listener threads, the after-ack pools of `bot.later`) and `panelbot worker` in another, as
+  the Procfile runs them, on a fresh SQLite file or, with `--database-url`, PostgreSQL, pointed at
+  the stand-in. Who sends what changes queue is panelbot's default (on PostgreSQL the worker, woken
+  by the commit; on SQLite the web process) unless `--delivery` says.
 - **floor** is a bare Bolt app in a process of its own (`slow_slack_floor.py`): the same five
   listeners, each acking at once and then making the same Web API calls on Bolt's listener threads,
   as Bolt's samples do. Same waitress settings, same stand-in.
@@ -334,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
             env.update({"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": secret,
                         "SLACK_API_URL": standin.api_url, "DATABASE_URL": url, "PORT": str(panelbot_port),
                         "LOG_LEVEL": "WARNING", "PANELBOT_AUDIT_KEY": BENCH_AUDIT_KEY,
-                        "PYTHONPATH": os.environ.get("BENCH_EXTRA_PATH", "") + f"{root}{os.pathsep}{bench_dir}"})
+                        "PYTHONPATH": f"{root}{os.pathsep}{bench_dir}"})
             if args.delivery:
                 env["PANELBOT_DELIVERY"] = args.delivery
             serve_log, floor_log, worker_log = tmp / "serve.log", tmp / "floor.log", tmp / "worker.log"

@@ -49,8 +49,10 @@ import argparse
 import cProfile
 import itertools
 import json
+import os
 import random
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -329,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="before each request, wait (untimed) until earlier submissions' messages are delivered")
     parser.add_argument("--inline", action="store_true",
                         help="run both apps' listeners in the request thread: panelbot acks only after delivery")
+    parser.add_argument("--delivery", choices=["web", "worker"],
+                        help="who sends the messages (PANELBOT_DELIVERY; default: panelbot's own, the worker on "
+                             "PostgreSQL): `worker` starts `panelbot worker` in a process of its own")
     parser.add_argument("--profile", action="store_true",
                         help="no HTTP comparison: profile the submissions in-process with cProfile")
     args = parser.parse_args(argv)
@@ -348,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
             secret = secrets.token_hex(16)
             settings = load_settings(env_file=None, slack_bot_token=TOKEN, slack_signing_secret=secret,
                                      slack_api_url=standin.api_url, database_url=url,
-                                     panelbot_audit_key=BENCH_AUDIT_KEY)
+                                     panelbot_audit_key=BENCH_AUDIT_KEY,
+                                     **({"panelbot_delivery": args.delivery} if args.delivery else {}))
             services = build_services(settings)
             # The team manager the form names holds the policy's team-manager role (through its user groups).
             standin.groups.update(role_groups(services.policy, services.policy.case_form.team_manager_role,
@@ -388,7 +394,8 @@ def measure(args: argparse.Namespace, settings: Settings, services: Services, st
             secret: str) -> tuple[list[Target], int, bool] | str:
     """The HTTP comparison; returns (targets, panelbot submissions made, all messages delivered) or a problem."""
     inline = InlineExecutor() if args.inline else None
-    app = create_app(settings, services, listener_executor=inline)
+    app = create_app(settings, services, listener_executor=inline, deliver_here=not settings.worker_delivers)
+    worker = start_worker(settings, secret, standin.api_url) if settings.worker_delivers else None
     panelbot_port = serve_in_background(SlackWsgi(app, services, secret))
     floor_port = serve_in_background(bare_bolt_app(secret, standin.api_url, inline))
     signer = RequestSigner(secret, response_url_base=standin.base_url + "response/")
@@ -408,9 +415,24 @@ def measure(args: argparse.Namespace, settings: Settings, services: Services, st
     finally:
         for target in targets:
             target.close()
-    # Let the listener threads finish delivering before the database is counted and closed.
+    # Let the listener threads (or the worker) finish delivering before the database is counted and closed.
     delivered = wait_for_delivery(services.engine, timeout=60)
+    if worker is not None:
+        worker.terminate()
+        worker.wait(timeout=20)
     return targets, panelbot_forms.made, delivered
+
+
+def start_worker(settings: Settings, secret: str, api_url: str) -> subprocess.Popen[bytes]:
+    """`panelbot worker` in a process of its own, as the Procfile runs it: it sends what submissions queue."""
+    root = Path(__file__).resolve().parent.parent
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DATABASE_URL"))}
+    env.update({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": api_url,
+                "DATABASE_URL": settings.database_url, "PANELBOT_AUDIT_KEY": BENCH_AUDIT_KEY,
+                "PANELBOT_DELIVERY": "worker", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(root)})
+    with open(os.environ.get("BENCH_WORKER_LOG", os.devnull), "wb") as log:
+        return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=root,
+                                stdout=log, stderr=subprocess.STDOUT)
 
 
 def report(args: argparse.Namespace, url: str, inserted: float, analysed: float | None, before: dict[str, int],

@@ -167,3 +167,20 @@ def test_who_delivers_by_default_and_when_told(url, chosen, worker):
                              database_url=url, panelbot_audit_key=TEST_AUDIT_KEY,
                              **({"panelbot_delivery": chosen} if chosen else {}))
     assert settings.worker_delivers is worker
+
+
+def test_a_message_another_transaction_is_claiming_is_skipped_at_once_not_waited_for(services, new_case):
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's changes go one at a time: there is no row lock to wait for")
+    from bot.services.outbox import _claim
+
+    new_case()
+    with services.sessions() as session:
+        row_id = session.scalars(select(Outbox.id).order_by(Outbox.id)).first()
+    with services.engine.connect() as other:
+        other.execute(select(Outbox.id).where(Outbox.id == row_id).with_for_update())  # held, not committed
+        started = time.monotonic()
+        assert _claim(services, row_id, services.now(), {}) is None
+        assert time.monotonic() - started < 0.5  # the lock timeout is 2 s: it did not wait
+        other.rollback()
+    assert _claim(services, row_id, services.now(), {}) is not None  # free again: claimed

@@ -120,7 +120,7 @@ _QUEUED = "outbox_queued"  # `Session.info`: the case ids (None: no case) this t
 _COVERS = "outbox_covers"  # `Session.info`: (day, {absent: colleague}) read by this transaction
 
 
-@event.listens_for(Session, "before_commit")
+@event.listens_for(Session, "before_commit", insert=True)  # before the audit chain's head is locked (store.audit)
 def _wake_the_sender(session: Session) -> None:
     if session.in_nested_transaction() or not session.info.get(_QUEUED):
         return  # a savepoint's release (queuing may use one), or nothing queued
@@ -325,10 +325,14 @@ def _claim(services: Services, row_id: int, now: datetime, views: dict[int, Abou
         # One conditional UPDATE, no read before it (a SQLite transaction that reads, then writes,
         # can be refused when another process wrote in between). A claim taken over keeps its
         # `claimed_at`: the message may be in Slack since then.
+        due = (Outbox.not_before <= now, or_(Outbox.state == PENDING, abandoned(Outbox, at, services.claim_timeout)))
+        # A row another transaction is claiming right now is skipped, not waited for (PostgreSQL's
+        # SKIP LOCKED; SQLite's changes go one at a time): that transaction holds it while it reads
+        # what the message is about, and the worker's tick waited past the lock timeout behind it.
+        free = select(Outbox.id).where(Outbox.id == row_id, *due).with_for_update(skip_locked=True).scalar_subquery()
         claimed = session.execute(
             update(Outbox)
-            .where(Outbox.id == row_id, Outbox.not_before <= now,
-                   or_(Outbox.state == PENDING, abandoned(Outbox, at, services.claim_timeout)))
+            .where(Outbox.id == free, *due)
             .values(state=SENDING, claim_token=token, lease_until=at + services.claim_timeout,
                     claimed_at=case((Outbox.state == SENDING, Outbox.claimed_at),
                                     else_=literal(at, Outbox.claimed_at.type)),

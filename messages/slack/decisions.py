@@ -61,6 +61,7 @@ __all__ = [
 ]
 
 _MESSAGE_BLOCKS = 50
+_BLOCKS_TEXT = 12_000  # characters of text in a message's blocks, all told (msg_blocks_too_long beyond)
 _SECTION_TEXT = 3000
 _FIELD_TEXT = 2000
 _HEADER_TEXT = 150
@@ -313,26 +314,62 @@ def _follow_on_line(case: CaseView) -> str:
     return " · ".join(parts)
 
 
-def _pack(heading: str, lines: Sequence[str], most: int) -> list[dict[str, Any]]:
+def _pack(heading: str, lines: Sequence[str], most: int, chars: int = _BLOCKS_TEXT) -> list[dict[str, Any]]:
     """`heading` and `lines` packed into as few sections of 3,000 characters as they fit, at most
-    `most` blocks; lines beyond are counted in a closing "and N more" context."""
-    packed: list[list[str]] = [[heading]]
-    for line in (cut(line, _SECTION_TEXT) for line in lines):
-        if len("\n".join([*packed[-1], line])) <= _SECTION_TEXT:
-            packed[-1].append(line)
-        else:
-            packed.append([line])
-    if len(packed) <= most:
-        return [_section("\n".join(group)) for group in packed]
+    `most` blocks and `chars` characters of text in all (Slack refuses a message whose blocks hold
+    more than 12,000: msg_blocks_too_long); lines beyond are counted in a closing "and N more" context."""
+    lines = [cut(line, _SECTION_TEXT) for line in lines]
+    groups = _groups(heading, lines, len(lines), most, chars)
+    if groups is not None:
+        return [_section("\n".join(group)) for group in groups]
     if most <= 0:
         return []
-    kept = packed[: most - 1]
+    kept = _groups(heading, lines, None, most - 1, chars - _MORE_TEXT) or []
     shown = sum(len(group) for group in kept) - (1 if kept else 0)  # the heading is not a line
     return [*(_section("\n".join(group)) for group in kept), _context(f"and {len(lines) - shown} more")]
 
 
+_MORE_TEXT = 40  # room kept for "and N more"
+
+
+def _groups(heading: str, lines: Sequence[str], wanted: int | None, most: int,
+            chars: int) -> list[list[str]] | None:
+    """The heading and the lines in sections of 3,000 characters, as many lines as fit in `most` sections
+    and `chars` characters; None if that is fewer than `wanted` (None: as many as fit, maybe none)."""
+    if most <= 0 or len(heading) > chars:
+        return None if wanted else []
+    groups, length, total = [[heading]], len(heading), len(heading)
+    for line in lines:
+        if length + 1 + len(line) <= _SECTION_TEXT:
+            grown, new_group = length + 1 + len(line), False
+        else:
+            grown, new_group = len(line), True
+        if total + (grown - length if not new_group else grown) > chars or (new_group and len(groups) >= most):
+            break
+        if new_group:
+            groups.append([line])
+        else:
+            groups[-1].append(line)
+        total += grown - length if not new_group else grown
+        length = grown
+    shown = sum(len(group) for group in groups) - 1
+    return None if wanted is not None and shown < wanted else groups
+
+
 def _needed(heading: str, lines: Sequence[str]) -> int:
     return len(_pack(heading, lines, _MESSAGE_BLOCKS))
+
+
+def _text_length(blocks: list[dict[str, Any]]) -> int:
+    """The characters of every `text` in `blocks`, as Slack counts them against its 12,000."""
+    def texts(value: Any) -> int:
+        if isinstance(value, dict):
+            own = len(value["text"]) if isinstance(value.get("text"), str) else 0
+            return own + sum(texts(v) for k, v in value.items() if k != "text" or not isinstance(v, str))
+        if isinstance(value, list):
+            return sum(texts(item) for item in value)
+        return 0
+    return texts(blocks)
 
 
 def panel_agenda_message(agenda: PanelAgenda) -> dict[str, Any]:
@@ -363,13 +400,16 @@ def panel_agenda_message(agenda: PanelAgenda) -> dict[str, Any]:
             "type": "button", "text": _plain("Record who is present"), "action_id": Action.RECORD_ATTENDANCE.value,
             "value": f"{agenda.body}:{agenda.day.isoformat()}"}]}]
     room = _MESSAGE_BLOCKS - len(blocks) - len(actions)
-    follow_most = 0
+    chars = _BLOCKS_TEXT - _text_length(blocks) - _text_length(actions)
+    follow_most, follow_chars = 0, 0
     if follow_lines:
         need_decide, need_follow = _needed(decide_heading, decide_lines), _needed(follow_heading, follow_lines)
         follow_most = min(need_follow, max(room - need_decide, room // 2))
-    blocks += _pack(decide_heading, decide_lines, room - follow_most)
+        follow_chars = chars // 2 if follow_most else 0
+    decided = _pack(decide_heading, decide_lines, room - follow_most, chars - follow_chars)
+    blocks += decided
     if follow_lines:
-        blocks += _pack(follow_heading, follow_lines, follow_most)
+        blocks += _pack(follow_heading, follow_lines, follow_most, chars - _text_length(decided))
     blocks += actions
     text = (
         f"{agenda.body_name} — {long_date(agenda.day)}: {_cases(len(agenda.cases))} for a decision, "
