@@ -2,7 +2,11 @@
 `bot.worker.tick`, ticking without pause, on a clock that runs SPEED times faster than real time
 from a moment the test gives, so backoffs and leases of minutes pass in seconds.
 
-    python -m tests.chaos_worker DATABASE_URL SLACK_API_URL REAL_START SIMULATED_START
+    python -m tests.chaos_worker DATABASE_URL SLACK_API_URL REAL_START SIMULATED_START [loop]
+
+With `loop`, the worker also runs `bot.deliveries.DeliveryLoop` (PANELBOT_DELIVERY=worker): it sends
+every case's due messages on its pools, woken by the commits (PostgreSQL) or looking every 0.2 s,
+while the ticks send too.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
+from bot.deliveries import DeliveryLoop
 from bot.runtime import build_services
 from bot.settings import load_settings
 from bot.worker import tick
@@ -27,6 +32,8 @@ def main(argv: list[str]) -> int:
     services = build_services(settings)
     services.clock = lambda: datetime.fromtimestamp(simulated_start + (time.time() - real_start) * SPEED, UTC)
     services.claim_timeout = LEASE
+    if argv[5:] == ["loop"]:
+        DeliveryLoop(services, look_every=0.2).start()
     while True:
         tick(services)
         time.sleep(0.02)

@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from handlers.slack.standin.webapi import Failure
@@ -80,13 +81,14 @@ class ChaosSlack:
         return failure
 
 
-def start_worker(slack, database_url, real_start, log):
+def start_worker(slack, database_url, real_start, log, mode="tick"):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DATABASE_URL"))}
     env["LOG_LEVEL"] = "WARNING"
     env["PANELBOT_AUDIT_KEY"] = TEST_AUDIT_KEY
     return subprocess.Popen(
         [sys.executable, "-m", "tests.chaos_worker", database_url, slack.api_url, str(real_start),
-         str(SIMULATED_START.timestamp())], env=env, stdout=subprocess.DEVNULL, stderr=log)
+         str(SIMULATED_START.timestamp()), *(["loop"] if mode == "loop" else [])],
+        env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
 def in_slack(slack):
@@ -108,8 +110,11 @@ def settled(sessions):
     return outbox <= {"sent", "unknown", "failed"} and reminders <= {"sent", "failed"}
 
 
+@pytest.mark.parametrize("mode", ["tick", "loop"])
 def test_two_workers_killed_again_and_again_under_a_failing_slack_lose_nothing_and_double_nothing(
-        slack, engine, database_url, new_case, tmp_path):
+        slack, engine, database_url, new_case, tmp_path, mode):
+    """`tick`: each worker's minute tick sends (PANELBOT_DELIVERY=web, the worker retrying); `loop`:
+    each also runs the delivery loop of PANELBOT_DELIVERY=worker, the ticks and the loops racing."""
     sessions = make_sessions(engine, TEST_AUDIT_KEY)
     for n in range(CASES):
         new_case(reference=f"70000{n:02d}", submitter=PEOPLE[n])
@@ -122,7 +127,7 @@ def test_two_workers_killed_again_and_again_under_a_failing_slack_lose_nothing_a
     slack.misbehave = ChaosSlack()
     real_start = time.time()
     log = (tmp_path / "workers.log").open("w")
-    workers = [start_worker(slack, database_url, real_start, log) for _ in range(2)]
+    workers = [start_worker(slack, database_url, real_start, log, mode) for _ in range(2)]
     kills = 0
     try:
         deadline = time.monotonic() + SETTLE_WITHIN
@@ -133,7 +138,7 @@ def test_two_workers_killed_again_and_again_under_a_failing_slack_lose_nothing_a
             workers[victim].send_signal(signal.SIGKILL)
             workers[victim].wait(timeout=10)
             kills += 1
-            workers[victim] = start_worker(slack, database_url, real_start, log)
+            workers[victim] = start_worker(slack, database_url, real_start, log, mode)
         while not settled(sessions) and time.monotonic() < deadline:
             assert all(worker.poll() is None for worker in workers), (tmp_path / "workers.log").read_text()
             time.sleep(0.1)
