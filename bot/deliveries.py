@@ -29,8 +29,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.later import Later
+from bot.notify import Notice
 from bot.services import Services
 from bot.services.outbox import CHANNEL_POSTS, PENDING, WAKE_CHANNEL, deliver_due
 from store.db import postgresql_connect_args
@@ -60,13 +62,13 @@ def send_soon(channel: Later, rest: Later, services: Services, case_id: int | No
 
     def rest_of() -> None:
         try:
-            deliver_due(services, services.now(), case_id=case_id, caseless=caseless)
+            _pass(services, case_id, caseless, None)
         finally:
             finish()
 
     def channel_posts() -> None:
         try:
-            deliver_due(services, services.now(), case_id=case_id, caseless=caseless, kinds=CHANNEL_POSTS)
+            _pass(services, case_id, caseless, CHANNEL_POSTS)
         finally:
             if not rest("deliver", rest_of):
                 finish()
@@ -77,6 +79,16 @@ def send_soon(channel: Later, rest: Later, services: Services, case_id: int | No
         return True
     finish()
     return False
+
+
+def _pass(services: Services, case_id: int | None, caseless: bool, kinds: frozenset[Notice] | None) -> None:
+    try:
+        deliver_due(services, services.now(), case_id=case_id, caseless=caseless, kinds=kinds)
+    except OperationalError as exc:
+        # SQLite's one writer was busy with people's changes past the busy timeout (they go first), or
+        # the database did not answer: nothing is lost, the rows wait for the next pass or tick.
+        logger.warning("delivery for case id %s left for later: the database %s (%s)", case_id,
+                       "was busy" if "locked" in str(exc.orig) else "did not answer", type(exc.orig).__name__)
 
 
 def due_cases(services: Services, now: datetime, limit: int = DUE_CASES) -> list[int | None]:

@@ -193,3 +193,27 @@ def test_a_message_another_transaction_is_claiming_is_skipped_at_once_not_waited
         assert time.monotonic() - started < 0.5  # the lock timeout is 2 s: it did not wait
         other.rollback()
     assert _claim(services, row_id, services.now(), {}) is not None  # free again: claimed
+
+
+def test_a_delivery_that_meets_a_busy_database_says_so_in_one_warning_and_leaves_its_messages(
+        services, new_case, monkeypatch, caplog):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    import bot.deliveries
+
+    case_id = new_case()
+
+    def busy(*args: Any, **kwargs: Any) -> int:
+        raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(bot.deliveries, "deliver_due", busy)
+    inline = InlineExecutor()
+    with caplog.at_level("WARNING"):
+        assert bot.deliveries.send_soon(Later("c", 1, 10, inline), Later("r", 1, 10, inline), services, case_id)
+    lines = [(record.levelname, record.getMessage()) for record in caplog.records if record.name.startswith("panelbot")]
+    assert lines == [("WARNING", f"delivery for case id {case_id} left for later: the database was busy "
+                                 "(OperationalError)")] * 2  # the channel posts' pass and the rest's
+    assert not any(record.exc_info for record in caplog.records)
+    assert due_cases(services, services.now()) == [case_id]
