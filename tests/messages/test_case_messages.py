@@ -21,6 +21,7 @@ from bot.domain.cases import STAGE_LABELS, CaseView, PanelListing, Stage, first_
 from bot.domain.decisions import DecisionKind, DecisionView, Outcome
 from bot.domain.routing import CaseRequest, RequestType, Service, route_case
 from bot.policy import default_policy_path, load_policy
+from handlers.slack.standin.webapi import block_texts
 from messages.slack.cases import (
     MINE_LIMIT,
     case_card,
@@ -158,20 +159,11 @@ def slack_limit_problems(payload: dict[str, Any]) -> list[str]:
             problems.append("text over 40,000 characters")
         # Slack answers msg_blocks_too_long past 12,000 characters of text in a message's blocks, all
         # told (the stand-in refuses the same: handlers/slack/standin/webapi.py).
-        if (total := sum(map(len, _all_texts(blocks)))) > 12_000:
+        if (total := sum(map(len, block_texts(blocks)))) > 12_000:
             problems.append(f"blocks hold {total:,} characters of text, over Slack's 12,000")
     for index, block in enumerate(blocks):
         problems += _block_problems(block, f"blocks[{index}]")
     return problems + _empty_texts(payload, "payload")
-
-
-def _all_texts(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        found = [value["text"]] if isinstance(value.get("text"), str) else []
-        return found + [t for k, v in value.items() if k != "text" or not isinstance(v, str) for t in _all_texts(v)]
-    if isinstance(value, list):
-        return [t for item in value for t in _all_texts(item)]
-    return []
 
 
 def assert_within_slack_limits(payload: dict[str, Any]) -> None:

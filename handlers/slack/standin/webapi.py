@@ -443,13 +443,13 @@ class SlackStandIn:
         return {"ok": True, "messages": page, "has_more": more, "response_metadata": {"next_cursor": cursor}}
 
 
-def _texts(value: Any) -> list[str]:
+def block_texts(value: Any) -> list[str]:
     """Every `text` string inside a block structure (what Slack counts against msg_blocks_too_long)."""
     if isinstance(value, dict):
         found = [value["text"]] if isinstance(value.get("text"), str) else []
-        return found + [t for k, v in value.items() if k != "text" or not isinstance(v, str) for t in _texts(v)]
+        return found + [t for k, v in value.items() if k != "text" or not isinstance(v, str) for t in block_texts(v)]
     if isinstance(value, list):
-        return [t for item in value for t in _texts(item)]
+        return [t for item in value for t in block_texts(item)]
     return []
 
 
@@ -466,7 +466,7 @@ def _check_blocks(blocks: Any, most: int) -> None:
             raise SlackError("invalid_blocks")
         if block["type"] == "header" and len(text) > HEADER_TEXT:
             raise SlackError("invalid_blocks")
-    if most == MESSAGE_BLOCKS and sum(map(len, _texts(blocks))) > BLOCKS_TEXT:
+    if most == MESSAGE_BLOCKS and sum(map(len, block_texts(blocks))) > BLOCKS_TEXT:
         raise SlackError("msg_blocks_too_long")
 
 
