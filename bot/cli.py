@@ -94,7 +94,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from bot.worker import run_worker, tick
 
     services = build_services(settings)
-    services.claim_timeout = timedelta(seconds=args.claim_timeout)
+    if args.claim_timeout is not None:
+        services.claim_timeout = timedelta(seconds=args.claim_timeout)
     if args.once:
         tick(services)
         return 0
@@ -302,10 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="the scheduler process (run exactly one)")
     worker.add_argument("--once", action="store_true", help="one tick, then exit")
     worker.add_argument("--interval", type=int, default=60, help="seconds between ticks")
-    worker.add_argument("--claim-timeout", type=float, default=120.0, metavar="SECONDS",
+    worker.add_argument("--claim-timeout", type=float, metavar="SECONDS",
                         help="the lease on a claimed message or reminder: a worker renews it while it works; one "
                              "not renewed for this long was abandoned by a process that died, and is reconciled "
-                             "with Slack before it is sent again (default 120)")
+                             "with Slack before it is sent again (overrides PANELBOT_CLAIM_TIMEOUT, default 120)")
     worker.set_defaults(func=cmd_worker)
 
     demo = sub.add_parser("demo", help="a scripted conversation through the real app; no Slack needed")

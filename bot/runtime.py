@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -62,7 +63,8 @@ def build_services(settings: Settings, client: Any = None) -> Services:
     engine = open_database(settings)
     surfaces = BySurface({})
     services = Services(engine=engine, policy=policy, notifier=surfaces, directory=surfaces,
-                        audit_key=settings.secret("panelbot_audit_key"))
+                        audit_key=settings.secret("panelbot_audit_key"),
+                        claim_timeout=timedelta(seconds=settings.panelbot_claim_timeout))
     if settings.slack_enabled or client is not None:
         from handlers.slack.runtime import slack_side
 

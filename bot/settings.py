@@ -57,6 +57,8 @@ HOW_TO_FIX = {
     "PANELBOT_POLICY": "the path of your council's policy file (TOML); unset means the shipped default",
     "PANELBOT_DELIVERY": "worker (the worker sends what changes queue, woken by PostgreSQL at once; the default "
                          "on PostgreSQL) or web (the web process sends them after its answer; the default on SQLite)",
+    "PANELBOT_CLAIM_TIMEOUT": "seconds a claimed message or reminder is held before another process may take it "
+                              "over (after looking in Slack), e.g. 120",
     "PORT": "the HTTP port for `panelbot serve`, 1-65535",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
     "LOG_FORMAT": "text or json",
@@ -82,6 +84,7 @@ class Settings(BaseSettings):
     panelbot_audit_key: SecretStr | None = None
     panelbot_policy: Path | None = None
     panelbot_delivery: Literal["web", "worker"] | None = None
+    panelbot_claim_timeout: float = Field(default=120.0, gt=0, le=86_400)
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
