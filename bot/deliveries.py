@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +41,6 @@ from store.models import Outbox
 
 logger = logging.getLogger("panelbot.deliveries")
 
-WEB, WORKER = "web", "worker"
 LOOK_EVERY_PG = 5.0  # seconds between looks when no notification comes (PostgreSQL)
 LOOK_EVERY_SQLITE = 0.5  # SQLite has no notifications: the worker looks this often
 DUE_CASES = 500  # cases looked at in one pass; the rest at the next
@@ -49,8 +49,9 @@ DUE_CASES = 500  # cases looked at in one pass; the rest at the next
 CHANNEL_THREADS, CHANNEL_QUEUE = 16, 1024
 REST_THREADS, REST_QUEUE = 8, 1024
 
+
 def send_soon(channel: Later, rest: Later, services: Services, case_id: int | None = None, *,
-              caseless: bool = False, then: Any = None) -> bool:
+              caseless: bool = False, then: Callable[[], None] | None = None) -> bool:
     """Send what is due for `case_id` (or for no case, with `caseless`; or everything) off the caller's
     thread: the channel posts on `channel`, then (queued once they are sent, behind other changes'
     channel posts) the rest on `rest`. A case card therefore never waits behind other people's DMs.
@@ -154,9 +155,13 @@ class DeliveryLoop:
             if self._wake is None:
                 self._stop.wait(wait)
                 continue
-            for case_id in self._wake.wait(wait):  # the cases whose changes just committed
-                if not self._stop.is_set():
-                    self._start(case_id)
+            try:
+                for case_id in self._wake.wait(wait):  # the cases whose changes just committed
+                    if not self._stop.is_set():
+                        self._start(case_id)
+            except Exception:  # whatever it was, the loop goes on: it looks again at the next turn
+                logger.exception("delivery wake-up failed; looking again in %.0f s", self.look_every)
+                self._stop.wait(self.look_every)
         if self._wake is not None:
             self._wake.close()
 

@@ -217,3 +217,36 @@ def test_a_delivery_that_meets_a_busy_database_says_so_in_one_warning_and_leaves
                                  "(OperationalError)")] * 2  # the channel posts' pass and the rest's
     assert not any(record.exc_info for record in caplog.records)
     assert due_cases(services, services.now()) == [case_id]
+
+
+def test_the_loop_outlives_a_failing_wake_up_and_still_sends(services, new_case, slack, policy, caplog):
+    class Failing:
+        calls = 0
+
+        def wait(self, timeout: float) -> set[int | None]:
+            Failing.calls += 1
+            if Failing.calls == 1:
+                raise OSError("the socket went away")
+            time.sleep(timeout)
+            return set()
+
+        def poke(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    for body in policy.bodies.values():
+        slack.add_channel(body.channel)
+    loop = DeliveryLoop(services, look_every=0.1)
+    loop._wake = Failing()  # type: ignore[assignment]
+    loop.start()
+    try:
+        assert wait_for(lambda: Failing.calls >= 1)  # the wake-up has failed once
+        new_case()
+        assert wait_for(lambda: posts_to(slack, policy.bodies["forum"].channel), limit=5.0)
+        assert loop._thread is not None and loop._thread.is_alive()
+    finally:
+        loop.stop()
+    assert Failing.calls >= 2
+    assert any("wake-up failed" in record.getMessage() for record in caplog.records)

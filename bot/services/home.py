@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
 from bot.domain.bodies import BodyKind
 from bot.domain.calendar import Slot, long_date
@@ -23,6 +24,11 @@ from store.models import Case, FollowUp, ForumBooking, Provision, Visit, VisitSt
 WAITING = (Stage.AWAITING_BOOKING, Stage.BOOKED, Stage.AWAITING_SIGN_OFF, Stage.LISTED,
            Stage.AWAITING_URGENT_DECISION, Stage.AWAITING_ENDORSEMENT, Stage.AWAITING_RATIFICATION, Stage.DEFERRED)
 PANEL_ADMINS = "panel_admins"
+# What a Home shows of a case. Only these columns are read: a team manager or chair may have hundreds
+# of cases waiting, each read again at every publish of their Home, and a case's other columns (its
+# routing reasons and answers, as JSON) are not shown.
+_SHOWN = load_only(Case.id, Case.reference, Case.request_type, Case.proposed_weekly, Case.route, Case.stage,
+                   Case.submitted_at, Case.updated_at, Case.submitter, Case.panel_day)
 REVIEW_AHEAD_DAYS = 14  # reviews show on the Home tab from two weeks before they are due
 
 
@@ -40,7 +46,7 @@ def home_of(services: Services, user: str, now: datetime | None = None) -> Home:
     with services.sessions() as session:
         mine = session.scalars(select(Case).where(
             (Case.submitter == user) | (Case.attendee == user), Case.stage.in_(WAITING))
-            .order_by(Case.submitted_at)).all()
+            .order_by(Case.submitted_at).options(_SHOWN)).all()
         cases = tuple(MyCase(case_id=row.id, reference=row.reference, request=_request(row),
                              body_name=policy.bodies[row.route].name if row.route in policy.bodies else row.route,
                              stage=STAGE_LABELS[Stage(row.stage)], since=calendar.local_date(row.submitted_at))
@@ -50,7 +56,7 @@ def home_of(services: Services, user: str, now: datetime | None = None) -> Home:
             for booking, case in session.execute(
                 select(ForumBooking, Case).join(Case, Case.id == ForumBooking.case_id)
                 .where((Case.submitter == user) | (Case.attendee == user), ForumBooking.cancelled_at.is_(None),
-                       ForumBooking.ends_at >= now).order_by(ForumBooking.starts_at)).all()
+                       ForumBooking.ends_at >= now).order_by(ForumBooking.starts_at).options(_SHOWN)).all()
             if booking.body in policy.bodies)
 
         # Decisions that wait on a role the person holds, at each body.
@@ -61,11 +67,13 @@ def home_of(services: Services, user: str, now: datetime | None = None) -> Home:
                 if tiers:
                     rows = session.scalars(select(Case).where(
                         Case.route == key, Case.tier_role.in_(tiers),
-                        Case.stage.in_([Stage.AWAITING_SIGN_OFF, Stage.AWAITING_URGENT_DECISION]))).all()
+                        Case.stage.in_([Stage.AWAITING_SIGN_OFF, Stage.AWAITING_URGENT_DECISION]))
+                        .options(_SHOWN)).all()
                     waiting += [Task("sign-off", row.reference, calendar.local_date(row.updated_at),
                                      f"{_request(row)}, {body.name}", row.id) for row in rows if user != row.submitter]
             elif body.kind is BodyKind.PANEL and roles & held:
-                rows = session.scalars(select(Case).where(Case.route == key, Case.stage == Stage.LISTED)).all()
+                rows = session.scalars(select(Case).where(Case.route == key, Case.stage == Stage.LISTED)
+                                       .options(_SHOWN)).all()
                 waiting += [Task("decision", row.reference, calendar.local_date(row.submitted_at),
                                  f"{_request(row)}, {body.name} on {long_date(row.panel_day)}" if row.panel_day else
                                  f"{_request(row)}, {body.name}", row.id) for row in rows if user != row.submitter]
@@ -73,7 +81,7 @@ def home_of(services: Services, user: str, now: datetime | None = None) -> Home:
                 for booking, row in session.execute(
                         select(ForumBooking, Case).join(Case, Case.id == ForumBooking.case_id)
                         .where(ForumBooking.body == key, ForumBooking.cancelled_at.is_(None),
-                               Case.stage == Stage.BOOKED, ForumBooking.day <= today)).all():
+                               Case.stage == Stage.BOOKED, ForumBooking.day <= today).options(_SHOWN)).all():
                     chair, _ = chair_for(services, body, booking.day)
                     deputy = body.chair.deputy if body.chair else None
                     if chair in held or (deputy and deputy in held):
@@ -81,7 +89,7 @@ def home_of(services: Services, user: str, now: datetime | None = None) -> Home:
                                             f"{_request(row)}, {body.name} on {long_date(booking.day)}", row.id))
             if roles & held:
                 rows = session.scalars(select(Case).where(Case.follow_on_body == key,
-                                                          Case.stage.in_(list(FOLLOW_ON_STAGES)))).all()
+                                                          Case.stage.in_(list(FOLLOW_ON_STAGES))).options(_SHOWN)).all()
                 for row in rows:
                     what = "endorsement" if row.stage == Stage.AWAITING_ENDORSEMENT else "ratification"
                     waiting.append(Task(what, row.reference, calendar.local_date(row.updated_at),
@@ -91,7 +99,7 @@ def home_of(services: Services, user: str, now: datetime | None = None) -> Home:
         for follow_up, row in session.execute(
                 select(FollowUp, Case).join(Case, Case.id == FollowUp.case_id)
                 .where(Case.submitter == user, FollowUp.done_at.is_(None),
-                       FollowUp.due_on <= today + timedelta(days=REVIEW_AHEAD_DAYS))).all():
+                       FollowUp.due_on <= today + timedelta(days=REVIEW_AHEAD_DAYS)).options(_SHOWN)).all():
             waiting.append(Task(follow_up.kind, row.reference, follow_up.due_on,
                                 f"due {long_date(follow_up.due_on)}", row.id))
 
