@@ -33,6 +33,20 @@ def request(port: int, method: str, path: str, body: str | bytes = "", headers: 
         connection.close()
 
 
+def wait_until_healthy(port: int, process: subprocess.Popen, limit: float = 30) -> bool:
+    """Ask `GET /healthz` until it answers 200 (True), or until the process ends or `limit` seconds pass."""
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            if request(port, "GET", "/healthz")[0] == 200:
+                return True
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+
+
 class Served:
     """A running `panelbot serve`: its port, and its log (stdout and stderr) as a file."""
 
@@ -65,16 +79,8 @@ def panelbot_serve(api_url: str, folder: Path, **extra_env: str) -> Iterator[Ser
         process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"], env=env,
                                    stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if request(port, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("panelbot serve did not start:\n" + log.read_text(errors="replace"))
-            time.sleep(0.1)
+        if not wait_until_healthy(port, process):
+            raise RuntimeError("panelbot serve did not start:\n" + log.read_text(errors="replace"))
         yield Served(port, log)
     finally:
         process.terminate()

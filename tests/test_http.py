@@ -1,9 +1,7 @@
 """`panelbot serve` over real HTTP: the Slack endpoint, the health check, and refusals."""
 
-import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,22 +15,7 @@ from handlers.slack.standin.requests import RequestSigner
 from handlers.slack.web import SlackWsgi
 from store.db import make_engine
 from tests.conftest import SIGNING_SECRET, TEST_AUDIT_KEY
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def request(port, method, path, body="", headers=None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request(method, path, body=body.encode(), headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.read().decode()
-    finally:
-        connection.close()
+from tests.serving import free_port, request, wait_until_healthy
 
 
 @pytest.fixture(scope="module")
@@ -45,18 +28,10 @@ def server(standin, tmp_path_factory):
                PANELBOT_AUDIT_KEY=TEST_AUDIT_KEY)
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if request(port, "GET", "/healthz")[0] == 200:
-                break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            output = process.communicate()[0]
-            pytest.fail("panelbot serve did not start:\n" + output)
-        time.sleep(0.1)
+    if not wait_until_healthy(port, process):
+        process.kill()
+        output = process.communicate()[0]
+        pytest.fail("panelbot serve did not start:\n" + output)
     yield port
     process.terminate()
     process.wait(timeout=10)

@@ -19,7 +19,7 @@ from messages.slack.submit import submit_modal
 from store.db import make_sessions
 from store.models import Outbox
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEST_AUDIT_KEY
-from tests.serving import free_port, request
+from tests.serving import free_port, request, wait_until_healthy
 from tests.test_submit import FORUM_CASE
 
 CASES = 8
@@ -72,15 +72,8 @@ def test_a_web_process_killed_while_sending_loses_nothing_and_doubles_nothing(
                              env=env, stdout=log, stderr=subprocess.STDOUT)
     worker = None
     try:
+        assert wait_until_healthy(port, serve), (tmp_path / "processes.log").read_text()
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                if request(port, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert serve.poll() is None and time.monotonic() < deadline, (tmp_path / "processes.log").read_text()
-            time.sleep(0.1)
         for n in range(CASES):
             view = {**submit_modal(policy), "id": f"V0KILL{n:04d}"}
             signed = signer.view_submission(f"U0WORKER{n:02d}", view,
