@@ -18,7 +18,8 @@ After the ack the case's outbox messages (case card, receipt, decider notice, Ho
 stand-in as production sends them (`PANELBOT_DELIVERY`, or `--delivery`): on SQLite panelbot's own
 pools send them, competing for the CPU (and the GIL) with the next request; on PostgreSQL a real
 `panelbot worker` in a process of its own sends them, woken by each commit (its first tick, over the
-pre-loaded cases, is run first, untimed), competing for the machine's two cores. `--settle` waits,
+pre-loaded cases, is run first, untimed; `BENCH_WORKER_LOG=PATH` keeps its log), competing for the
+machine's two cores. `--settle` waits,
 untimed, until the previous submission's messages have been delivered before sending the next
 request; `--inline` runs both apps' listeners in the request thread (`bot.later.InlineExecutor`), so panelbot's ack
 returns only after delivery, and there is no 10 ms ack poll.
