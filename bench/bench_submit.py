@@ -19,9 +19,9 @@ stand-in as production sends them (`PANELBOT_DELIVERY`, or `--delivery`): on SQL
 pools send them, competing for the CPU (and the GIL) with the next request; on PostgreSQL a real
 `panelbot worker` in a process of its own sends them, woken by each commit (its first tick, over the
 pre-loaded cases, is run first, untimed; `BENCH_WORKER_LOG=PATH` keeps its log), competing for the
-machine's two cores. `--settle` waits,
-untimed, until the previous submission's messages have been delivered before sending the next
-request; `--inline` runs both apps' listeners in the request thread (`bot.later.InlineExecutor`), so panelbot's ack
+machine's two cores. `--settle` waits, untimed, until the previous submission's messages have been
+delivered before sending the next request; `--inline` runs both apps' listeners in the request
+thread (`bot.later.InlineExecutor`), so panelbot's ack
 returns only after delivery, and there is no 10 ms ack poll.
 
 The cases are pre-loaded (timed and reported separately) with bulk inserts of `Case` rows, each
