@@ -90,6 +90,7 @@ from common import (
     role_groups,
     run_alternating,
     serve_in_background,
+    workspace_groups,
 )
 from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -360,7 +361,9 @@ def main(argv: list[str] | None = None) -> int:
                                      panelbot_audit_key=BENCH_AUDIT_KEY,
                                      **({"panelbot_delivery": args.delivery} if args.delivery else {}))
             services = build_services(settings)
-            # The team manager the form names holds the policy's team-manager role (through its user groups).
+            # The workspace has the user groups the policy names, and the team manager the form names holds
+            # the policy's team-manager role (through its user groups).
+            standin.groups.update(workspace_groups(services.policy))
             standin.groups.update(role_groups(services.policy, services.policy.case_form.team_manager_role,
                                               TEAM_MANAGER))
             try:

@@ -15,6 +15,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from common import workspace_groups
+
+from bot.policy import default_policy_path, load_policy
 from handlers.slack.standin.webapi import SlackStandIn
 
 # The stand-in's HTTP server listens with socketserver's backlog of 5, far below Slack's: 50 people at
@@ -29,7 +32,9 @@ class SlowStandIn(SlackStandIn):
         self.posted: list[tuple[float, str, str]] = []
         self.opened: dict[str, float] = {}  # trigger_id -> when its views.open arrived (monotonic seconds)
         self._posted_lock = threading.Lock()
-        # The team manager the benchmark's case form names holds the policy's team manager role.
+        # The workspace has the user groups the policy names; the team manager the benchmark's case form
+        # names holds the policy's team manager role.
+        self.groups.update(workspace_groups(load_policy(default_policy_path())))
         self.groups["S0TEAMMGRS"] = ["U0TOMAS"]
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:

@@ -11,6 +11,7 @@ Every call goes through `SlackNotifier._call`, which
 
 from __future__ import annotations
 
+import logging
 import time
 import urllib.error
 from collections.abc import Callable, Sequence
@@ -26,6 +27,7 @@ from bot.domain.booking import CalendarInvite
 from bot.domain.cases import CaseView
 from bot.domain.decisions import Decided
 from bot.domain.reminders import ReminderItem
+from bot.groups import GROUP_TTL, GroupCache, ListingFailed
 from bot.notify import PROCESS_GATE, About, DeliveryError, Notice, RateGate, Sent
 from messages.slack.booking import (
     agenda_message,
@@ -47,6 +49,8 @@ from messages.slack.home import home_view
 from messages.slack.reminders import reminder_dm, reminder_failed_admin
 from messages.slack.spot_checks import spot_check_dm
 from messages.slack.visits import action_plan_needed_dm, step_assigned_dm, visit_planned_dm
+
+logger = logging.getLogger("panelbot.slack.directory")
 
 # What an admin is told a message was, when Slack did not say whether it went.
 WHAT: dict[Notice, str] = {
@@ -280,22 +284,51 @@ def as_delivery_error(exc: SlackApiError) -> DeliveryError:
     return DeliveryError(code, permanent=error in PERMANENT, code=code)
 
 
-class SlackDirectory:
-    """User-group members from `usergroups.users.list`, cached for `ttl` seconds."""
+class UserGroupError(ListingFailed):
+    """`usergroups.users.list` did not list a group: Slack's error, or no answer."""
 
-    def __init__(self, client: WebClient, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, code: str, *, permanent: bool, retry_after: float | None = None) -> None:
+        super().__init__(code)
+        self.code, self.permanent, self.retry_after = code, permanent, retry_after
+
+
+class SlackDirectory:
+    """User-group members from `usergroups.users.list`, kept as `bot.groups` says (`ttl` seconds; one
+    caller asks Slack while the others use what it last listed; a group Slack refused for good holds
+    nobody, with one log line; while Slack cannot answer, the members it listed within the hour)."""
+
+    def __init__(self, client: WebClient, ttl: float = GROUP_TTL, clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
-        self.ttl = ttl
-        self.clock = clock
-        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._cache = GroupCache("Slack", _log_refusal, logger, ttl=ttl, clock=clock)
 
     def group_members(self, group_id: str) -> frozenset[str]:
-        cached = self._cache.get(group_id)
-        if cached and self.clock() - cached[0] < self.ttl:
-            return cached[1]
+        return self._cache.members(group_id, lambda: self._list(group_id))
+
+    def _list(self, group_id: str) -> frozenset[str]:
         try:
-            users = frozenset(self.client.usergroups_users_list(usergroup=group_id).get("users", []))
-        except SlackApiError:
-            return frozenset()  # not cached: a passing failure must not lock people out for minutes
-        self._cache[group_id] = (self.clock(), users)
-        return users
+            answer = self.client.usergroups_users_list(usergroup=group_id)
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            if status == 429:
+                raise UserGroupError("ratelimited", permanent=False, retry_after=retry_after(exc.response.headers)) \
+                    from None
+            error = str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
+            raise UserGroupError(error or f"http_{status}", permanent=status < 500) from None
+        except (SlackClientError, OSError) as exc:
+            raise UserGroupError(no_answer(exc).code, permanent=False) from None
+        users = answer.get("users", [])
+        return frozenset(user for user in users if isinstance(user, str)) if isinstance(users, list) else frozenset()
+
+
+def _log_refusal(group_id: str, failed: UserGroupError) -> None:
+    if failed.code == "no_such_subteam":
+        logger.error("the user group %s named in the policy does not exist in this Slack workspace "
+                     "(no_such_subteam): it holds nobody; check its ID (the group's profile, Copy group ID)", group_id)
+    elif failed.code == "missing_scope":
+        logger.error("Slack refused to list the members of %s (missing_scope): add the usergroups:read scope "
+                     "to panelbot's app and reinstall it; until then the group holds nobody", group_id)
+    elif failed.code in ("invalid_auth", "not_authed", "token_revoked", "account_inactive"):
+        logger.error("Slack would not take panelbot's token (%s): check SLACK_BOT_TOKEN; %s holds nobody until "
+                     "then", failed.code, group_id)
+    else:
+        logger.error("Slack refused to list the members of %s (%s): it holds nobody", group_id, failed.code)

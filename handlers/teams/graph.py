@@ -39,15 +39,10 @@ Each answer, and what `GraphError.code` (the only thing logged of it) says:
     no answer  `timeout` or `no_answer` (transient), after `timeout` seconds
     no token   `token`, permanent when Entra ID refused the credentials
 
-Caching. A group's people are kept for `GROUP_TTL` (5 minutes, as long as the Slack directory keeps a
-user group's): an administrator's change to the group counts within five minutes. A group Graph
-refused for good (403, 404, 401) is kept as nobody for the same time, so a misconfiguration costs one
-call and one log line per group every five minutes, not one per request. When Graph cannot answer for
-now (throttled, down, slow), the people it last listed are used if it listed them within
-`STALE_LIMIT` (an hour) and nobody otherwise, and Graph is not asked again for `FAILURE_BACKOFF`
-seconds (or the Retry-After, if longer): a passing outage must not lock every decider out, nor make
-every request wait for a timeout, and an hour bounds how long someone taken out of the group may keep
-acting while Graph cannot say so. Names: `names.py`.
+Caching (`bot.groups`, as for Slack's user groups): a group's people are kept for five minutes, one
+caller asks Graph while the others use what it last listed, a group Graph refused for good (403, 404,
+401) is nobody for five minutes with one log line, and while Graph cannot answer for now (throttled,
+down, slow) the people it listed within the hour stand in. Names: `names.py`.
 
 Nothing here logs a token, an answer's body or a name: lines carry codes, statuses and group
 addresses (a group id comes from the policy file).
@@ -68,11 +63,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from bot.addresses import Surface, is_group, is_person, surface_of
 from bot.errors import PanelbotError
+from bot.groups import FAILURE_BACKOFF, GROUP_TTL, STALE_LIMIT, GroupCache, ListingFailed
 from bot.notify import RateGate
 from handlers.teams.auth import BotTokenError, BotTokens
 from handlers.teams.names import clean_name
@@ -94,15 +89,12 @@ PAGE_SIZE = 999  # $top: the largest page Graph gives of a directory collection
 MAX_PAGES = 200  # 199,800 people: far more than any group a council names; stops a nextLink loop
 MAX_ANSWER = 4_194_304  # bytes of one answer read (a page of 999 ids is about 60 KB)
 
-GROUP_TTL = 300.0  # seconds a group's people (or Graph's refusal of it) are kept
-STALE_LIMIT = 3600.0  # seconds the people last listed stand in while Graph cannot answer
-FAILURE_BACKOFF = 30.0  # seconds before asking Graph again about a group it could not answer for
 
 _CODE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,80}")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
-class GraphError(PanelbotError):
+class GraphError(PanelbotError, ListingFailed):
     """Graph did not answer as asked. `code` is ours (the table in this module's docstring),
     `graph_code` Microsoft's own error code when it gave one; neither quotes an answer's text."""
 
@@ -257,48 +249,25 @@ class Graph:
 # -- groups ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Known:
-    people: frozenset[str]
-    listed_at: float | None  # when Graph last listed them; None when it never did or refused
-    next_read: float  # Graph is not asked about the group again before this
-
-
 class GraphDirectory:
     """bot.notify's Directory for Teams: a `teams-group:<id>` address → the `teams:<object id>` people
-    in it, nested groups included, cached (see the module docstring for how long, and on failure)."""
+    in it, nested groups included, cached (bot.groups: how long, and on failure)."""
 
     def __init__(self, graph: Graph, *, ttl: float = GROUP_TTL, stale_limit: float = STALE_LIMIT,
                  failure_backoff: float = FAILURE_BACKOFF, clock: Callable[[], float] = time.monotonic) -> None:
         self.graph = graph
-        self.ttl = ttl
-        self.stale_limit = stale_limit
-        self.failure_backoff = failure_backoff
-        self.clock = clock
-        self._known: dict[str, _Known] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._lock = threading.Lock()
+        self._cache = GroupCache("Graph", _log_refusal, logger, ttl=ttl, stale_limit=stale_limit,
+                                 failure_backoff=failure_backoff, clock=clock)
 
     def group_members(self, group_id: str) -> frozenset[str]:
         """The people in an Entra group; empty for anything else, and for a group Graph will not list."""
         if not is_group(group_id) or surface_of(group_id) is not Surface.TEAMS:
             return frozenset()
-        with self._lock_of(group_id):  # one caller asks Graph, the others wait for its answer
-            now = self.clock()
-            known = self._known.get(group_id)
-            if known is not None and now < known.next_read:
-                return self._usable(known, now)
-            try:
-                people = self._list(group_id)
-            except GraphError as failed:
-                return self._failed(group_id, failed, known, now)
-            self._known[group_id] = _Known(people, now, now + self.ttl)
-            return people
+        return self._cache.members(group_id, lambda: self._list(group_id))
 
     def forget(self) -> None:
         """Ask Graph again on the next question about any group."""
-        with self._lock:
-            self._known.clear()
+        self._cache.forget()
 
     def _list(self, group_id: str) -> frozenset[str]:
         object_id = group_id.removeprefix(GROUP_PREFIX)
@@ -314,31 +283,6 @@ class GraphDirectory:
                     if is_person(address):
                         people.add(address)
         return frozenset(people)
-
-    def _failed(self, group_id: str, failed: GraphError, known: _Known | None, now: float) -> frozenset[str]:
-        if failed.permanent:
-            self._known[group_id] = _Known(frozenset(), None, now + self.ttl)
-            _log_refusal(group_id, failed)
-            return frozenset()
-        wait = max(self.failure_backoff, failed.retry_after or 0.0)
-        listed = known if known is not None and known.listed_at is not None else _Known(frozenset(), None, 0.0)
-        self._known[group_id] = kept = _Known(listed.people, listed.listed_at, now + wait)
-        usable = self._usable(kept, now)
-        if usable and kept.listed_at is not None:
-            outcome = f"using its members as Graph listed them {int(now - kept.listed_at)} s ago"
-        else:
-            outcome = "it holds nobody until Graph answers"
-        logger.warning("Microsoft Graph could not list %s just now (%s): %s", group_id, failed.code, outcome)
-        return usable
-
-    def _usable(self, known: _Known, now: float) -> frozenset[str]:
-        if known.listed_at is None or now - known.listed_at >= self.stale_limit:
-            return frozenset()
-        return known.people
-
-    def _lock_of(self, group_id: str) -> threading.Lock:
-        with self._lock:
-            return self._locks.setdefault(group_id, threading.Lock())
 
 
 def _log_refusal(group_id: str, failed: GraphError) -> None:

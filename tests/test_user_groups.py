@@ -1,0 +1,137 @@
+"""Slack user groups (`handlers.slack.notify.SlackDirectory`, kept by `bot.groups`): who holds a role is
+asked before the ack, so Slack is asked about a group once per five minutes, by one caller, and a
+group Slack refuses or cannot list costs neither a call per request nor a wait."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+from slack_sdk import WebClient
+
+from handlers.slack.notify import SlackDirectory
+from handlers.slack.standin.webapi import SlackStandIn
+from tests.conftest import at_once
+
+LIST = "usergroups.users.list"
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def ticks() -> Ticks:
+    return Ticks()
+
+
+@pytest.fixture
+def directory(client: WebClient, ticks: Ticks) -> SlackDirectory:
+    return SlackDirectory(client, clock=ticks)
+
+
+def test_a_group_is_listed_once_and_kept_five_minutes(slack: SlackStandIn, directory, ticks):
+    for _ in range(20):
+        assert directory.group_members("S0TEAMMGRS") == {"U0TOMAS"}
+    ticks.now += 299
+    slack.groups["S0TEAMMGRS"] = ["U0TOMAS", "U0NEWTM001"]
+    assert directory.group_members("S0TEAMMGRS") == {"U0TOMAS"}
+    ticks.now += 1
+    assert directory.group_members("S0TEAMMGRS") == {"U0TOMAS", "U0NEWTM001"}
+    assert len(slack.calls_to(LIST)) == 2
+
+
+def test_a_group_slack_does_not_have_is_nobody_asked_once_in_five_minutes_and_said_once(slack, directory, ticks,
+                                                                                       caplog):
+    """Before, a group named in the policy that Slack does not have was asked about on every request,
+    inside the request's transaction: a Slack call (300 ms on a slow day) before every ack."""
+    with caplog.at_level(logging.WARNING, "panelbot.slack.directory"):
+        for _ in range(50):
+            assert directory.group_members("S0OPSMGRS1") == frozenset()
+    assert len(slack.calls_to(LIST)) == 1
+    [line] = [record.getMessage() for record in caplog.records]
+    assert "S0OPSMGRS1" in line and "no_such_subteam" in line and "holds nobody" in line
+    slack.groups["S0OPSMGRS1"] = ["U0OPSMGR01"]
+    ticks.now += 300
+    assert directory.group_members("S0OPSMGRS1") == {"U0OPSMGR01"}
+
+
+def test_a_missing_scope_says_which_scope_to_add(slack, directory, caplog):
+    slack.fail_next(LIST, error="missing_scope")
+    with caplog.at_level(logging.WARNING, "panelbot.slack.directory"):
+        assert directory.group_members("S0TEAMMGRS") == frozenset()
+    assert "usergroups:read" in caplog.text
+
+
+def test_fifty_people_at_once_on_a_slow_slack_wait_for_one_listing(slack, directory):
+    """Before, each of them asked Slack (fifty calls of 0.3 s, each inside a request)."""
+    slack.delays[LIST] = 0.3
+    answers = at_once(*[lambda: directory.group_members("S0TEAMMGRS")] * 50)
+    assert answers == [frozenset({"U0TOMAS"})] * 50
+    assert len(slack.calls_to(LIST)) == 1
+
+
+def test_when_the_five_minutes_are_up_one_caller_asks_and_the_others_do_not_wait(slack, directory, ticks):
+    directory.group_members("S0TEAMMGRS")
+    ticks.now += 301
+    slack.groups["S0TEAMMGRS"] = ["U0TOMAS", "U0NEWTM001"]
+    listing, release = threading.Event(), threading.Event()
+
+    def held(method: str, args: dict) -> None:
+        listing.set()
+        release.wait(5)
+        return None
+
+    slack.misbehave = held
+    asker = threading.Thread(target=directory.group_members, args=("S0TEAMMGRS",))
+    asker.start()
+    assert listing.wait(5)
+    # While Slack is being asked, everyone else gets the members listed five minutes ago, at once.
+    assert [directory.group_members("S0TEAMMGRS") for _ in range(10)] == [frozenset({"U0TOMAS"})] * 10
+    release.set()
+    asker.join(5)
+    assert directory.group_members("S0TEAMMGRS") == {"U0TOMAS", "U0NEWTM001"}
+    assert len(slack.calls_to(LIST)) == 2
+
+
+@pytest.mark.parametrize("failure", [dict(status=429, retry_after=60), dict(status=503), "timeout"],
+                         ids=["rate limited", "503", "no answer"])
+def test_while_slack_cannot_answer_the_members_listed_within_the_hour_stand_in(slack, client, ticks, failure,
+                                                                                 caplog):
+    directory = SlackDirectory(WebClient(token=client.token, base_url=client.base_url, timeout=0.2,
+                                         retry_handlers=[]), clock=ticks)
+    directory.group_members("S0TEAMMGRS")
+    ticks.now += 600
+    if failure == "timeout":
+        slack.delays[LIST] = 1.0
+    else:
+        slack.fail_next(LIST, times=5, **failure)
+    with caplog.at_level(logging.WARNING, "panelbot.slack.directory"):
+        assert directory.group_members("S0TEAMMGRS") == {"U0TOMAS"}
+        assert directory.group_members("S0TEAMMGRS") == {"U0TOMAS"}  # not asked again yet
+    if failure == "timeout":
+        time.sleep(1.2)  # the stand-in records a call once it has answered it
+    assert len(slack.calls_to(LIST)) == 2
+    assert "using its members as Slack listed them 600 s ago" in caplog.text
+    slack.delays.clear()
+    slack.reset()
+    ticks.now += 3600  # an hour after the last listing, with Slack still not answering: nobody
+    slack.fail_next(LIST, status=503)
+    assert directory.group_members("S0TEAMMGRS") == frozenset()
+
+
+def test_a_group_never_listed_while_slack_cannot_answer_holds_nobody_and_is_asked_again_after_30_s(slack,
+                                                                                                  directory, ticks):
+    slack.fail_next(LIST, status=500, times=3)
+    assert directory.group_members("S0TEAMMGRS") == frozenset()
+    assert directory.group_members("S0TEAMMGRS") == frozenset()
+    assert len(slack.calls_to(LIST)) == 1
+    slack.reset()
+    ticks.now += 30
+    assert directory.group_members("S0TEAMMGRS") == {"U0TOMAS"}
