@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, event, func, select, update
+from sqlalchemy import Connection, Table, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -166,6 +166,7 @@ def record_audit(
     return row
 
 
+_COLUMNS = tuple(column.name for column in _AUDIT.columns)
 _PENDING = "audit_pending"  # `Session.info`: the rows `record_audit` was given, linked at commit
 
 
@@ -192,8 +193,16 @@ def _link_pending(session: Session) -> None:
     for number, row in enumerate(rows, start=last_id - len(rows) + 1):
         row.id, row.prev_hash = number, prev_hash
         row.row_hash = prev_hash = chain_hash(key, prev_hash, row_fields(row))
-    session.execute(update(head).where(head.c.id == 1).values(last_hash=prev_hash))
-    session.add_all(rows)
+    # The rows and the head's new hash in one statement on PostgreSQL (the insert as a CTE of the head's
+    # update): one round trip fewer while the head is held. Core, not the unit of work: the rows are
+    # complete, and the ORM's bookkeeping of an insert costs more CPU than the insert.
+    linked = insert(_AUDIT).values([{column: getattr(row, column) for column in _COLUMNS} for row in rows])
+    move = update(head).where(head.c.id == 1).values(last_hash=prev_hash)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(move.add_cte(linked.cte("linked")))
+    else:
+        session.execute(linked)
+        session.execute(move)
 
 
 @event.listens_for(Session, "after_transaction_end")
