@@ -90,8 +90,7 @@ def workspace_groups(policy: Policy) -> dict[str, list[str]]:
     """Every user group the policy's roles name, each holding one made-up person (the group's ID with a
     U for its S), as a council's workspace has them. A group Slack does not have holds nobody; panelbot
     logs that and asks again every five minutes (bot.groups)."""
-    return {member: ["U" + member[1:]] for role in policy.roles for member in policy.members(role)
-            if is_group(member)}
+    return {group: ["U" + group[1:]] for group in policy.user_groups()}
 
 
 @dataclass

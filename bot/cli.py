@@ -58,6 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     if not settings.teams_enabled:
         settings.require("slack_bot_token", "slack_signing_secret")
+    from bot.groups import list_at_start
     from bot.runtime import build_services, teams_connection
     from bot.web import Web, WsgiApp, serve
 
@@ -81,6 +82,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                                    deliver_here=not settings.worker_delivers),
                                           InboundAuth(settings.teams_app_id or "",
                                                       metadata_url=settings.teams_metadata_url))
+    list_at_start(services.directory, services.policy.user_groups())
     logger.info("what changes queue is sent by %s", "the worker (PANELBOT_DELIVERY=worker)"
                 if settings.worker_delivers else "this process (PANELBOT_DELIVERY=web)")
     serve(Web(services, routes), args.port or settings.port, host=args.host, threads=args.threads)

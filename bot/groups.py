@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,3 +124,18 @@ class GroupCache:
     def _lock_of(self, group_id: str) -> threading.Lock:
         with self._lock:
             return self._locks.setdefault(group_id, threading.Lock())
+
+
+def list_at_start(directory: Any, groups: Iterable[str]) -> threading.Thread:
+    """List each group once now, on a thread of its own (`directory` is a bot.notify Directory): the
+    first people after a start do not wait for the service, and a group it refuses is logged at once."""
+    def read() -> None:
+        for group in groups:
+            try:
+                directory.group_members(group)
+            except Exception:  # a start must not fail on it: the group is asked about again when needed
+                logging.getLogger("panelbot.groups").warning("could not list %s at start", group, exc_info=True)
+
+    thread = threading.Thread(target=read, name="list-groups", daemon=True)
+    thread.start()
+    return thread

@@ -40,7 +40,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from bot.addresses import DESCRIBED, Kind, is_kind
+from bot.addresses import DESCRIBED, Kind, is_group, is_kind
 from bot.domain.bodies import BodyKind
 from bot.domain.retention import Retention
 from bot.domain.routing import RequestType, Service
@@ -742,6 +742,11 @@ class Policy(_Table):
     def members(self, role: str) -> tuple[str, ...]:
         """The people and groups (bot.addresses) in `role`; empty for a role the policy does not name."""
         return self.roles.get(role, ())
+
+    def user_groups(self) -> tuple[str, ...]:
+        """Every user group (Slack or Entra) the roles name, each once."""
+        return tuple(dict.fromkeys(member for members in self.roles.values() for member in members
+                                   if is_group(member)))
 
 
 # --- Loading ------------------------------------------------------------------------------------------

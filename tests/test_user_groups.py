@@ -5,6 +5,9 @@ group Slack refuses or cannot list costs neither a call per request nor a wait."
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -12,8 +15,10 @@ import pytest
 from slack_sdk import WebClient
 
 from handlers.slack.notify import SlackDirectory
+from handlers.slack.standin.requests import RequestSigner
 from handlers.slack.standin.webapi import SlackStandIn
-from tests.conftest import at_once
+from tests.conftest import SIGNING_SECRET, TEST_AUDIT_KEY, at_once
+from tests.serving import free_port, request, wait_until_healthy
 
 LIST = "usergroups.users.list"
 
@@ -135,3 +140,32 @@ def test_a_group_never_listed_while_slack_cannot_answer_holds_nobody_and_is_aske
     slack.reset()
     ticks.now += 30
     assert directory.group_members("S0TEAMMGRS") == {"U0TOMAS"}
+
+
+def test_panelbot_serve_lists_the_policys_groups_at_start_and_says_which_slack_does_not_have(slack, default_policy,
+                                                                                            tmp_path):
+    """The first people after a start do not wait for Slack, and an administrator reads a wrong group ID
+    in the log at once, not when the first case waits on it."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DATABASE_URL"))}
+    env.update(SLACK_BOT_TOKEN="xoxb-groups-test", SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
+               DATABASE_URL=f"sqlite:///{tmp_path}/serve.db", PORT=str(port), PANELBOT_AUDIT_KEY=TEST_AUDIT_KEY,
+               LOG_LEVEL="WARNING")
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert wait_until_healthy(port, process)
+        groups = default_policy.user_groups()
+        deadline = time.monotonic() + 10
+        while len(slack.calls_to(LIST)) < len(groups) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        signed = RequestSigner(SIGNING_SECRET).command("U0PRIYA", "help")
+        assert request(port, "POST", "/slack/events", signed.body, signed.headers)[0] == 200
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0]
+    assert sorted(call.args["usergroup"] for call in slack.calls_to(LIST)) == sorted(groups)
+    missing = [group for group in groups if group not in slack.groups]
+    assert missing  # the test workspace lacks some of the policy's groups
+    for group in missing:
+        assert f"the user group {group} named in the policy does not exist in this Slack workspace" in output

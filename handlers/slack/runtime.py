@@ -83,12 +83,14 @@ def run_socket_mode(settings: Settings, *, with_worker: bool) -> None:
 
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.groups import list_at_start
     from bot.runtime import build_services
     from bot.worker import run_worker
     from handlers.slack.app import create_app
 
     services = build_services(settings)
     app = create_app(settings, services)
+    list_at_start(services.directory, services.policy.user_groups())
     if with_worker:
         threading.Thread(target=run_worker, args=(services,), name="worker", daemon=True).start()
     SocketModeHandler(app, settings.secret("slack_app_token")).start()
