@@ -32,12 +32,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, event, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, case, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.addresses import is_person, surface_of
 from bot.domain.booking import BookingChange, CalendarInvite, calendar_uid
 from bot.domain.calendar import Slot
+from bot.domain.cases import CaseView
 from bot.domain.decisions import Decided
 from bot.notify import (
     About,
@@ -205,9 +206,10 @@ def _in_cover(session: Session, recipient: str, now: datetime) -> str:
     return known[1].get(recipient, recipient)
 
 
-def _about(services: Services, session: Session, row: Outbox) -> About | None:
-    """What the message is about, read fresh at send time. None: nothing to send (a card update
-    before the card itself was posted: the card, when it goes, shows the current state)."""
+def _about(services: Services, session: Session, row: Any) -> About | None:
+    """What the message is about, read fresh at send time (`row` has the outbox row's kind, payload,
+    recipient, case_id and created_at). None: nothing to send (a card update before the card itself
+    was posted: the card, when it goes, shows the current state)."""
     notice = Notice(row.kind)
     payload = row.payload or {}
     if notice is Notice.REMINDERS_FAILED:
@@ -287,10 +289,11 @@ def is_dm(recipient: str) -> bool:
     return is_person(recipient)
 
 
-def abandoned(model: Any, at: datetime, timeout: timedelta) -> ColumnElement[bool]:
-    """Claims whose lease ran out by `at` (rows claimed before leases existed: `claimed_at` + timeout)."""
+def abandoned(model: Any, at: Any, cutoff: Any) -> ColumnElement[bool]:
+    """Claims whose lease ran out by `at` (rows claimed before leases existed: claimed by `cutoff`, which
+    is `at` less the claim timeout). `at` and `cutoff` are times, or parameters of a statement built once."""
     return (model.state == SENDING) & or_(model.lease_until <= at,
-                                          model.lease_until.is_(None) & (model.claimed_at <= at - timeout))
+                                          model.lease_until.is_(None) & (model.claimed_at <= cutoff))
 
 
 @dataclass(frozen=True)
@@ -316,34 +319,46 @@ _LAST = frozenset({Notice.HOME, Notice.CALENDAR_INVITE})
 _SHARED_VIEW = frozenset({Notice.CASE_CARD, Notice.RECEIPT, Notice.DECIDER_NOTICE})
 
 
+def _claim_statement() -> Any:
+    """The claim of one row, built once (the worker claims every message it sends): one conditional
+    UPDATE, no read before it (a SQLite transaction that reads, then writes, can be refused when
+    another process wrote in between), returning what the message is. A claim taken over keeps its
+    `claimed_at`: the message may be in Slack since then. A row another transaction is claiming right
+    now is skipped, not waited for (PostgreSQL's SKIP LOCKED; SQLite's changes go one at a time): that
+    transaction holds it while it reads what the message is about, and the worker's tick waited past
+    the lock timeout behind it."""
+    at = bindparam("at", type_=Outbox.claimed_at.type)
+    cutoff = bindparam("cutoff", type_=Outbox.claimed_at.type)  # `at` less the claim timeout
+    due = (Outbox.not_before <= bindparam("now", type_=Outbox.not_before.type),
+           or_(Outbox.state == PENDING, abandoned(Outbox, at, cutoff)))
+    free = select(Outbox.id).where(Outbox.id == bindparam("row_id"), *due).with_for_update(skip_locked=True)
+    return (update(Outbox).where(Outbox.id == free.scalar_subquery(), *due)
+            .values(state=SENDING, claim_token=bindparam("token"),
+                    lease_until=bindparam("lease_until", type_=Outbox.lease_until.type),
+                    claimed_at=case((Outbox.state == SENDING, Outbox.claimed_at), else_=at),
+                    attempts=Outbox.attempts + 1)
+            .returning(Outbox.claimed_at, Outbox.created_at, Outbox.kind, Outbox.recipient, Outbox.case_id,
+                       Outbox.attempts, Outbox.payload))
+
+
+_CLAIM = _claim_statement()
+_REFERENCE = select(Case.reference).where(Case.id == bindparam("case_id"))
+
+
 def _claim(services: Services, row_id: int, now: datetime, views: dict[int, About | None]) -> _Claimed | None:
     """Claim one row (pending, or abandoned under a lease that ran out) and read what it is about, in
     one transaction. None when another process claimed it first."""
     at = lease_clock(services, now)
     token = new_token()
     with services.sessions.begin() as session:
-        # One conditional UPDATE, no read before it (a SQLite transaction that reads, then writes,
-        # can be refused when another process wrote in between). A claim taken over keeps its
-        # `claimed_at`: the message may be in Slack since then.
-        due = (Outbox.not_before <= now, or_(Outbox.state == PENDING, abandoned(Outbox, at, services.claim_timeout)))
-        # A row another transaction is claiming right now is skipped, not waited for (PostgreSQL's
-        # SKIP LOCKED; SQLite's changes go one at a time): that transaction holds it while it reads
-        # what the message is about, and the worker's tick waited past the lock timeout behind it.
-        free = select(Outbox.id).where(Outbox.id == row_id, *due).with_for_update(skip_locked=True).scalar_subquery()
-        claimed = session.execute(
-            update(Outbox)
-            .where(Outbox.id == free, *due)
-            .values(state=SENDING, claim_token=token, lease_until=at + services.claim_timeout,
-                    claimed_at=case((Outbox.state == SENDING, Outbox.claimed_at),
-                                    else_=literal(at, Outbox.claimed_at.type)),
-                    attempts=Outbox.attempts + 1)
-            .returning(Outbox.claimed_at, Outbox.created_at)
-            .execution_options(synchronize_session=False)
-        ).one_or_none()
-        if claimed is None:
+        # Core on the session's connection: the statement is complete, and the ORM's bookkeeping of
+        # it cost the worker more than the statement (py-spy, bench/bench_slow_slack.py).
+        row = session.connection().execute(_CLAIM, {
+            "row_id": row_id, "now": now, "at": at, "cutoff": at - services.claim_timeout, "token": token,
+            "lease_until": at + services.claim_timeout}).one_or_none()
+        if row is None:
             return None
-        taken_over = claimed.claimed_at != at
-        row = session.get_one(Outbox, row_id)
+        taken_over = row.claimed_at != at
         notice = Notice(row.kind)
         covers = None
         if notice is Notice.HOME:
@@ -357,9 +372,14 @@ def _claim(services: Services, row_id: int, now: datetime, views: dict[int, Abou
             about = views[row.case_id]
         else:
             about = _about(services, session, row)
-        reference = session.get_one(Case, row.case_id).reference if row.case_id is not None else ""
+        if isinstance(about, CaseView):
+            reference = about.reference
+        elif row.case_id is not None:
+            reference = session.scalar(_REFERENCE, {"case_id": row.case_id}) or ""
+        else:
+            reference = ""
         return _Claimed(notice, about, row.recipient, row.attempts, row.case_id, token, taken_over,
-                        claimed.claimed_at or claimed.created_at, reference, covers)
+                        row.claimed_at or row.created_at, reference, covers)
 
 
 def deliver_due(services: Services, now: datetime, *, case_id: int | None = None, limit: int = 100,
@@ -378,7 +398,7 @@ def deliver_due(services: Services, now: datetime, *, case_id: int | None = None
     with services.sessions() as session:
         query = select(Outbox.id).where(
             Outbox.not_before <= now,
-            or_(Outbox.state == PENDING, abandoned(Outbox, at, services.claim_timeout)),
+            or_(Outbox.state == PENDING, abandoned(Outbox, at, at - services.claim_timeout)),
         )
         if case_id is not None:
             query = query.where(Outbox.case_id == case_id)

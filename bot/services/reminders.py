@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot import markup
@@ -46,7 +46,7 @@ from bot.errors import UserError
 from bot.notify import DeliveryError, Notice, RateGate, ReminderNotifier
 from bot.refusals import Refusal
 from bot.services import Services
-from bot.services.outbox import deliver_due, queue_notice
+from bot.services.outbox import abandoned, deliver_due, queue_notice
 from store.audit import record_audit
 from store.db import insert_once, rows_matched
 from store.models import Case, FollowUp, Provision, Reminder, Visit
@@ -305,9 +305,7 @@ def _lease_clock(services: Services, now: datetime) -> datetime:
 
 def _abandoned(services: Services, at: datetime) -> Any:
     """Claims whose lease ran out by `at` (rows claimed before leases existed: `claimed_at` + timeout)."""
-    return (Reminder.state == SENDING) & or_(
-        Reminder.lease_until <= at,
-        Reminder.lease_until.is_(None) & (Reminder.claimed_at <= at - services.claim_timeout))
+    return abandoned(Reminder, at, at - services.claim_timeout)
 
 
 def _reconcile(services: Services, notifier: ReminderNotifier, now: datetime) -> bool:
