@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, delete, event, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, case, delete, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.addresses import is_person, surface_of
@@ -475,18 +475,28 @@ def _settled(services: Services, row_id: int, claimed: _Claimed, now: datetime) 
     return True
 
 
+# Marking a message sent, built once (every message sent is marked) and run through Core.
+_SENT = (update(Outbox).where(Outbox.id == bindparam("row_id"), Outbox.claim_token == bindparam("token"))
+         .values(state=SENT, sent_at=bindparam("now", type_=Outbox.sent_at.type), sent_channel=bindparam("channel"),
+                 sent_ts=bindparam("ts"), error=None, claim_token=None, lease_until=None))
+_CARD_GONE = delete(CaseCard).where(CaseCard.case_id == bindparam("case_id"), CaseCard.channel == bindparam("channel"))
+_CARD = insert(CaseCard).values(case_id=bindparam("case_id"), channel=bindparam("channel"), ts=bindparam("ts"),
+                                posted_at=bindparam("now", type_=CaseCard.posted_at.type))
+
+
 def _mark_sent(services: Services, row_id: int, token: str, where: Sent | None, now: datetime, *,
                card_of: int | None = None, card_in: str = "") -> None:
     with services.sessions.begin() as session:
-        marked = rows_matched(session, update(Outbox).where(Outbox.id == row_id, Outbox.claim_token == token).values(
-            state=SENT, sent_at=now, sent_channel=where.channel if where else None,
-            sent_ts=where.ts if where else None, error=None, claim_token=None, lease_until=None))
+        connection = session.connection()
+        marked = connection.execute(_SENT, {"row_id": row_id, "token": token, "now": now,
+                                            "channel": where.channel if where else None,
+                                            "ts": where.ts if where else None}).rowcount
         if marked != 1:
             logger.warning("outbox %s: sent, but its claim had been taken over", row_id)
         if card_of is not None and where is not None:  # the card in this channel (a newer one replaces it)
-            channel = card_in or where.channel
-            session.execute(delete(CaseCard).where(CaseCard.case_id == card_of, CaseCard.channel == channel))
-            session.add(CaseCard(case_id=card_of, channel=channel, ts=where.ts, posted_at=now))
+            card = {"case_id": card_of, "channel": card_in or where.channel, "ts": where.ts, "now": now}
+            connection.execute(_CARD_GONE, card)
+            connection.execute(_CARD, card)
 
 
 def _park(services: Services, row_id: int, claimed: _Claimed, exc: DeliveryError, now: datetime) -> None:
