@@ -38,7 +38,8 @@ class MyCase:
 
 @dataclass(frozen=True)
 class Home:
-    """Everything the person's Home tab shows, as of `today`."""
+    """Everything the person's Home tab shows, as of `today`. `waiting` holds the oldest tasks of each
+    kind (bot.services.home.READ_MOST of each), oldest first; `waiting_more` counts the tasks beyond them."""
 
     person: str
     today: date
@@ -49,3 +50,9 @@ class Home:
     panels: tuple[str, ...] = ()  # a panel admin's next sittings and cut-offs
     overdue_visits: tuple[str, ...] = ()  # the SQAO's overdue visits and steps
     cover: tuple[str, ...] = ()  # "You cover for {{@U…}} today" / "{{@U…}} covers for you today" (bot.markup)
+    waiting_more: int = 0
+
+    @property
+    def waiting_count(self) -> int:
+        """How many tasks wait on the person in all."""
+        return len(self.waiting) + self.waiting_more

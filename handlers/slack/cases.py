@@ -33,7 +33,8 @@ from messages.slack.ids import Action, AwayField, Callback, Subcommand, Withdraw
 def mine(ack: Ack, command: dict[str, Any], services: Services, **_: Any) -> None:
     user = command["user_id"]
     home = home_of(services, user)
-    ack(mine_message(cases_of(services, user), [task_line(task, home.today) for task in home.waiting]))
+    ack(mine_message(cases_of(services, user), [task_line(task, home.today) for task in home.waiting],
+                     more=home.waiting_more))
 
 
 def case(ack: Ack, rest: str, command: dict[str, Any], client: WebClient, services: Services, later: AfterAck,

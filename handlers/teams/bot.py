@@ -464,7 +464,7 @@ class TeamsBot:
         waiting = ["".join(part if isinstance(part, str) else str(part.get("text", ""))
                            for part in task_line(task, home.today, self.names))
                    for task in home.waiting]
-        return mine_card(cases_of(self.services, turn.person), waiting, self.names)
+        return mine_card(cases_of(self.services, turn.person), waiting, self.names, more=home.waiting_more)
 
     def _reference(self, rest: str) -> str:
         return rest.split(" ")[0][:64] if rest else ""

@@ -461,18 +461,19 @@ def _mine_line(case: CaseView) -> str:
     return " — ".join(parts)
 
 
-def mine_message(cases: Sequence[CaseView], waiting: Sequence[str] = ()) -> dict[str, Any]:
-    """The ephemeral answer to `/panel mine`: what waits on the caller (`waiting`, lines oldest first),
-    then the caller's cases, newest first, at most MINE_LIMIT."""
+def mine_message(cases: Sequence[CaseView], waiting: Sequence[str] = (), *, more: int = 0) -> dict[str, Any]:
+    """The ephemeral answer to `/panel mine`: what waits on the caller (`waiting`, lines oldest first,
+    and `more` not given), then the caller's cases, newest first, at most MINE_LIMIT."""
     first: list[dict[str, Any]] = []
     if waiting:
-        first = [_section(cut(f"*Waiting on you ({len(waiting)})*\n" + "\n".join(waiting[:MINE_LIMIT]), 3000))]
-        if len(waiting) > MINE_LIMIT:
-            first.append(_context(f"and {len(waiting) - MINE_LIMIT} more on your Home tab"))
+        first = [_section(cut(f"*Waiting on you ({len(waiting) + more})*\n" + "\n".join(waiting[:MINE_LIMIT]),
+                              3000))]
+        if hidden := max(len(waiting) - MINE_LIMIT, 0) + more:
+            first.append(_context(f"and {hidden} more on your Home tab"))
     if not cases:
         text = f"You have no cases yet. Use `{Command.PANEL} {Subcommand.SUBMIT}` to send one."
         if waiting:
-            text = f"Waiting on you: {len(waiting)}. You have submitted no cases."
+            text = f"Waiting on you: {len(waiting) + more}. You have submitted no cases."
         return {"response_type": "ephemeral", "text": text, "blocks": [*first, _section(text)]}
     newest_first = sorted(cases, key=lambda case: case.submitted_at, reverse=True)
     shown = newest_first[:MINE_LIMIT]

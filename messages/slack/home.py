@@ -40,7 +40,8 @@ def task_line(task: Task, today: Any) -> str:
     return f"*{escape(task.what)}* — {escape(task.reference)} · {slack_words(escape(task.detail))} · {when}"
 
 
-def _list(heading: str, lines: Sequence[str], empty: str | None = None) -> list[dict[str, Any]]:
+def _list(heading: str, lines: Sequence[str], empty: str | None = None, more: int = 0) -> list[dict[str, Any]]:
+    """A heading and its lines, the first _LIST_MOST of them; `more` counts lines not given."""
     if not lines and empty is None:
         return []
     blocks = [_section(f"*{heading}*")]
@@ -55,8 +56,8 @@ def _list(heading: str, lines: Sequence[str], empty: str | None = None) -> list[
             candidate = line
         text = candidate
     blocks.append(_section(text))
-    if len(lines) > len(shown):
-        blocks.append(_context(f"and {len(lines) - len(shown)} more"))
+    if hidden := len(lines) - len(shown) + more:
+        blocks.append(_context(f"and {hidden} more"))
     return blocks
 
 
@@ -64,8 +65,9 @@ def home_view(home: Home | None = None) -> dict[str, Any]:
     """The person's Home tab; without a Home (nothing known about them yet), the commands."""
     blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain("panelbot")}]
     if home is not None:
-        blocks += _list(f"Waiting on you ({len(home.waiting)})",
-                        [task_line(task, home.today) for task in home.waiting], "Nothing waits on you.")
+        blocks += _list(f"Waiting on you ({home.waiting_count})",
+                        [task_line(task, home.today) for task in home.waiting], "Nothing waits on you.",
+                        more=home.waiting_more)
         blocks += _list("Today", [slack_words(line) for line in (*home.cover, *home.chairing, *home.panels)])
         blocks += _list(f"Overdue visits and steps ({len(home.overdue_visits)})", list(home.overdue_visits))
         blocks += _list(f"Your open cases ({len(home.cases)})",

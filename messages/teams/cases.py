@@ -429,19 +429,20 @@ def _mine_line(case: CaseView, names: Names) -> str:
     return " — " + " — ".join(parts)
 
 
-def mine_card(cases: Sequence[CaseView], waiting: Sequence[str] = (), names: Names = NO_NAMES) -> Card:
-    """The answer to "mine": what waits on the person (`waiting`, lines oldest first), then their
-    cases, newest first, at most MINE_LIMIT, each with an Open button."""
+def mine_card(cases: Sequence[CaseView], waiting: Sequence[str] = (), names: Names = NO_NAMES, *,
+              more: int = 0) -> Card:
+    """The answer to "mine": what waits on the person (`waiting`, lines oldest first, and `more` not
+    given), then their cases, newest first, at most MINE_LIMIT, each with an Open button."""
     body: list[dict[str, Any]] = []
     if waiting:
-        body.append(para(bold(f"Waiting on you ({len(waiting)})")))
+        body.append(para(bold(f"Waiting on you ({len(waiting) + more})")))
         body += bullets(list(waiting[:MINE_LIMIT]))
-        if len(waiting) > MINE_LIMIT:
-            body.append(para(f"and {len(waiting) - MINE_LIMIT} more", subtle=True))
+        if hidden := max(len(waiting) - MINE_LIMIT, 0) + more:
+            body.append(para(f"and {hidden} more", subtle=True))
     if not cases:
         text = f"You have no cases yet. Type {typed(Command.SUBMIT)} to send one."
         if waiting:
-            text = f"Waiting on you: {len(waiting)}. You have submitted no cases."
+            text = f"Waiting on you: {len(waiting) + more}. You have submitted no cases."
         return card([*body, para(text)], summary=text)
     newest_first = sorted(cases, key=lambda case: case.submitted_at, reverse=True)
     text = f"Your cases, newest first ({len(cases)})"

@@ -46,15 +46,17 @@ def task_line(task: Task, today: date, names: Names = NO_NAMES) -> list[Any]:
     return [bold(task.what), f" — {task.reference} · {teams_words(task.detail, names)} · {when}"]
 
 
-def _list(heading_text: str, lines: Sequence[str | list[Any]], empty: str | None = None) -> list[dict[str, Any]]:
+def _list(heading_text: str, lines: Sequence[str | list[Any]], empty: str | None = None,
+          more: int = 0) -> list[dict[str, Any]]:
+    """A heading and its lines, the first LIST_MOST of them; `more` counts lines not given."""
     if not lines and empty is None:
         return []
     blocks = [para(bold(heading_text))]
     if not lines:
         return [*blocks, para(empty or "", subtle=True, tight=True)]
     blocks += bullets(list(lines[:LIST_MOST]))
-    if len(lines) > LIST_MOST:
-        blocks.append(para(f"and {len(lines) - LIST_MOST} more", subtle=True, tight=True))
+    if hidden := max(len(lines) - LIST_MOST, 0) + more:
+        blocks.append(para(f"and {hidden} more", subtle=True, tight=True))
     return blocks
 
 
@@ -66,9 +68,9 @@ def home_card(home: Home | None = None, names: Names = NO_NAMES) -> Card:
         body.append(para("panelbot carries a funding request to whoever may decide it, books the forum, and tells "
                          "you the outcome."))
     else:
-        body += _list(f"Waiting on you ({len(home.waiting)})",
+        body += _list(f"Waiting on you ({home.waiting_count})",
                       [task_line(task, home.today, names) for task in home.waiting],
-                      "Nothing waits on you.")
+                      "Nothing waits on you.", more=home.waiting_more)
         body += _list("Today", [teams_words(line, names) for line in (*home.cover, *home.chairing, *home.panels)])
         body += _list(f"Overdue visits and steps ({len(home.overdue_visits)})",
                       [teams_words(line, names) for line in home.overdue_visits])
@@ -80,7 +82,7 @@ def home_card(home: Home | None = None, names: Names = NO_NAMES) -> Card:
         body.append(separator())
     body.append(para("Type these in your chat with panelbot, or after @panelbot in a channel:"))
     body += bullets(command_lines())
-    waiting = f": {len(home.waiting)} waiting on you" if home is not None and home.waiting else ""
+    waiting = f": {home.waiting_count} waiting on you" if home is not None and home.waiting else ""
     return card(body, [execute("Submit a case", Verb.NEW_CASE)], summary=f"panelbot{waiting}")
 
 

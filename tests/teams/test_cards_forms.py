@@ -18,7 +18,7 @@ from bot.domain.decisions import DecisionFormError, Outcome, read_decision
 from bot.domain.submission import FormErrors, parse_submission
 from messages.refusals import words_each
 from messages.teams.booking import MAX_SLOT_CHOICES, booking_form, outlook_link
-from messages.teams.cases import case_card, case_details, decider_notice, decision_actions
+from messages.teams.cases import case_card, case_details, decider_notice, decision_actions, mine_card
 from messages.teams.decisions import decision_form
 from messages.teams.elements import MAX_CARD_BYTES, card_bytes
 from messages.teams.help import usage_card
@@ -309,6 +309,15 @@ def test_the_home_card_names_the_people_the_services_write_as_tokens():
     lines = render_card(home_card(HOME, NAMES))
     assert "• You cover for Tomás Reyes today: their messages and reminders come to you." in lines
     assert not any("<@" in line or "{{" in line for line in lines)
+
+
+def test_the_home_and_mine_cards_count_the_tasks_the_home_did_not_read():
+    home = replace(HOME, waiting=HOME.waiting * 40, waiting_more=60)
+    lines = render_card(home_card(home, NAMES))
+    assert "Waiting on you (100)" in lines and "and 80 more" in [line.strip() for line in lines]
+    mine = render_card(mine_card([], ["sign-off 2345678"] * 40, NAMES, more=60))
+    assert "Waiting on you (100)" in mine and "and 60 more" in [line.strip() for line in mine]
+    assert "Waiting on you: 100. You have submitted no cases." in mine
 
 
 def test_an_unknown_command_is_echoed_cut_short():
