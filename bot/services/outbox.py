@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, case, delete, event, func, insert, or_, select, update
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from bot.addresses import is_person, surface_of
@@ -346,8 +347,12 @@ _REFERENCE = select(Case.reference).where(Case.id == bindparam("case_id"))
 
 
 def _claim(services: Services, row_id: int, now: datetime, views: dict[int, About | None]) -> _Claimed | None:
-    """Claim one row (pending, or abandoned under a lease that ran out) and read what it is about, in
-    one transaction. None when another process claimed it first."""
+    """Claim one row (pending, or abandoned under a lease that ran out), then read what it is about.
+    None when another process claimed it first.
+
+    The claim commits before the read: a write transaction holds SQLite's one write lock (and, on
+    PostgreSQL, the row) until it ends, and a Home read inside it kept people's changes waiting for
+    the lock (bench/bench_submit.py)."""
     at = lease_clock(services, now)
     token = new_token()
     with services.sessions.begin() as session:
@@ -358,28 +363,31 @@ def _claim(services: Services, row_id: int, now: datetime, views: dict[int, Abou
             "lease_until": at + services.claim_timeout}).one_or_none()
         if row is None:
             return None
-        taken_over = row.claimed_at != at
-        notice = Notice(row.kind)
         covers = None
-        if notice is Notice.HOME:
+        if row.kind == Notice.HOME:
             # Every Home row of this person queued so far is read by the one publish below: it is
             # read after them (home_of opens its session after this query), so it shows their changes.
             covers = session.scalar(select(func.max(Outbox.id)).where(
                 Outbox.kind == str(Notice.HOME), Outbox.recipient == row.recipient, Outbox.state == PENDING))
-        if notice in _SHARED_VIEW and row.case_id is not None:
-            if row.case_id not in views:
-                views[row.case_id] = _about(services, session, row)
-            about = views[row.case_id]
-        else:
-            about = _about(services, session, row)
+    notice = Notice(row.kind)
+    with services.sessions() as session:
+        try:
+            if notice in _SHARED_VIEW and row.case_id is not None:
+                if row.case_id not in views:
+                    views[row.case_id] = _about(services, session, row)
+                about = views[row.case_id]
+            else:
+                about = _about(services, session, row)
+        except NoResultFound:  # what it was about was erased since it was queued: nothing to send
+            about = None
         if isinstance(about, CaseView):
             reference = about.reference
         elif row.case_id is not None:
             reference = session.scalar(_REFERENCE, {"case_id": row.case_id}) or ""
         else:
             reference = ""
-        return _Claimed(notice, about, row.recipient, row.attempts, row.case_id, token, taken_over,
-                        row.claimed_at or row.created_at, reference, covers)
+    return _Claimed(notice, about, row.recipient, row.attempts, row.case_id, token, row.claimed_at != at,
+                    row.claimed_at or row.created_at, reference, covers)
 
 
 def deliver_due(services: Services, now: datetime, *, case_id: int | None = None, limit: int = 100,
