@@ -92,9 +92,9 @@ def main() -> int:
         for who, label, expected in (("U0TOMAS", "team manager, 200 sign-offs waiting", 200),
                                      ("U0PRIYA", "worker, 200 open cases", 200), ("U0NOBODY", "nobody (floor)", 0)):
             home = home_of(services, who)
-            items = len(home.waiting) + len(home.cases)
+            items = home.waiting_count + len(home.cases)  # the waiting tasks it read, and those it counted
             if items != expected:
-                print(f"aborted: {who}'s Home has {items} items ({len(home.waiting)} waiting, {len(home.cases)} "
+                print(f"aborted: {who}'s Home has {items} items ({home.waiting_count} waiting, {len(home.cases)} "
                       f"cases), not {expected}: the figures would not be for {label}", file=sys.stderr)
                 engine.dispose()
                 return 1

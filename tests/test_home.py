@@ -148,3 +148,32 @@ def test_a_team_managers_home_is_published_once_for_cases_submitted_together_and
             Outbox.kind == "home", Outbox.recipient == TOMAS)).all()
     assert len(states) == 3 and {state for state, _ in states} == {"sent"}
     assert sorted(error or "" for _, error in states) == ["", "superseded", "superseded"]
+
+
+def test_a_home_queued_by_a_change_is_left_to_the_one_a_later_change_queued_unless_it_has_waited_five_seconds(
+        services, engine, slack, new_case, clock):
+    """Before, each case's own pass published the team manager's Home: fifty submissions in a burst read
+    and published it fifty times. Now the last publish shows them all, and a busy Home still goes out
+    at least every five seconds."""
+    from sqlalchemy import select
+
+    from bot.services.outbox import deliver_due
+    from store.models import Outbox
+
+    first = new_case(reference="3456780", proposed_weekly="280", ras_weekly="300")
+    second = new_case(reference="3456781", proposed_weekly="280", ras_weekly="300")
+    slack.reset()
+    deliver_due(services, services.now(), case_id=first)
+    assert [c for c in slack.calls_to("views.publish") if c.args["user_id"] == TOMAS] == []
+    deliver_due(services, services.now(), case_id=second)
+    assert "*Waiting on you (2)*" in text_of(published(slack, TOMAS))
+    with engine.connect() as connection:
+        assert sorted(error or "" for (error,) in connection.execute(select(Outbox.error).where(
+            Outbox.kind == "home", Outbox.recipient == TOMAS))) == ["", "superseded"]
+
+    third = new_case(reference="3456782", proposed_weekly="280", ras_weekly="300")
+    new_case(reference="3456783", proposed_weekly="280", ras_weekly="300")
+    clock[0] += timedelta(seconds=5)
+    slack.reset()
+    deliver_due(services, services.now(), case_id=third)  # waited five seconds: published, with both
+    assert "*Waiting on you (4)*" in text_of(published(slack, TOMAS))

@@ -17,18 +17,11 @@ from slack_sdk import WebClient
 from handlers.slack.notify import SlackDirectory
 from handlers.slack.standin.requests import RequestSigner
 from handlers.slack.standin.webapi import SlackStandIn
+from tests.clocks import Ticks
 from tests.conftest import SIGNING_SECRET, TEST_AUDIT_KEY, at_once
 from tests.serving import free_port, request, wait_until_healthy
 
 LIST = "usergroups.users.list"
-
-
-class Ticks:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

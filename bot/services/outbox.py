@@ -343,6 +343,16 @@ def _claim_statement() -> Any:
 
 
 _CLAIM = _claim_statement()
+# A Home row is left to a later one of the same person, queued by a later change, unless it has waited
+# this long: a team manager's Home is published once for a burst of cases, not once per case, and at
+# least this often while the burst lasts.
+HOME_LAG = timedelta(seconds=5)
+_LATER_HOME = select(Outbox.id).where(
+    Outbox.kind == str(Notice.HOME), Outbox.recipient == bindparam("recipient"), Outbox.state == PENDING,
+    Outbox.id > bindparam("row_id"), Outbox.not_before <= bindparam("now", type_=Outbox.not_before.type)).limit(1)
+_SUPERSEDED = (update(Outbox).where(Outbox.id == bindparam("row_id"), Outbox.claim_token == bindparam("token"))
+               .values(state=SENT, sent_at=bindparam("now", type_=Outbox.sent_at.type), error="superseded",
+                       claim_token=None, lease_until=None))
 _REFERENCE = select(Case.reference).where(Case.id == bindparam("case_id"))
 
 
@@ -369,6 +379,11 @@ def _claim(services: Services, row_id: int, now: datetime, views: dict[int, Abou
             # read after them (home_of opens its session after this query), so it shows their changes.
             covers = session.scalar(select(func.max(Outbox.id)).where(
                 Outbox.kind == str(Notice.HOME), Outbox.recipient == row.recipient, Outbox.state == PENDING))
+            if covers is not None and covers > row_id and row.created_at > now - HOME_LAG and session.scalar(
+                    _LATER_HOME, {"row_id": row_id, "recipient": row.recipient, "now": now}) is not None:
+                # A later change queued this person's Home again, due now: that publish shows this change too.
+                session.connection().execute(_SUPERSEDED, {"row_id": row_id, "token": token, "now": now})
+                return None
     notice = Notice(row.kind)
     with services.sessions() as session:
         try:

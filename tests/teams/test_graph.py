@@ -20,20 +20,11 @@ from handlers.teams.auth import BotTokenError, BotTokens
 from handlers.teams.graph import Graph, GraphDirectory, GraphError, graph_tokens
 from handlers.teams.graph_standin import GRAPH_SCOPE, GraphStandIn
 from handlers.teams.standin import APP_SECRET, BOT_APP_ID, TENANT_ID, TeamsStandIn
+from tests.clocks import Ticks
 from tests.conftest import TEST_AUDIT_KEY
 from tests.teams.test_bot_harness import graph_standin
 
 FIXTURES = (graph_standin,)  # pytest finds this fixture by its name in this module
-
-
-class Clock:
-    """Monotonic seconds a test moves on by hand (the caches' clock)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -52,12 +43,12 @@ def graph(graph_standin: GraphStandIn, slept: list[float]) -> Graph:
 
 
 @pytest.fixture
-def ticks() -> Clock:
-    return Clock()
+def ticks() -> Ticks:
+    return Ticks()
 
 
 @pytest.fixture
-def directory(graph: Graph, ticks: Clock) -> GraphDirectory:
+def directory(graph: Graph, ticks: Ticks) -> GraphDirectory:
     return GraphDirectory(graph, clock=ticks)
 
 
