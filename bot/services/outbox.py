@@ -325,9 +325,8 @@ def _claim_statement() -> Any:
     UPDATE, no read before it (a SQLite transaction that reads, then writes, can be refused when
     another process wrote in between), returning what the message is. A claim taken over keeps its
     `claimed_at`: the message may be in Slack since then. A row another transaction is claiming right
-    now is skipped, not waited for (PostgreSQL's SKIP LOCKED; SQLite's changes go one at a time): that
-    transaction holds it while it reads what the message is about, and the worker's tick waited past
-    the lock timeout behind it."""
+    now is skipped, not waited for (PostgreSQL's SKIP LOCKED; SQLite's changes go one at a time): the
+    worker's tick had waited past the lock timeout behind a claim."""
     at = bindparam("at", type_=Outbox.claimed_at.type)
     cutoff = bindparam("cutoff", type_=Outbox.claimed_at.type)  # `at` less the claim timeout
     due = (Outbox.not_before <= bindparam("now", type_=Outbox.not_before.type),
