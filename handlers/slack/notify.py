@@ -308,12 +308,11 @@ class SlackDirectory:
         try:
             answer = self.client.usergroups_users_list(usergroup=group_id)
         except SlackApiError as exc:
-            status = exc.response.status_code
-            if status == 429:
-                raise UserGroupError("ratelimited", permanent=False, retry_after=retry_after(exc.response.headers)) \
-                    from None
-            error = str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
-            raise UserGroupError(error or f"http_{status}", permanent=status < 500) from None
+            # Read as a send's failure is read; for a listing, only throttling and Slack's own trouble
+            # pass (a send's "permanent" is about the message, and a group Slack lacks is for good).
+            failed = as_delivery_error(exc)
+            passing = failed.retry_after is not None or failed.maybe_sent or exc.response.status_code >= 500
+            raise UserGroupError(failed.code, permanent=not passing, retry_after=failed.retry_after) from None
         except (SlackClientError, OSError) as exc:
             raise UserGroupError(no_answer(exc).code, permanent=False) from None
         users = answer.get("users", [])
