@@ -96,6 +96,7 @@ from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
+from slow_standin import RemoteStandIn
 from sqlalchemy import Engine, func, insert, select
 
 from bot.later import InlineExecutor
@@ -108,7 +109,6 @@ from bot.settings import Settings, load_settings
 from bot.worker import tick
 from handlers.slack.app import create_app
 from handlers.slack.standin.requests import RequestSigner, SignedRequest, form_state
-from handlers.slack.standin.webapi import SlackStandIn
 from handlers.slack.web import SlackWsgi
 from messages.slack.ids import Callback
 from messages.slack.submit import submit_modal
@@ -354,7 +354,9 @@ def main(argv: list[str] | None = None) -> int:
             configure_logging("WARNING", stream=log)
             engine = make_engine(url)
             migrate.upgrade(engine)
-            standin = SlackStandIn().start()
+            # Slack's servers are not in panelbot's process: the stand-in answering the worker's (or the web
+            # process's) deliveries here took the GIL from the request being timed (slow_standin.py).
+            standin = RemoteStandIn()
             secret = secrets.token_hex(16)
             settings = load_settings(env_file=None, slack_bot_token=TOKEN, slack_signing_secret=secret,
                                      slack_api_url=standin.api_url, database_url=url,
@@ -363,9 +365,8 @@ def main(argv: list[str] | None = None) -> int:
             services = build_services(settings)
             # The workspace has the user groups the policy names, and the team manager the form names holds
             # the policy's team-manager role (through its user groups).
-            standin.groups.update(workspace_groups(services.policy))
-            standin.groups.update(role_groups(services.policy, services.policy.case_form.team_manager_role,
-                                              TEAM_MANAGER))
+            standin.add_groups(workspace_groups(services.policy))
+            standin.add_groups(role_groups(services.policy, services.policy.case_form.team_manager_role, TEAM_MANAGER))
             try:
                 inserted, analysed = preload(engine, services.policy, args.stored)
                 before = table_counts(engine)
@@ -397,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def measure(args: argparse.Namespace, settings: Settings, services: Services, standin: SlackStandIn,
+def measure(args: argparse.Namespace, settings: Settings, services: Services, standin: RemoteStandIn,
             secret: str) -> tuple[list[Target], int, bool] | str:
     """The HTTP comparison; returns (targets, panelbot submissions made, all messages delivered) or a problem."""
     inline = InlineExecutor() if args.inline else None
@@ -417,7 +418,7 @@ def measure(args: argparse.Namespace, settings: Settings, services: Services, st
     panelbot_forms, floor_forms = Submissions(signer, services.policy), Submissions(signer, services.policy)
     targets = [submit_target("panelbot", panelbot_port, panelbot_forms),
                submit_target("bare-bolt", floor_port, floor_forms)]
-    standin.reset()  # start-up's auth.test is not part of the run
+    standin.forget()  # start-up's auth.test is not part of the run
 
     def settle(_: Target) -> None:
         if not wait_for_delivery(services.engine, timeout=30):

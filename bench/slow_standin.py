@@ -80,6 +80,8 @@ class ControlledStandIn(SlowStandIn):
             self.delay = float(args["seconds"])
         elif path == "/_control/forget":
             self.forget()
+        elif path == "/_control/groups":
+            self.groups.update(args["groups"])
         with self._posted_lock:
             answer = {"calls": len(self.calls), "posted": list(self.posted), "opened": dict(self.opened)}
         self._reply(request, 200, answer)
@@ -123,6 +125,10 @@ class RemoteStandIn:
         self._control("forget")
         with self._posted_lock:
             self._opened, self._opened_at = {}, 0.0
+
+    def add_groups(self, groups: dict[str, list[str]]) -> None:
+        """User groups (ID -> member IDs) for the workspace, beside those it starts with."""
+        self._control("groups", groups=groups)
 
     @property
     def calls(self) -> list[None]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -159,9 +159,6 @@ class PanelbotApp(App):
         return response
 
 
-# Listener threads: each runs a listener up to its ack (database work only: Slack calls go to the
-# pools below), so 16, the number of request threads waitress has, keeps one ready for each request.
-LISTENER_THREADS = 16
 # The pools for Slack calls after the ack (sized for a Slack answering in up to 8 s: 16 threads keep 2
 # calls a second going; a modal whose trigger would expire before a thread frees is skipped) and for
 # delivering what a change owes: its channel posts (16 threads: 50 cards at 300 ms a call are in their
@@ -195,7 +192,12 @@ def create_app(
         logger=logging.getLogger("slack_bolt.panelbot"),
         signing_secret=settings.secret("slack_signing_secret"),
         client=client or make_client(settings, interactive=True),
-        listener_executor=listener_executor or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        # A listener runs in the request's own thread and its ack is answered when it returns: it does
+        # database work only, and hands every Slack call to the pools below. Bolt's default would run it
+        # on another thread and look for its ack every 10 ms, adding 5 ms to the average answer and a
+        # wake-up every 10 ms for each request in flight.
+        process_before_response=True,
+        listener_executor=listener_executor,
     )
     app.request_check = RequestCheck(settings.secret("slack_signing_secret"))
     app.after_ack = AfterAck(
