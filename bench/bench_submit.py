@@ -11,8 +11,13 @@ the policy's team-manager role through its user groups, which the stand-in lists
 
 The floor is a plain Bolt app with one `@app.view("submit_case_form")` listener that acks a small
 static modal, served through Bolt's WSGI adapter (`SlackRequestHandler`) and sent the same kind of
-signed payloads. Both run on waitress with the adjustments `bot.web.serve` uses (8 threads) on
-127.0.0.1, and talk to the same local Slack Web API stand-in.
+signed payloads. It runs twice: `bare-bolt` with Bolt's defaults (the listener on Bolt's thread
+pool, its ack looked for every 10 ms), and `bare-direct` answering as panelbot does (the listener in
+the request's thread, the ack answered when it returns: `process_before_response`). The target is
+against `bare-bolt`; the ratio to `bare-direct` is printed too, so the 10 ms poll panelbot no longer
+has is not counted in its favour. All run on waitress with the adjustments `bot.web.serve` uses on
+127.0.0.1, in this process, and talk to the same Slack Web API stand-in, which answers from a process
+of its own (`slow_standin.RemoteStandIn`), as Slack is not in panelbot's process.
 
 After the ack the case's outbox messages (case card, receipt, decider notice, Home tabs) go to the
 stand-in as production sends them (`PANELBOT_DELIVERY`, or `--delivery`): on SQLite panelbot's own
@@ -20,9 +25,9 @@ pools send them, competing for the CPU (and the GIL) with the next request; on P
 `panelbot worker` in a process of its own sends them, woken by each commit (its first tick, over the
 pre-loaded cases, is run first, untimed; `BENCH_WORKER_LOG=PATH` keeps its log), competing for the
 machine's two cores. `--settle` waits, untimed, until the previous submission's messages have been
-delivered before sending the next request; `--inline` runs both apps' listeners in the request
-thread (`bot.later.InlineExecutor`), so panelbot's ack
-returns only after delivery, and there is no 10 ms ack poll.
+delivered before sending the next request; `--inline` runs the apps' listeners, and what panelbot
+starts after its ack, in the request thread (`bot.later.InlineExecutor`), so panelbot's ack
+returns only after delivery.
 
 The cases are pre-loaded (timed and reported separately) with bulk inserts of `Case` rows, each
 with its audit row and its sent outbox rows, not through the app: a mix of routes and stages,
@@ -118,6 +123,7 @@ from store.db import make_engine
 from store.models import Audit, Case, Outbox
 
 TARGET_RATIO = 2.0  # panelbot's submit p99 should be within 2x the bare app's
+DIRECT = "bare-direct"  # the bare app answering as panelbot does: its listener in the request's thread
 SUBMITTER, TEAM_MANAGER, ATTENDEE = "U0PRIYA", "U0TOMAS", "U0ANNAAP"
 # What the form is filled with: a delegated case (within the RAS), so each submission stores a
 # case, an audit row and five outbox rows (card, receipt, the team manager's notice, two Home tabs).
@@ -279,9 +285,13 @@ def submit_target(name: str, port: int, submissions: Submissions) -> Target:
     return Target(name, port, submissions.next, check)
 
 
-def bare_bolt_app(secret: str, api_url: str, executor: Executor | None) -> SlackRequestHandler:
-    """The floor: a plain Bolt app whose one view listener acks a small static modal, via Bolt's WSGI adapter."""
-    app = App(signing_secret=secret, client=WebClient(token=TOKEN, base_url=api_url), listener_executor=executor)
+def bare_bolt_app(secret: str, api_url: str, executor: Executor | None, *, direct: bool = False) -> SlackRequestHandler:
+    """The floor: a plain Bolt app whose one view listener acks a small static modal, via Bolt's WSGI adapter.
+
+    `direct`: the listener runs in the request's thread and the ack is answered when it returns
+    (`process_before_response`), as panelbot answers; Bolt's default looks for the ack every 10 ms."""
+    app = App(signing_secret=secret, client=WebClient(token=TOKEN, base_url=api_url), listener_executor=executor,
+              process_before_response=direct)
 
     @app.view(Callback.SUBMIT_FORM.value)
     def submitted(ack: Ack) -> None:
@@ -414,10 +424,12 @@ def measure(args: argparse.Namespace, settings: Settings, services: Services, st
         worker = start_worker(settings, secret, standin.api_url)
     panelbot_port = serve_in_background(SlackWsgi(app, services, secret))
     floor_port = serve_in_background(bare_bolt_app(secret, standin.api_url, inline))
+    direct_port = serve_in_background(bare_bolt_app(secret, standin.api_url, inline, direct=True))
     signer = RequestSigner(secret, response_url_base=standin.base_url + "response/")
-    panelbot_forms, floor_forms = Submissions(signer, services.policy), Submissions(signer, services.policy)
+    panelbot_forms = Submissions(signer, services.policy)
     targets = [submit_target("panelbot", panelbot_port, panelbot_forms),
-               submit_target("bare-bolt", floor_port, floor_forms)]
+               submit_target("bare-bolt", floor_port, Submissions(signer, services.policy)),
+               submit_target(DIRECT, direct_port, Submissions(signer, services.policy))]
     standin.forget()  # start-up's auth.test is not part of the run
 
     def settle(_: Target) -> None:
@@ -464,8 +476,9 @@ def report(args: argparse.Namespace, url: str, inserted: float, analysed: float 
         print("listeners: inline (no 10 ms ack poll); panelbot acks only after delivering the case's messages "
               f"({OWED})")
     else:
-        print("listeners: Bolt's default thread pool (10 ms ack poll); after the ack panelbot's listener thread "
-              f"delivers the case's messages ({OWED}) to the stand-in, competing for the CPU with the next request")
+        print("listeners: panelbot's in the request thread (no ack poll), bare-bolt's on Bolt's thread pool "
+              f"(10 ms ack poll), bare-direct's in the request thread; after the ack the case's messages "
+              f"({OWED}) go to the stand-in, competing for the CPU with the next request")
         if args.settle:
             print("--settle: each request waited (untimed) until earlier submissions' messages were delivered")
         else:
@@ -476,6 +489,10 @@ def report(args: argparse.Namespace, url: str, inserted: float, analysed: float 
     print()
     print_comparison(figures, "panelbot", "bare-bolt", TARGET_RATIO,
                      f"submit p99 within {TARGET_RATIO:g}x of the bare app")
+    print()
+    print(f"against the bare app answering as panelbot does (no target: it stores nothing, and panelbot "
+          f"stores a case, its audit row and five messages: {OWED}):")
+    print_comparison(figures, "panelbot", DIRECT, TARGET_RATIO, None)
     print()
     outbox = ", ".join(f"{key.removeprefix('outbox ')} {value - before.get(key, 0)}"
                        for key, value in sorted(after.items()) if key.startswith("outbox "))

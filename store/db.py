@@ -180,6 +180,17 @@ def insert_once(session: Session, model: type[Any], key: str, values: dict[str, 
     backends, with no look-up before it and no savepoint around it. True when this call inserted it.
     The statement is built once per table and given `values` as parameters: building an ORM insert
     with values for every message cost more than the round trip."""
+    return cast(CursorResult[Any], session.execute(_insert_once(session, model, key), values)).rowcount == 1
+
+
+def insert_all_once(session: Session, model: type[Any], key: str, rows: list[dict[str, Any]]) -> None:
+    """`insert_once` for several rows in one execution (psycopg sends them in one pipeline): each row
+    is skipped if a row with its key exists."""
+    if rows:
+        session.execute(_insert_once(session, model, key), rows)
+
+
+def _insert_once(session: Session, model: type[Any], key: str) -> Any:
     dialect = session.get_bind().dialect.name
     statement = _INSERT_ONCE.get((dialect, model, key))
     if statement is None:
@@ -189,7 +200,7 @@ def insert_once(session: Session, model: type[Any], key: str, values: dict[str, 
         statement = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)) \
             .on_conflict_do_nothing(index_elements=[key])
         _INSERT_ONCE[(dialect, model, key)] = statement
-    return cast(CursorResult[Any], session.execute(statement, values)).rowcount == 1
+    return statement
 
 
 _INSERT_ONCE: dict[tuple[str, type[Any], str], Any] = {}

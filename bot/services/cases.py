@@ -101,10 +101,13 @@ def submit_case(services: Services, submission: Submission, *, key: str) -> Subm
         raise SubmissionProblem(Refusal.ATTENDEE_NEEDED_ANYONE, field="attendee", body=body.name)
     try:
         with services.sessions.begin() as session:
-            existing = session.scalars(select(Case).where(Case.submission_key == key)).first()
+            # The form stored already (a retry), and the reference's open case, in one look-up.
+            found = session.scalars(select(Case).where(
+                (Case.submission_key == key) | ((Case.reference == submission.reference) & Case.is_open))).all()
+            existing = next((case for case in found if case.submission_key == key), None)
             if existing is not None:
                 return SubmitResult(view_of(services, existing, full=True), created=False)
-            if (open_case := _open_case(session, submission.reference)) is not None:
+            if (open_case := next((case for case in found if case.is_open), None)) is not None:
                 if Stage(open_case.stage) is Stage.DEFERRED and submission.submitter in (open_case.submitter,
                                                                                           open_case.attendee):
                     return _resubmit(services, session, open_case, submission, route, key, told, now)

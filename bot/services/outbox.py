@@ -200,8 +200,12 @@ def _in_cover(session: Session, recipient: str, now: datetime) -> str:
     known = session.info.get(_COVERS)
     if known is None or known[0] != day:
         covering: dict[str, str] = {}
-        for absent, colleague in session.execute(select(Cover.absent, Cover.colleague).where(
-                Cover.first_day <= day, Cover.last_day >= day, Cover.ended_at.is_(None)).order_by(Cover.id)):
+        # Messages added before this read need not be flushed for it: they go with the transaction's
+        # other inserts, in one statement.
+        with session.no_autoflush:
+            found = session.execute(select(Cover.absent, Cover.colleague).where(
+                Cover.first_day <= day, Cover.last_day >= day, Cover.ended_at.is_(None)).order_by(Cover.id)).all()
+        for absent, colleague in found:
             covering[absent] = colleague  # the newest cover of a person wins
         known = session.info[_COVERS] = (day, covering)
     return known[1].get(recipient, recipient)

@@ -48,7 +48,7 @@ from bot.refusals import Refusal
 from bot.services import Services
 from bot.services.outbox import abandoned, deliver_due, queue_notice
 from store.audit import record_audit
-from store.db import insert_once, rows_matched
+from store.db import insert_all_once, insert_once, rows_matched
 from store.models import Case, FollowUp, Provision, Reminder, Visit
 
 logger = logging.getLogger("panelbot.reminders")
@@ -79,11 +79,18 @@ def remind(session: Session, *, kind: ReminderKind, case_id: int | None, person:
            now: datetime, about_id: int | None = None, late_person: str | None = None,
            visit_id: int | None = None) -> None:
     """Add a reminder to the caller's transaction; the same (kind, subject, person) twice is a no-op."""
+    insert_once(session, Reminder, "key", _reminder(kind=kind, case_id=case_id, person=person, due_at=due_at, why=why,
+                                                    now=now, about_id=about_id, late_person=late_person,
+                                                    visit_id=visit_id))
+
+
+def _reminder(*, kind: ReminderKind, case_id: int | None, person: str, due_at: datetime, why: str, now: datetime,
+              about_id: int | None = None, late_person: str | None = None,
+              visit_id: int | None = None) -> dict[str, Any]:
     key = f"{kind}:{case_id or 'v' + str(visit_id)}:{about_id or 0}:{person}"
-    insert_once(session, Reminder, "key", {"key": key, "person": person, "case_id": case_id, "visit_id": visit_id,
-                                           "kind": str(kind), "about_id": about_id, "why": why[:300],
-                                           "late_person": late_person, "due_at": due_at, "state": PENDING,
-                                           "attempts": 0, "created_at": now})
+    return {"key": key, "person": person, "case_id": case_id, "visit_id": visit_id, "kind": str(kind),
+            "about_id": about_id, "why": why[:300], "late_person": late_person, "due_at": due_at, "state": PENDING,
+            "attempts": 0, "created_at": now}
 
 
 def withdraw(session: Session, case_id: int | None, kinds: Iterable[ReminderKind], now: datetime, *,
@@ -139,16 +146,15 @@ def on_waiting_for_decision(services: Services, session: Session, row: Case, dec
     timing = body.reminders
     nudge_at = after_working_days(calendar, span, now, timing.nudge_after_working_days)
     escalate_at = after_working_days(calendar, span, now, timing.escalate_after_working_days)
-    for person in deciders:
-        remind(session, kind=ReminderKind.DECISION_WAITING, case_id=row.id, person=person, due_at=nudge_at,
-               why=since, now=now, about_id=row.round)
-    if timing.escalate_to is None:
-        return
-    late = deciders[0] if len(deciders) == 1 else None
-    for manager in services.people(services.policy.members(timing.escalate_to)):
-        if manager not in (row.submitter, row.attendee):
-            remind(session, kind=ReminderKind.DECISION_OVERDUE, case_id=row.id, person=manager, due_at=escalate_at,
-                   why=since, now=now, about_id=row.round, late_person=late)
+    reminders = [_reminder(kind=ReminderKind.DECISION_WAITING, case_id=row.id, person=person, due_at=nudge_at,
+                           why=since, now=now, about_id=row.round) for person in deciders]
+    if timing.escalate_to is not None:
+        late = deciders[0] if len(deciders) == 1 else None
+        reminders += [_reminder(kind=ReminderKind.DECISION_OVERDUE, case_id=row.id, person=manager,
+                                due_at=escalate_at, why=since, now=now, about_id=row.round, late_person=late)
+                      for manager in services.people(services.policy.members(timing.escalate_to))
+                      if manager not in (row.submitter, row.attendee)]
+    insert_all_once(session, Reminder, "key", reminders)  # one execution for them all
 
 
 def on_decided(services: Services, session: Session, row: Case, outcome: str, follow_ups: list[FollowUp],
