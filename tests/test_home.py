@@ -90,6 +90,26 @@ def test_a_team_manager_with_a_hundred_sign_offs_reads_the_oldest_forty_and_coun
     assert "*Waiting on you (100)*" in answer and "and 60 more on your Home tab" in answer
 
 
+def test_a_worker_with_a_hundred_open_cases_has_the_oldest_forty_read_and_sees_them_all_counted(
+        services, new_case, clock):
+    """Before, every open case of theirs was read at every publish of their Home: the benchmark's one
+    worker with 600 open cases made their Home the worker process's largest cost."""
+    from messages.teams.home import home_card
+
+    start = clock[0]
+    for n in range(100):
+        clock[0] = start + timedelta(hours=n)
+        new_case(reference=f"{3200000 + 99 - n}", proposed_weekly="280", ras_weekly="300")
+    home = home_of(services, PRIYA)
+    assert (len(home.cases), home.cases_more, home.cases_count) == (READ_MOST, 100 - READ_MOST, 100)
+    # The forty submitted first (3200099 down to 3200060), oldest first.
+    assert [case.reference for case in home.cases] == [f"{3200000 + 99 - n}" for n in range(READ_MOST)]
+    words = text_of(home_view(home))
+    assert "*Your open cases (100)*" in words and "and 80 more" in words
+    card = text_of(home_card(home))
+    assert "Your open cases (100)" in card and "and 80 more" in card
+
+
 def test_panel_mine_shows_what_waits_on_a_team_manager(app, signer, new_case):
     new_case(reference="2345678", proposed_weekly="280", ras_weekly="300")
     answer = json.loads(dispatch(app, signer.command(TOMAS, "mine")).body)

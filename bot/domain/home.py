@@ -39,7 +39,8 @@ class MyCase:
 @dataclass(frozen=True)
 class Home:
     """Everything the person's Home tab shows, as of `today`. `waiting` holds the oldest tasks of each
-    kind (bot.services.home.READ_MOST of each), oldest first; `waiting_more` counts the tasks beyond them."""
+    kind (bot.services.home.READ_MOST of each), oldest first; `waiting_more` counts the tasks beyond them.
+    `cases` holds the person's oldest open cases (READ_MOST of them); `cases_more` counts the rest."""
 
     person: str
     today: date
@@ -51,8 +52,14 @@ class Home:
     overdue_visits: tuple[str, ...] = ()  # the SQAO's overdue visits and steps
     cover: tuple[str, ...] = ()  # "You cover for {{@U…}} today" / "{{@U…}} covers for you today" (bot.markup)
     waiting_more: int = 0
+    cases_more: int = 0
 
     @property
     def waiting_count(self) -> int:
         """How many tasks wait on the person in all."""
         return len(self.waiting) + self.waiting_more
+
+    @property
+    def cases_count(self) -> int:
+        """How many open cases the person has in all."""
+        return len(self.cases) + self.cases_more

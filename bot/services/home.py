@@ -32,9 +32,10 @@ PANEL_ADMINS = "panel_admins"
 _SHOWN = load_only(Case.id, Case.reference, Case.request_type, Case.proposed_weekly, Case.route, Case.stage,
                    Case.submitted_at, Case.updated_at, Case.submitter, Case.panel_day)
 REVIEW_AHEAD_DAYS = 14  # reviews show on the Home tab from two weeks before they are due
-# Tasks of one kind read for a Home, the oldest by their time; the rest are counted. A Home shows 20 and
-# `/panel mine` 40 (sorted by day, then reference): a team manager with 600 sign-offs waiting had all
-# 600 read at every publish of their Home.
+# Tasks of one kind, and the person's own open cases, read for a Home: the oldest by their time; the rest
+# are counted. A Home shows 20 and `/panel mine` 40 (sorted by day, then reference): a team manager with
+# 600 sign-offs waiting had all 600 read at every publish of their Home, and a worker with 600 open
+# cases all 600.
 READ_MOST = 40
 
 
@@ -60,9 +61,9 @@ def home_of(services: Services, user: str, now: datetime | None = None) -> Home:
     waiting: list[Task] = []
     more = 0  # tasks beyond those read
     with services.sessions() as session:
-        mine = session.scalars(select(Case).where(
-            (Case.submitter == user) | (Case.attendee == user), Case.stage.in_(WAITING))
-            .order_by(Case.submitted_at).options(_SHOWN)).all()
+        mine, cases_more = _oldest(session, select(Case).where(
+            (Case.submitter == user) | (Case.attendee == user), Case.stage.in_(WAITING)),
+            Case.submitted_at, Case.reference)
         cases = tuple(MyCase(case_id=row.id, reference=row.reference, request=_request(row),
                              body_name=policy.bodies[row.route].name if row.route in policy.bodies else row.route,
                              stage=STAGE_LABELS[Stage(row.stage)], since=calendar.local_date(row.submitted_at))
@@ -177,4 +178,4 @@ def home_of(services: Services, user: str, now: datetime | None = None) -> Home:
     waiting.sort(key=lambda task: (task.since, task.reference))
     return Home(person=user, today=today, waiting=tuple(waiting), cases=cases, bookings=bookings,
                 chairing=tuple(chairing), panels=tuple(panels), overdue_visits=overdue, cover=cover,
-                waiting_more=more)
+                waiting_more=more, cases_more=cases_more)

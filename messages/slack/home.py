@@ -70,10 +70,10 @@ def home_view(home: Home | None = None) -> dict[str, Any]:
                         more=home.waiting_more)
         blocks += _list("Today", [slack_words(line) for line in (*home.cover, *home.chairing, *home.panels)])
         blocks += _list(f"Overdue visits and steps ({len(home.overdue_visits)})", list(home.overdue_visits))
-        blocks += _list(f"Your open cases ({len(home.cases)})",
+        blocks += _list(f"Your open cases ({home.cases_count})",
                         [f"*{escape(case.reference)}* — {escape(case.request)} · {escape(case.body_name)} · "
                          f"{escape(case.stage)}" for case in home.cases],
-                        f"None open. `{Command.PANEL} {Subcommand.SUBMIT}` sends one.")
+                        f"None open. `{Command.PANEL} {Subcommand.SUBMIT}` sends one.", more=home.cases_more)
         blocks += _list("Your bookings", list(home.bookings))
         blocks.append({"type": "divider"})
     blocks.append(_section("Type these in any channel or here:\n" + help_lines()))

@@ -74,10 +74,10 @@ def home_card(home: Home | None = None, names: Names = NO_NAMES) -> Card:
         body += _list("Today", [teams_words(line, names) for line in (*home.cover, *home.chairing, *home.panels)])
         body += _list(f"Overdue visits and steps ({len(home.overdue_visits)})",
                       [teams_words(line, names) for line in home.overdue_visits])
-        body += _list(f"Your open cases ({len(home.cases)})",
+        body += _list(f"Your open cases ({home.cases_count})",
                       [[bold(case.reference), f" — {case.request} · {case.body_name} · {case.stage}"]
                        for case in home.cases],
-                      f"None open. {typed(Command.SUBMIT)} sends one.")
+                      f"None open. {typed(Command.SUBMIT)} sends one.", more=home.cases_more)
         body += _list("Your bookings", [teams_words(line, names) for line in home.bookings])
         body.append(separator())
     body.append(para("Type these in your chat with panelbot, or after @panelbot in a channel:"))
