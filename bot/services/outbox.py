@@ -30,9 +30,22 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, bindparam, case, delete, event, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    bindparam,
+    case,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
@@ -350,18 +363,23 @@ _CLAIM = _claim_statement()
 # this long: a team manager's Home is published once for a burst of cases, not once per case, and at
 # least this often while the burst lasts.
 HOME_LAG = timedelta(seconds=5)
-_LATER_HOME = select(Outbox.id).where(
-    Outbox.kind == str(Notice.HOME), Outbox.recipient == bindparam("recipient"), Outbox.state == PENDING,
-    Outbox.id > bindparam("row_id"), Outbox.not_before <= bindparam("now", type_=Outbox.not_before.type)).limit(1)
-_SUPERSEDED = (update(Outbox).where(Outbox.id == bindparam("row_id"), Outbox.claim_token == bindparam("token"))
-               .values(state=SENT, sent_at=bindparam("now", type_=Outbox.sent_at.type), error="superseded",
-                       claim_token=None, lease_until=None))
+_later = Outbox.__table__.alias("later")
+# A pending Home row younger than HOME_LAG is marked sent ("superseded") when a later Home row of the
+# same person is due now: one statement, before any claim, so a burst's Homes cost one write each.
+_SUPERSEDED = (update(Outbox).where(
+    Outbox.id == bindparam("row_id"), Outbox.kind == str(Notice.HOME), Outbox.state == PENDING,
+    Outbox.created_at > bindparam("since", type_=Outbox.created_at.type),
+    exists().where(_later.c.kind == str(Notice.HOME), _later.c.recipient == Outbox.recipient,
+                   _later.c.state == PENDING, _later.c.id > Outbox.id,
+                   _later.c.not_before <= bindparam("now", type_=Outbox.not_before.type)))
+    .values(state=SENT, sent_at=bindparam("now", type_=Outbox.sent_at.type), error="superseded"))
 _REFERENCE = select(Case.reference).where(Case.id == bindparam("case_id"))
 
 
-def _claim(services: Services, row_id: int, now: datetime, views: dict[int, About | None]) -> _Claimed | None:
+def _claim(services: Services, row_id: int, kind: str, now: datetime,
+           views: dict[int, About | None]) -> _Claimed | None:
     """Claim one row (pending, or abandoned under a lease that ran out), then read what it is about.
-    None when another process claimed it first.
+    None when another process claimed it first, or when it is a Home a later Home row covers.
 
     The claim commits before the read: a write transaction holds SQLite's one write lock (and, on
     PostgreSQL, the row) until it ends, and a Home read inside it kept people's changes waiting for
@@ -369,6 +387,9 @@ def _claim(services: Services, row_id: int, now: datetime, views: dict[int, Abou
     at = lease_clock(services, now)
     token = new_token()
     with services.sessions.begin() as session:
+        if kind == Notice.HOME and cast(CursorResult[Any], session.connection().execute(_SUPERSEDED, {
+                "row_id": row_id, "since": now - HOME_LAG, "now": now})).rowcount:
+            return None  # a later change queued this person's Home again, due now: that publish shows this one
         # Core on the session's connection: the statement is complete, and the ORM's bookkeeping of
         # it cost the worker more than the statement (py-spy, bench/bench_slow_slack.py).
         row = session.connection().execute(_CLAIM, {
@@ -382,11 +403,6 @@ def _claim(services: Services, row_id: int, now: datetime, views: dict[int, Abou
             # read after them (home_of opens its session after this query), so it shows their changes.
             covers = session.scalar(select(func.max(Outbox.id)).where(
                 Outbox.kind == str(Notice.HOME), Outbox.recipient == row.recipient, Outbox.state == PENDING))
-            if covers is not None and covers > row_id and row.created_at > now - HOME_LAG and session.scalar(
-                    _LATER_HOME, {"row_id": row_id, "recipient": row.recipient, "now": now}) is not None:
-                # A later change queued this person's Home again, due now: that publish shows this change too.
-                session.connection().execute(_SUPERSEDED, {"row_id": row_id, "token": token, "now": now})
-                return None
     notice = Notice(row.kind)
     with services.sessions() as session:
         try:
@@ -434,14 +450,14 @@ def deliver_due(services: Services, now: datetime, *, case_id: int | None = None
             query = query.where(Outbox.kind.in_([str(kind) for kind in kinds]))
         order = case((Outbox.kind.in_([str(kind) for kind in CHANNEL_POSTS]), 0),
                      (Outbox.kind.in_([str(kind) for kind in _LAST]), 2), else_=1)
-        due = session.scalars(query.order_by(order, Outbox.id).limit(limit)).all()
+        due = session.execute(query.add_columns(Outbox.kind).order_by(order, Outbox.id).limit(limit)).all()
 
     sent = 0
     views: dict[int, About | None] = {}
-    for row_id in due:
+    for row_id, kind in due:
         if not gate.wait(sleep, longest_wait):
             break  # a 429's Retry-After holds: the rest wait for a later pass
-        claimed = _claim(services, row_id, now, views)
+        claimed = _claim(services, row_id, kind, now, views)
         if claimed is None:
             continue  # another process got there first
         if claimed.about is None:
