@@ -1,6 +1,7 @@
-"""Work a listener does after its ack, run off Bolt's listener threads on a bounded pool.
+"""Work a listener does after its ack, run off the request threads on a bounded pool.
 
-Bolt runs listeners on a small thread pool and answers Slack as soon as a listener acks. A listener
+A listener runs in its request's thread, and Slack gets the ack when the listener returns
+(handlers.slack.app). Bolt's default ran listeners on a small thread pool instead. A listener
 that then calls Slack (views.open, respond, views.publish, delivering the messages a change owes)
 kept its thread for as long as Slack took: five calls taking 8 s held every thread, and everyone
 else's request got 404 after 3 s. Listeners now hand that work to a `Later`: a fixed number of

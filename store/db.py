@@ -38,9 +38,10 @@ STATEMENT_TIMEOUT_MS = 5_000  # the app's statements take milliseconds; the work
 LOCK_TIMEOUT_MS = 2_000  # a request waiting for a row lock gives up while the ack can still carry a sentence
 IDLE_IN_TRANSACTION_MS = 60_000
 POOL_TIMEOUT_S = 2  # waiting for a free pooled connection
-# Connections kept (and at most added on top) per process: the web process has 16 listener threads and
-# 24 delivery threads (handlers.slack.app) that may each hold one at once; SQLAlchemy's default (5 + 10)
-# made deliveries time out waiting for a connection with 50 people at once (bench_slow_slack.py).
+# Connections kept (and at most added on top) per process: the web process has 16 request threads (each
+# runs its listener) and 24 delivery threads (handlers.slack.app) that may each hold one at once;
+# SQLAlchemy's default (5 + 10) made deliveries time out waiting for a connection with 50 people at
+# once (bench_slow_slack.py).
 POOL_SIZE, POOL_OVERFLOW = 16, 24
 SQLITE_BUSY_TIMEOUT_MS = 2_500  # within Slack's 3 s: a writer waits this long for another's lock
 

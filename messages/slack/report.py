@@ -58,7 +58,7 @@ def render_chart(report: Report) -> bytes:
     """Committed weekly spend at each month's end (bars) and median turnaround (line), as a PNG.
 
     matplotlib's object API with the Agg canvas: no display, no pyplot global state, safe on the
-    listener threads; imported here so that starting panelbot does not wait for it."""
+    request threads; imported here so that starting panelbot does not wait for it."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as Canvas
 
