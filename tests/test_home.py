@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from bot.services.booking import book_slot
 from bot.services.home import READ_MOST, home_of
 from messages.slack.home import HOME_BLOCKS, home_view
+from messages.teams.home import home_card
 from tests.conftest import dispatch
 
 PRIYA, TOMAS, CHAIR_TODAY = "U0PRIYA", "U0TOMAS", "U0SDASCOP1"
@@ -71,14 +72,20 @@ def test_a_long_home_stays_within_slacks_hundred_blocks_and_says_how_many_more(s
     assert "*Waiting on you (60)*" in text_of(view) and "and 40 more" in text_of(view)
 
 
+def submit_hourly(new_case, clock, base, count=100):
+    """`count` delegated cases by U0PRIYA to U0TOMAS, an hour apart; the first submitted has the highest
+    reference (base + count - 1), so the oldest are not the lowest references."""
+    start = clock[0]
+    for n in range(count):
+        clock[0] = start + timedelta(hours=n)
+        new_case(reference=f"{base + count - 1 - n}", proposed_weekly="280", ras_weekly="300")
+
+
 def test_a_team_manager_with_a_hundred_sign_offs_reads_the_oldest_forty_and_counts_the_rest(
         app, signer, services, new_case, clock):
     """Before, every case waiting on them was read at every publish of their Home (600 in the
     benchmark: the worker's largest cost). What they see is the same: the count, the oldest first."""
-    start = clock[0]
-    for n in range(100):
-        clock[0] = start + timedelta(hours=n)
-        new_case(reference=f"{3100000 + 99 - n}", proposed_weekly="280", ras_weekly="300")
+    submit_hourly(new_case, clock, 3100000)
     home = home_of(services, TOMAS)
     assert (len(home.waiting), home.waiting_more, home.waiting_count) == (READ_MOST, 100 - READ_MOST, 100)
     # The forty submitted first (3100099 down to 3100060) are read, oldest day first.
@@ -94,12 +101,7 @@ def test_a_worker_with_a_hundred_open_cases_has_the_oldest_forty_read_and_sees_t
         services, new_case, clock):
     """Before, every open case of theirs was read at every publish of their Home: the benchmark's one
     worker with 600 open cases made their Home the worker process's largest cost."""
-    from messages.teams.home import home_card
-
-    start = clock[0]
-    for n in range(100):
-        clock[0] = start + timedelta(hours=n)
-        new_case(reference=f"{3200000 + 99 - n}", proposed_weekly="280", ras_weekly="300")
+    submit_hourly(new_case, clock, 3200000)
     home = home_of(services, PRIYA)
     assert (len(home.cases), home.cases_more, home.cases_count) == (READ_MOST, 100 - READ_MOST, 100)
     # The forty submitted first (3200099 down to 3200060), oldest first.
